@@ -1,0 +1,5 @@
+//! Bluesky / AT Protocol: Jetstream events for posts and reposts.
+
+mod parse;
+
+pub use parse::parse_into;

@@ -1,0 +1,5 @@
+//! Mastodon: statuses, notifications and streaming events.
+
+mod parse;
+
+pub use parse::parse_into;

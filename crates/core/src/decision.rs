@@ -1,0 +1,190 @@
+//! The decision for one inbound event: exactly one outcome, with machine-readable reasons.
+
+use crate::ids::ConversationId;
+use crate::triage::Triage;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What Palabre did with an event. Every inbound event gets exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// An automated reply was sent.
+    BotReplied,
+    /// An automated reply awaits a human's approval.
+    Drafted,
+    /// A human must look at it.
+    RoutedToHuman,
+    /// Moderated: hidden from public view.
+    Hidden,
+    /// Deliberately left alone; the reasons say why.
+    Ignored,
+    /// Could not be read; the error says why.
+    Invalid,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::BotReplied,
+        Outcome::Drafted,
+        Outcome::RoutedToHuman,
+        Outcome::Hidden,
+        Outcome::Ignored,
+        Outcome::Invalid,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::BotReplied => "bot_replied",
+            Outcome::Drafted => "drafted",
+            Outcome::RoutedToHuman => "routed_to_human",
+            Outcome::Hidden => "hidden",
+            Outcome::Ignored => "ignored",
+            Outcome::Invalid => "invalid",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// Why an outcome was chosen. The snake_case names are stable: scripts and reports rely on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Reason {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Reason {
+            pub const ALL: &'static [Reason] = &[$(Reason::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+reasons! {
+    /// The message mentions one of our channels.
+    Mention => "mention",
+    /// The message replies to one of our channels or to one of its posts.
+    ReplyToChannel => "reply_to_channel",
+    /// A private message to one of our channels.
+    DirectMessage => "direct_message",
+    /// A comment on one of our posts.
+    Comment => "comment",
+    /// A review of one of our places or products.
+    Review => "review",
+    /// A reply whose parent Palabre has never seen.
+    OrphanReply => "orphan_reply",
+    /// The same event (platform and id) was already decided.
+    Duplicate => "duplicate",
+    /// An id already seen comes back with different content; the first version stands.
+    IdConflict => "id_conflict",
+    /// Written by one of our own channels.
+    OwnMessage => "own_message",
+    /// A repost or quote of one of our own posts, with nothing addressed to us.
+    EchoOfOwnPost => "echo_of_own_post",
+    /// A repost of someone else's post.
+    Repost => "repost",
+    /// The same author sent the same request shortly before; it joins that conversation.
+    RepeatedRequest => "repeated_request",
+    /// Not addressed to any of our channels.
+    NotAddressed => "not_addressed",
+    /// Neither text nor attachment.
+    Empty => "empty",
+    /// A platform event that is not a message (a like, a follow, a deletion…).
+    NotAMessage => "not_a_message",
+    /// The line is not valid JSON, or its fields are not what the platform sends.
+    ParseError => "parse_error",
+    /// Valid JSON, but no known platform format.
+    UnknownShape => "unknown_shape",
+    /// The bytes are not UTF-8.
+    InvalidUtf8 => "invalid_utf8",
+    /// The text is longer than Palabre accepts.
+    TextTooLong => "text_too_long",
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The decision for one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+    pub conversation: Option<ConversationId>,
+    /// The text of the automated reply or draft.
+    pub reply: Option<String>,
+    /// The human queue the event goes to.
+    pub queue: Option<String>,
+    pub triage: Option<Triage>,
+    /// For `invalid`: what could not be read.
+    pub error: Option<String>,
+}
+
+impl Decision {
+    pub fn new(outcome: Outcome, reasons: Vec<Reason>) -> Self {
+        Decision {
+            outcome,
+            reasons,
+            conversation: None,
+            reply: None,
+            queue: None,
+            triage: None,
+            error: None,
+        }
+    }
+
+    pub fn ignored(reason: Reason) -> Self {
+        Decision::new(Outcome::Ignored, vec![reason])
+    }
+
+    pub fn invalid(reason: Reason, error: impl Into<String>) -> Self {
+        Decision {
+            error: Some(error.into()),
+            ..Decision::new(Outcome::Invalid, vec![reason])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_serde_and_are_unique() {
+        for r in Reason::ALL {
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::json!(r.as_str())
+            );
+        }
+        let mut names: Vec<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Reason::ALL.len());
+        for o in Outcome::ALL {
+            assert_eq!(
+                serde_json::to_value(o).unwrap(),
+                serde_json::json!(o.as_str())
+            );
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Palabre's domain model: what a message, a conversation and a decision are. No I/O.
+//!
+//! Every other crate speaks these types. Values are validated once, when built (`ExternalId`,
+//! `Channel`, `GeoPoint`…), so the rest of the code can trust them.
+
+pub mod channel;
+pub mod conversation;
+pub mod decision;
+pub mod ids;
+pub mod message;
+pub mod platform;
+pub mod triage;
+
+pub use channel::{Channel, ChannelParseError};
+pub use conversation::{Conversation, ConversationStatus};
+pub use decision::{Decision, Outcome, Reason};
+pub use ids::{ConversationId, EventId, ExternalId, IdError};
+pub use message::{
+    Author, Entities, GeoPoint, Media, MediaKind, Mention, Message, MessageKind, Reference,
+};
+pub use platform::Platform;
+pub use triage::{AuthorKind, Emotion, Intent, Lang, Sentiment, SentimentLabel, Triage};
+
+/// A point in time (UTC), as carried by events and decisions.
+pub use jiff::Timestamp;

@@ -1,0 +1,93 @@
+//! The policy the decision applies: our channels, the human queue, the memory windows.
+
+use palabre_core::{Channel, Message, MessageKind, Platform};
+
+/// Default number of events remembered per generation for deduplication and threading:
+/// 1,835,008 = 7/8 of 2^21, the most a 2^21-bucket table holds before it grows, so both
+/// generations together take at most 2 × 2^21 slots (see docs/performance.md for the bound).
+pub const DEFAULT_WINDOW: usize = 1_835_008;
+
+/// How long the same request from the same author counts as a repeat: 24 hours.
+pub const DEFAULT_REPEAT_WINDOW_SECS: i64 = 24 * 3600;
+
+/// What decide needs to know about the brand.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub channels: Vec<Channel>,
+    /// The queue messages routed to humans land in.
+    pub default_queue: String,
+    /// Events remembered per generation (ids, threads, requests).
+    pub window: usize,
+    /// Seconds during which the same author asking the same thing is a repeat.
+    pub repeat_window_secs: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            channels: Vec::new(),
+            default_queue: "inbox".to_owned(),
+            window: DEFAULT_WINDOW,
+            repeat_window_secs: DEFAULT_REPEAT_WINDOW_SECS,
+        }
+    }
+}
+
+impl Policy {
+    pub fn with_channels(channels: Vec<Channel>) -> Self {
+        Policy {
+            channels,
+            ..Policy::default()
+        }
+    }
+
+    /// Channels a message on `platform` can be addressed to. Generic events may concern any
+    /// channel (they are matched by handle only).
+    fn candidates(&self, platform: Platform) -> impl Iterator<Item = &Channel> {
+        self.channels
+            .iter()
+            .filter(move |c| platform == Platform::Generic || c.platform == platform)
+    }
+
+    /// Is this account id (or handle) one of ours on that platform?
+    pub fn channel_for_account(
+        &self,
+        platform: Platform,
+        id: &str,
+        handle: Option<&str>,
+    ) -> Option<&Channel> {
+        self.candidates(platform).find(|c| {
+            (platform != Platform::Generic && c.id.as_str() == id)
+                || handle.is_some_and(|h| c.is_handle(h))
+        })
+    }
+
+    /// The channel that wrote this message, if we did.
+    pub fn own_channel(&self, message: &Message) -> Option<&Channel> {
+        let a = &message.author;
+        self.channel_for_account(message.id.platform, &a.id, a.handle.as_deref())
+    }
+
+    /// The channel this direct message was sent to, or sent from (echoes).
+    pub fn direct_channel(&self, message: &Message) -> Option<&Channel> {
+        debug_assert_eq!(message.kind, MessageKind::Direct);
+        let platform = message.id.platform;
+        message
+            .recipient
+            .as_deref()
+            .and_then(|r| self.channel_for_account(platform, r, None))
+            .or_else(|| self.own_channel(message))
+            .or_else(|| self.mentioned_channel(message))
+    }
+
+    /// The first of our channels the message mentions.
+    pub fn mentioned_channel(&self, message: &Message) -> Option<&Channel> {
+        let platform = message.id.platform;
+        message.entities.mentions.iter().find_map(|m| {
+            self.candidates(platform).find(|c| {
+                (platform != Platform::Generic && m.id.as_deref() == Some(c.id.as_str()))
+                    || c.is_handle(&m.handle)
+            })
+        })
+    }
+}

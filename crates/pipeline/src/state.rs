@@ -1,0 +1,175 @@
+//! The stateful stages before decide: dedupe, thread and repeat, over bounded windows.
+
+use crate::Keys;
+use crate::decide::{Facts, Seen};
+use crate::fingerprint;
+use crate::policy::Policy;
+use crate::window::Window;
+use palabre_core::{ConversationId, EventId, Message, MessageKind, Platform, Timestamp};
+
+/// A stored message's keys, to rebuild the windows after a restart.
+#[derive(Debug, Clone)]
+pub struct SeedRow {
+    pub platform: Platform,
+    pub event: u64,
+    pub content: u64,
+    pub conversation: String,
+    /// Set for requests routed to a human (the ones a repeat would join).
+    pub request: Option<u64>,
+    pub created_at: Timestamp,
+    /// The platform gave no thread root: replies to it must be threaded through this window.
+    pub rootless: bool,
+}
+
+/// A request remembered for repeat detection.
+struct Request {
+    at: Timestamp,
+    conversation: ConversationId,
+}
+
+/// Dedupe, threading and repeat windows.
+pub struct State {
+    /// Event fingerprint → content fingerprint.
+    seen: Window<u64>,
+    /// Event fingerprint → conversation, for platforms that give no thread root.
+    threads: Window<ConversationId>,
+    /// Request fingerprint → first time asked and its conversation.
+    requests: Window<Request>,
+}
+
+pub(crate) struct Observed {
+    pub facts: Facts,
+    pub keys: Keys,
+    pub event_id: Option<EventId>,
+}
+
+impl State {
+    pub fn new(policy: &Policy) -> Self {
+        State {
+            seen: Window::new(policy.window),
+            threads: Window::new(policy.window),
+            requests: Window::new(policy.window),
+        }
+    }
+
+    pub(crate) fn seed(&mut self, row: SeedRow) {
+        self.seen.insert(row.event, row.content);
+        let conversation = ConversationId::from_stored(&row.conversation);
+        if row.rootless {
+            self.threads.insert(row.event, conversation.clone());
+        }
+        if let Some(request) = row.request {
+            self.requests.insert(
+                request,
+                Request {
+                    at: row.created_at,
+                    conversation,
+                },
+            );
+        }
+    }
+
+    /// Dedupe, thread and look for a repeat; remembers the message if it is new.
+    pub(crate) fn observe(&mut self, message: &Message, policy: &Policy) -> Observed {
+        let event = fingerprint::event_id(&message.id);
+        let content = fingerprint::content(message);
+        let seen = match self.seen.get(event) {
+            None => Seen::New,
+            Some(&c) if c == content => Seen::SameContent,
+            Some(_) => Seen::OtherContent,
+        };
+        let (conversation, parent_seen) = self.conversation_of(message, policy);
+        let request = if seen == Seen::New {
+            fingerprint::request(message)
+        } else {
+            None
+        };
+        let repeat_of = request
+            .and_then(|r| self.requests.get(r))
+            .and_then(|original| {
+                let elapsed = (message.created_at.as_second() - original.at.as_second()).abs();
+                (elapsed <= policy.repeat_window_secs).then(|| original.conversation.clone())
+            });
+        if seen == Seen::New {
+            self.seen.insert(event, content);
+            if message.thread_root.is_none() && message.kind != MessageKind::Repost {
+                self.threads.insert(event, conversation.clone());
+            }
+        }
+        Observed {
+            facts: Facts {
+                seen,
+                conversation,
+                repeat_of,
+                parent_seen,
+            },
+            keys: Keys {
+                event,
+                content,
+                request,
+            },
+            event_id: Some(message.id.clone()),
+        }
+    }
+
+    /// Remembers a request routed to a human, so that the same ask soon after joins it.
+    pub(crate) fn remember_request(
+        &mut self,
+        request: u64,
+        message: &Message,
+        conversation: &ConversationId,
+    ) {
+        self.requests.insert(
+            request,
+            Request {
+                at: message.created_at,
+                conversation: conversation.clone(),
+            },
+        );
+    }
+
+    /// The conversation a message belongs to, and whether its parent was seen.
+    fn conversation_of(&self, message: &Message, policy: &Policy) -> (ConversationId, bool) {
+        let platform = message.id.platform;
+        if message.kind == MessageKind::Direct {
+            let user = match policy.own_channel(message) {
+                Some(_) => message.recipient.as_deref().unwrap_or("unknown"),
+                None => message.author.id.as_str(),
+            };
+            let channel = policy
+                .direct_channel(message)
+                .map(|c| c.id.as_str())
+                .or(message.recipient.as_deref())
+                .unwrap_or("unknown");
+            return (ConversationId::direct(platform, channel, user), true);
+        }
+        let parent_seen = message.in_reply_to.as_ref().is_some_and(|p| {
+            self.seen
+                .get(fingerprint::event(platform, p.as_str()))
+                .is_some()
+        });
+        if let Some(root) = &message.thread_root {
+            return (ConversationId::thread(platform, root), parent_seen);
+        }
+        if let Some(parent) = &message.in_reply_to {
+            let known = self
+                .threads
+                .get(fingerprint::event(platform, parent.as_str()));
+            return match known {
+                Some(c) => (c.clone(), true),
+                None => (ConversationId::thread(platform, parent), parent_seen),
+            };
+        }
+        if let Some(original) = message
+            .referenced
+            .as_ref()
+            .filter(|_| message.kind == MessageKind::Repost)
+        {
+            return (ConversationId::thread(platform, &original.id), parent_seen);
+        }
+        (
+            ConversationId::thread(platform, &message.id.external),
+            parent_seen,
+        )
+    }
+}
