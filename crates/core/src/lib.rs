@@ -7,6 +7,7 @@ pub mod channel;
 pub mod conversation;
 pub mod decision;
 pub mod ids;
+pub mod keys;
 pub mod message;
 pub mod platform;
 pub mod triage;
@@ -15,6 +16,7 @@ pub use channel::{Channel, ChannelParseError};
 pub use conversation::{Conversation, ConversationStatus};
 pub use decision::{Decision, Outcome, Reason};
 pub use ids::{ConversationId, EventId, ExternalId, IdError};
+pub use keys::{MessageKeys, SeedRow};
 pub use message::{
     Author, Entities, GeoPoint, Media, MediaKind, Mention, Message, MessageKind, Reference,
 };

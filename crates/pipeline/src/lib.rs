@@ -18,8 +18,9 @@ pub mod state;
 pub mod window;
 
 pub use decide::{Facts, Seen, decide};
+pub use palabre_core::{MessageKeys as Keys, SeedRow};
 pub use policy::Policy;
-pub use state::{SeedRow, State};
+pub use state::State;
 
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
 use palabre_core::{Decision, EventId, Message, Reason};
@@ -44,14 +45,6 @@ pub enum Record {
     Rejected { raw: String },
     /// Nothing new to keep (a duplicate, or an event that is not a message).
     Nothing,
-}
-
-/// Fingerprints stored with a message so that a restarted pipeline can rebuild its windows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Keys {
-    pub event: u64,
-    pub content: u64,
-    pub request: Option<u64>,
 }
 
 /// The deterministic decision path with its bounded state.

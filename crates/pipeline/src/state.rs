@@ -1,25 +1,12 @@
 //! The stateful stages before decide: dedupe, thread and repeat, over bounded windows.
 
-use crate::Keys;
 use crate::decide::{Facts, Seen};
 use crate::fingerprint;
 use crate::policy::Policy;
 use crate::window::Window;
-use palabre_core::{ConversationId, EventId, Message, MessageKind, Platform, Timestamp};
-
-/// A stored message's keys, to rebuild the windows after a restart.
-#[derive(Debug, Clone)]
-pub struct SeedRow {
-    pub platform: Platform,
-    pub event: u64,
-    pub content: u64,
-    pub conversation: String,
-    /// Set for requests routed to a human (the ones a repeat would join).
-    pub request: Option<u64>,
-    pub created_at: Timestamp,
-    /// The platform gave no thread root: replies to it must be threaded through this window.
-    pub rootless: bool,
-}
+use palabre_core::{
+    ConversationId, EventId, Message, MessageKeys as Keys, MessageKind, SeedRow, Timestamp,
+};
 
 /// A request remembered for repeat detection.
 struct Request {
@@ -53,12 +40,12 @@ impl State {
     }
 
     pub(crate) fn seed(&mut self, row: SeedRow) {
-        self.seen.insert(row.event, row.content);
+        self.seen.insert(row.keys.event, row.keys.content);
         let conversation = ConversationId::from_stored(&row.conversation);
         if row.rootless {
-            self.threads.insert(row.event, conversation.clone());
+            self.threads.insert(row.keys.event, conversation.clone());
         }
-        if let Some(request) = row.request {
+        if let Some(request) = row.keys.request {
             self.requests.insert(
                 request,
                 Request {

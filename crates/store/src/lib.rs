@@ -1,1 +1,179 @@
-//! placeholder
+//! Where decisions are kept: the [`Store`] trait and its SQLite (default) and PostgreSQL backends.
+//!
+//! A batch of processed events is written in one transaction ([`Store::write`]); writes are
+//! idempotent (a message already stored is left as it was), so ingesting the same events again
+//! changes nothing, and a batch is either wholly kept or not at all. Each backend has its own
+//! migrations under `migrations/BACKEND/`, applied at open.
+
+mod error;
+mod migrate;
+mod plan;
+mod postgres;
+mod sqlite;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use palabre_core::{
+    Conversation, ConversationId, Decision, EventId, Message, MessageKeys, Reason, SeedRow,
+    Timestamp,
+};
+
+/// One thing to keep, as the pipeline produced it.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A message seen for the first time, and its decision.
+    Message {
+        message: Box<Message>,
+        keys: MessageKeys,
+        decision: Decision,
+        decided_at: Timestamp,
+    },
+    /// An id seen before, back with other content: kept aside in `rejects` with its payload.
+    Conflict {
+        message: Box<Message>,
+        source: String,
+        line: Option<u64>,
+        decided_at: Timestamp,
+    },
+    /// A line or event that could not be read, with its error and its bytes.
+    Rejected {
+        source: String,
+        line: Option<u64>,
+        reason: Reason,
+        error: String,
+        raw: String,
+        at: Timestamp,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Messages stored by this write.
+    pub inserted: u64,
+    /// Messages that were already stored, left untouched.
+    pub already_stored: u64,
+    /// Lines and conflicting versions kept in `rejects`.
+    pub rejected: u64,
+}
+
+/// A stored message, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    pub id: EventId,
+    pub kind: String,
+    pub author_id: String,
+    pub text: String,
+    pub conversation: ConversationId,
+    pub created_at: Timestamp,
+    pub raw: String,
+}
+
+/// A stored decision, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDecision {
+    pub outcome: String,
+    pub reasons: Vec<String>,
+    pub queue: Option<String>,
+    pub reply: Option<String>,
+    pub triage: Option<String>,
+}
+
+/// One line of the append-only audit log: who did what to what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// A user name, `palabre` for the engine itself, `replay` for a replay run.
+    pub actor: String,
+    /// A stable snake_case verb (`replay_started`, `conversation_assigned`…).
+    pub action: String,
+    pub target: Option<String>,
+    /// Free text or JSON with the details.
+    pub detail: Option<String>,
+}
+
+/// Row counts, for reports and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub messages: u64,
+    pub decisions: u64,
+    pub conversations: u64,
+    pub participants: u64,
+    pub authors: u64,
+    pub rejects: u64,
+    pub audit: u64,
+}
+
+/// Storage of messages, authors, conversations, decisions and the audit log.
+pub trait Store: Send {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Writes a batch in one transaction. Idempotent: stored messages are never overwritten.
+    fn write(&mut self, entries: &[Entry]) -> Result<WriteSummary, StoreError>;
+
+    /// The last `limit` stored messages' keys, oldest first, to rebuild the pipeline's windows.
+    fn seed_rows(&mut self, limit: usize) -> Result<Vec<SeedRow>, StoreError>;
+
+    fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
+    fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;
+    fn conversation(&mut self, id: &ConversationId) -> Result<Option<Conversation>, StoreError>;
+    /// Messages of a conversation, oldest first.
+    fn conversation_messages(
+        &mut self,
+        id: &ConversationId,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The last `limit` audit entries, newest first.
+    fn audit_log(&mut self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Number of decisions per outcome name.
+    fn outcome_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
+    fn counts(&mut self) -> Result<Counts, StoreError>;
+}
+
+/// Opens the store at `location`: a `postgres://` or `postgresql://` URL, `:memory:` for a
+/// throw-away SQLite database, or else the path of a SQLite file (created with its folder).
+pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::connect(location, None)?))
+    } else if location == ":memory:" {
+        Ok(Box::new(SqliteStore::in_memory()?))
+    } else {
+        Ok(Box::new(SqliteStore::open(std::path::Path::new(location))?))
+    }
+}
+
+/// Says where a store location points, without its password.
+pub fn describe(location: &str) -> String {
+    if let Some((scheme, rest)) = location.split_once("://") {
+        match rest.rsplit_once('@') {
+            Some((credentials, host)) => {
+                let user = credentials.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{host}")
+            }
+            None => location.to_owned(),
+        }
+    } else {
+        location.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn describe_hides_passwords() {
+        assert_eq!(
+            super::describe("postgres://bob:s3cret@db:5432/palabre"),
+            "postgres://bob@db:5432/palabre"
+        );
+        assert_eq!(
+            super::describe("postgres://127.0.0.1/test"),
+            "postgres://127.0.0.1/test"
+        );
+        assert_eq!(super::describe("data/palabre.db"), "data/palabre.db");
+    }
+}

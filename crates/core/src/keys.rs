@@ -1,0 +1,26 @@
+//! The fingerprints stored with each message, so a restarted pipeline can rebuild its memory.
+
+use crate::platform::Platform;
+use jiff::Timestamp;
+
+/// 64-bit fingerprints of a message: its id, its content and, for requests, what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessageKeys {
+    /// Of `platform:external_id`.
+    pub event: u64,
+    /// Of author, kind and text: tells a redelivery from an id reused with other content.
+    pub content: u64,
+    /// Of author and folded text, for requests routed to a human: tells a repeat.
+    pub request: Option<u64>,
+}
+
+/// A stored message's keys, read back at start to rebuild the dedupe, thread and repeat windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRow {
+    pub platform: Platform,
+    pub keys: MessageKeys,
+    pub conversation: String,
+    pub created_at: Timestamp,
+    /// The platform gave no thread root: replies to it are threaded through the window.
+    pub rootless: bool,
+}

@@ -1,0 +1,97 @@
+-- Palabre store, PostgreSQL backend: messages, authors, conversations, decisions, rejects, audit.
+-- Times are milliseconds since the Unix epoch (UTC), as in the SQLite backend, so that both
+-- backends answer alike. Fingerprints are xxh3 u64 stored as BIGINT.
+
+CREATE TABLE authors (
+    platform      TEXT    NOT NULL,
+    id            TEXT    NOT NULL,
+    handle        TEXT,
+    display_name  TEXT,
+    verified      BOOLEAN NOT NULL DEFAULT FALSE,
+    followers     BIGINT,
+    following     BIGINT,
+    bio           TEXT,
+    first_seen_ms BIGINT  NOT NULL,
+    last_seen_ms  BIGINT  NOT NULL,
+    PRIMARY KEY (platform, id)
+);
+
+CREATE TABLE conversations (
+    id               TEXT    PRIMARY KEY,
+    platform         TEXT    NOT NULL,
+    root_id          TEXT,
+    status           TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'pending', 'resolved')),
+    assignee         TEXT,
+    bot_paused       BOOLEAN NOT NULL DEFAULT FALSE,
+    created_ms       BIGINT  NOT NULL,
+    last_inbound_ms  BIGINT,
+    last_outbound_ms BIGINT
+);
+
+CREATE TABLE conversation_participants (
+    conversation_id TEXT   NOT NULL,
+    author_id       TEXT   NOT NULL,
+    first_seen_ms   BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, author_id)
+);
+
+CREATE TABLE messages (
+    seq             BIGSERIAL PRIMARY KEY,
+    platform        TEXT    NOT NULL,
+    external_id     TEXT    NOT NULL,
+    fingerprint     BIGINT  NOT NULL,
+    content_hash    BIGINT  NOT NULL,
+    request_key     BIGINT,
+    conversation_id TEXT    NOT NULL,
+    rootless        BOOLEAN NOT NULL,
+    kind            TEXT    NOT NULL,
+    author_id       TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    lang_hint       TEXT,
+    in_reply_to     TEXT,
+    referenced_id   TEXT,
+    rating          SMALLINT,
+    entities        TEXT    NOT NULL,
+    created_ms      BIGINT  NOT NULL,
+    raw             TEXT    NOT NULL,
+    UNIQUE (platform, external_id)
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
+CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
+
+CREATE TABLE decisions (
+    platform    TEXT   NOT NULL,
+    external_id TEXT   NOT NULL,
+    outcome     TEXT   NOT NULL,
+    reasons     TEXT   NOT NULL,
+    queue       TEXT,
+    reply       TEXT,
+    triage      TEXT,
+    decided_ms  BIGINT NOT NULL,
+    PRIMARY KEY (platform, external_id)
+);
+CREATE INDEX decisions_outcome ON decisions (outcome);
+
+CREATE TABLE rejects (
+    seq         BIGSERIAL PRIMARY KEY,
+    source      TEXT   NOT NULL,
+    line        BIGINT,
+    event_id    TEXT,
+    reason      TEXT   NOT NULL,
+    error       TEXT   NOT NULL,
+    raw         TEXT   NOT NULL,
+    recorded_ms BIGINT NOT NULL
+);
+
+CREATE TABLE audit_log (
+    seq    BIGSERIAL PRIMARY KEY,
+    at_ms  BIGINT NOT NULL,
+    actor  TEXT   NOT NULL,
+    action TEXT   NOT NULL,
+    target TEXT,
+    detail TEXT
+);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();

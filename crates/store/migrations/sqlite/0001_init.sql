@@ -1,0 +1,97 @@
+-- Palabre store, SQLite backend: messages, authors, conversations, decisions, rejects, audit.
+-- Times are milliseconds since the Unix epoch (UTC). Fingerprints are xxh3 u64 stored as i64.
+
+CREATE TABLE authors (
+    platform      TEXT    NOT NULL,
+    id            TEXT    NOT NULL,
+    handle        TEXT,
+    display_name  TEXT,
+    verified      INTEGER NOT NULL DEFAULT 0,
+    followers     INTEGER,
+    following     INTEGER,
+    bio           TEXT,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    PRIMARY KEY (platform, id)
+) WITHOUT ROWID;
+
+CREATE TABLE conversations (
+    id               TEXT    PRIMARY KEY,
+    platform         TEXT    NOT NULL,
+    root_id          TEXT,
+    status           TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'pending', 'resolved')),
+    assignee         TEXT,
+    bot_paused       INTEGER NOT NULL DEFAULT 0,
+    created_ms       INTEGER NOT NULL,
+    last_inbound_ms  INTEGER,
+    last_outbound_ms INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE conversation_participants (
+    conversation_id TEXT    NOT NULL,
+    author_id       TEXT    NOT NULL,
+    first_seen_ms   INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, author_id)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    platform        TEXT    NOT NULL,
+    external_id     TEXT    NOT NULL,
+    fingerprint     INTEGER NOT NULL,
+    content_hash    INTEGER NOT NULL,
+    request_key     INTEGER,
+    conversation_id TEXT    NOT NULL,
+    rootless        INTEGER NOT NULL,
+    kind            TEXT    NOT NULL,
+    author_id       TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    lang_hint       TEXT,
+    in_reply_to     TEXT,
+    referenced_id   TEXT,
+    rating          INTEGER,
+    entities        TEXT    NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    raw             TEXT    NOT NULL,
+    UNIQUE (platform, external_id)
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
+CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
+
+CREATE TABLE decisions (
+    platform    TEXT    NOT NULL,
+    external_id TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,
+    reasons     TEXT    NOT NULL,
+    queue       TEXT,
+    reply       TEXT,
+    triage      TEXT,
+    decided_ms  INTEGER NOT NULL,
+    PRIMARY KEY (platform, external_id)
+) WITHOUT ROWID;
+CREATE INDEX decisions_outcome ON decisions (outcome);
+
+-- Lines that could not be read, and ids that came back with other content: kept, never lost.
+CREATE TABLE rejects (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    source      TEXT    NOT NULL,
+    line        INTEGER,
+    event_id    TEXT,
+    reason      TEXT    NOT NULL,
+    error       TEXT    NOT NULL,
+    raw         TEXT    NOT NULL,
+    recorded_ms INTEGER NOT NULL
+);
+
+CREATE TABLE audit_log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms  INTEGER NOT NULL,
+    actor  TEXT    NOT NULL,
+    action TEXT    NOT NULL,
+    target TEXT,
+    detail TEXT
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

@@ -1,0 +1,114 @@
+//! Turns a batch of entries into the rows each table receives, the same for every backend:
+//! authors and conversations folded to one row each, participants deduplicated.
+
+use crate::Entry;
+use palabre_core::{Author, Platform};
+use std::collections::HashMap;
+
+pub(crate) struct AuthorRow<'a> {
+    pub platform: Platform,
+    pub author: &'a Author,
+    pub seen_ms: i64,
+}
+
+pub(crate) struct ConversationRow<'a> {
+    pub id: &'a str,
+    pub platform: Platform,
+    pub root: Option<&'a str>,
+    pub first_ms: i64,
+    pub last_inbound_ms: i64,
+}
+
+pub(crate) struct Plan<'a> {
+    pub authors: Vec<AuthorRow<'a>>,
+    pub conversations: Vec<ConversationRow<'a>>,
+    pub participants: Vec<(&'a str, &'a str, i64)>,
+}
+
+/// Folds the batch: the newest profile of each author, one row per conversation.
+pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
+    let mut authors: HashMap<(Platform, &str), AuthorRow> = HashMap::new();
+    let mut conversations: HashMap<&str, ConversationRow> = HashMap::new();
+    let mut participants: HashMap<(&str, &str), i64> = HashMap::new();
+    for entry in entries {
+        let Entry::Message {
+            message, decision, ..
+        } = entry
+        else {
+            continue;
+        };
+        let Some(conversation) = decision.conversation.as_ref() else {
+            continue;
+        };
+        let at = message.created_at.as_millisecond();
+        let platform = message.id.platform;
+        let author = &message.author;
+        authors
+            .entry((platform, author.id.as_str()))
+            .and_modify(|row| {
+                if at >= row.seen_ms {
+                    row.author = author;
+                    row.seen_ms = at;
+                }
+            })
+            .or_insert(AuthorRow {
+                platform,
+                author,
+                seen_ms: at,
+            });
+        conversations
+            .entry(conversation.as_str())
+            .and_modify(|row| {
+                row.first_ms = row.first_ms.min(at);
+                row.last_inbound_ms = row.last_inbound_ms.max(at);
+            })
+            .or_insert(ConversationRow {
+                id: conversation.as_str(),
+                platform,
+                root: root_of(conversation.as_str()),
+                first_ms: at,
+                last_inbound_ms: at,
+            });
+        participants
+            .entry((conversation.as_str(), author.id.as_str()))
+            .and_modify(|first| *first = (*first).min(at))
+            .or_insert(at);
+    }
+    Plan {
+        authors: authors.into_values().collect(),
+        conversations: conversations.into_values().collect(),
+        participants: participants
+            .into_iter()
+            .map(|((c, a), at)| (c, a, at))
+            .collect(),
+    }
+}
+
+/// The root message id a thread's conversation id names (`x:123` → `123`); none for a
+/// private conversation (`x:dm:…`).
+fn root_of(conversation: &str) -> Option<&str> {
+    conversation
+        .split_once(':')
+        .map(|(_, root)| root)
+        .filter(|root| !root.starts_with("dm:"))
+}
+
+/// Reasons as stored: snake_case names joined by commas.
+pub(crate) fn reasons(decision: &palabre_core::Decision) -> String {
+    let mut out = String::with_capacity(32);
+    for (i, r) in decision.reasons.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r.as_str());
+    }
+    out
+}
+
+pub(crate) fn split_reasons(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

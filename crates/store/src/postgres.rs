@@ -1,0 +1,531 @@
+//! The PostgreSQL backend, for production: each batch is a handful of bulk `UNNEST` statements
+//! in one transaction, so a batch costs a few round trips whatever its size.
+
+use crate::migrate::{POSTGRES, latest};
+use crate::plan::{plan, reasons, split_reasons};
+use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
+use palabre_core::{
+    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, Platform,
+    SeedRow, Timestamp,
+};
+use postgres::{Client, NoTls, Row};
+use std::collections::HashSet;
+
+/// A Palabre store in a PostgreSQL database.
+pub struct PostgresStore {
+    client: Client,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates. With `schema`, works inside that schema (created if
+    /// needed): tests use one fresh schema each.
+    pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        if let Some(schema) = schema {
+            let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+            client.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {quoted}; SET search_path TO {quoted}"
+            ))?;
+        }
+        let mut store = PostgresStore { client };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        // One migrator at a time, whatever the number of nodes starting together.
+        tx.execute("SELECT pg_advisory_xact_lock(1885430380)", &[])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+        )?;
+        let current: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        let known = latest(POSTGRES);
+        if i64::from(current) > i64::from(known) {
+            return Err(StoreError::TooNew {
+                found: i64::from(current),
+                known,
+            });
+        }
+        for (version, sql) in POSTGRES
+            .iter()
+            .filter(|(v, _)| i64::from(*v) > i64::from(current))
+        {
+            tx.batch_execute(sql).map_err(|e| StoreError::Migration {
+                backend: "postgres",
+                version: *version,
+                message: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                &[&(*version as i32), &Timestamp::now().as_millisecond()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn platform_of(raw: &str) -> Result<Platform, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{raw}`")))
+}
+
+fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+const MESSAGE_COLUMNS: &str =
+    "platform, external_id, kind, author_id, text, conversation_id, created_ms, raw";
+
+fn stored_message(row: &Row) -> Result<StoredMessage, StoreError> {
+    let platform: String = row.try_get(0)?;
+    let external: String = row.try_get(1)?;
+    let conversation: String = row.try_get(5)?;
+    Ok(StoredMessage {
+        id: EventId::new(
+            platform_of(&platform)?,
+            ExternalId::new(&external).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ),
+        kind: row.try_get(2)?,
+        author_id: row.try_get(3)?,
+        text: row.try_get(4)?,
+        conversation: ConversationId::from_stored(&conversation),
+        created_at: timestamp(row.try_get(6)?)?,
+        raw: row.try_get(7)?,
+    })
+}
+
+/// Column arrays for the bulk insert of messages.
+#[derive(Default)]
+struct MessageColumns<'a> {
+    platform: Vec<&'a str>,
+    external_id: Vec<&'a str>,
+    fingerprint: Vec<i64>,
+    content_hash: Vec<i64>,
+    request_key: Vec<Option<i64>>,
+    conversation_id: Vec<&'a str>,
+    rootless: Vec<bool>,
+    kind: Vec<&'a str>,
+    author_id: Vec<&'a str>,
+    text: Vec<&'a str>,
+    lang_hint: Vec<Option<&'a str>>,
+    in_reply_to: Vec<Option<&'a str>>,
+    referenced_id: Vec<Option<&'a str>>,
+    rating: Vec<Option<i16>>,
+    entities: Vec<String>,
+    created_ms: Vec<i64>,
+    raw: Vec<&'a str>,
+}
+
+impl crate::Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn write(&mut self, entries: &[Entry]) -> Result<WriteSummary, StoreError> {
+        let mut summary = WriteSummary::default();
+        let mut cols = MessageColumns::default();
+        for entry in entries {
+            let Entry::Message {
+                message: m,
+                keys,
+                decision,
+                ..
+            } = entry
+            else {
+                continue;
+            };
+            cols.platform.push(m.id.platform.as_str());
+            cols.external_id.push(m.id.external.as_str());
+            cols.fingerprint.push(keys.event as i64);
+            cols.content_hash.push(keys.content as i64);
+            cols.request_key.push(keys.request.map(|r| r as i64));
+            cols.conversation_id.push(
+                decision
+                    .conversation
+                    .as_ref()
+                    .map(|c| c.as_str())
+                    .unwrap_or(""),
+            );
+            cols.rootless.push(m.thread_root.is_none());
+            cols.kind.push(m.kind.as_str());
+            cols.author_id.push(&m.author.id);
+            cols.text.push(m.text.as_str());
+            cols.lang_hint.push(m.lang_hint.as_deref());
+            cols.in_reply_to
+                .push(m.in_reply_to.as_ref().map(|i| i.as_str()));
+            cols.referenced_id
+                .push(m.referenced.as_ref().map(|r| r.id.as_str()));
+            cols.rating.push(m.rating.map(|r| i16::from(r.stars())));
+            cols.entities.push(
+                serde_json::to_string(&m.entities)
+                    .map_err(|e| StoreError::Corrupt(format!("entities: {e}")))?,
+            );
+            cols.created_ms.push(m.created_at.as_millisecond());
+            cols.raw.push(&m.raw);
+        }
+
+        let mut tx = self.client.transaction()?;
+        let inserted_rows = tx.query(
+            "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
+                rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+                $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
+                $15::text[], $16::bigint[], $17::text[])
+             ON CONFLICT (platform, external_id) DO NOTHING
+             RETURNING platform, external_id",
+            &[
+                &cols.platform,
+                &cols.external_id,
+                &cols.fingerprint,
+                &cols.content_hash,
+                &cols.request_key,
+                &cols.conversation_id,
+                &cols.rootless,
+                &cols.kind,
+                &cols.author_id,
+                &cols.text,
+                &cols.lang_hint,
+                &cols.in_reply_to,
+                &cols.referenced_id,
+                &cols.rating,
+                &cols.entities,
+                &cols.created_ms,
+                &cols.raw,
+            ],
+        )?;
+        let inserted: HashSet<(String, String)> = inserted_rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect();
+        summary.inserted = inserted.len() as u64;
+        summary.already_stored = cols.platform.len() as u64 - summary.inserted;
+
+        // Decisions of the messages this write stored.
+        let (mut d_platform, mut d_id, mut d_outcome, mut d_reasons) =
+            (vec![], vec![], vec![], vec![]);
+        let (mut d_queue, mut d_reply, mut d_triage, mut d_at) = (vec![], vec![], vec![], vec![]);
+        // Rejects.
+        let (mut r_source, mut r_line, mut r_event, mut r_reason) =
+            (vec![], vec![], vec![], vec![]);
+        let (mut r_error, mut r_raw, mut r_at) = (vec![], vec![], vec![]);
+        for entry in entries {
+            match entry {
+                Entry::Message {
+                    message: m,
+                    decision,
+                    decided_at,
+                    ..
+                } => {
+                    let key = (
+                        m.id.platform.as_str().to_owned(),
+                        m.id.external.as_str().to_owned(),
+                    );
+                    if !inserted.contains(&key) {
+                        continue;
+                    }
+                    d_platform.push(m.id.platform.as_str());
+                    d_id.push(m.id.external.as_str());
+                    d_outcome.push(decision.outcome.as_str());
+                    d_reasons.push(reasons(decision));
+                    d_queue.push(decision.queue.as_deref());
+                    d_reply.push(decision.reply.as_deref());
+                    d_triage.push(
+                        decision
+                            .triage
+                            .as_ref()
+                            .map(serde_json::to_string)
+                            .transpose()
+                            .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
+                    );
+                    d_at.push(decided_at.as_millisecond());
+                }
+                Entry::Conflict {
+                    message,
+                    source,
+                    line,
+                    decided_at,
+                } => {
+                    r_source.push(source.as_str());
+                    r_line.push(line.map(|l| l as i64));
+                    r_event.push(Some(message.id.to_string()));
+                    r_reason.push("id_conflict");
+                    r_error.push(
+                        "this id was already stored with other content; the first version stands",
+                    );
+                    r_raw.push(&*message.raw);
+                    r_at.push(decided_at.as_millisecond());
+                }
+                Entry::Rejected {
+                    source,
+                    line,
+                    reason,
+                    error,
+                    raw,
+                    at,
+                } => {
+                    r_source.push(source.as_str());
+                    r_line.push(line.map(|l| l as i64));
+                    r_event.push(None);
+                    r_reason.push(reason.as_str());
+                    r_error.push(error.as_str());
+                    r_raw.push(raw.as_str());
+                    r_at.push(at.as_millisecond());
+                }
+            }
+        }
+        summary.rejected = r_source.len() as u64;
+        if !d_platform.is_empty() {
+            tx.execute(
+                "INSERT INTO decisions (platform, external_id, outcome, reasons, queue, reply, triage, decided_ms)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                    $7::text[], $8::bigint[])
+                 ON CONFLICT (platform, external_id) DO NOTHING",
+                &[&d_platform, &d_id, &d_outcome, &d_reasons, &d_queue, &d_reply, &d_triage, &d_at],
+            )?;
+        }
+        if !r_source.is_empty() {
+            tx.execute(
+                "INSERT INTO rejects (source, line, event_id, reason, error, raw, recorded_ms)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])",
+                &[&r_source, &r_line, &r_event, &r_reason, &r_error, &r_raw, &r_at],
+            )?;
+        }
+
+        let plan = plan(entries);
+        if !plan.authors.is_empty() {
+            let mut a = (
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+            );
+            for row in &plan.authors {
+                let p = row.author;
+                a.0.push(row.platform.as_str());
+                a.1.push(p.id.as_str());
+                a.2.push(p.handle.as_deref());
+                a.3.push(p.display_name.as_deref());
+                a.4.push(p.verified);
+                a.5.push(p.followers.map(|n| n as i64));
+                a.6.push(p.following.map(|n| n as i64));
+                a.7.push(p.bio.as_deref());
+                a.8.push(row.seen_ms);
+            }
+            tx.execute(
+                "INSERT INTO authors (platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
+                 SELECT p, i, h, d, v, fr, fg, b, s, s FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                    $5::bool[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[]) AS t(p, i, h, d, v, fr, fg, b, s)
+                 ON CONFLICT (platform, id) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
+                    verified = excluded.verified, followers = excluded.followers, following = excluded.following,
+                    bio = excluded.bio, last_seen_ms = excluded.last_seen_ms
+                 WHERE excluded.last_seen_ms > authors.last_seen_ms",
+                &[&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7, &a.8],
+            )?;
+        }
+        if !plan.conversations.is_empty() {
+            let ids: Vec<&str> = plan.conversations.iter().map(|c| c.id).collect();
+            let platforms: Vec<&str> = plan
+                .conversations
+                .iter()
+                .map(|c| c.platform.as_str())
+                .collect();
+            let roots: Vec<Option<&str>> = plan.conversations.iter().map(|c| c.root).collect();
+            let firsts: Vec<i64> = plan.conversations.iter().map(|c| c.first_ms).collect();
+            let lasts: Vec<i64> = plan
+                .conversations
+                .iter()
+                .map(|c| c.last_inbound_ms)
+                .collect();
+            tx.execute(
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+                 ON CONFLICT (id) DO UPDATE SET created_ms = LEAST(conversations.created_ms, excluded.created_ms),
+                    last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms)",
+                &[&ids, &platforms, &roots, &firsts, &lasts],
+            )?;
+            let convs: Vec<&str> = plan.participants.iter().map(|p| p.0).collect();
+            let authors: Vec<&str> = plan.participants.iter().map(|p| p.1).collect();
+            let ats: Vec<i64> = plan.participants.iter().map(|p| p.2).collect();
+            tx.execute(
+                "INSERT INTO conversation_participants (conversation_id, author_id, first_seen_ms)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])
+                 ON CONFLICT (conversation_id, author_id) DO UPDATE
+                    SET first_seen_ms = LEAST(conversation_participants.first_seen_ms, excluded.first_seen_ms)",
+                &[&convs, &authors, &ats],
+            )?;
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn seed_rows(&mut self, limit: usize) -> Result<Vec<SeedRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT platform, fingerprint, content_hash, request_key, conversation_id, created_ms, rootless
+             FROM (SELECT * FROM messages ORDER BY seq DESC LIMIT $1) recent ORDER BY seq",
+            &[&(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let platform: String = r.try_get(0)?;
+                let request: Option<i64> = r.try_get(3)?;
+                Ok(SeedRow {
+                    platform: platform_of(&platform)?,
+                    keys: MessageKeys {
+                        event: r.try_get::<_, i64>(1)? as u64,
+                        content: r.try_get::<_, i64>(2)? as u64,
+                        request: request.map(|x| x as u64),
+                    },
+                    conversation: r.try_get(4)?,
+                    created_at: timestamp(r.try_get(5)?)?,
+                    rootless: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE platform = $1 AND external_id = $2"
+        );
+        let row = self
+            .client
+            .query_opt(&sql, &[&id.platform.as_str(), &id.external.as_str()])?;
+        row.as_ref().map(stored_message).transpose()
+    }
+
+    fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT outcome, reasons, queue, reply, triage FROM decisions WHERE platform = $1 AND external_id = $2",
+            &[&id.platform.as_str(), &id.external.as_str()],
+        )?;
+        row.map(|r| {
+            Ok(StoredDecision {
+                outcome: r.try_get(0)?,
+                reasons: split_reasons(r.try_get(1)?),
+                queue: r.try_get(2)?,
+                reply: r.try_get(3)?,
+                triage: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn conversation(&mut self, id: &ConversationId) -> Result<Option<Conversation>, StoreError> {
+        let Some(r) = self.client.query_opt(
+            "SELECT platform, root_id, status, assignee, bot_paused, last_inbound_ms, last_outbound_ms
+             FROM conversations WHERE id = $1",
+            &[&id.as_str()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let participants = self
+            .client
+            .query(
+                "SELECT author_id FROM conversation_participants WHERE conversation_id = $1 ORDER BY first_seen_ms, author_id",
+                &[&id.as_str()],
+            )?
+            .iter()
+            .map(|p| p.try_get(0))
+            .collect::<Result<Vec<String>, _>>()?;
+        let platform: String = r.try_get(0)?;
+        let root: Option<String> = r.try_get(1)?;
+        let status: String = r.try_get(2)?;
+        let inbound: Option<i64> = r.try_get(5)?;
+        let outbound: Option<i64> = r.try_get(6)?;
+        Ok(Some(Conversation {
+            id: id.clone(),
+            platform: platform_of(&platform)?,
+            root: root
+                .as_deref()
+                .map(ExternalId::new)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            participants,
+            status: ConversationStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("conversation status `{status}`")))?,
+            assignee: r.try_get(3)?,
+            bot_paused: r.try_get(4)?,
+            last_inbound_at: inbound.map(timestamp).transpose()?,
+            last_outbound_at: outbound.map(timestamp).transpose()?,
+        }))
+    }
+
+    fn conversation_messages(
+        &mut self,
+        id: &ConversationId,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_ms, seq"
+        );
+        let rows = self.client.query(&sql, &[&id.as_str()])?;
+        rows.iter().map(stored_message).collect()
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.client.execute(
+            "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[&entry.at.as_millisecond(), &entry.actor, &entry.action, &entry.target, &entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = self.client.query(
+            "SELECT at_ms, actor, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
+            &[&(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: timestamp(r.try_get(0)?)?,
+                    actor: r.try_get(1)?,
+                    action: r.try_get(2)?,
+                    target: r.try_get(3)?,
+                    detail: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    fn outcome_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = self.client.query(
+            "SELECT outcome, COUNT(*) FROM decisions GROUP BY outcome ORDER BY outcome",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)? as u64)))
+            .collect()
+    }
+
+    fn counts(&mut self) -> Result<Counts, StoreError> {
+        let r = self.client.query_one(
+            "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM decisions), (SELECT COUNT(*) FROM conversations),
+                    (SELECT COUNT(*) FROM conversation_participants), (SELECT COUNT(*) FROM authors),
+                    (SELECT COUNT(*) FROM rejects), (SELECT COUNT(*) FROM audit_log)",
+            &[],
+        )?;
+        let n = |i: usize| -> Result<u64, StoreError> { Ok(r.try_get::<_, i64>(i)? as u64) };
+        Ok(Counts {
+            messages: n(0)?,
+            decisions: n(1)?,
+            conversations: n(2)?,
+            participants: n(3)?,
+            authors: n(4)?,
+            rejects: n(5)?,
+            audit: n(6)?,
+        })
+    }
+}

@@ -1,0 +1,488 @@
+//! The SQLite backend: one file in the data directory, WAL journal, `synchronous=FULL` so a
+//! committed batch survives a crash of the process or of the machine.
+
+use crate::migrate::{SQLITE, latest};
+use crate::plan::{plan, reasons, split_reasons};
+use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
+use palabre_core::{
+    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, Platform,
+    SeedRow, Timestamp,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::path::Path;
+
+/// A Palabre store in a SQLite database.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A throw-away database in memory.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+        )?;
+        let current: i64 = self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        let known = latest(SQLITE);
+        if current > i64::from(known) {
+            return Err(StoreError::TooNew {
+                found: current,
+                known,
+            });
+        }
+        for (version, sql) in SQLITE.iter().filter(|(v, _)| i64::from(*v) > current) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql).map_err(|e| StoreError::Migration {
+                backend: "sqlite",
+                version: *version,
+                message: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
+                params![version, Timestamp::now().as_millisecond()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn platform_of(raw: &str) -> Result<Platform, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{raw}`")))
+}
+
+fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
+    let external = ExternalId::new(external)
+        .map_err(|e| StoreError::Corrupt(format!("id `{external}`: {e}")))?;
+    Ok(EventId::new(platform_of(platform)?, external))
+}
+
+const MESSAGE_COLUMNS: &str =
+    "platform, external_id, kind, author_id, text, conversation_id, created_ms, raw";
+
+fn stored_message(
+    row: &Row,
+) -> rusqlite::Result<(String, String, String, String, String, String, i64, String)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+    ))
+}
+
+type MessageTuple = (String, String, String, String, String, String, i64, String);
+
+fn to_stored(
+    (platform, external, kind, author_id, text, conversation, at, raw): MessageTuple,
+) -> Result<StoredMessage, StoreError> {
+    Ok(StoredMessage {
+        id: event_id(&platform, &external)?,
+        kind,
+        author_id,
+        text,
+        conversation: ConversationId::from_stored(&conversation),
+        created_at: timestamp(at)?,
+        raw,
+    })
+}
+
+impl crate::Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn write(&mut self, entries: &[Entry]) -> Result<WriteSummary, StoreError> {
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert_message = tx.prepare_cached(
+                "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
+                    rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 ON CONFLICT (platform, external_id) DO NOTHING",
+            )?;
+            let mut insert_decision = tx.prepare_cached(
+                "INSERT INTO decisions (platform, external_id, outcome, reasons, queue, reply, triage, decided_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (platform, external_id) DO NOTHING",
+            )?;
+            let mut insert_reject = tx.prepare_cached(
+                "INSERT INTO rejects (source, line, event_id, reason, error, raw, recorded_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for entry in entries {
+                match entry {
+                    Entry::Message {
+                        message: m,
+                        keys,
+                        decision,
+                        decided_at,
+                    } => {
+                        let platform = m.id.platform.as_str();
+                        let conversation = decision
+                            .conversation
+                            .as_ref()
+                            .map(|c| c.as_str())
+                            .unwrap_or("");
+                        let entities = serde_json::to_string(&m.entities)
+                            .map_err(|e| StoreError::Corrupt(format!("entities: {e}")))?;
+                        let inserted = insert_message.execute(params![
+                            platform,
+                            m.id.external.as_str(),
+                            keys.event as i64,
+                            keys.content as i64,
+                            keys.request.map(|r| r as i64),
+                            conversation,
+                            m.thread_root.is_none(),
+                            m.kind.as_str(),
+                            m.author.id,
+                            m.text.as_str(),
+                            m.lang_hint,
+                            m.in_reply_to.as_ref().map(|i| i.as_str()),
+                            m.referenced.as_ref().map(|r| r.id.as_str()),
+                            m.rating.map(|r| r.stars()),
+                            entities,
+                            m.created_at.as_millisecond(),
+                            &*m.raw,
+                        ])?;
+                        if inserted == 0 {
+                            summary.already_stored += 1;
+                            continue;
+                        }
+                        summary.inserted += 1;
+                        let triage = decision
+                            .triage
+                            .as_ref()
+                            .map(serde_json::to_string)
+                            .transpose()
+                            .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?;
+                        insert_decision.execute(params![
+                            platform,
+                            m.id.external.as_str(),
+                            decision.outcome.as_str(),
+                            reasons(decision),
+                            decision.queue,
+                            decision.reply,
+                            triage,
+                            decided_at.as_millisecond(),
+                        ])?;
+                    }
+                    Entry::Conflict {
+                        message,
+                        source,
+                        line,
+                        decided_at,
+                    } => {
+                        summary.rejected += 1;
+                        insert_reject.execute(params![
+                            source,
+                            line.map(|l| l as i64),
+                            message.id.to_string(),
+                            "id_conflict",
+                            "this id was already stored with other content; the first version stands",
+                            &*message.raw,
+                            decided_at.as_millisecond(),
+                        ])?;
+                    }
+                    Entry::Rejected {
+                        source,
+                        line,
+                        reason,
+                        error,
+                        raw,
+                        at,
+                    } => {
+                        summary.rejected += 1;
+                        insert_reject.execute(params![
+                            source,
+                            line.map(|l| l as i64),
+                            Option::<String>::None,
+                            reason.as_str(),
+                            error,
+                            raw,
+                            at.as_millisecond(),
+                        ])?;
+                    }
+                }
+            }
+            let plan = plan(entries);
+            let mut upsert_author = tx.prepare_cached(
+                "INSERT INTO authors (platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT (platform, id) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
+                    verified = excluded.verified, followers = excluded.followers, following = excluded.following,
+                    bio = excluded.bio, last_seen_ms = excluded.last_seen_ms
+                 WHERE excluded.last_seen_ms > authors.last_seen_ms",
+            )?;
+            for a in &plan.authors {
+                let p = a.author;
+                upsert_author.execute(params![
+                    a.platform.as_str(),
+                    p.id,
+                    p.handle,
+                    p.display_name,
+                    p.verified,
+                    p.followers.map(|n| n as i64),
+                    p.following.map(|n| n as i64),
+                    p.bio,
+                    a.seen_ms,
+                ])?;
+            }
+            let mut upsert_conversation = tx.prepare_cached(
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET created_ms = min(conversations.created_ms, excluded.created_ms),
+                    last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms)",
+            )?;
+            for c in &plan.conversations {
+                upsert_conversation.execute(params![
+                    c.id,
+                    c.platform.as_str(),
+                    c.root,
+                    c.first_ms,
+                    c.last_inbound_ms
+                ])?;
+            }
+            let mut insert_participant = tx.prepare_cached(
+                "INSERT INTO conversation_participants (conversation_id, author_id, first_seen_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (conversation_id, author_id) DO UPDATE
+                    SET first_seen_ms = min(conversation_participants.first_seen_ms, excluded.first_seen_ms)",
+            )?;
+            for (conversation, author, at) in &plan.participants {
+                insert_participant.execute(params![conversation, author, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn seed_rows(&mut self, limit: usize) -> Result<Vec<SeedRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT platform, fingerprint, content_hash, request_key, conversation_id, created_ms, rootless
+             FROM (SELECT * FROM messages ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, bool>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (platform, event, content, request, conversation, at, rootless) = row?;
+            out.push(SeedRow {
+                platform: platform_of(&platform)?,
+                keys: MessageKeys {
+                    event: event as u64,
+                    content: content as u64,
+                    request: request.map(|r| r as u64),
+                },
+                conversation,
+                created_at: timestamp(at)?,
+                rootless,
+            });
+        }
+        Ok(out)
+    }
+
+    fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE platform = ?1 AND external_id = ?2"
+        );
+        let row = self
+            .conn
+            .query_row(
+                &sql,
+                params![id.platform.as_str(), id.external.as_str()],
+                stored_message,
+            )
+            .optional()?;
+        row.map(to_stored).transpose()
+    }
+
+    fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT outcome, reasons, queue, reply, triage FROM decisions WHERE platform = ?1 AND external_id = ?2",
+                params![id.platform.as_str(), id.external.as_str()],
+                |r| {
+                    Ok(StoredDecision {
+                        outcome: r.get(0)?,
+                        reasons: split_reasons(&r.get::<_, String>(1)?),
+                        queue: r.get(2)?,
+                        reply: r.get(3)?,
+                        triage: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn conversation(&mut self, id: &ConversationId) -> Result<Option<Conversation>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT platform, root_id, status, assignee, bot_paused, last_inbound_ms, last_outbound_ms
+                 FROM conversations WHERE id = ?1",
+                params![id.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((platform, root, status, assignee, bot_paused, inbound, outbound)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT author_id FROM conversation_participants WHERE conversation_id = ?1 ORDER BY first_seen_ms, author_id",
+        )?;
+        let participants = stmt
+            .query_map(params![id.as_str()], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(Conversation {
+            id: id.clone(),
+            platform: platform_of(&platform)?,
+            root: root
+                .as_deref()
+                .map(ExternalId::new)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            participants,
+            status: ConversationStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("conversation status `{status}`")))?,
+            assignee,
+            bot_paused,
+            last_inbound_at: inbound.map(timestamp).transpose()?,
+            last_outbound_at: outbound.map(timestamp).transpose()?,
+        }))
+    }
+
+    fn conversation_messages(
+        &mut self,
+        id: &ConversationId,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY created_ms, seq"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![id.as_str()], stored_message)?;
+        rows.map(|r| to_stored(r?)).collect()
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![entry.at.as_millisecond(), entry.actor, entry.action, entry.target, entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at_ms, actor, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, actor, action, target, detail) = row?;
+            out.push(AuditEntry {
+                at: timestamp(at)?,
+                actor,
+                action,
+                target,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+
+    fn outcome_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT outcome, COUNT(*) FROM decisions GROUP BY outcome ORDER BY outcome")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn counts(&mut self) -> Result<Counts, StoreError> {
+        let count = |table: &str| -> Result<u64, StoreError> {
+            let n: i64 =
+                self.conn
+                    .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+            Ok(n as u64)
+        };
+        Ok(Counts {
+            messages: count("messages")?,
+            decisions: count("decisions")?,
+            conversations: count("conversations")?,
+            participants: count("conversation_participants")?,
+            authors: count("authors")?,
+            rejects: count("rejects")?,
+            audit: count("audit_log")?,
+        })
+    }
+}
