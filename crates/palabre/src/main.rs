@@ -1,1 +1,99 @@
-fn main() {}
+//! The `palabre` binary: command line, configuration and wiring of the crates.
+//!
+//! Exit codes: 0 success (unreadable input lines are decisions, not failures), 1 I/O or store
+//! error, 2 usage or configuration error.
+
+mod bench;
+mod config;
+mod engine;
+mod i18n;
+mod replay;
+
+use clap::{Parser, Subcommand};
+use i18n::{Lang, Msg, t};
+use std::process::ExitCode;
+
+/// Palabre: a self-hosted engine for brand conversations on social networks.
+///
+/// It reads mentions, replies, direct messages, comments and reviews, and decides for each
+/// one: an automated reply where that is safe, a human where it matters, silence where the
+/// brand has no business speaking.
+#[derive(Debug, Parser)]
+#[command(
+    name = "palabre",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// Language of messages for people (fr or en); default from PALABRE_LANG or LANG.
+    #[arg(long, global = true, value_enum)]
+    lang: Option<Lang>,
+    /// Log filter (error, warn, info, debug, or a tracing directive); default from RUST_LOG.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the production decision path over a file of platform events, offline.
+    ///
+    /// Writes one JSON decision per event to standard output (or --out), a summary to standard
+    /// error. The clock is taken from the events themselves and nothing is sent anywhere, so
+    /// the same input gives the same decisions. Unreadable lines become `invalid` decisions and
+    /// the run goes on.
+    ///
+    /// Example: palabre replay --channel x:1000:francetvinfo examples/stream.jsonl
+    Replay(replay::ReplayArgs),
+    /// Measure events/s of normalize → dedupe → thread → decide, in memory and recorded.
+    ///
+    /// Generates a deterministic synthetic X API v2 stream (20% reposts, 5% repeats, French and
+    /// English) and reports events/s and memory. See docs/performance.md.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    init_logs(cli.log.as_deref());
+    match cli.command {
+        Command::Replay(args) => match replay::run(args, lang) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(replay::Failure::Usage(e)) => report(lang, &e, 2),
+            Err(replay::Failure::Io(e)) => report(lang, &e, 1),
+        },
+        Command::Bench(args) => match bench::run(&args) {
+            Ok(results) => {
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&results).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", bench::render(&results));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(lang, &e, 1),
+        },
+    }
+}
+
+fn report(lang: Lang, e: &anyhow::Error, code: u8) -> ExitCode {
+    eprintln!("palabre: {}: {e:#}", t(lang, Msg::Error));
+    ExitCode::from(code)
+}
+
+fn init_logs(filter: Option<&str>) {
+    let filter = filter
+        .map(tracing_subscriber::EnvFilter::new)
+        .or_else(|| tracing_subscriber::EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

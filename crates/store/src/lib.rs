@@ -100,7 +100,6 @@ pub struct Counts {
     pub messages: u64,
     pub decisions: u64,
     pub conversations: u64,
-    pub participants: u64,
     pub authors: u64,
     pub rejects: u64,
     pub audit: u64,

@@ -1,5 +1,5 @@
 //! Turns a batch of entries into the rows each table receives, the same for every backend:
-//! authors and conversations folded to one row each, participants deduplicated.
+//! authors and conversations folded to one row each.
 
 use crate::Entry;
 use palabre_core::{Author, Platform};
@@ -22,14 +22,12 @@ pub(crate) struct ConversationRow<'a> {
 pub(crate) struct Plan<'a> {
     pub authors: Vec<AuthorRow<'a>>,
     pub conversations: Vec<ConversationRow<'a>>,
-    pub participants: Vec<(&'a str, &'a str, i64)>,
 }
 
 /// Folds the batch: the newest profile of each author, one row per conversation.
 pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
     let mut authors: HashMap<(Platform, &str), AuthorRow> = HashMap::new();
     let mut conversations: HashMap<&str, ConversationRow> = HashMap::new();
-    let mut participants: HashMap<(&str, &str), i64> = HashMap::new();
     for entry in entries {
         let Entry::Message {
             message, decision, ..
@@ -69,18 +67,10 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
                 first_ms: at,
                 last_inbound_ms: at,
             });
-        participants
-            .entry((conversation.as_str(), author.id.as_str()))
-            .and_modify(|first| *first = (*first).min(at))
-            .or_insert(at);
     }
     Plan {
         authors: authors.into_values().collect(),
         conversations: conversations.into_values().collect(),
-        participants: participants
-            .into_iter()
-            .map(|((c, a), at)| (c, a, at))
-            .collect(),
     }
 }
 

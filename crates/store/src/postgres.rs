@@ -9,7 +9,6 @@ use palabre_core::{
     SeedRow, Timestamp,
 };
 use postgres::{Client, NoTls, Row};
-use std::collections::HashSet;
 
 /// A Palabre store in a PostgreSQL database.
 pub struct PostgresStore {
@@ -121,6 +120,12 @@ struct MessageColumns<'a> {
     entities: Vec<String>,
     created_ms: Vec<i64>,
     raw: Vec<&'a str>,
+    outcome: Vec<&'a str>,
+    reasons: Vec<String>,
+    queue: Vec<Option<&'a str>>,
+    reply: Vec<Option<&'a str>>,
+    triage: Vec<Option<String>>,
+    decided_ms: Vec<i64>,
 }
 
 impl crate::Store for PostgresStore {
@@ -136,7 +141,7 @@ impl crate::Store for PostgresStore {
                 message: m,
                 keys,
                 decision,
-                ..
+                decided_at,
             } = entry
             else {
                 continue;
@@ -169,15 +174,30 @@ impl crate::Store for PostgresStore {
             );
             cols.created_ms.push(m.created_at.as_millisecond());
             cols.raw.push(&m.raw);
+            cols.outcome.push(decision.outcome.as_str());
+            cols.reasons.push(reasons(decision));
+            cols.queue.push(decision.queue.as_deref());
+            cols.reply.push(decision.reply.as_deref());
+            cols.triage.push(
+                decision
+                    .triage
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
+            );
+            cols.decided_ms.push(decided_at.as_millisecond());
         }
 
         let mut tx = self.client.transaction()?;
         let inserted_rows = tx.query(
             "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
-                rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw)
+                rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
+                outcome, reasons, queue, reply, triage, decided_ms)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
                 $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
-                $15::text[], $16::bigint[], $17::text[])
+                $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+                $23::bigint[])
              ON CONFLICT (platform, external_id) DO NOTHING
              RETURNING platform, external_id",
             &[
@@ -198,54 +218,23 @@ impl crate::Store for PostgresStore {
                 &cols.entities,
                 &cols.created_ms,
                 &cols.raw,
+                &cols.outcome,
+                &cols.reasons,
+                &cols.queue,
+                &cols.reply,
+                &cols.triage,
+                &cols.decided_ms,
             ],
         )?;
-        let inserted: HashSet<(String, String)> = inserted_rows
-            .iter()
-            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
-            .collect();
-        summary.inserted = inserted.len() as u64;
+        summary.inserted = inserted_rows.len() as u64;
         summary.already_stored = cols.platform.len() as u64 - summary.inserted;
 
-        // Decisions of the messages this write stored.
-        let (mut d_platform, mut d_id, mut d_outcome, mut d_reasons) =
-            (vec![], vec![], vec![], vec![]);
-        let (mut d_queue, mut d_reply, mut d_triage, mut d_at) = (vec![], vec![], vec![], vec![]);
-        // Rejects.
         let (mut r_source, mut r_line, mut r_event, mut r_reason) =
             (vec![], vec![], vec![], vec![]);
         let (mut r_error, mut r_raw, mut r_at) = (vec![], vec![], vec![]);
         for entry in entries {
             match entry {
-                Entry::Message {
-                    message: m,
-                    decision,
-                    decided_at,
-                    ..
-                } => {
-                    let key = (
-                        m.id.platform.as_str().to_owned(),
-                        m.id.external.as_str().to_owned(),
-                    );
-                    if !inserted.contains(&key) {
-                        continue;
-                    }
-                    d_platform.push(m.id.platform.as_str());
-                    d_id.push(m.id.external.as_str());
-                    d_outcome.push(decision.outcome.as_str());
-                    d_reasons.push(reasons(decision));
-                    d_queue.push(decision.queue.as_deref());
-                    d_reply.push(decision.reply.as_deref());
-                    d_triage.push(
-                        decision
-                            .triage
-                            .as_ref()
-                            .map(serde_json::to_string)
-                            .transpose()
-                            .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
-                    );
-                    d_at.push(decided_at.as_millisecond());
-                }
+                Entry::Message { .. } => {}
                 Entry::Conflict {
                     message,
                     source,
@@ -281,15 +270,6 @@ impl crate::Store for PostgresStore {
             }
         }
         summary.rejected = r_source.len() as u64;
-        if !d_platform.is_empty() {
-            tx.execute(
-                "INSERT INTO decisions (platform, external_id, outcome, reasons, queue, reply, triage, decided_ms)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                    $7::text[], $8::bigint[])
-                 ON CONFLICT (platform, external_id) DO NOTHING",
-                &[&d_platform, &d_id, &d_outcome, &d_reasons, &d_queue, &d_reply, &d_triage, &d_at],
-            )?;
-        }
         if !r_source.is_empty() {
             tx.execute(
                 "INSERT INTO rejects (source, line, event_id, reason, error, raw, recorded_ms)
@@ -354,16 +334,6 @@ impl crate::Store for PostgresStore {
                  ON CONFLICT (id) DO UPDATE SET created_ms = LEAST(conversations.created_ms, excluded.created_ms),
                     last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms)",
                 &[&ids, &platforms, &roots, &firsts, &lasts],
-            )?;
-            let convs: Vec<&str> = plan.participants.iter().map(|p| p.0).collect();
-            let authors: Vec<&str> = plan.participants.iter().map(|p| p.1).collect();
-            let ats: Vec<i64> = plan.participants.iter().map(|p| p.2).collect();
-            tx.execute(
-                "INSERT INTO conversation_participants (conversation_id, author_id, first_seen_ms)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])
-                 ON CONFLICT (conversation_id, author_id) DO UPDATE
-                    SET first_seen_ms = LEAST(conversation_participants.first_seen_ms, excluded.first_seen_ms)",
-                &[&convs, &authors, &ats],
             )?;
         }
         tx.commit()?;
@@ -434,7 +404,8 @@ impl crate::Store for PostgresStore {
         let participants = self
             .client
             .query(
-                "SELECT author_id FROM conversation_participants WHERE conversation_id = $1 ORDER BY first_seen_ms, author_id",
+                "SELECT author_id FROM messages WHERE conversation_id = $1
+                 GROUP BY author_id ORDER BY MIN(created_ms), author_id",
                 &[&id.as_str()],
             )?
             .iter()
@@ -513,8 +484,7 @@ impl crate::Store for PostgresStore {
     fn counts(&mut self) -> Result<Counts, StoreError> {
         let r = self.client.query_one(
             "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM decisions), (SELECT COUNT(*) FROM conversations),
-                    (SELECT COUNT(*) FROM conversation_participants), (SELECT COUNT(*) FROM authors),
-                    (SELECT COUNT(*) FROM rejects), (SELECT COUNT(*) FROM audit_log)",
+                    (SELECT COUNT(*) FROM authors), (SELECT COUNT(*) FROM rejects), (SELECT COUNT(*) FROM audit_log)",
             &[],
         )?;
         let n = |i: usize| -> Result<u64, StoreError> { Ok(r.try_get::<_, i64>(i)? as u64) };
@@ -522,10 +492,9 @@ impl crate::Store for PostgresStore {
             messages: n(0)?,
             decisions: n(1)?,
             conversations: n(2)?,
-            participants: n(3)?,
-            authors: n(4)?,
-            rejects: n(5)?,
-            audit: n(6)?,
+            authors: n(3)?,
+            rejects: n(4)?,
+            audit: n(5)?,
         })
     }
 }

@@ -28,13 +28,6 @@ CREATE TABLE conversations (
     last_outbound_ms BIGINT
 );
 
-CREATE TABLE conversation_participants (
-    conversation_id TEXT   NOT NULL,
-    author_id       TEXT   NOT NULL,
-    first_seen_ms   BIGINT NOT NULL,
-    PRIMARY KEY (conversation_id, author_id)
-);
-
 CREATE TABLE messages (
     seq             BIGSERIAL PRIMARY KEY,
     platform        TEXT    NOT NULL,
@@ -54,23 +47,21 @@ CREATE TABLE messages (
     entities        TEXT    NOT NULL,
     created_ms      BIGINT  NOT NULL,
     raw             TEXT    NOT NULL,
+    -- The decision, one per message (exactly one outcome per inbound event).
+    outcome         TEXT    NOT NULL,
+    reasons         TEXT    NOT NULL,
+    queue           TEXT,
+    reply           TEXT,
+    triage          TEXT,
+    decided_ms      BIGINT  NOT NULL,
     UNIQUE (platform, external_id)
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
 CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
 
-CREATE TABLE decisions (
-    platform    TEXT   NOT NULL,
-    external_id TEXT   NOT NULL,
-    outcome     TEXT   NOT NULL,
-    reasons     TEXT   NOT NULL,
-    queue       TEXT,
-    reply       TEXT,
-    triage      TEXT,
-    decided_ms  BIGINT NOT NULL,
-    PRIMARY KEY (platform, external_id)
-);
-CREATE INDEX decisions_outcome ON decisions (outcome);
+-- Decisions live in their message's row (one write per event); this view reads them alone.
+CREATE VIEW decisions AS
+    SELECT platform, external_id, outcome, reasons, queue, reply, triage, decided_ms FROM messages;
 
 CREATE TABLE rejects (
     seq         BIGSERIAL PRIMARY KEY,

@@ -27,15 +27,8 @@ CREATE TABLE conversations (
     last_outbound_ms INTEGER
 ) WITHOUT ROWID;
 
-CREATE TABLE conversation_participants (
-    conversation_id TEXT    NOT NULL,
-    author_id       TEXT    NOT NULL,
-    first_seen_ms   INTEGER NOT NULL,
-    PRIMARY KEY (conversation_id, author_id)
-) WITHOUT ROWID;
-
 CREATE TABLE messages (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq             INTEGER PRIMARY KEY,
     platform        TEXT    NOT NULL,
     external_id     TEXT    NOT NULL,
     fingerprint     INTEGER NOT NULL,
@@ -53,27 +46,25 @@ CREATE TABLE messages (
     entities        TEXT    NOT NULL,
     created_ms      INTEGER NOT NULL,
     raw             TEXT    NOT NULL,
+    -- The decision, one per message (exactly one outcome per inbound event).
+    outcome         TEXT    NOT NULL,
+    reasons         TEXT    NOT NULL,
+    queue           TEXT,
+    reply           TEXT,
+    triage          TEXT,
+    decided_ms      INTEGER NOT NULL,
     UNIQUE (platform, external_id)
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
 CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
 
-CREATE TABLE decisions (
-    platform    TEXT    NOT NULL,
-    external_id TEXT    NOT NULL,
-    outcome     TEXT    NOT NULL,
-    reasons     TEXT    NOT NULL,
-    queue       TEXT,
-    reply       TEXT,
-    triage      TEXT,
-    decided_ms  INTEGER NOT NULL,
-    PRIMARY KEY (platform, external_id)
-) WITHOUT ROWID;
-CREATE INDEX decisions_outcome ON decisions (outcome);
+-- Decisions live in their message's row (one write per event); this view reads them alone.
+CREATE VIEW decisions AS
+    SELECT platform, external_id, outcome, reasons, queue, reply, triage, decided_ms FROM messages;
 
 -- Lines that could not be read, and ids that came back with other content: kept, never lost.
 CREATE TABLE rejects (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY,
     source      TEXT    NOT NULL,
     line        INTEGER,
     event_id    TEXT,
@@ -84,7 +75,7 @@ CREATE TABLE rejects (
 );
 
 CREATE TABLE audit_log (
-    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq    INTEGER PRIMARY KEY,
     at_ms  INTEGER NOT NULL,
     actor  TEXT    NOT NULL,
     action TEXT    NOT NULL,

@@ -1,0 +1,394 @@
+//! `palabre bench`: events/s of normalize → dedupe → thread → decide, in memory and recorded
+//! to SQLite, on a deterministic synthetic X API v2 stream, with peak memory.
+
+use crate::engine::Engine;
+use palabre_connectors::Format;
+use palabre_pipeline::{Pipeline, Policy};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// The options of `palabre bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Number of synthetic events.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Seed of the generator (same seed, same stream).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// What to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    pub mode: Mode,
+    /// Folder for the benchmark's SQLite file (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the synthetic stream to FILE and stop (to feed `palabre replay` or another tool).
+    #[arg(long, value_name = "FILE")]
+    pub generate: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Memory,
+    Sqlite,
+    Both,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Measure {
+    pub mode: &'static str,
+    pub events: u64,
+    pub seconds: f64,
+    pub events_per_second: f64,
+    /// Resident memory (MiB) after each tenth of the run: flat means bounded.
+    pub rss_mib_by_tenth: Vec<f64>,
+    pub peak_rss_mib: f64,
+}
+
+const FR: [&str; 12] = [
+    "mon colis n'est toujours pas arrivé",
+    "merci pour votre aide rapide",
+    "plus de réseau depuis ce matin",
+    "super soirée au parc, magique",
+    "vos tarifs sont scandaleux",
+    "le conseiller était adorable",
+    "quelqu'un peut m'aider avec ma facture ?",
+    "#MonRésultat 69003",
+    "vol annulé sans explication",
+    "trop bien le nouveau forfait",
+    "ça fait 3 jours sans internet",
+    "bravo pour l'appli",
+];
+const EN: [&str; 12] = [
+    "my order still hasn't arrived",
+    "thanks for the quick help",
+    "no signal since this morning",
+    "amazing evening at the park",
+    "your prices are outrageous",
+    "the agent was lovely",
+    "can someone help with my bill?",
+    "how much is AMS to JFK on 12 May?",
+    "flight cancelled, no explanation",
+    "love the new plan",
+    "three days without internet",
+    "great app update",
+];
+const TAGS: [&str; 8] = [
+    "MonRésultat",
+    "SAV",
+    "panne",
+    "Municipales2026",
+    "travel",
+    "fail",
+    "merci",
+    "Disneyland",
+];
+
+/// A deterministic stream of X API v2 filtered-stream lines: about 20% retweets (half of them
+/// of the brand, id 1000), 5% exact repeats of recent lines, 60% French, hashtags, mentions of
+/// the brand, a few geo points — the same mix as `shared/bench/gen_stream.py`.
+pub struct Generator {
+    rng: fastrand::Rng,
+    next_id: u64,
+    index: u64,
+    recent: Vec<String>,
+}
+
+impl Generator {
+    pub fn new(seed: u64) -> Self {
+        Generator {
+            rng: fastrand::Rng::with_seed(seed),
+            next_id: 1_790_000_000_000_000_000,
+            index: 0,
+            recent: Vec::new(),
+        }
+    }
+
+    pub fn next_line(&mut self) -> String {
+        let i = self.index;
+        self.index += 1;
+        let r = self.rng.f64();
+        if !self.recent.is_empty() && r < 0.05 {
+            let k = self.rng.usize(..self.recent.len());
+            return self.recent[k].clone();
+        }
+        self.next_id += self.rng.u64(1..=50);
+        let id = self.next_id;
+        let uid = self.rng.u64(10..=2_000_000);
+        let fr = self.rng.f64() < 0.6;
+        let body = if fr {
+            FR[self.rng.usize(..FR.len())]
+        } else {
+            EN[self.rng.usize(..EN.len())]
+        };
+        let created = format!(
+            "2026-03-22T20:{:02}:{:02}.000Z",
+            (i / 60_000) % 60,
+            (i / 1000) % 60
+        );
+        let user = format!(
+            r#"{{"id":"{uid}","username":"user{uid}","name":"User {uid}","verified":{},"description":"","public_metrics":{{"followers_count":{},"following_count":300,"tweet_count":1000}}}}"#,
+            uid % 97 == 0,
+            uid % 5000
+        );
+        let lang = if fr { "fr" } else { "en" };
+        let mut line = String::with_capacity(640);
+        if r < 0.25 {
+            let brand = self.rng.f64() < 0.5;
+            let src = if brand {
+                1000
+            } else {
+                self.rng.u64(10..=2_000_000)
+            };
+            let orig = id - self.rng.u64(100..=100_000);
+            let text = if brand {
+                format!("RT @brand: @user{uid} {body}")
+            } else {
+                format!("RT @user{src}: {body}")
+            };
+            let _ = write!(
+                line,
+                r#"{{"data":{{"id":"{id}","author_id":"{uid}","created_at":"{created}","lang":"{lang}","conversation_id":"{id}","referenced_tweets":[{{"type":"retweeted","id":"{orig}"}}],"text":{}}},"includes":{{"users":[{user}],"tweets":[{{"id":"{orig}","text":{},"author_id":"{src}"}}]}},"matching_rules":[{{"id":"1","tag":"brand"}}]}}"#,
+                json_string(&text),
+                json_string(body)
+            );
+        } else {
+            let mention = self.rng.f64() < 0.7;
+            let n_tags = self.rng.usize(0..=2);
+            let mut tags: Vec<&str> = Vec::with_capacity(n_tags);
+            while tags.len() < n_tags {
+                let t = TAGS[self.rng.usize(..TAGS.len())];
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            let mut text = String::new();
+            if mention {
+                text.push_str("@brand ");
+            }
+            text.push_str(body);
+            let mut hashtags = Vec::new();
+            for t in &tags {
+                text.push_str(" #");
+                let start = text.chars().count() - 1;
+                text.push_str(t);
+                hashtags.push(format!(
+                    r#"{{"start":{start},"end":{},"tag":{}}}"#,
+                    start + 1 + t.chars().count(),
+                    json_string(t)
+                ));
+            }
+            let mut entities = Vec::new();
+            if mention {
+                entities.push(
+                    r#""mentions":[{"start":0,"end":6,"username":"brand","id":"1000"}]"#.to_owned(),
+                );
+            }
+            if !hashtags.is_empty() {
+                entities.push(format!(r#""hashtags":[{}]"#, hashtags.join(",")));
+            }
+            let _ = write!(
+                line,
+                r#"{{"data":{{"id":"{id}","author_id":"{uid}","created_at":"{created}","lang":"{lang}","conversation_id":"{id}""#
+            );
+            if !entities.is_empty() {
+                let _ = write!(line, r#","entities":{{{}}}"#, entities.join(","));
+            }
+            if mention {
+                line.push_str(r#","in_reply_to_user_id":"1000""#);
+            }
+            if self.rng.f64() < 0.05 {
+                let lon = 2.7758 + (self.rng.f64() - 0.5) * 0.1;
+                let lat = 48.8722 + (self.rng.f64() - 0.5) * 0.1;
+                let _ = write!(
+                    line,
+                    r#","geo":{{"coordinates":{{"type":"Point","coordinates":[{lon:.6},{lat:.6}]}}}}"#
+                );
+            }
+            let _ = write!(
+                line,
+                r#","text":{}}},"includes":{{"users":[{user}]}},"matching_rules":[{{"id":"1","tag":"brand"}}]}}"#,
+                json_string(&text)
+            );
+        }
+        self.recent.push(line.clone());
+        if self.recent.len() > 5000 {
+            self.recent.drain(..4000);
+        }
+        line
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// Resident and peak resident memory of this process, in MiB (Linux; 0 elsewhere).
+pub fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn policy() -> Policy {
+    let brand = "x:1000:brand"
+        .parse()
+        .map_or_else(|_| Vec::new(), |c| vec![c]);
+    Policy::with_channels(brand)
+}
+
+/// Runs the pipeline over `events` generated lines; only the pipeline's time is counted
+/// (generation happens in chunks, outside the timer).
+fn measure(
+    mode: &'static str,
+    events: u64,
+    seed: u64,
+    mut engine: Engine,
+) -> anyhow::Result<Measure> {
+    const CHUNK: u64 = 50_000;
+    let mut generator = Generator::new(seed);
+    let mut busy = Duration::ZERO;
+    let mut rss_by_tenth = Vec::new();
+    let tenth = (events / 10).max(1);
+    let mut done = 0u64;
+    let mut chunk = Vec::with_capacity(CHUNK as usize);
+    while done < events {
+        chunk.clear();
+        let n = CHUNK.min(events - done);
+        chunk.extend((0..n).map(|_| generator.next_line()));
+        let started = Instant::now();
+        for (i, line) in chunk.iter().enumerate() {
+            engine.feed(done + i as u64 + 1, line.as_bytes())?;
+        }
+        busy += started.elapsed();
+        let before = done;
+        done += n;
+        if before / tenth != done / tenth {
+            rss_by_tenth.push(memory_mib().0);
+        }
+    }
+    let started = Instant::now();
+    engine.finish()?;
+    busy += started.elapsed();
+    let seconds = busy.as_secs_f64();
+    Ok(Measure {
+        mode,
+        events,
+        seconds,
+        events_per_second: events as f64 / seconds.max(1e-9),
+        rss_mib_by_tenth: rss_by_tenth,
+        peak_rss_mib: memory_mib().1,
+    })
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
+    if let Some(path) = &args.generate {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut generator = Generator::new(args.seed);
+        for _ in 0..args.events {
+            out.write_all(generator.next_line().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(Vec::new());
+    }
+    let mut results = Vec::new();
+    if matches!(args.mode, Mode::Memory | Mode::Both) {
+        let engine = Engine::direct(
+            Pipeline::new(policy()),
+            Format::X,
+            "bench".into(),
+            Box::new(std::io::sink()),
+        );
+        results.push(measure("memory", args.events, args.seed, engine)?);
+    }
+    if matches!(args.mode, Mode::Sqlite | Mode::Both) {
+        let temp = tempfile::tempdir()?;
+        let dir = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
+        let path = dir.join("bench.db");
+        let _ = std::fs::remove_file(&path);
+        let store = Box::new(palabre_store::SqliteStore::open(&path)?);
+        let engine = Engine::recorded(
+            Pipeline::new(policy()),
+            Format::X,
+            "bench".into(),
+            store,
+            Box::new(std::io::sink()),
+        );
+        results.push(measure("sqlite", args.events, args.seed, engine)?);
+    }
+    Ok(results)
+}
+
+pub fn render(results: &[Measure]) -> String {
+    let mut out = String::new();
+    for m in results {
+        let _ = writeln!(
+            out,
+            "{:<7} {:>10} events in {:>7.2} s = {:>10.0} events/s   peak RSS {:>6.1} MiB   RSS by tenth: {}",
+            m.mode,
+            m.events,
+            m.seconds,
+            m.events_per_second,
+            m.peak_rss_mib,
+            m.rss_mib_by_tenth
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palabre_connectors::{Event, normalize};
+    use palabre_core::MessageKind;
+
+    #[test]
+    fn the_stream_is_deterministic_and_has_the_announced_mix() {
+        let a: Vec<String> = {
+            let mut g = Generator::new(7);
+            (0..5000).map(|_| g.next_line()).collect()
+        };
+        let mut g = Generator::new(7);
+        assert!(
+            a.iter().all(|l| *l == g.next_line()),
+            "same seed, same stream"
+        );
+        let mut reposts = 0;
+        for line in &a {
+            let Ok(Event::Message(m)) = normalize(line, Format::X).remove(0) else {
+                panic!("{line}")
+            };
+            if m.kind == MessageKind::Repost {
+                reposts += 1;
+            }
+        }
+        let share = f64::from(reposts) / a.len() as f64;
+        assert!(
+            (0.17..0.25).contains(&share),
+            "about 20% reposts, got {share}"
+        );
+        let unique: std::collections::HashSet<_> = a.iter().collect();
+        let repeats = 1.0 - unique.len() as f64 / a.len() as f64;
+        assert!(
+            (0.03..0.07).contains(&repeats),
+            "about 5% exact repeats, got {repeats}"
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! The configuration file (`palabre.toml`): channels, store, pipeline windows. Every error
+//! names the file, the line and the field.
+
+use palabre_core::Channel;
+use palabre_pipeline::Policy;
+use palabre_pipeline::policy::{DEFAULT_REPEAT_WINDOW_SECS, DEFAULT_WINDOW};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// What the configuration file may hold. Unknown keys are refused (a typo is an error, not a
+/// silently ignored setting).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The brand's own accounts.
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub platform: String,
+    pub id: String,
+    pub handle: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A SQLite file path or a `postgres://` URL.
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// The queue messages routed to humans land in.
+    #[serde(default = "default_queue")]
+    pub queue: String,
+    /// Events remembered per generation for dedupe and threading.
+    #[serde(default = "default_window")]
+    pub window: usize,
+    /// How long the same request from the same author counts as a repeat (`24h`, `90m`, `3600s`).
+    #[serde(default = "default_repeat_window")]
+    pub repeat_window: String,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            queue: default_queue(),
+            window: default_window(),
+            repeat_window: default_repeat_window(),
+        }
+    }
+}
+
+fn default_queue() -> String {
+    "inbox".to_owned()
+}
+fn default_window() -> usize {
+    DEFAULT_WINDOW
+}
+fn default_repeat_window() -> String {
+    format!("{}h", DEFAULT_REPEAT_WINDOW_SECS / 3600)
+}
+
+/// A configuration problem, said so that the user can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses configuration text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let config: Config = toml::from_str(text).map_err(|e| invalid(located(text, &e)))?;
+        for (i, c) in config.channels.iter().enumerate() {
+            c.to_channel().map_err(|e| {
+                invalid(format!("channels[{i}] ({}:{}): {e}", c.platform, c.handle))
+            })?;
+        }
+        if config.pipeline.window == 0 {
+            return Err(invalid("pipeline.window must be at least 1".into()));
+        }
+        parse_duration(&config.pipeline.repeat_window)
+            .map_err(|e| invalid(format!("pipeline.repeat_window: {e}")))?;
+        Ok(config)
+    }
+
+    /// The policy decide applies, with the extra channels given on the command line.
+    pub fn policy(&self, extra_channels: &[Channel]) -> Result<Policy, String> {
+        let mut channels = Vec::with_capacity(self.channels.len() + extra_channels.len());
+        for c in &self.channels {
+            channels.push(c.to_channel().map_err(|e| e.to_string())?);
+        }
+        channels.extend(extra_channels.iter().cloned());
+        Ok(Policy {
+            channels,
+            default_queue: self.pipeline.queue.clone(),
+            window: self.pipeline.window,
+            repeat_window_secs: parse_duration(&self.pipeline.repeat_window)?,
+        })
+    }
+}
+
+impl ChannelConfig {
+    fn to_channel(&self) -> Result<Channel, palabre_core::ChannelParseError> {
+        Channel::new(self.platform.parse()?, &self.id, &self.handle)
+    }
+}
+
+/// The line and column of a TOML error, in words.
+fn located(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end().to_owned();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `90s`, `15m`, `24h`, `7d` → seconds.
+pub fn parse_duration(raw: &str) -> Result<i64, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration such as 90s, 15m, 24h or 7d"))?;
+    let factor = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{raw}` (use s, m, h or d)"
+            ));
+        }
+    };
+    Ok(n * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("palabre.toml"))
+    }
+
+    #[test]
+    fn a_complete_file_is_read() {
+        let c = parse(
+            r#"
+[[channels]]
+platform = "x"
+id = "1000"
+handle = "@FranceTVinfo"
+
+[store]
+location = "data/palabre.db"
+
+[pipeline]
+queue = "care"
+repeat_window = "2h"
+"#,
+        )
+        .unwrap();
+        let policy = c
+            .policy(&["mastodon:1:brand@mastodon.social".parse().unwrap()])
+            .unwrap();
+        assert_eq!(policy.channels.len(), 2);
+        assert_eq!(policy.channels[0].handle, "francetvinfo");
+        assert_eq!(policy.default_queue, "care");
+        assert_eq!(policy.repeat_window_secs, 7200);
+        assert_eq!(c.store.location.as_deref(), Some("data/palabre.db"));
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_field() {
+        let e = parse("[pipeline]\nqueue = \"care\"\nrepeat_windw = \"2h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("palabre.toml: line 3"), "{e}");
+        assert!(e.contains("repeat_windw"), "{e}");
+        let e = parse("[[channels]]\nplatform = \"myspace\"\nid = \"1\"\nhandle = \"b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("channels[0]") && e.contains("myspace"), "{e}");
+        let e = parse("[pipeline]\nrepeat_window = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pipeline.repeat_window"), "{e}");
+        let e = parse("[pipeline\n").unwrap_err().to_string();
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("15m"), Ok(900));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}

@@ -1,0 +1,356 @@
+//! The replay engine: input lines in, one decision line out per event, optionally recorded.
+//!
+//! Without a store, decision lines are written as they come. With a store, the pipeline runs
+//! on the calling thread and a writer thread commits each batch in one transaction **before**
+//! printing that batch's lines: a line printed is a decision kept, so after a crash nothing
+//! that was acknowledged is lost, and running the same input again changes nothing.
+
+use palabre_connectors::Format;
+use palabre_core::{ConversationId, Decision, EventId, Outcome, Reason, Timestamp, Triage};
+use palabre_pipeline::{Pipeline, Processed, Record};
+use palabre_store::{Entry, Store, WriteSummary};
+use serde::Serialize;
+use std::io::Write;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Events per batch handed to the writer.
+pub const BATCH: usize = 2048;
+
+/// Batches that may wait for the writer; a transaction takes all that are waiting.
+const QUEUED_BATCHES: usize = 16;
+
+/// One output line, as the replay contract of DESIGN.md shows it.
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    line: u64,
+    event_id: Option<&'a EventId>,
+    conversation_id: Option<&'a ConversationId>,
+    outcome: Outcome,
+    reasons: &'a [Reason],
+    reply: Option<&'a str>,
+    queue: Option<&'a str>,
+    triage: Option<&'a Triage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// Counts of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub lines: u64,
+    pub blank_lines: u64,
+    pub events: u64,
+    pub by_outcome: Vec<(Outcome, u64)>,
+    pub by_reason: Vec<(Reason, u64)>,
+    pub stored: Option<StoredTotals>,
+}
+
+/// What the store received.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StoredTotals {
+    pub inserted: u64,
+    pub already_stored: u64,
+    pub rejected: u64,
+}
+
+struct Job {
+    entries: Vec<Entry>,
+    output: Vec<u8>,
+}
+
+enum Sink {
+    Direct(Box<dyn Write + Send>),
+    Recorded {
+        entries: Vec<Entry>,
+        output: Vec<u8>,
+        jobs: Option<SyncSender<Job>>,
+        writer: Option<Writer>,
+    },
+}
+
+type Writer = JoinHandle<anyhow::Result<StoredTotals>>;
+
+/// Feeds lines through the pipeline and writes decisions.
+pub struct Engine {
+    pipeline: Pipeline,
+    format: Format,
+    lines: u64,
+    blank_lines: u64,
+    out: Output,
+}
+
+/// Where decisions go, and their counts.
+struct Output {
+    source: String,
+    sink: Sink,
+    outcomes: [u64; Outcome::ALL.len()],
+    reasons: Vec<u64>,
+    events: u64,
+}
+
+impl Engine {
+    /// Writes decision lines to `out` as they come; nothing is recorded.
+    pub fn direct(
+        pipeline: Pipeline,
+        format: Format,
+        source: String,
+        out: Box<dyn Write + Send>,
+    ) -> Self {
+        Self::with_sink(pipeline, format, source, Sink::Direct(out))
+    }
+
+    /// Records into `store`, then writes each batch's lines to `out`.
+    pub fn recorded(
+        pipeline: Pipeline,
+        format: Format,
+        source: String,
+        mut store: Box<dyn Store>,
+        mut out: Box<dyn Write + Send>,
+    ) -> Self {
+        let (jobs, inbox): (SyncSender<Job>, Receiver<Job>) = sync_channel(QUEUED_BATCHES);
+        let writer = std::thread::spawn(move || -> anyhow::Result<StoredTotals> {
+            let mut totals = StoredTotals::default();
+            while let Ok(first) = inbox.recv() {
+                // Group commit: everything already queued goes into the same transaction, so a
+                // busy stream pays one fsync for many batches and a quiet one waits for none.
+                let Job {
+                    mut entries,
+                    mut output,
+                } = first;
+                while let Ok(next) = inbox.try_recv() {
+                    entries.extend(next.entries);
+                    output.extend_from_slice(&next.output);
+                }
+                let WriteSummary {
+                    inserted,
+                    already_stored,
+                    rejected,
+                } = store.write(&entries)?;
+                totals.inserted += inserted;
+                totals.already_stored += already_stored;
+                totals.rejected += rejected;
+                out.write_all(&output)?;
+                out.flush()?;
+            }
+            Ok(totals)
+        });
+        let sink = Sink::Recorded {
+            entries: Vec::with_capacity(BATCH),
+            output: Vec::with_capacity(BATCH * 256),
+            jobs: Some(jobs),
+            writer: Some(writer),
+        };
+        Self::with_sink(pipeline, format, source, sink)
+    }
+
+    fn with_sink(pipeline: Pipeline, format: Format, source: String, sink: Sink) -> Self {
+        let out = Output {
+            source,
+            sink,
+            outcomes: [0; Outcome::ALL.len()],
+            reasons: vec![0; Reason::ALL.len()],
+            events: 0,
+        };
+        Engine {
+            pipeline,
+            format,
+            lines: 0,
+            blank_lines: 0,
+            out,
+        }
+    }
+
+    /// Processes one input line (without its line break). `line_no` counts from 1.
+    pub fn feed(&mut self, line_no: u64, bytes: &[u8]) -> anyhow::Result<()> {
+        self.lines += 1;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            self.blank_lines += 1;
+            return Ok(());
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(line) => {
+                let mut failure = None;
+                let out = &mut self.out;
+                self.pipeline.process_line(line, self.format, |p| {
+                    if failure.is_none() {
+                        failure = out.emit(line_no, p).err();
+                    }
+                });
+                failure.map_or(Ok(()), Err)
+            }
+            Err(e) => {
+                let error = format!(
+                    "the line is not valid UTF-8 (bad byte at offset {})",
+                    e.valid_up_to()
+                );
+                let decision = Decision::invalid(Reason::InvalidUtf8, error);
+                let raw = String::from_utf8_lossy(bytes).into_owned();
+                self.out.emit(
+                    line_no,
+                    Processed {
+                        event_id: None,
+                        decision,
+                        record: Record::Rejected { raw },
+                    },
+                )
+            }
+        }
+    }
+
+    /// Flushes what is pending, waits for the writer, and returns the counts.
+    pub fn finish(self) -> anyhow::Result<Stats> {
+        let Engine {
+            lines,
+            blank_lines,
+            mut out,
+            ..
+        } = self;
+        let stored = out.close()?;
+        Ok(Stats {
+            lines,
+            blank_lines,
+            events: out.events,
+            by_outcome: Outcome::ALL
+                .iter()
+                .copied()
+                .zip(out.outcomes)
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            by_reason: Reason::ALL
+                .iter()
+                .map(|r| (*r, out.reasons[*r as usize]))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            stored,
+        })
+    }
+}
+
+impl Output {
+    fn emit(&mut self, line_no: u64, p: Processed) -> anyhow::Result<()> {
+        self.events += 1;
+        let d = &p.decision;
+        if let Some(i) = Outcome::ALL.iter().position(|o| *o == d.outcome) {
+            self.outcomes[i] += 1;
+        }
+        for r in &d.reasons {
+            self.reasons[*r as usize] += 1;
+        }
+        let line = DecisionLine {
+            line: line_no,
+            event_id: p.event_id.as_ref(),
+            conversation_id: d.conversation.as_ref(),
+            outcome: d.outcome,
+            reasons: &d.reasons,
+            reply: d.reply.as_deref(),
+            queue: d.queue.as_deref(),
+            triage: d.triage.as_ref(),
+            error: d.error.as_deref(),
+        };
+        match &mut self.sink {
+            Sink::Direct(out) => {
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Recorded {
+                entries, output, ..
+            } => {
+                serde_json::to_writer(&mut *output, &line)?;
+                output.push(b'\n');
+                if let Some(entry) = to_entry(p, &self.source, line_no) {
+                    entries.push(entry);
+                }
+                if entries.len() >= BATCH {
+                    self.flush_batch()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> anyhow::Result<()> {
+        let Sink::Recorded {
+            entries,
+            output,
+            jobs,
+            writer,
+        } = &mut self.sink
+        else {
+            return Ok(());
+        };
+        if entries.is_empty() && output.is_empty() {
+            return Ok(());
+        }
+        let job = Job {
+            entries: std::mem::replace(entries, Vec::with_capacity(BATCH)),
+            output: std::mem::replace(output, Vec::with_capacity(BATCH * 256)),
+        };
+        let sent = jobs.as_ref().map(|j| j.send(job));
+        if !matches!(sent, Some(Ok(()))) {
+            // The writer stopped: its error says why.
+            jobs.take();
+            return match writer.take().map(JoinHandle::join) {
+                Some(Ok(Err(e))) => Err(e.context("recording failed")),
+                _ => Err(anyhow::anyhow!("the store writer stopped unexpectedly")),
+            };
+        }
+        Ok(())
+    }
+
+    /// Flushes what is pending and waits for the writer; what the store received, if any.
+    fn close(&mut self) -> anyhow::Result<Option<StoredTotals>> {
+        if let Sink::Direct(out) = &mut self.sink {
+            out.flush()?;
+            return Ok(None);
+        }
+        self.flush_batch()?;
+        let Sink::Recorded { jobs, writer, .. } = &mut self.sink else {
+            return Ok(None);
+        };
+        jobs.take();
+        match writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => Ok(Some(result?)),
+            Some(Err(_)) => Err(anyhow::anyhow!("the store writer panicked")),
+            None => Err(anyhow::anyhow!("the store writer already stopped")),
+        }
+    }
+}
+
+/// What the store keeps of a processed event.
+fn to_entry(p: Processed, source: &str, line: u64) -> Option<Entry> {
+    match p.record {
+        Record::Fresh { message, keys } => {
+            let decided_at = message.created_at;
+            Some(Entry::Message {
+                message,
+                keys,
+                decision: p.decision,
+                decided_at,
+            })
+        }
+        Record::Conflict { message } => {
+            let decided_at = message.created_at;
+            Some(Entry::Conflict {
+                message,
+                source: source.to_owned(),
+                line: Some(line),
+                decided_at,
+            })
+        }
+        Record::Rejected { raw } => Some(Entry::Rejected {
+            source: source.to_owned(),
+            line: Some(line),
+            reason: p
+                .decision
+                .reasons
+                .first()
+                .copied()
+                .unwrap_or(Reason::ParseError),
+            error: p.decision.error.unwrap_or_default(),
+            raw,
+            at: Timestamp::now(),
+        }),
+        Record::Nothing => None,
+    }
+}

@@ -1,0 +1,118 @@
+//! French and English for what the command line says to people (machine output stays stable).
+
+/// The language of messages: `--lang`, else `PALABRE_LANG`, else `LC_ALL`/`LC_MESSAGES`/`LANG`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn from_env() -> Lang {
+        for var in ["PALABRE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Ok(v) = std::env::var(var) {
+                if v.to_ascii_lowercase().starts_with("fr") {
+                    return Lang::Fr;
+                }
+                if !v.is_empty() && v != "C" && v != "POSIX" {
+                    return Lang::En;
+                }
+            }
+        }
+        Lang::En
+    }
+}
+
+/// Every sentence the CLI prints for people.
+#[derive(Debug, Clone, Copy)]
+pub enum Msg {
+    Summary,
+    Lines,
+    BlankLines,
+    Events,
+    Elapsed,
+    Rate,
+    Outcomes,
+    Reasons,
+    Stored,
+    AlreadyStored,
+    Rejected,
+    StoreAt,
+    Seeded,
+    CampaignsNotYet,
+    Error,
+    Reading,
+}
+
+pub fn t(lang: Lang, msg: Msg) -> &'static str {
+    use Msg::*;
+    match (lang, msg) {
+        (Lang::En, Summary) => "Replay summary",
+        (Lang::Fr, Summary) => "Bilan du rejeu",
+        (Lang::En, Lines) => "lines read",
+        (Lang::Fr, Lines) => "lignes lues",
+        (Lang::En, BlankLines) => "blank lines skipped",
+        (Lang::Fr, BlankLines) => "lignes vides ignorées",
+        (Lang::En, Events) => "events decided",
+        (Lang::Fr, Events) => "événements décidés",
+        (Lang::En, Elapsed) => "elapsed",
+        (Lang::Fr, Elapsed) => "durée",
+        (Lang::En, Rate) => "events/s",
+        (Lang::Fr, Rate) => "événements/s",
+        (Lang::En, Outcomes) => "outcomes",
+        (Lang::Fr, Outcomes) => "issues",
+        (Lang::En, Reasons) => "reasons",
+        (Lang::Fr, Reasons) => "motifs",
+        (Lang::En, Stored) => "messages recorded",
+        (Lang::Fr, Stored) => "messages enregistrés",
+        (Lang::En, AlreadyStored) => "already recorded, left unchanged",
+        (Lang::Fr, AlreadyStored) => "déjà enregistrés, laissés tels quels",
+        (Lang::En, Rejected) => "unreadable lines and conflicting versions kept aside",
+        (Lang::Fr, Rejected) => "lignes illisibles et versions en conflit mises de côté",
+        (Lang::En, StoreAt) => "store",
+        (Lang::Fr, StoreAt) => "stockage",
+        (Lang::En, Seeded) => "events remembered from earlier runs",
+        (Lang::Fr, Seeded) => "événements repris des exécutions précédentes",
+        (Lang::En, CampaignsNotYet) => {
+            "campaign files are not supported yet: this build decides with the conservative policy only (see issue 3)"
+        }
+        (Lang::Fr, CampaignsNotYet) => {
+            "les fichiers de campagne ne sont pas encore pris en charge : cette version décide selon la politique prudente seulement (voir le ticket 3)"
+        }
+        (Lang::En, Error) => "error",
+        (Lang::Fr, Error) => "erreur",
+        (Lang::En, Reading) => "reading",
+        (Lang::Fr, Reading) => "lecture",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_exists_in_both_languages_and_differs() {
+        use Msg::*;
+        for m in [
+            Summary,
+            Lines,
+            BlankLines,
+            Events,
+            Elapsed,
+            Rate,
+            Outcomes,
+            Reasons,
+            Stored,
+            AlreadyStored,
+            Rejected,
+            StoreAt,
+            Seeded,
+            CampaignsNotYet,
+            Error,
+            Reading,
+        ] {
+            assert!(!t(Lang::Fr, m).is_empty() && !t(Lang::En, m).is_empty());
+        }
+        assert_ne!(t(Lang::Fr, Summary), t(Lang::En, Summary));
+    }
+}

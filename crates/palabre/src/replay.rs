@@ -1,0 +1,252 @@
+//! `palabre replay`: the production decision path over a file of platform events, offline.
+
+use crate::config::Config;
+use crate::engine::{Engine, Stats};
+use crate::i18n::{Lang, Msg, t};
+use anyhow::Context;
+use palabre_connectors::Format;
+use palabre_core::{Channel, Timestamp};
+use palabre_pipeline::Pipeline;
+use palabre_store::AuditEntry;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The options of `palabre replay` (see `palabre replay --help`).
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Configuration file (channels, store, pipeline windows); see README.
+    #[arg(long, value_name = "FILE", env = "PALABRE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// One of the brand's own accounts, PLATFORM:ID:HANDLE (e.g. x:1000:francetvinfo); repeatable.
+    #[arg(long = "channel", value_name = "PLATFORM:ID:HANDLE")]
+    pub channels: Vec<Channel>,
+    /// A campaign file to rehearse (not supported yet by this build).
+    #[arg(long = "campaign", value_name = "FILE")]
+    pub campaigns: Vec<PathBuf>,
+    /// Input format; `auto` recognises each line.
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    pub format: Format,
+    /// Record into a store: a SQLite file path or a postgres:// URL (default: keep nothing).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<String>,
+    /// Write decisions to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// JSON lines of platform events; `-` or nothing reads standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<PathBuf>,
+}
+
+fn parse_format(raw: &str) -> Result<Format, String> {
+    raw.parse()
+}
+
+/// Why replay stopped: bad usage (exit 2) or I/O (exit 1).
+#[derive(Debug)]
+pub enum Failure {
+    Usage(anyhow::Error),
+    Io(anyhow::Error),
+}
+
+pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
+    if !args.campaigns.is_empty() {
+        return Err(Failure::Usage(anyhow::anyhow!(t(
+            lang,
+            Msg::CampaignsNotYet
+        ))));
+    }
+    let config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| Failure::Usage(e.into()))?,
+        None => Config::default(),
+    };
+    let policy = config
+        .policy(&args.channels)
+        .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
+    if policy.channels.is_empty() {
+        tracing::warn!(
+            "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
+        );
+    }
+    let window = policy.window;
+    let mut pipeline = Pipeline::new(policy);
+
+    let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
+        None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
+        Some(p) if p.as_os_str() == "-" => {
+            (Box::new(std::io::stdin().lock()), None, "stdin".to_owned())
+        }
+        Some(p) => {
+            let file = std::fs::File::open(p)
+                .with_context(|| format!("cannot open {}", p.display()))
+                .map_err(Failure::Io)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size, p.display().to_string())
+        }
+    };
+    let out: Box<dyn Write + Send> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot create {}", p.display()))
+                .map_err(Failure::Io)?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
+    };
+
+    let location = args.state.clone().or(config.store.location.clone());
+    let started = Instant::now();
+    let mut engine = match &location {
+        None => Engine::direct(pipeline, args.format, source.clone(), out),
+        Some(location) => {
+            let mut store = palabre_store::open(location)
+                .with_context(|| {
+                    format!(
+                        "cannot open the store at {}",
+                        palabre_store::describe(location)
+                    )
+                })
+                .map_err(Failure::Io)?;
+            let seeds = store.seed_rows(window).map_err(|e| Failure::Io(e.into()))?;
+            tracing::info!(store = %palabre_store::describe(location), remembered = seeds.len(), "{}", t(lang, Msg::Seeded));
+            pipeline.seed(seeds);
+            store
+                .append_audit(&AuditEntry {
+                    at: Timestamp::now(),
+                    actor: "replay".into(),
+                    action: "replay_started".into(),
+                    target: Some(source.clone()),
+                    detail: Some(format!("format={}", args.format)),
+                })
+                .map_err(|e| Failure::Io(e.into()))?;
+            Engine::recorded(pipeline, args.format, source.clone(), store, out)
+        }
+    };
+
+    let progress = progress_bar(size, lang);
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    let mut read_bytes = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .context("cannot read the input")
+            .map_err(Failure::Io)?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        read_bytes += n as u64;
+        let line = trim_line_end(&buf);
+        engine.feed(line_no, line).map_err(Failure::Io)?;
+        if line_no % 8192 == 0 {
+            progress.set_position(read_bytes);
+        }
+    }
+    progress.finish_and_clear();
+    let stats = engine.finish().map_err(Failure::Io)?;
+
+    if let Some(location) = &location {
+        // A separate short connection: the engine's writer has finished and closed its own.
+        let mut store = palabre_store::open(location).map_err(|e| Failure::Io(e.into()))?;
+        store
+            .append_audit(&AuditEntry {
+                at: Timestamp::now(),
+                actor: "replay".into(),
+                action: "replay_finished".into(),
+                target: Some(source),
+                detail: Some(serde_json::to_string(&stats).unwrap_or_default()),
+            })
+            .map_err(|e| Failure::Io(e.into()))?;
+    }
+    print_summary(
+        &stats,
+        started.elapsed().as_secs_f64(),
+        location.as_deref(),
+        lang,
+    );
+    Ok(stats)
+}
+
+fn trim_line_end(buf: &[u8]) -> &[u8] {
+    let mut end = buf.len();
+    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &buf[..end]
+}
+
+fn progress_bar(size: Option<u64>, lang: Lang) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match size {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let template = format!(
+        "{} {{wide_bar}} {{bytes}}/{{total_bytes}} ({{eta}})",
+        t(lang, Msg::Reading)
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn print_summary(stats: &Stats, secs: f64, location: Option<&str>, lang: Lang) {
+    let mut err = std::io::stderr().lock();
+    let rate = if secs > 0.0 {
+        stats.events as f64 / secs
+    } else {
+        0.0
+    };
+    let _ = writeln!(err, "{}:", t(lang, Msg::Summary));
+    let _ = writeln!(err, "  {:>10}  {}", stats.lines, t(lang, Msg::Lines));
+    if stats.blank_lines > 0 {
+        let _ = writeln!(
+            err,
+            "  {:>10}  {}",
+            stats.blank_lines,
+            t(lang, Msg::BlankLines)
+        );
+    }
+    let _ = writeln!(err, "  {:>10}  {}", stats.events, t(lang, Msg::Events));
+    let _ = writeln!(
+        err,
+        "  {:>10.2}  s {} ({:.0} {})",
+        secs,
+        t(lang, Msg::Elapsed),
+        rate,
+        t(lang, Msg::Rate)
+    );
+    let _ = writeln!(err, "  {}:", t(lang, Msg::Outcomes));
+    for (o, n) in &stats.by_outcome {
+        let _ = writeln!(err, "  {:>10}  {}", n, o);
+    }
+    let _ = writeln!(err, "  {}:", t(lang, Msg::Reasons));
+    for (r, n) in &stats.by_reason {
+        let _ = writeln!(err, "  {:>10}  {}", n, r);
+    }
+    if let (Some(s), Some(location)) = (stats.stored, location) {
+        let _ = writeln!(
+            err,
+            "  {}: {}",
+            t(lang, Msg::StoreAt),
+            palabre_store::describe(location)
+        );
+        let _ = writeln!(err, "  {:>10}  {}", s.inserted, t(lang, Msg::Stored));
+        let _ = writeln!(
+            err,
+            "  {:>10}  {}",
+            s.already_stored,
+            t(lang, Msg::AlreadyStored)
+        );
+        let _ = writeln!(err, "  {:>10}  {}", s.rejected, t(lang, Msg::Rejected));
+    }
+}
