@@ -1,5 +1,8 @@
 //! Every normalizer against real recorded payloads (see fixtures/*/ORIGIN.md for their origin).
 
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use palabre_connectors::{Event, Format, normalize};
 use palabre_core::{MediaKind, Message, MessageKind, Platform, Reason};
 

@@ -132,7 +132,7 @@ impl Generator {
         );
         let user = format!(
             r#"{{"id":"{uid}","username":"user{uid}","name":"User {uid}","verified":{},"description":"","public_metrics":{{"followers_count":{},"following_count":300,"tweet_count":1000}}}}"#,
-            uid % 97 == 0,
+            uid.is_multiple_of(97),
             uid % 5000
         );
         let lang = if fr { "fr" } else { "en" };

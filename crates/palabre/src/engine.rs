@@ -54,9 +54,21 @@ pub struct StoredTotals {
     pub rejected: u64,
 }
 
+/// A batch handed to the writer; its emptied buffers come back to be filled again, so that a
+/// long run does not allocate (and the kernel zero) fresh megabytes for every batch.
+#[derive(Default)]
 struct Job {
     entries: Vec<Entry>,
     output: Vec<u8>,
+}
+
+impl Job {
+    fn with_capacity() -> Self {
+        Job {
+            entries: Vec::with_capacity(BATCH),
+            output: Vec::with_capacity(BATCH * 256),
+        }
+    }
 }
 
 enum Sink {
@@ -65,6 +77,8 @@ enum Sink {
         entries: Vec<Entry>,
         output: Vec<u8>,
         jobs: Option<SyncSender<Job>>,
+        /// Emptied buffers coming back from the writer.
+        spare: Receiver<Job>,
         writer: Option<Writer>,
     },
 }
@@ -109,29 +123,32 @@ impl Engine {
         mut out: Box<dyn Write + Send>,
     ) -> Self {
         let (jobs, inbox): (SyncSender<Job>, Receiver<Job>) = sync_channel(QUEUED_BATCHES);
+        let (give_back, spare) = sync_channel::<Job>(QUEUED_BATCHES + 1);
         let writer = std::thread::spawn(move || -> anyhow::Result<StoredTotals> {
             let mut totals = StoredTotals::default();
+            let mut group = Job::default();
             while let Ok(first) = inbox.recv() {
                 // Group commit: everything already queued goes into the same transaction, so a
                 // busy stream pays one fsync for many batches and a quiet one waits for none.
-                let Job {
-                    mut entries,
-                    mut output,
-                } = first;
-                while let Ok(next) = inbox.try_recv() {
-                    entries.extend(next.entries);
-                    output.extend_from_slice(&next.output);
+                let mut next = Some(first);
+                while let Some(mut job) = next {
+                    group.entries.append(&mut job.entries);
+                    group.output.append(&mut job.output);
+                    let _ = give_back.try_send(job);
+                    next = inbox.try_recv().ok();
                 }
                 let WriteSummary {
                     inserted,
                     already_stored,
                     rejected,
-                } = store.write(&entries)?;
+                } = store.write(&group.entries)?;
                 totals.inserted += inserted;
                 totals.already_stored += already_stored;
                 totals.rejected += rejected;
-                out.write_all(&output)?;
+                out.write_all(&group.output)?;
                 out.flush()?;
+                group.entries.clear();
+                group.output.clear();
             }
             Ok(totals)
         });
@@ -139,6 +156,7 @@ impl Engine {
             entries: Vec::with_capacity(BATCH),
             output: Vec::with_capacity(BATCH * 256),
             jobs: Some(jobs),
+            spare,
             writer: Some(writer),
         };
         Self::with_sink(pipeline, format, source, sink)
@@ -274,6 +292,7 @@ impl Output {
             entries,
             output,
             jobs,
+            spare,
             writer,
         } = &mut self.sink
         else {
@@ -282,9 +301,10 @@ impl Output {
         if entries.is_empty() && output.is_empty() {
             return Ok(());
         }
+        let recycled = spare.try_recv().unwrap_or_else(|_| Job::with_capacity());
         let job = Job {
-            entries: std::mem::replace(entries, Vec::with_capacity(BATCH)),
-            output: std::mem::replace(output, Vec::with_capacity(BATCH * 256)),
+            entries: std::mem::replace(entries, recycled.entries),
+            output: std::mem::replace(output, recycled.output),
         };
         let sent = jobs.as_ref().map(|j| j.send(job));
         if !matches!(sent, Some(Ok(()))) {

@@ -144,7 +144,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         read_bytes += n as u64;
         let line = trim_line_end(&buf);
         engine.feed(line_no, line).map_err(Failure::Io)?;
-        if line_no % 8192 == 0 {
+        if line_no.is_multiple_of(8192) {
             progress.set_position(read_bytes);
         }
     }

@@ -1,5 +1,8 @@
 //! Black-box tests of `palabre replay`: the real binary, real files, real stores.
 
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -118,11 +118,11 @@ impl Pipeline {
         let record = match facts.facts.seen {
             Seen::New => {
                 let keys = facts.keys;
-                if decision.outcome == palabre_core::Outcome::RoutedToHuman {
-                    if let Some(request) = keys.request {
-                        self.state
-                            .remember_request(request, &message, &facts.facts.conversation);
-                    }
+                if decision.outcome == palabre_core::Outcome::RoutedToHuman
+                    && let Some(request) = keys.request
+                {
+                    self.state
+                        .remember_request(request, &message, &facts.facts.conversation);
                 }
                 Record::Fresh { message, keys }
             }

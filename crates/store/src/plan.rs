@@ -4,6 +4,7 @@
 use crate::Entry;
 use palabre_core::{Author, Platform};
 use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 pub(crate) struct AuthorRow<'a> {
     pub platform: Platform,
@@ -26,8 +27,8 @@ pub(crate) struct Plan<'a> {
 
 /// Folds the batch: the newest profile of each author, one row per conversation.
 pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
-    let mut authors: HashMap<(Platform, &str), AuthorRow> = HashMap::new();
-    let mut conversations: HashMap<&str, ConversationRow> = HashMap::new();
+    let mut authors: HashMap<(Platform, &str), AuthorRow, Xxh3Builder> = HashMap::default();
+    let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
     for entry in entries {
         let Entry::Message {
             message, decision, ..

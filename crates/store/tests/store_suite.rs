@@ -4,6 +4,9 @@
 //! When it cannot be reached the PostgreSQL half is skipped with a loud message, unless
 //! `PALABRE_REQUIRE_POSTGRES=1` (CI sets it), which makes that a failure.
 
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use palabre_core::message::MessageText;
 use palabre_core::{
     Author, ConversationId, ConversationStatus, Decision, EventId, ExternalId, Message,
@@ -14,12 +17,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 // ------------------------------------------------------------------ harness
 
+/// Runs SQL beside the store, returning the backend's own error message.
+type RawSql = Box<dyn Fn(&str) -> Result<(), String>>;
+
 /// A fresh store of one backend, and a way to run raw SQL beside it (to check what the trait
 /// cannot show, such as the audit log refusing updates).
 struct Fixture {
     store: Box<dyn Store>,
     reopen: Box<dyn Fn() -> Result<Box<dyn Store>, StoreError>>,
-    raw: Box<dyn Fn(&str) -> Result<(), String>>,
+    raw: RawSql,
     scalar: Box<dyn Fn(&str) -> i64>,
     _keep: Option<tempfile::TempDir>,
     /// Drops the test's PostgreSQL schema when the test ends.
