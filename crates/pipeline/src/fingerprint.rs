@@ -45,13 +45,18 @@ pub fn request(message: &Message) -> Option<u64> {
         if token.starts_with('@') || token.starts_with("http://") || token.starts_with("https://") {
             continue;
         }
+        // Words are separated by one space; a token of punctuation alone (`?`, `!!`) is no word.
+        let mut started = false;
         for c in token.chars().filter(|c| c.is_alphanumeric()) {
+            if !started && folded_any {
+                h.update(b" ");
+            }
+            started = true;
             for lower in c.to_lowercase() {
                 h.update(lower.encode_utf8(&mut buf).as_bytes());
-                folded_any = true;
             }
+            folded_any = true;
         }
-        h.update(b" ");
     }
     folded_any.then(|| h.digest())
 }

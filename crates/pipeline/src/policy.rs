@@ -42,7 +42,7 @@ impl Policy {
     }
 
     /// Channels a message on `platform` can be addressed to. Generic events may concern any
-    /// channel (they are matched by handle only).
+    /// channel.
     fn candidates(&self, platform: Platform) -> impl Iterator<Item = &Channel> {
         self.channels
             .iter()
@@ -56,10 +56,8 @@ impl Policy {
         id: &str,
         handle: Option<&str>,
     ) -> Option<&Channel> {
-        self.candidates(platform).find(|c| {
-            (platform != Platform::Generic && c.id.as_str() == id)
-                || handle.is_some_and(|h| c.is_handle(h))
-        })
+        self.candidates(platform)
+            .find(|c| c.id.as_str() == id || handle.is_some_and(|h| c.is_handle(h)))
     }
 
     /// The channel that wrote this message, if we did.
@@ -84,10 +82,8 @@ impl Policy {
     pub fn mentioned_channel(&self, message: &Message) -> Option<&Channel> {
         let platform = message.id.platform;
         message.entities.mentions.iter().find_map(|m| {
-            self.candidates(platform).find(|c| {
-                (platform != Platform::Generic && m.id.as_deref() == Some(c.id.as_str()))
-                    || c.is_handle(&m.handle)
-            })
+            self.candidates(platform)
+                .find(|c| m.id.as_deref() == Some(c.id.as_str()) || c.is_handle(&m.handle))
         })
     }
 }
