@@ -74,7 +74,7 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         });
     }
 
-    let Some(address) = addressed(message, policy) else {
+    let Some(address) = policy.addressed(message) else {
         if message.kind == MessageKind::Quote && references_us {
             return Decision::ignored(Reason::EchoOfOwnPost);
         }
@@ -94,35 +94,4 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         reasons.push(Reason::OrphanReply);
     }
     Decision::new(Outcome::RoutedToHuman, reasons)
-}
-
-/// How the message is addressed to the brand, if it is.
-fn addressed(message: &Message, policy: &Policy) -> Option<Reason> {
-    let platform = message.id.platform;
-    match message.kind {
-        MessageKind::Direct => policy
-            .direct_channel(message)
-            .map(|_| Reason::DirectMessage),
-        MessageKind::Review => Some(Reason::Review),
-        MessageKind::Comment => {
-            let on_ours = message
-                .in_reply_to_author
-                .as_deref()
-                .is_some_and(|a| policy.channel_for_account(platform, a, None).is_some());
-            (on_ours || policy.mentioned_channel(message).is_some()).then_some(Reason::Comment)
-        }
-        _ => {
-            let replies_to_us = message
-                .in_reply_to_author
-                .as_deref()
-                .is_some_and(|a| policy.channel_for_account(platform, a, None).is_some());
-            if message.kind == MessageKind::Reply && replies_to_us {
-                Some(Reason::ReplyToChannel)
-            } else if policy.mentioned_channel(message).is_some() {
-                Some(Reason::Mention)
-            } else {
-                None
-            }
-        }
-    }
 }

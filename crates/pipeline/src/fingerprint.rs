@@ -28,37 +28,49 @@ pub fn content(message: &Message) -> u64 {
     h.digest()
 }
 
-/// The fingerprint of "this author asking this": the text folded to lowercase letters and
-/// digits, mentions and links left out, so `@brand Mon colis ?` and `mon colis` match.
+/// The fingerprint of "this author asking this": the text folded to lowercase words of letters
+/// and digits, mentions and links left out, so `@brand Mon colis ?` and `mon colis` match.
 /// `None` when nothing is left (a bare mention asks nothing) or the author is unknown.
-pub fn request(message: &Message) -> Option<u64> {
+/// `scratch` is reused between calls so that folding allocates nothing.
+pub fn request(message: &Message, scratch: &mut String) -> Option<u64> {
     if !message.author.is_known() {
         return None;
     }
-    let mut h = Xxh3::new();
-    h.update(message.id.platform.as_str().as_bytes());
-    h.update(message.author.id.as_bytes());
-    h.update(&[0]);
-    let mut folded_any = false;
-    let mut buf = [0u8; 4];
+    scratch.clear();
     for token in message.text.split_whitespace() {
         if token.starts_with('@') || token.starts_with("http://") || token.starts_with("https://") {
             continue;
         }
         // Words are separated by one space; a token of punctuation alone (`?`, `!!`) is no word.
         let mut started = false;
-        for c in token.chars().filter(|c| c.is_alphanumeric()) {
-            if !started && folded_any {
-                h.update(b" ");
+        for c in token.chars() {
+            if c.is_ascii() {
+                if !c.is_ascii_alphanumeric() {
+                    continue;
+                }
+            } else if !c.is_alphanumeric() {
+                continue;
+            }
+            if !started && !scratch.is_empty() {
+                scratch.push(' ');
             }
             started = true;
-            for lower in c.to_lowercase() {
-                h.update(lower.encode_utf8(&mut buf).as_bytes());
+            if c.is_ascii() {
+                scratch.push(c.to_ascii_lowercase());
+            } else {
+                scratch.extend(c.to_lowercase());
             }
-            folded_any = true;
         }
     }
-    folded_any.then(|| h.digest())
+    if scratch.is_empty() {
+        return None;
+    }
+    let mut h = Xxh3::new();
+    h.update(message.id.platform.as_str().as_bytes());
+    h.update(message.author.id.as_bytes());
+    h.update(&[0]);
+    h.update(scratch.as_bytes());
+    Some(h.digest())
 }
 
 /// A stable fingerprint of arbitrary bytes.

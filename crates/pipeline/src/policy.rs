@@ -1,6 +1,6 @@
 //! The policy the decision applies: our channels, the human queue, the memory windows.
 
-use palabre_core::{Channel, Message, MessageKind, Platform};
+use palabre_core::{Channel, Message, MessageKind, Platform, Reason};
 
 /// Default number of events remembered per generation for deduplication and threading:
 /// 1,835,008 = 7/8 of 2^21, the most a 2^21-bucket table holds before it grows, so both
@@ -85,5 +85,27 @@ impl Policy {
             self.candidates(platform)
                 .find(|c| m.id.as_deref() == Some(c.id.as_str()) || c.is_handle(&m.handle))
         })
+    }
+
+    /// How the message is addressed to the brand, if it is: a direct message to one of our
+    /// channels, a review, a comment on our post, a reply to us, a mention of us. Reposts are
+    /// never addressed (their text is someone else's).
+    pub fn addressed(&self, message: &Message) -> Option<Reason> {
+        let platform = message.id.platform;
+        let replies_to_us = || {
+            message
+                .in_reply_to_author
+                .as_deref()
+                .is_some_and(|a| self.channel_for_account(platform, a, None).is_some())
+        };
+        match message.kind {
+            MessageKind::Repost => None,
+            MessageKind::Direct => self.direct_channel(message).map(|_| Reason::DirectMessage),
+            MessageKind::Review => Some(Reason::Review),
+            MessageKind::Comment => (replies_to_us() || self.mentioned_channel(message).is_some())
+                .then_some(Reason::Comment),
+            MessageKind::Reply if replies_to_us() => Some(Reason::ReplyToChannel),
+            _ => self.mentioned_channel(message).map(|_| Reason::Mention),
+        }
     }
 }

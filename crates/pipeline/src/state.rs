@@ -22,6 +22,8 @@ pub struct State {
     threads: Window<ConversationId>,
     /// Request fingerprint → first time asked and its conversation.
     requests: Window<Request>,
+    /// Reused by the request fingerprint.
+    scratch: String,
 }
 
 pub(crate) struct Observed {
@@ -36,6 +38,7 @@ impl State {
             seen: Window::new(policy.window),
             threads: Window::new(policy.window),
             requests: Window::new(policy.window),
+            scratch: String::with_capacity(256),
         }
     }
 
@@ -66,8 +69,9 @@ impl State {
             Some(_) => Seen::OtherContent,
         };
         let (conversation, parent_seen) = self.conversation_of(message, policy);
-        let request = if seen == Seen::New {
-            fingerprint::request(message)
+        // Only a new message addressed to us can be (or be repeated as) a request.
+        let request = if seen == Seen::New && policy.addressed(message).is_some() {
+            fingerprint::request(message, &mut self.scratch)
         } else {
             None
         };

@@ -22,11 +22,39 @@ type Str<'a> = Cow<'a, str>;
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
-    data: Option<&'a RawValue>,
+    data: Option<Data<'a>>,
     #[serde(borrow, default)]
     includes: Includes<'a>,
     #[serde(borrow, default)]
     errors: Vec<ApiError<'a>>,
+}
+
+/// `data` is one tweet (stream lines, lookups) or a page of them. Told apart on the first byte
+/// and read in the same pass: the stream's hot path never scans a tweet twice.
+enum Data<'a> {
+    One(Box<Tweet<'a>>),
+    /// Each tweet of a page is kept raw too: it is that event's payload.
+    Page(Vec<&'a RawValue>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DataVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for DataVisitor<'a> {
+            type Value = Data<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a tweet object or an array of tweets")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Data<'a>, M::Error> {
+                let tweet = Tweet::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Data::One(Box::new(tweet)))
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(self, seq: S) -> Result<Data<'a>, S::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Data::Page)
+            }
+        }
+        deserializer.deserialize_any(DataVisitor(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -206,27 +234,18 @@ pub fn parse_into(line: &str, out: &mut Vec<Normalized>) {
             "X API v2 document without `data`{detail}"
         ))));
     };
-    let raw = data.get();
-    if raw.trim_start().starts_with('[') {
-        // A page (mentions timeline, search): each tweet keeps its own JSON as raw payload.
-        match serde_json::from_str::<Vec<&RawValue>>(raw) {
-            Ok(tweets) => {
-                for tweet in tweets {
-                    out.push(
-                        serde_json::from_str::<Tweet>(tweet.get())
-                            .map_err(|e| parse_error("X tweet", e))
-                            .and_then(|t| build(t, &envelope.includes, Arc::from(tweet.get()))),
-                    );
-                }
+    match data {
+        Data::One(tweet) => out.push(build(*tweet, &envelope.includes, Arc::from(line))),
+        Data::Page(tweets) => {
+            // A page (mentions timeline, search): each tweet keeps its own JSON as raw payload.
+            for tweet in tweets {
+                out.push(
+                    serde_json::from_str::<Tweet>(tweet.get())
+                        .map_err(|e| parse_error("X tweet", e))
+                        .and_then(|t| build(t, &envelope.includes, Arc::from(tweet.get()))),
+                );
             }
-            Err(e) => out.push(Err(parse_error("X API v2 page", e))),
         }
-    } else {
-        out.push(
-            serde_json::from_str::<Tweet>(raw)
-                .map_err(|e| parse_error("X tweet", e))
-                .and_then(|t| build(t, &envelope.includes, Arc::from(line))),
-        );
     }
 }
 
