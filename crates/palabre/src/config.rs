@@ -3,7 +3,9 @@
 
 use palabre_core::Channel;
 use palabre_pipeline::Policy;
-use palabre_pipeline::policy::{DEFAULT_REPEAT_WINDOW_SECS, DEFAULT_WINDOW};
+use palabre_pipeline::policy::{
+    DEFAULT_REPEAT_WINDOW_SECS, DEFAULT_REQUEST_WINDOW, DEFAULT_WINDOW,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +47,9 @@ pub struct PipelineConfig {
     /// Events remembered per generation for dedupe and threading.
     #[serde(default = "default_window")]
     pub window: usize,
+    /// Requests remembered per generation for repeat detection.
+    #[serde(default = "default_request_window")]
+    pub request_window: usize,
     /// How long the same request from the same author counts as a repeat (`24h`, `90m`, `3600s`).
     #[serde(default = "default_repeat_window")]
     pub repeat_window: String,
@@ -55,6 +60,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             queue: default_queue(),
             window: default_window(),
+            request_window: default_request_window(),
             repeat_window: default_repeat_window(),
         }
     }
@@ -65,6 +71,9 @@ fn default_queue() -> String {
 }
 fn default_window() -> usize {
     DEFAULT_WINDOW
+}
+fn default_request_window() -> usize {
+    DEFAULT_REQUEST_WINDOW
 }
 fn default_repeat_window() -> String {
     format!("{}h", DEFAULT_REPEAT_WINDOW_SECS / 3600)
@@ -104,8 +113,10 @@ impl Config {
                 invalid(format!("channels[{i}] ({}:{}): {e}", c.platform, c.handle))
             })?;
         }
-        if config.pipeline.window == 0 {
-            return Err(invalid("pipeline.window must be at least 1".into()));
+        if config.pipeline.window == 0 || config.pipeline.request_window == 0 {
+            return Err(invalid(
+                "pipeline.window and pipeline.request_window must be at least 1".into(),
+            ));
         }
         parse_duration(&config.pipeline.repeat_window)
             .map_err(|e| invalid(format!("pipeline.repeat_window: {e}")))?;
@@ -123,6 +134,7 @@ impl Config {
             channels,
             default_queue: self.pipeline.queue.clone(),
             window: self.pipeline.window,
+            request_window: self.pipeline.request_window,
             repeat_window_secs: parse_duration(&self.pipeline.repeat_window)?,
         })
     }

@@ -342,12 +342,7 @@ fn to_entry(p: Processed, source: &str, line: u64) -> Option<Entry> {
     match p.record {
         Record::Fresh { message, keys } => {
             let decided_at = message.created_at;
-            Some(Entry::Message {
-                message,
-                keys,
-                decision: p.decision,
-                decided_at,
-            })
+            Some(Entry::message(message, keys, p.decision, decided_at))
         }
         Record::Conflict { message } => {
             let decided_at = message.created_at;

@@ -7,6 +7,11 @@ use palabre_core::{Channel, Message, MessageKind, Platform, Reason};
 /// generations together take at most 2 × 2^21 slots (see docs/performance.md for the bound).
 pub const DEFAULT_WINDOW: usize = 1_835_008;
 
+/// Default number of requests remembered per generation for repeat detection: 458,752 = 7/8 of
+/// 2^19. Fewer than events: only messages addressed to the brand are requests, and a repeat
+/// matters only within the repeat window.
+pub const DEFAULT_REQUEST_WINDOW: usize = 458_752;
+
 /// How long the same request from the same author counts as a repeat: 24 hours.
 pub const DEFAULT_REPEAT_WINDOW_SECS: i64 = 24 * 3600;
 
@@ -16,8 +21,10 @@ pub struct Policy {
     pub channels: Vec<Channel>,
     /// The queue messages routed to humans land in.
     pub default_queue: String,
-    /// Events remembered per generation (ids, threads, requests).
+    /// Events remembered per generation (ids and threads).
     pub window: usize,
+    /// Requests remembered per generation (repeat detection).
+    pub request_window: usize,
     /// Seconds during which the same author asking the same thing is a repeat.
     pub repeat_window_secs: i64,
 }
@@ -28,6 +35,7 @@ impl Default for Policy {
             channels: Vec::new(),
             default_queue: "inbox".to_owned(),
             window: DEFAULT_WINDOW,
+            request_window: DEFAULT_REQUEST_WINDOW,
             repeat_window_secs: DEFAULT_REPEAT_WINDOW_SECS,
         }
     }

@@ -37,7 +37,7 @@ impl State {
         State {
             seen: Window::new(policy.window),
             threads: Window::new(policy.window),
-            requests: Window::new(policy.window),
+            requests: Window::new(policy.request_window),
             scratch: String::with_capacity(256),
         }
     }

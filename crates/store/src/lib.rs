@@ -23,12 +23,13 @@ use palabre_core::{
 /// One thing to keep, as the pipeline produced it.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    /// A message seen for the first time, and its decision.
+    /// A message seen for the first time, and its decision. Build it with [`Entry::message`].
     Message {
         message: Box<Message>,
         keys: MessageKeys,
         decision: Decision,
         decided_at: Timestamp,
+        prepared: Prepared,
     },
     /// An id seen before, back with other content: kept aside in `rejects` with its payload.
     Conflict {
@@ -46,6 +47,46 @@ pub enum Entry {
         raw: String,
         at: Timestamp,
     },
+}
+
+/// Columns serialized once, on the thread that builds the entry, so that the writer (the
+/// bottleneck of a recorded run) only writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The message's entities as JSON.
+    pub entities: String,
+    /// The decision's reasons, snake_case, comma-separated.
+    pub reasons: String,
+    /// The decision's triage as JSON.
+    pub triage: Option<String>,
+}
+
+impl Entry {
+    /// A message and its decision, with their stored columns prepared.
+    pub fn message(
+        message: Box<Message>,
+        keys: MessageKeys,
+        decision: Decision,
+        decided_at: Timestamp,
+    ) -> Entry {
+        let prepared = Prepared {
+            // Serializing plain structs cannot fail; an empty object would only lose entities
+            // that the raw payload still holds.
+            entities: serde_json::to_string(&message.entities).unwrap_or_else(|_| "{}".to_owned()),
+            reasons: plan::reasons(&decision),
+            triage: decision
+                .triage
+                .as_ref()
+                .and_then(|t| serde_json::to_string(t).ok()),
+        };
+        Entry::Message {
+            message,
+            keys,
+            decision,
+            decided_at,
+            prepared,
+        }
+    }
 }
 
 /// What a write did.

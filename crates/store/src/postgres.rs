@@ -2,7 +2,7 @@
 //! in one transaction, so a batch costs a few round trips whatever its size.
 
 use crate::migrate::{POSTGRES, latest};
-use crate::plan::{plan, reasons, split_reasons};
+use crate::plan::{plan, split_reasons};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
     Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, Platform,
@@ -117,14 +117,14 @@ struct MessageColumns<'a> {
     in_reply_to: Vec<Option<&'a str>>,
     referenced_id: Vec<Option<&'a str>>,
     rating: Vec<Option<i16>>,
-    entities: Vec<String>,
+    entities: Vec<&'a str>,
     created_ms: Vec<i64>,
     raw: Vec<&'a str>,
     outcome: Vec<&'a str>,
-    reasons: Vec<String>,
+    reasons: Vec<&'a str>,
     queue: Vec<Option<&'a str>>,
     reply: Vec<Option<&'a str>>,
-    triage: Vec<Option<String>>,
+    triage: Vec<Option<&'a str>>,
     decided_ms: Vec<i64>,
 }
 
@@ -142,6 +142,7 @@ impl crate::Store for PostgresStore {
                 keys,
                 decision,
                 decided_at,
+                prepared,
             } = entry
             else {
                 continue;
@@ -168,24 +169,14 @@ impl crate::Store for PostgresStore {
             cols.referenced_id
                 .push(m.referenced.as_ref().map(|r| r.id.as_str()));
             cols.rating.push(m.rating.map(|r| i16::from(r.stars())));
-            cols.entities.push(
-                serde_json::to_string(&m.entities)
-                    .map_err(|e| StoreError::Corrupt(format!("entities: {e}")))?,
-            );
+            cols.entities.push(&prepared.entities);
             cols.created_ms.push(m.created_at.as_millisecond());
             cols.raw.push(&m.raw);
             cols.outcome.push(decision.outcome.as_str());
-            cols.reasons.push(reasons(decision));
+            cols.reasons.push(&prepared.reasons);
             cols.queue.push(decision.queue.as_deref());
             cols.reply.push(decision.reply.as_deref());
-            cols.triage.push(
-                decision
-                    .triage
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()
-                    .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
-            );
+            cols.triage.push(prepared.triage.as_deref());
             cols.decided_ms.push(decided_at.as_millisecond());
         }
 

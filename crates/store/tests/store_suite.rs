@@ -189,12 +189,7 @@ fn entry(m: Message, conversation: &str, outcome: Outcome, reasons: Vec<Reason>)
         decision.queue = Some("inbox".into());
     }
     let decided_at = m.created_at;
-    Entry::Message {
-        message: Box::new(m),
-        keys,
-        decision,
-        decided_at,
-    }
+    Entry::message(Box::new(m), keys, decision, decided_at)
 }
 
 /// Any stable u64 will do for keys here; the high bit is set on purpose to test the i64 cast.
