@@ -1,0 +1,251 @@
+//! Author kind: person or organisation, from the configured list of known media and brands and
+//! from the profile (name, bio, verified badge, followers/following ratio).
+
+use palabre_core::{Author, AuthorKind};
+
+use crate::fold::fold_str;
+use crate::lexicon::FastSet;
+
+const ORG_BIO: &[&str] = &[
+    "official",
+    "officiel",
+    "officielle",
+    "compte officiel",
+    "official account",
+    "service client",
+    "customer service",
+    "customer care",
+    "support",
+    "company",
+    "entreprise",
+    "societe",
+    "since 19",
+    "since 20",
+    "depuis 19",
+    "depuis 20",
+    "store",
+    "boutique",
+    "magasin",
+    "restaurant",
+    "hotels",
+    "hotel",
+    "bank",
+    "banque",
+    "chaine",
+    "channel",
+    "news",
+    "actualite",
+    "info en continu",
+    "radio",
+    "magazine",
+    "quotidien",
+    "newspaper",
+    "broadband",
+    "provider",
+    "operateur",
+    "airline",
+    "compagnie",
+    "salles de sport",
+    "gyms",
+    "livraison",
+    "delivery",
+    "deals",
+    "offres",
+    "our ",
+    "notre ",
+    "nos ",
+    "we ",
+    "nous ",
+    "agence",
+    "agency",
+    "brand",
+    "marque",
+    "shop",
+    "la chaine",
+    "your favourite",
+    "vos series",
+    "book at",
+];
+
+const ORG_NAME: &[&str] = &[
+    " ltd",
+    " inc",
+    " sa",
+    " sas",
+    " sarl",
+    " gmbh",
+    " llc",
+    " group",
+    " groupe",
+    " france",
+    " uk",
+    " official",
+    " officiel",
+    " tv",
+    " news",
+    " store",
+    " shop",
+    " bank",
+    " banque",
+    " hotel",
+    " airlines",
+];
+
+const PERSON_BIO: &[&str] = &[
+    "my own",
+    "mes propres",
+    "avis perso",
+    "opinions",
+    "mum",
+    "mom",
+    "dad",
+    "papa",
+    "maman",
+    "wife",
+    "husband",
+    "mari",
+    "femme de",
+    "student",
+    "etudiant",
+    "etudiante",
+    "lover",
+    "fan de",
+    "fan of",
+    "he/him",
+    "she/her",
+    "il/lui",
+    "elle/elle",
+    "i ",
+    "je ",
+    "j'",
+    "journaliste",
+    "journalist",
+    "retired",
+    "retraite",
+    "prof ",
+    "teacher",
+    "nurse",
+    "ingenieur",
+    "engineer",
+    "gamer",
+    "my ",
+    "mon ",
+    "ma ",
+    "mes ",
+];
+
+fn any_in(hay: &str, needles: &[&str]) -> usize {
+    needles.iter().filter(|n| hay.contains(*n)).count()
+}
+
+/// Person or organisation; `known` holds lowercase handles without `@`.
+pub fn classify(author: &Author, known: &FastSet) -> AuthorKind {
+    if let Some(h) = &author.handle {
+        let h = h.trim_start_matches('@').to_lowercase();
+        if known.contains(h.as_str()) {
+            return AuthorKind::Organisation;
+        }
+    }
+    let bio = format!(" {} ", fold_str(author.bio.as_deref().unwrap_or("")));
+    let name = format!(
+        " {} ",
+        fold_str(author.display_name.as_deref().unwrap_or(""))
+    );
+    let mut score: i32 = 0;
+    score += 2 * any_in(&bio, ORG_BIO).min(2) as i32;
+    score += 2 * any_in(&name, ORG_NAME).min(1) as i32;
+    score -= 2 * any_in(&bio, PERSON_BIO).min(2) as i32;
+    if let (Some(followers), Some(following)) = (author.followers, author.following) {
+        if followers >= 20_000 && following.saturating_mul(20) < followers {
+            score += 1;
+        }
+        if followers < 500 && following > followers {
+            score -= 1;
+        }
+    }
+    if author.verified {
+        score += 1;
+    }
+    if score >= 2 {
+        AuthorKind::Organisation
+    } else {
+        AuthorKind::Person
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn author(name: &str, bio: &str, verified: bool, followers: u64, following: u64) -> Author {
+        Author {
+            id: "1".into(),
+            handle: Some("x".into()),
+            display_name: Some(name.into()),
+            verified,
+            followers: Some(followers),
+            following: Some(following),
+            bio: Some(bio.into()),
+        }
+    }
+
+    #[test]
+    fn reads_profiles() {
+        let known = FastSet::default();
+        assert_eq!(
+            classify(
+                &author(
+                    "Air France",
+                    "Compte officiel d'Air France",
+                    true,
+                    1_000_000,
+                    300
+                ),
+                &known
+            ),
+            AuthorKind::Organisation
+        );
+        assert_eq!(
+            classify(
+                &author(
+                    "Boulangerie Martin",
+                    "Boulangerie artisanale depuis 1982",
+                    false,
+                    2000,
+                    150
+                ),
+                &known
+            ),
+            AuthorKind::Organisation
+        );
+        assert_eq!(
+            classify(
+                &author(
+                    "Karine",
+                    "Journaliste. Opinions are my own",
+                    true,
+                    48_000,
+                    2000
+                ),
+                &known
+            ),
+            AuthorKind::Person
+        );
+        assert_eq!(
+            classify(&author("Jane", "coffee, cats", false, 200, 300), &known),
+            AuthorKind::Person
+        );
+        assert_eq!(classify(&Author::default(), &known), AuthorKind::Person);
+    }
+
+    #[test]
+    fn known_list_wins() {
+        let mut known = FastSet::default();
+        known.insert("francetvinfo".into());
+        let a = Author {
+            handle: Some("@FranceTVinfo".into()),
+            ..Author::default()
+        };
+        assert_eq!(classify(&a, &known), AuthorKind::Organisation);
+    }
+}

@@ -1,0 +1,251 @@
+//! Triage: reads one message and says its language, sentiment, emotion, toxicity, intent and
+//! author kind — offline, in French and English, in a few microseconds.
+//!
+//! ```text
+//! text ─► text::prepare ─► lang ─► sentiment (lexicons) ─┐
+//!         (cap 4 KB,        toxicity (insult lists) ─────┼─► features ─► linear heads ─► decide ─► Triage
+//!          fold, tokens)    rule cues, author kind ──────┘   (hashed)    (trained at start)
+//! ```
+//!
+//! Everything is compiled once in [`Triager::new`]: lexicons into hash maps, the `lingua`
+//! English/French models, and the three linear heads, trained in a fixed order from the
+//! labelled split shipped in `data/labelled/train.jsonl`. `data/labelled/heldout.jsonl` is never
+//! used for training: the `heldout` test measures it. See docs/triage.md.
+
+mod author;
+mod decide;
+pub mod eval;
+mod features;
+mod fold;
+mod labels;
+mod lang;
+mod lexicon;
+mod linear;
+mod model;
+mod report;
+mod sentiment;
+mod text;
+mod toxicity;
+mod words;
+
+use palabre_core::{Author, Triage};
+
+use crate::features::Cues;
+use crate::lexicon::{FastSet, Lexicons};
+use crate::model::{Models, Targets};
+
+pub use crate::text::MAX_BYTES;
+
+/// The labelled training split, compiled in.
+pub const TRAINING_DATA: &str = include_str!("../data/labelled/train.jsonl");
+/// The held-out split, compiled in for tests and `palabre eval`; never used for training.
+pub const HELDOUT_DATA: &str = include_str!("../data/labelled/heldout.jsonl");
+
+#[derive(Debug, Clone, Default)]
+pub struct TriageConfig {
+    /// Handles of known media and brands, lowercase, without `@`: always `organisation`.
+    pub known_organisations: Vec<String>,
+}
+
+/// Reads messages. Built once (lexicons and models are compiled in [`Triager::new`]), then
+/// shared: it is `Send + Sync` and [`Triager::triage`] takes `&self`.
+pub struct Triager {
+    lex: Lexicons,
+    lang: lang::LangDetector,
+    known: FastSet,
+    models: Models,
+}
+
+impl std::fmt::Debug for Triager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Triager")
+            .field("known_organisations", &self.known.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Triager {
+    /// Builds a triager trained on the shipped training split.
+    pub fn new(config: TriageConfig) -> Triager {
+        Triager::with_training_data(config, TRAINING_DATA)
+    }
+
+    /// Builds a triager trained on other labelled JSONL (lines that do not parse are skipped).
+    pub fn with_training_data(config: TriageConfig, jsonl: &str) -> Triager {
+        let known = config
+            .known_organisations
+            .iter()
+            .map(|h| {
+                h.trim()
+                    .trim_start_matches('@')
+                    .to_lowercase()
+                    .into_boxed_str()
+            })
+            .collect();
+        let mut t = Triager {
+            lex: Lexicons::load(),
+            lang: lang::LangDetector::new(),
+            known,
+            models: Models::train(&[]),
+        };
+        let (records, _) = eval::parse_jsonl(jsonl);
+        let samples: Vec<(Vec<u32>, Targets)> = records
+            .iter()
+            .map(|r| {
+                let p = text::prepare(&r.text);
+                let cues = t.cues(&p, None, &r.core_author());
+                let mut f = Vec::new();
+                features::extract(&p, &cues, &mut f);
+                let targets =
+                    Targets {
+                        sentiment: r.sentiment.as_deref().and_then(|s| {
+                            labels::index_of(&labels::SENTIMENTS, s, labels::sentiment_name)
+                        }),
+                        emotion: r.emotion.as_deref().and_then(|s| {
+                            labels::index_of(&labels::EMOTIONS, s, labels::emotion_name)
+                        }),
+                        intent: r.intent.as_deref().and_then(|s| {
+                            labels::index_of(&labels::INTENTS, s, labels::intent_name)
+                        }),
+                    };
+                (f, targets)
+            })
+            .collect();
+        t.models = Models::train(&samples);
+        t
+    }
+
+    fn cues(&self, p: &text::Prepared, lang_hint: Option<&str>, author: &Author) -> Cues {
+        let lang = self.lang.detect(p, lang_hint, &self.lex);
+        let mut cues = Cues {
+            lang: Some(lang),
+            sentiment: sentiment::analyse(p, lang, &self.lex),
+            toxic: toxicity::detect(p, &self.lex),
+            organisation: author::classify(author, &self.known)
+                == palabre_core::AuthorKind::Organisation,
+            ..Cues::default()
+        };
+        features::rule_cues(p, &self.lex, &mut cues);
+        cues
+    }
+
+    /// A developer's view of what the readers saw in `text` (token valences, cues), for tuning.
+    pub fn explain(&self, text: &str, lang_hint: Option<&str>) -> String {
+        let p = text::prepare(text);
+        let lang = self.lang.detect(&p, lang_hint, &self.lex);
+        let mut trace = Vec::new();
+        let _ = sentiment::analyse_traced(&p, lang, &self.lex, Some(&mut trace));
+        let cues = self.cues(&p, lang_hint, &Author::default());
+        format!("valences {trace:?}\n{cues:#?}")
+    }
+
+    /// Triage one message. `lang_hint` is the language the platform declared, if any (`fr`, `en`…):
+    /// it decides only when the text itself cannot. Only the first [`MAX_BYTES`] bytes are read.
+    pub fn triage(&self, text: &str, lang_hint: Option<&str>, author: &Author) -> Triage {
+        let p = text::prepare(text);
+        let cues = self.cues(&p, lang_hint, author);
+        let mut f = Vec::with_capacity(256);
+        features::extract(&p, &cues, &mut f);
+        let probs = self.models.probabilities(&f);
+        let (ps, pe, pi) = (probs.sentiment, probs.emotion, probs.intent);
+        let sentiment = decide::sentiment(&cues, ps);
+        let intent = decide::intent(&cues, pi);
+        Triage {
+            lang: cues.lang.unwrap_or(palabre_core::Lang::Other),
+            sentiment,
+            emotion: decide::emotion(&cues, sentiment.label, intent, pe),
+            toxic: cues.toxic.toxic,
+            intent,
+            author_kind: if cues.organisation {
+                palabre_core::AuthorKind::Organisation
+            } else {
+                palabre_core::AuthorKind::Person
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triager_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Triager>();
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::hint::black_box;
+    use std::time::Instant;
+
+    /// `cargo test --release -p palabre-triage timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn stage_costs() {
+        let t = Triager::new(TriageConfig::default());
+        let (records, _) = eval::parse_jsonl(TRAINING_DATA);
+        let texts: Vec<String> = records
+            .chunks(3)
+            .map(|c| {
+                c.iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let slow = records
+            .iter()
+            .filter(|r| {
+                lang::fast_path(&lang::votes(&text::prepare(&r.text), &t.lex), None).is_none()
+            })
+            .count();
+        println!(
+            "lingua asked for {slow} of {} labelled messages",
+            records.len()
+        );
+        let n = 20;
+        let time = |name: &str, f: &dyn Fn(&str)| {
+            let start = Instant::now();
+            for _ in 0..n {
+                for x in &texts {
+                    f(x);
+                }
+            }
+            let per = start.elapsed().as_secs_f64() * 1e6 / (n * texts.len()) as f64;
+            println!("{name:<12} {per:>7.2} µs/message");
+        };
+        time("prepare", &|x| {
+            black_box(text::prepare(x));
+        });
+        time("lang", &|x| {
+            black_box(t.lang.detect(&text::prepare(x), None, &t.lex));
+        });
+        time("sentiment", &|x| {
+            black_box(sentiment::analyse(
+                &text::prepare(x),
+                palabre_core::Lang::Fr,
+                &t.lex,
+            ));
+        });
+        time("toxicity", &|x| {
+            black_box(toxicity::detect(&text::prepare(x), &t.lex));
+        });
+        time("cues", &|x| {
+            black_box(t.cues(&text::prepare(x), None, &Author::default()));
+        });
+        time("features", &|x| {
+            let p = text::prepare(x);
+            let c = t.cues(&p, None, &Author::default());
+            let mut f = Vec::new();
+            features::extract(&p, &c, &mut f);
+            black_box(f);
+        });
+        time("triage", &|x| {
+            black_box(t.triage(x, None, &Author::default()));
+        });
+    }
+}
