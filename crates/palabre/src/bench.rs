@@ -4,8 +4,10 @@
 use crate::engine::Engine;
 use palabre_connectors::Format;
 use palabre_pipeline::{Pipeline, Policy};
+use palabre_triage::{TriageConfig, Triager};
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The options of `palabre bench`.
@@ -17,8 +19,10 @@ pub struct BenchArgs {
     /// Seed of the generator (same seed, same stream).
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// What to measure.
-    #[arg(long, value_enum, default_value = "both")]
+    /// What to measure: `memory` is the foundation path (normalize, dedupe, thread, decide);
+    /// `triage` adds triage of the messages addressed to the brand; `sqlite` is the whole
+    /// production path of `palabre replay --state`, triage included, recorded to SQLite.
+    #[arg(long, value_enum, default_value = "all")]
     pub mode: Mode,
     /// Folder for the benchmark's SQLite file (default: a temporary folder).
     #[arg(long, value_name = "DIR")]
@@ -34,8 +38,9 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     Memory,
+    Triage,
     Sqlite,
-    Both,
+    All,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,28 +310,25 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
         return Ok(Vec::new());
     }
     let mut results = Vec::new();
-    if matches!(args.mode, Mode::Memory | Mode::Both) {
-        let engine = Engine::direct(
-            Pipeline::new(policy()),
-            Format::X,
-            "bench".into(),
-            Box::new(std::io::sink()),
-        );
+    let triager = || Arc::new(Triager::new(TriageConfig::default()));
+    let sink = || -> Box<dyn std::io::Write + Send> { Box::new(std::io::sink()) };
+    if matches!(args.mode, Mode::Memory | Mode::All) {
+        let engine = Engine::direct(Pipeline::new(policy()), Format::X, "bench".into(), sink());
         results.push(measure("memory", args.events, args.seed, engine)?);
     }
-    if matches!(args.mode, Mode::Sqlite | Mode::Both) {
+    if matches!(args.mode, Mode::Triage | Mode::All) {
+        let pipeline = Pipeline::new(policy()).with_triage(triager());
+        let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
+        results.push(measure("triage", args.events, args.seed, engine)?);
+    }
+    if matches!(args.mode, Mode::Sqlite | Mode::All) {
         let temp = tempfile::tempdir()?;
         let dir = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
         let path = dir.join("bench.db");
         let _ = std::fs::remove_file(&path);
         let store = Box::new(palabre_store::SqliteStore::open(&path)?);
-        let engine = Engine::recorded(
-            Pipeline::new(policy()),
-            Format::X,
-            "bench".into(),
-            store,
-            Box::new(std::io::sink()),
-        );
+        let pipeline = Pipeline::new(policy()).with_triage(triager());
+        let engine = Engine::recorded(pipeline, Format::X, "bench".into(), store, sink());
         results.push(measure("sqlite", args.events, args.seed, engine)?);
     }
     Ok(results)

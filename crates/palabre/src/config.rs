@@ -21,6 +21,17 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub pipeline: PipelineConfig,
+    #[serde(default)]
+    pub triage: TriageSection,
+}
+
+/// `[triage]`: what triage should know about the brand's world.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageSection {
+    /// Handles of media and brands, read as organisations whatever their profile says.
+    #[serde(default)]
+    pub known_organisations: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +132,18 @@ impl Config {
         parse_duration(&config.pipeline.repeat_window)
             .map_err(|e| invalid(format!("pipeline.repeat_window: {e}")))?;
         Ok(config)
+    }
+
+    /// Triage's settings.
+    pub fn triage_config(&self) -> palabre_triage::TriageConfig {
+        palabre_triage::TriageConfig {
+            known_organisations: self
+                .triage
+                .known_organisations
+                .iter()
+                .map(|h| h.trim().trim_start_matches('@').to_lowercase())
+                .collect(),
+        }
     }
 
     /// The policy decide applies, with the extra channels given on the command line.

@@ -6,6 +6,7 @@
 mod bench;
 mod config;
 mod engine;
+mod eval;
 mod i18n;
 mod replay;
 
@@ -57,6 +58,9 @@ enum Command {
     /// Generates a deterministic synthetic X API v2 stream (20% reposts, 5% repeats, French and
     /// English) and reports events/s and memory. See docs/performance.md.
     Bench(bench::BenchArgs),
+    /// Measure how well Palabre reads messages (see docs/triage.md).
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,11 @@ fn main() -> ExitCode {
             Ok(_) => ExitCode::SUCCESS,
             Err(replay::Failure::Usage(e)) => report(lang, &e, 2),
             Err(replay::Failure::Io(e)) => report(lang, &e, 1),
+        },
+        Command::Eval(command) => match eval::run(&command) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => report(lang, &anyhow::anyhow!("no readable labelled line"), 2),
+            Err(e) => report(lang, &e, 1),
         },
         Command::Bench(args) => match bench::run(&args) {
             Ok(results) => {

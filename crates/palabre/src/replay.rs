@@ -69,7 +69,8 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         );
     }
     let window = policy.window;
-    let mut pipeline = Pipeline::new(policy);
+    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
+    let mut pipeline = Pipeline::new(policy).with_triage(triager);
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),

@@ -116,7 +116,22 @@ fn the_example_stream_gets_the_expected_decision_on_every_line() {
     assert_eq!(conv(14), "messenger:dm:5550001:9001");
     assert_eq!(got[0]["queue"], "service-client");
     assert!(got[11]["error"].as_str().unwrap().contains("truncated"));
-    assert_eq!(got[0]["triage"], Value::Null);
+    // Triage reads what is addressed to the brand, and only that.
+    assert_eq!(got[0]["triage"]["lang"], "fr");
+    assert_eq!(got[0]["triage"]["sentiment"]["label"], "negative");
+    assert_eq!(got[1]["triage"]["lang"], "en");
+    assert_eq!(
+        got[10]["triage"]["sentiment"]["label"], "positive",
+        "praise for the conductor"
+    );
+    for i in [2, 3, 7, 8, 9, 11] {
+        assert_eq!(
+            got[i]["triage"],
+            Value::Null,
+            "line {}: not addressed, not read",
+            i + 1
+        );
+    }
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("Replay summary") && err.contains("9  routed_to_human"),
@@ -542,4 +557,72 @@ fn every_command_has_help_in_both_languages() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&en.stderr).contains("Replay summary"));
+}
+
+#[test]
+fn eval_triage_scores_a_labelled_file() {
+    let heldout =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../triage/data/labelled/heldout.jsonl");
+    let out = palabre()
+        .args(["eval", "triage", "--json", heldout.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = report["labels"].as_array().unwrap();
+    let f1 = |name: &str| {
+        labels
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))["macro_f1"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(f1("intent") >= 0.75, "intent macro-F1 {}", f1("intent"));
+    assert!(
+        f1("sentiment") >= 0.80,
+        "sentiment macro-F1 {}",
+        f1("sentiment")
+    );
+
+    let text = palabre()
+        .args(["eval", "triage", heldout.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        shown.contains("intent") && shown.contains("macro"),
+        "{shown}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("labels.jsonl");
+    std::fs::write(
+        &file,
+        "{\"text\": \"merci beaucoup !\", \"sentiment\": \"positive\"}\nnot json\n",
+    )
+    .unwrap();
+    let partial = palabre()
+        .args(["eval", "triage", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(partial.status.success());
+    assert!(
+        String::from_utf8_lossy(&partial.stderr).contains("labels.jsonl:2"),
+        "the bad line is named"
+    );
+    std::fs::write(&file, "not json\n").unwrap();
+    let none = palabre()
+        .args(["eval", "triage", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "nothing readable is a usage error"
+    );
 }

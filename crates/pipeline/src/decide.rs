@@ -5,7 +5,7 @@
 //! lets `palabre replay` reproduce production decisions exactly.
 
 use crate::policy::Policy;
-use palabre_core::{ConversationId, Decision, Message, MessageKind, Outcome, Reason};
+use palabre_core::{ConversationId, Decision, Message, MessageKind, Outcome, Reason, Triage};
 
 /// What the stateful stages found out about a message.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,10 @@ pub struct Facts {
     pub repeat_of: Option<ConversationId>,
     /// The message answered was seen before (only meaningful for replies).
     pub parent_seen: bool,
+    /// How a new message is addressed to the brand (`Policy::addressed`), if it is.
+    pub addressed: Option<Reason>,
+    /// What triage read in a new message addressed to the brand.
+    pub triage: Option<Triage>,
 }
 
 /// Whether the event's id was seen before.
@@ -37,6 +41,7 @@ pub fn decide(message: &Message, facts: &Facts, policy: &Policy) -> Decision {
     if decision.outcome == Outcome::RoutedToHuman {
         decision.queue = Some(policy.default_queue.clone());
     }
+    decision.triage = facts.triage;
     decision
 }
 
@@ -74,7 +79,7 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         });
     }
 
-    let Some(address) = policy.addressed(message) else {
+    let Some(address) = facts.addressed else {
         if message.kind == MessageKind::Quote && references_us {
             return Decision::ignored(Reason::EchoOfOwnPost);
         }

@@ -1,15 +1,15 @@
 //! The path of an event, as one visible function: [`Pipeline::process`].
 //!
 //! ```text
-//! line ─► normalize ─► dedupe ─► thread ─► repeat ─► decide ─► Processed
-//!         (connectors) (window of  (reply    (same     (pure:
-//!                       ids)       chains,   author,   facts →
-//!                                  DMs)      same ask) outcome)
+//! line ─► normalize ─► dedupe ─► thread ─► repeat ─► triage ─► decide ─► Processed
+//!         (connectors) (window of  (reply    (same     (addressed (pure:
+//!                       ids)       chains,   author,   messages   facts →
+//!                                  DMs)      same ask) only)      outcome)
 //! ```
 //!
-//! Normalize and decide are pure. Dedupe, thread and repeat keep bounded windows of
-//! fingerprints ([`window::Window`]), so memory stays flat however long the stream. Triage and
-//! campaign matching will slot in between repeat and decide.
+//! Normalize, triage and decide are pure. Dedupe, thread and repeat keep bounded windows of
+//! fingerprints ([`window::Window`]), so memory stays flat however long the stream. Triage
+//! reads only new messages addressed to the brand; campaign matching will slot in beside it.
 
 pub mod decide;
 pub mod fingerprint;
@@ -24,6 +24,8 @@ pub use state::State;
 
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
 use palabre_core::{Decision, EventId, Message, Reason};
+use palabre_triage::Triager;
+use std::sync::Arc;
 
 /// What the pipeline made of one event.
 #[derive(Debug, Clone)]
@@ -51,6 +53,7 @@ pub enum Record {
 pub struct Pipeline {
     policy: Policy,
     state: State,
+    triager: Option<Arc<Triager>>,
     scratch: Vec<Normalized>,
 }
 
@@ -60,8 +63,16 @@ impl Pipeline {
         Pipeline {
             policy,
             state,
+            triager: None,
             scratch: Vec::with_capacity(4),
         }
+    }
+
+    /// Reads every new message addressed to the brand with `triager` (language, sentiment,
+    /// emotion, toxicity, intent, author kind) before deciding.
+    pub fn with_triage(mut self, triager: Arc<Triager>) -> Self {
+        self.triager = Some(triager);
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -113,7 +124,12 @@ impl Pipeline {
                 };
             }
         };
-        let facts = self.state.observe(&message, &self.policy);
+        let mut facts = self.state.observe(&message, &self.policy);
+        // Triage reads only what the brand may have to answer: new messages addressed to it.
+        if let (Some(triager), Some(_)) = (&self.triager, facts.facts.addressed) {
+            let t = triager.triage(&message.text, message.lang_hint.as_deref(), &message.author);
+            facts.facts.triage = Some(t);
+        }
         let decision = decide(&message, &facts.facts, &self.policy);
         let record = match facts.facts.seen {
             Seen::New => {

@@ -69,8 +69,13 @@ impl State {
             Some(_) => Seen::OtherContent,
         };
         let (conversation, parent_seen) = self.conversation_of(message, policy);
+        let addressed = if seen == Seen::New {
+            policy.addressed(message)
+        } else {
+            None
+        };
         // Only a new message addressed to us can be (or be repeated as) a request.
-        let request = if seen == Seen::New && policy.addressed(message).is_some() {
+        let request = if addressed.is_some() {
             fingerprint::request(message, &mut self.scratch)
         } else {
             None
@@ -93,6 +98,8 @@ impl State {
                 conversation,
                 repeat_of,
                 parent_seen,
+                addressed,
+                triage: None,
             },
             keys: Keys {
                 event,
