@@ -59,6 +59,18 @@ pub struct Prepared {
     pub reasons: String,
     /// The decision's triage as JSON.
     pub triage: Option<String>,
+    /// [`author_key`] of the message's author.
+    pub author_key: i64,
+}
+
+/// The key of an author in the store: a 64-bit fingerprint of `platform:id`. Integer keys in
+/// random order are much cheaper to index than the strings they stand for.
+pub fn author_key(platform: palabre_core::Platform, id: &str) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(platform.as_str().as_bytes());
+    h.update(b":");
+    h.update(id.as_bytes());
+    h.digest() as i64
 }
 
 impl Entry {
@@ -78,6 +90,7 @@ impl Entry {
                 .triage
                 .as_ref()
                 .and_then(|t| serde_json::to_string(t).ok()),
+            author_key: author_key(message.id.platform, &message.author.id),
         };
         Entry::Message {
             message,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3Builder;
 
 pub(crate) struct AuthorRow<'a> {
+    pub key: i64,
     pub platform: Platform,
     pub author: &'a Author,
     pub seen_ms: i64,
@@ -27,11 +28,14 @@ pub(crate) struct Plan<'a> {
 
 /// Folds the batch: the newest profile of each author, one row per conversation.
 pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
-    let mut authors: HashMap<(Platform, &str), AuthorRow, Xxh3Builder> = HashMap::default();
+    let mut authors: HashMap<i64, AuthorRow, Xxh3Builder> = HashMap::default();
     let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
     for entry in entries {
         let Entry::Message {
-            message, decision, ..
+            message,
+            decision,
+            prepared,
+            ..
         } = entry
         else {
             continue;
@@ -43,7 +47,7 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
         let platform = message.id.platform;
         let author = &message.author;
         authors
-            .entry((platform, author.id.as_str()))
+            .entry(prepared.author_key)
             .and_modify(|row| {
                 if at >= row.seen_ms {
                     row.author = author;
@@ -51,6 +55,7 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
                 }
             })
             .or_insert(AuthorRow {
+                key: prepared.author_key,
                 platform,
                 author,
                 seen_ms: at,

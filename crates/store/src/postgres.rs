@@ -126,6 +126,7 @@ struct MessageColumns<'a> {
     reply: Vec<Option<&'a str>>,
     triage: Vec<Option<&'a str>>,
     decided_ms: Vec<i64>,
+    author_key: Vec<i64>,
 }
 
 impl crate::Store for PostgresStore {
@@ -178,17 +179,18 @@ impl crate::Store for PostgresStore {
             cols.reply.push(decision.reply.as_deref());
             cols.triage.push(prepared.triage.as_deref());
             cols.decided_ms.push(decided_at.as_millisecond());
+            cols.author_key.push(prepared.author_key);
         }
 
         let mut tx = self.client.transaction()?;
         let inserted_rows = tx.query(
             "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                 rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
-                outcome, reasons, queue, reply, triage, decided_ms)
+                outcome, reasons, queue, reply, triage, decided_ms, author_key)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
                 $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
                 $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                $23::bigint[])
+                $23::bigint[], $24::bigint[])
              ON CONFLICT (platform, external_id) DO NOTHING
              RETURNING platform, external_id",
             &[
@@ -215,6 +217,7 @@ impl crate::Store for PostgresStore {
                 &cols.reply,
                 &cols.triage,
                 &cols.decided_ms,
+                &cols.author_key,
             ],
         )?;
         summary.inserted = inserted_rows.len() as u64;
@@ -271,6 +274,7 @@ impl crate::Store for PostgresStore {
 
         let plan = plan(entries);
         if !plan.authors.is_empty() {
+            let mut keys: Vec<i64> = Vec::with_capacity(plan.authors.len());
             let mut a = (
                 vec![],
                 vec![],
@@ -284,6 +288,7 @@ impl crate::Store for PostgresStore {
             );
             for row in &plan.authors {
                 let p = row.author;
+                keys.push(row.key);
                 a.0.push(row.platform.as_str());
                 a.1.push(p.id.as_str());
                 a.2.push(p.handle.as_deref());
@@ -295,14 +300,15 @@ impl crate::Store for PostgresStore {
                 a.8.push(row.seen_ms);
             }
             tx.execute(
-                "INSERT INTO authors (platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
-                 SELECT p, i, h, d, v, fr, fg, b, s, s FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
-                    $5::bool[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[]) AS t(p, i, h, d, v, fr, fg, b, s)
-                 ON CONFLICT (platform, id) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
+                "INSERT INTO authors (key, platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
+                 SELECT k, p, i, h, d, v, fr, fg, b, s, s FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                    $5::bool[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
+                    AS t(p, i, h, d, v, fr, fg, b, s, k)
+                 ON CONFLICT (key) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
                     verified = excluded.verified, followers = excluded.followers, following = excluded.following,
                     bio = excluded.bio, last_seen_ms = excluded.last_seen_ms
                  WHERE excluded.last_seen_ms > authors.last_seen_ms",
-                &[&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7, &a.8],
+                &[&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7, &a.8, &keys],
             )?;
         }
         if !plan.conversations.is_empty() {

@@ -212,9 +212,9 @@ impl crate::Store for SqliteStore {
             let mut insert_message = tx.prepare_cached(
                 "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                     rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
-                    outcome, reasons, queue, reply, triage, decided_ms)
+                    outcome, reasons, queue, reply, triage, decided_ms, author_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23)
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24)
                  ON CONFLICT (platform, external_id) DO NOTHING",
             )?;
             let mut insert_reject = tx.prepare_cached(
@@ -260,6 +260,7 @@ impl crate::Store for SqliteStore {
                             decision.reply,
                             prepared.triage,
                             decided_at.as_millisecond(),
+                            prepared.author_key,
                         ])?;
                         if inserted == 0 {
                             summary.already_stored += 1;
@@ -307,9 +308,9 @@ impl crate::Store for SqliteStore {
             }
             let plan = plan(entries);
             let mut upsert_author = tx.prepare_cached(
-                "INSERT INTO authors (platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-                 ON CONFLICT (platform, id) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
+                "INSERT INTO authors (key, platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
+                 VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT (key) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
                     verified = excluded.verified, followers = excluded.followers, following = excluded.following,
                     bio = excluded.bio, last_seen_ms = excluded.last_seen_ms
                  WHERE excluded.last_seen_ms > authors.last_seen_ms",
@@ -326,6 +327,7 @@ impl crate::Store for SqliteStore {
                     p.following.map(|n| n as i64),
                     p.bio,
                     a.seen_ms,
+                    a.key,
                 ])?;
             }
             let mut upsert_conversation = tx.prepare_cached(

@@ -2,7 +2,10 @@
 -- Times are milliseconds since the Unix epoch (UTC), as in the SQLite backend, so that both
 -- backends answer alike. Fingerprints are xxh3 u64 stored as BIGINT.
 
+-- Keyed by a 64-bit fingerprint of (platform, id) (see `author_key` in the store crate): an
+-- integer key in random order costs a third of what the (platform, id) string key did.
 CREATE TABLE authors (
+    key           BIGINT  PRIMARY KEY,
     platform      TEXT    NOT NULL,
     id            TEXT    NOT NULL,
     handle        TEXT,
@@ -12,8 +15,7 @@ CREATE TABLE authors (
     following     BIGINT,
     bio           TEXT,
     first_seen_ms BIGINT  NOT NULL,
-    last_seen_ms  BIGINT  NOT NULL,
-    PRIMARY KEY (platform, id)
+    last_seen_ms  BIGINT  NOT NULL
 );
 
 CREATE TABLE conversations (
@@ -39,6 +41,7 @@ CREATE TABLE messages (
     rootless        BOOLEAN NOT NULL,
     kind            TEXT    NOT NULL,
     author_id       TEXT    NOT NULL,
+    author_key      BIGINT  NOT NULL,
     text            TEXT    NOT NULL,
     lang_hint       TEXT,
     in_reply_to     TEXT,
@@ -57,7 +60,7 @@ CREATE TABLE messages (
     UNIQUE (platform, external_id)
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
-CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
+CREATE INDEX messages_author ON messages (author_key, created_ms);
 
 -- Decisions live in their message's row (one write per event); this view reads them alone.
 CREATE VIEW decisions AS

@@ -1,7 +1,10 @@
 -- Palabre store, SQLite backend: messages, authors, conversations, decisions, rejects, audit.
 -- Times are milliseconds since the Unix epoch (UTC). Fingerprints are xxh3 u64 stored as i64.
 
+-- Keyed by a 64-bit fingerprint of (platform, id) (see `author_key` in the store crate): an
+-- integer key in random order costs a third of what the (platform, id) string key did.
 CREATE TABLE authors (
+    key           INTEGER PRIMARY KEY,
     platform      TEXT    NOT NULL,
     id            TEXT    NOT NULL,
     handle        TEXT,
@@ -11,9 +14,8 @@ CREATE TABLE authors (
     following     INTEGER,
     bio           TEXT,
     first_seen_ms INTEGER NOT NULL,
-    last_seen_ms  INTEGER NOT NULL,
-    PRIMARY KEY (platform, id)
-) WITHOUT ROWID;
+    last_seen_ms  INTEGER NOT NULL
+);
 
 CREATE TABLE conversations (
     id               TEXT    PRIMARY KEY,
@@ -41,6 +43,7 @@ CREATE TABLE messages (
     rootless        INTEGER NOT NULL,
     kind            TEXT    NOT NULL,
     author_id       TEXT    NOT NULL,
+    author_key      INTEGER NOT NULL,
     text            TEXT    NOT NULL,
     lang_hint       TEXT,
     in_reply_to     TEXT,
@@ -59,7 +62,7 @@ CREATE TABLE messages (
     UNIQUE (platform, external_id)
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
-CREATE INDEX messages_author ON messages (platform, author_id, created_ms);
+CREATE INDEX messages_author ON messages (author_key, created_ms);
 
 -- Decisions live in their message's row (one write per event); this view reads them alone.
 CREATE VIEW decisions AS
