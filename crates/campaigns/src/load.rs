@@ -1,0 +1,495 @@
+//! Reading and validating one campaign file: TOML → [`Campaign`], every error placed at its
+//! file, line and field.
+
+use crate::campaign::{
+    Campaign, ChannelSpec, Mode, TableSlot, TemplateNames, TriggerRules, parse_window,
+};
+use crate::error::{CampaignError, ErrorKind, key_at};
+use crate::extract::{Field, FieldKind, Places};
+use crate::render::{BUILTIN_VARS, Renderer};
+use crate::spec::{CampaignSpec, KindName, LangName, ModeName};
+use crate::table::{Table, TableShape};
+use palabre_core::{Channel, Lang};
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use toml::Spanned;
+
+/// What loading several files shares: the renderer and the places tables read so far.
+#[derive(Debug, Default)]
+pub(crate) struct Loader {
+    pub renderer: Renderer,
+    places: HashMap<PathBuf, Arc<Places>>,
+}
+
+/// Errors located in one campaign file.
+struct Ctx<'a> {
+    path: &'a Path,
+    src: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &self,
+        kind: ErrorKind,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> CampaignError {
+        let e = CampaignError::new(kind, self.path, message).at(self.src, span.start);
+        match key_at(self.src, span.start) {
+            Some(field) => e.field(field),
+            None => e,
+        }
+    }
+
+    fn invalid<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> CampaignError {
+        self.err(ErrorKind::Invalid, value.span(), message)
+    }
+
+    /// Where `key = …` is written, for fields that carry no span of their own.
+    fn key_span(&self, key: &str) -> Range<usize> {
+        let found = self.src.lines().scan(0, |offset, line| {
+            let start = *offset;
+            *offset += line.len() + 1;
+            Some((start, line))
+        });
+        for (start, line) in found {
+            let t = line.trim_start();
+            if t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+            {
+                return start..start + line.len();
+            }
+        }
+        0..0
+    }
+
+    fn relative(&self, file: &str) -> PathBuf {
+        let file = Path::new(file);
+        if file.is_absolute() {
+            return file.to_path_buf();
+        }
+        self.path.parent().unwrap_or(Path::new("")).join(file)
+    }
+}
+
+impl Loader {
+    /// Loads one campaign file. The templates are added to the shared renderer.
+    pub fn load(&mut self, path: &Path) -> Result<Campaign, CampaignError> {
+        let src = std::fs::read_to_string(path).map_err(|e| {
+            CampaignError::new(
+                ErrorKind::Io,
+                path,
+                format!("cannot read the campaign: {e}"),
+            )
+        })?;
+        let cx = Ctx { path, src: &src };
+        let spec: CampaignSpec = toml::from_str(&src).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            cx.err(ErrorKind::Syntax, span, e.message().trim().to_owned())
+        })?;
+
+        let id = spec.id.get_ref().trim().to_owned();
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(cx.invalid(
+                &spec.id,
+                "the id must be 1 to 64 letters, digits, `-` or `_`",
+            ));
+        }
+
+        let channels = channels(&cx, &spec)?;
+        let mode = mode(&cx, &spec)?;
+        let window = parse_window(spec.window.get_ref()).ok_or_else(|| {
+            cx.invalid(
+                &spec.window,
+                format!(
+                    "`{}` is not a window (write a number and s, m, h or d: 30m, 6h, 2d)",
+                    spec.window.get_ref()
+                ),
+            )
+        })?;
+        let trigger = trigger(&cx, &spec)?;
+        let fields = self.fields(&cx, &spec)?;
+        let default_lang = match spec.default_lang {
+            Some(LangName::En) => Lang::En,
+            Some(LangName::Fr) | None => Lang::Fr,
+        };
+
+        let mut campaign = Campaign {
+            id,
+            name: spec.name.clone(),
+            file: path.to_path_buf(),
+            channels,
+            mode,
+            window,
+            default_lang,
+            trigger,
+            fields,
+            example: spec.help.get_ref().example.get_ref().clone(),
+            table: None,
+            templates: TemplateNames::default(),
+        };
+        let table = table(&cx, &spec, &campaign)?;
+        let columns: Vec<String> = table
+            .as_ref()
+            .map(|(t, _)| t.columns().to_vec())
+            .unwrap_or_default();
+        let used = self.templates(&cx, &spec, &mut campaign, &columns)?;
+        if let Some((table, mut shape)) = table {
+            // A reloaded table must still have every column the templates read.
+            for var in used {
+                if columns.contains(&var) && !shape.required.contains(&var) {
+                    shape.required.push(var);
+                }
+            }
+            campaign.table = Some(TableSlot {
+                path: cx.relative(
+                    spec.table
+                        .as_ref()
+                        .map_or("", |t| t.get_ref().file.get_ref()),
+                ),
+                shape,
+                current: RwLock::new(Arc::new(table)),
+            });
+        }
+        check_default_lang(&cx, &spec, &campaign)?;
+        crate::reply::check_example(&self.renderer, &campaign, campaign.table().as_deref())
+            .map_err(|(kind, field, message)| {
+                let span = match field.as_str() {
+                    "example" => spec.help.get_ref().example.span(),
+                    _ => template_span(&spec, &field),
+                };
+                cx.err(kind, span, message).field(field)
+            })?;
+        Ok(campaign)
+    }
+
+    fn fields(&mut self, cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Vec<Field>, CampaignError> {
+        let mut out: Vec<Field> = Vec::new();
+        for f in &spec.extract {
+            let f_ref = f.get_ref();
+            let name = f_ref.name.get_ref().clone();
+            let name_ok = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !name_ok {
+                return Err(cx.invalid(
+                    &f_ref.name,
+                    format!("`{name}` is not a field name (lowercase letters, digits and `_`)"),
+                ));
+            }
+            if BUILTIN_VARS.contains(&name.as_str()) || out.iter().any(|o| o.name == name) {
+                return Err(cx.invalid(
+                    &f_ref.name,
+                    format!("the field name `{name}` is already taken"),
+                ));
+            }
+            let refuse = |what: &str, span: Range<usize>| {
+                cx.err(
+                    ErrorKind::Invalid,
+                    span,
+                    format!("`{what}` does not apply to a field of this kind"),
+                )
+            };
+            if f_ref.kind != KindName::Airport
+                && let Some(a) = &f_ref.airports
+            {
+                return Err(refuse("airports", a.span()));
+            }
+            if f_ref.kind != KindName::PostalCode
+                && let Some(b) = &f_ref.by_name
+            {
+                return Err(refuse("by_name", b.span()));
+            }
+            if f_ref.kind != KindName::Date
+                && let Some(y) = &f_ref.default_year
+            {
+                return Err(refuse("default_year", y.span()));
+            }
+            let kind = match f_ref.kind {
+                KindName::PostalCode => FieldKind::PostalCode {
+                    by_name: f_ref.by_name.as_ref().map(|b| b.get_ref().clone()),
+                },
+                KindName::Date => FieldKind::Date {
+                    default_year: f_ref.default_year.as_ref().map(|y| *y.get_ref()),
+                },
+                KindName::Airport => {
+                    let Some(file) = &f_ref.airports else {
+                        return Err(cx.err(
+                            ErrorKind::Invalid,
+                            f.span(),
+                            "an airport field needs `airports`, a CSV file of name,iata rows",
+                        ));
+                    };
+                    let path = cx.relative(file.get_ref());
+                    let places = match self.places.get(&path) {
+                        Some(p) => Arc::clone(p),
+                        None => {
+                            let p = Arc::new(Places::load(&path)?);
+                            self.places.insert(path, Arc::clone(&p));
+                            p
+                        }
+                    };
+                    FieldKind::Airport(places)
+                }
+            };
+            out.push(Field {
+                name,
+                kind,
+                required: f_ref.required,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Compiles every template; returns the variables they read.
+    fn templates(
+        &mut self,
+        cx: &Ctx<'_>,
+        spec: &CampaignSpec,
+        campaign: &mut Campaign,
+        columns: &[String],
+    ) -> Result<BTreeSet<String>, CampaignError> {
+        let id = campaign.id.clone();
+        let fields: Vec<&str> = campaign.fields.iter().map(|f| f.name.as_str()).collect();
+        let mut allowed: BTreeSet<&str> = BUILTIN_VARS.iter().copied().collect();
+        allowed.extend(fields.iter().copied());
+        allowed.extend(columns.iter().map(String::as_str));
+        let help_allowed: BTreeSet<&str> = BUILTIN_VARS.iter().copied().collect();
+        let mut link_allowed = allowed.clone();
+        link_allowed.remove("link");
+        let mut used = BTreeSet::new();
+        let mut compile = |field: String,
+                           source: &Spanned<String>,
+                           allowed: &BTreeSet<&str>|
+         -> Result<String, CampaignError> {
+            let name = format!("{id}/{field}");
+            let here = |message: String, line: Option<usize>| {
+                let mut e = cx.err(ErrorKind::Template, source.span(), message);
+                if let (Some(l), Some(base)) = (line, e.line) {
+                    e.line = Some(base + l.saturating_sub(1));
+                }
+                e.field(field.clone())
+            };
+            let vars = self
+                .renderer
+                .add(&name, source.get_ref())
+                .map_err(|issue| here(issue.message, issue.line))?;
+            if let Some(unknown) = vars.iter().find(|v| !allowed.contains(v.as_str())) {
+                let mut known: Vec<&str> = allowed.iter().copied().collect();
+                known.sort_unstable();
+                return Err(here(
+                    format!("unknown variable `{unknown}` (known: {})", known.join(", ")),
+                    None,
+                ));
+            }
+            used.extend(vars);
+            Ok(name)
+        };
+        let reply = spec.reply.get_ref();
+        let mut names = TemplateNames::default();
+        for (lang, list, out) in [
+            ("fr", &reply.fr, &mut names.reply_fr),
+            ("en", &reply.en, &mut names.reply_en),
+        ] {
+            let Some(list) = list else { continue };
+            if list.get_ref().is_empty() {
+                return Err(cx.invalid(list, "give at least one reply template"));
+            }
+            for (i, source) in list.get_ref().iter().enumerate() {
+                out.push(compile(format!("reply.{lang}[{i}]"), source, &allowed)?);
+            }
+        }
+        if let Some(link) = &reply.link {
+            names.link = Some(compile("reply.link".into(), link, &link_allowed)?);
+        }
+        let help = spec.help.get_ref();
+        if let Some(fr) = &help.fr {
+            names.help_fr = Some(compile("help.fr".into(), fr, &help_allowed)?);
+        }
+        if let Some(en) = &help.en {
+            names.help_en = Some(compile("help.en".into(), en, &help_allowed)?);
+        }
+        campaign.templates = names;
+        Ok(used)
+    }
+}
+
+fn channels(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Vec<ChannelSpec>, CampaignError> {
+    if spec.channels.get_ref().is_empty() {
+        return Err(cx.invalid(&spec.channels, "name at least one channel"));
+    }
+    spec.channels
+        .get_ref()
+        .iter()
+        .map(|c| {
+            let raw = c.get_ref().trim();
+            if raw.contains(':') {
+                raw.parse::<Channel>()
+                    .map(ChannelSpec::Account)
+                    .map_err(|e| cx.invalid(c, e.to_string()))
+            } else {
+                let handle = raw.trim_start_matches('@').to_lowercase();
+                if handle.is_empty() || handle.chars().any(char::is_whitespace) {
+                    return Err(cx.invalid(c, "a channel is PLATFORM:ID:HANDLE or a handle"));
+                }
+                Ok(ChannelSpec::Handle(handle))
+            }
+        })
+        .collect()
+}
+
+fn mode(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Mode, CampaignError> {
+    match (spec.mode, &spec.sample_one_in) {
+        (ModeName::Draft, None) => Ok(Mode::Draft),
+        (ModeName::Auto, None) => Ok(Mode::Auto),
+        (ModeName::Sample, Some(n)) if *n.get_ref() >= 1 => Ok(Mode::Sample {
+            one_in: *n.get_ref(),
+        }),
+        (ModeName::Sample, Some(n)) => Err(cx.invalid(n, "sample_one_in must be at least 1")),
+        (ModeName::Sample, None) => Err(cx.err(
+            ErrorKind::Invalid,
+            cx.key_span("mode"),
+            "mode = \"sample\" needs sample_one_in (review one reply in N)",
+        )),
+        (_, Some(n)) => Err(cx.invalid(n, "sample_one_in applies only to mode = \"sample\"")),
+    }
+}
+
+fn trigger(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<TriggerRules, CampaignError> {
+    let t = spec.trigger.get_ref();
+    let mut rules = TriggerRules {
+        mention: t.mention,
+        direct: t.direct,
+        keywords_need_address: t.keywords_need_address,
+        ..TriggerRules::default()
+    };
+    for h in &t.hashtags {
+        let tag = h.get_ref().trim().trim_start_matches(['#', '＃']);
+        if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(cx.invalid(h, format!("`{}` is not a hashtag", h.get_ref())));
+        }
+        rules.hashtags.push(tag.to_owned());
+    }
+    for k in &t.keywords {
+        let word = k.get_ref().trim();
+        if word.is_empty() {
+            return Err(cx.invalid(k, "empty keyword"));
+        }
+        rules.keywords.push(word.to_owned());
+    }
+    if rules.hashtags.is_empty() && rules.keywords.is_empty() && !rules.mention && !rules.direct {
+        return Err(cx.invalid(
+            &spec.trigger,
+            "the trigger needs hashtags, keywords, mention = true or direct = true",
+        ));
+    }
+    Ok(rules)
+}
+
+fn table(
+    cx: &Ctx<'_>,
+    spec: &CampaignSpec,
+    campaign: &Campaign,
+) -> Result<Option<(Table, TableShape)>, CampaignError> {
+    let by_name = campaign.fields.iter().find_map(|f| match &f.kind {
+        FieldKind::PostalCode { by_name } => by_name.clone(),
+        _ => None,
+    });
+    let Some(t) = &spec.table else {
+        if by_name.is_some() {
+            return Err(cx.err(
+                ErrorKind::Invalid,
+                cx.key_span("by_name"),
+                "by_name needs a [table]",
+            ));
+        }
+        return Ok(None);
+    };
+    let t = t.get_ref();
+    if t.key.get_ref().is_empty() {
+        return Err(cx.invalid(&t.key, "the key needs at least one field"));
+    }
+    for k in t.key.get_ref() {
+        if !campaign.fields.iter().any(|f| &f.name == k) {
+            return Err(cx.invalid(&t.key, format!("the key `{k}` is not an extracted field")));
+        }
+    }
+    let shape = TableShape {
+        key: t.key.get_ref().clone(),
+        required: t.columns.clone(),
+        by_name,
+    };
+    let table = Table::load(&cx.relative(t.file.get_ref()), &shape)?;
+    Ok(Some((table, shape)))
+}
+
+fn check_default_lang(
+    cx: &Ctx<'_>,
+    spec: &CampaignSpec,
+    campaign: &Campaign,
+) -> Result<(), CampaignError> {
+    let t = &campaign.templates;
+    let (reply, help) = match campaign.default_lang {
+        Lang::En => (!t.reply_en.is_empty(), t.help_en.is_some()),
+        _ => (!t.reply_fr.is_empty(), t.help_fr.is_some()),
+    };
+    let lang = if campaign.default_lang == Lang::En {
+        "en"
+    } else {
+        "fr"
+    };
+    if !reply {
+        return Err(cx
+            .err(
+                ErrorKind::Invalid,
+                spec.reply.span(),
+                format!("no reply templates for the default language `{lang}`"),
+            )
+            .field(format!("reply.{lang}")));
+    }
+    if !help {
+        return Err(cx
+            .err(
+                ErrorKind::Invalid,
+                spec.help.span(),
+                format!("no help text for the default language `{lang}`"),
+            )
+            .field(format!("help.{lang}")));
+    }
+    Ok(())
+}
+
+/// The span of a template named like `reply.fr[1]`, `reply.link` or `help.en`.
+fn template_span(spec: &CampaignSpec, field: &str) -> Range<usize> {
+    let reply = spec.reply.get_ref();
+    let help = spec.help.get_ref();
+    let list = |l: &Option<Spanned<Vec<Spanned<String>>>>, i: usize| {
+        l.as_ref()
+            .and_then(|l| l.get_ref().get(i).map(Spanned::span))
+    };
+    let index = |f: &str| {
+        f.split_once('[')
+            .and_then(|(_, r)| r.trim_end_matches(']').parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let span = match field {
+        "reply.link" => reply.link.as_ref().map(Spanned::span),
+        "help.fr" => help.fr.as_ref().map(Spanned::span),
+        "help.en" => help.en.as_ref().map(Spanned::span),
+        f if f.starts_with("reply.fr") => list(&reply.fr, index(f)),
+        f if f.starts_with("reply.en") => list(&reply.en, index(f)),
+        _ => None,
+    };
+    span.unwrap_or_else(|| spec.reply.span())
+}

@@ -1,0 +1,220 @@
+//! From a request's text to a table row: extraction, lookup, and the repairs in between.
+
+use crate::campaign::Campaign;
+use crate::extract::{Candidate, FieldKind, Repair, Request, extract};
+use crate::table::Table;
+
+/// Why a request could not be answered (the help reply goes out instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpCause {
+    /// A required field was not found in the text.
+    Missing(Vec<String>),
+    /// The fields were read but the table has no row for them.
+    NotFound,
+    /// A name matches several rows that are different places (two communes called
+    /// Saint-Denis). Rows differing only by their key (one commune, several postal codes)
+    /// are one place.
+    Ambiguous,
+}
+
+impl HelpCause {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HelpCause::Missing(_) => "missing_field",
+            HelpCause::NotFound => "not_found",
+            HelpCause::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// What a request resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Found {
+        /// One per field, in field order; `None` for an optional field not given.
+        values: Vec<Option<String>>,
+        /// The table row, when the campaign has a table.
+        row: Option<usize>,
+        repairs: Vec<Repair>,
+    },
+    Help {
+        cause: HelpCause,
+        /// Did the text hold anything at all for the campaign's fields?
+        anything: bool,
+    },
+}
+
+/// At most this many combinations of candidates are looked up.
+const MAX_COMBINATIONS: usize = 32;
+
+pub fn resolve(campaign: &Campaign, req: &Request<'_>, table: Option<&Table>) -> Resolution {
+    let candidates = extract(&campaign.fields, req);
+    let anything = candidates.iter().any(|c| !c.is_empty());
+    let missing: Vec<String> = campaign
+        .fields
+        .iter()
+        .zip(&candidates)
+        .filter(|(f, c)| f.required && c.is_empty())
+        .map(|(f, _)| f.name.clone())
+        .collect();
+    let Some(table) = table else {
+        if !missing.is_empty() {
+            return Resolution::Help {
+                cause: HelpCause::Missing(missing),
+                anything,
+            };
+        }
+        let mut repairs = Vec::new();
+        let values = candidates
+            .iter()
+            .map(|c| {
+                c.first().map(|c| {
+                    repairs.extend(&c.repairs);
+                    c.value.clone()
+                })
+            })
+            .collect();
+        return Resolution::Found {
+            values,
+            row: None,
+            repairs: sorted(repairs),
+        };
+    };
+    let key_fields = key_field_indexes(campaign);
+    if missing.is_empty()
+        && let Some(found) = lookup(campaign, table, &key_fields, &candidates)
+    {
+        return found;
+    }
+    if let Some(found) = by_name(campaign, table, req, &key_fields, &candidates) {
+        return found;
+    }
+    let cause = if missing.is_empty() {
+        HelpCause::NotFound
+    } else {
+        HelpCause::Missing(missing)
+    };
+    Resolution::Help { cause, anything }
+}
+
+/// For each key column of the table, the index of the field that feeds it.
+fn key_field_indexes(campaign: &Campaign) -> Vec<usize> {
+    let Some(slot) = &campaign.table else {
+        return Vec::new();
+    };
+    slot.shape
+        .key
+        .iter()
+        .filter_map(|k| campaign.fields.iter().position(|f| &f.name == k))
+        .collect()
+}
+
+fn lookup(
+    campaign: &Campaign,
+    table: &Table,
+    key_fields: &[usize],
+    candidates: &[Vec<Candidate>],
+) -> Option<Resolution> {
+    let none: Vec<Candidate> = Vec::new();
+    let lists: Vec<&Vec<Candidate>> = key_fields
+        .iter()
+        .map(|&f| candidates.get(f).unwrap_or(&none))
+        .collect();
+    let wildcard_ok: Vec<bool> = key_fields
+        .iter()
+        .map(|&f| campaign.fields.get(f).is_some_and(|f| !f.required))
+        .collect();
+    let sizes: Vec<usize> = lists.iter().map(|l| l.len().max(1)).collect();
+    let total: usize = sizes.iter().product();
+    for n in 0..total.min(MAX_COMBINATIONS) {
+        let mut rest = n;
+        let mut chosen: Vec<Option<&Candidate>> = Vec::with_capacity(lists.len());
+        for (list, size) in lists.iter().zip(&sizes) {
+            chosen.push(list.get(rest % size));
+            rest /= size;
+        }
+        let values: Vec<&str> = chosen
+            .iter()
+            .map(|c| c.map_or("", |c| c.value.as_str()))
+            .collect();
+        if let Some(row) = table.find(&values, &wildcard_ok) {
+            let mut repairs = Vec::new();
+            let mut out: Vec<Option<String>> = candidates
+                .iter()
+                .map(|c| c.first().map(|c| c.value.clone()))
+                .collect();
+            for (&f, c) in key_fields.iter().zip(&chosen) {
+                if let (Some(slot), Some(c)) = (out.get_mut(f), c) {
+                    *slot = Some(c.value.clone());
+                    repairs.extend(&c.repairs);
+                }
+            }
+            for (i, c) in candidates.iter().enumerate() {
+                if !key_fields.contains(&i)
+                    && let Some(c) = c.first()
+                {
+                    repairs.extend(&c.repairs);
+                }
+            }
+            return Some(Resolution::Found {
+                values: out,
+                row: Some(row),
+                repairs: sorted(repairs),
+            });
+        }
+    }
+    None
+}
+
+/// The "name instead of the code" repair: a postal-code field with `by_name` finds a row
+/// whose name column is written in the text.
+fn by_name(
+    campaign: &Campaign,
+    table: &Table,
+    req: &Request<'_>,
+    key_fields: &[usize],
+    candidates: &[Vec<Candidate>],
+) -> Option<Resolution> {
+    let has_names = campaign.fields.iter().enumerate().any(|(i, f)| {
+        key_fields.contains(&i) && matches!(&f.kind, FieldKind::PostalCode { by_name: Some(_) })
+    });
+    if !has_names {
+        return None;
+    }
+    let rows = table.rows_named_in(req.words);
+    let rows = if table.same_place(&rows) {
+        &rows[..1]
+    } else {
+        &rows[..]
+    };
+    match rows {
+        [] => None,
+        [row] => {
+            let keys = table.key_values(*row);
+            let mut values: Vec<Option<String>> = candidates
+                .iter()
+                .map(|c| c.first().map(|c| c.value.clone()))
+                .collect();
+            for (&f, k) in key_fields.iter().zip(keys) {
+                if let Some(slot) = values.get_mut(f) {
+                    *slot = Some(k.to_owned());
+                }
+            }
+            Some(Resolution::Found {
+                values,
+                row: Some(*row),
+                repairs: vec![Repair::NameForCode],
+            })
+        }
+        _ => Some(Resolution::Help {
+            cause: HelpCause::Ambiguous,
+            anything: true,
+        }),
+    }
+}
+
+fn sorted(mut repairs: Vec<Repair>) -> Vec<Repair> {
+    repairs.sort_unstable();
+    repairs.dedup();
+    repairs
+}

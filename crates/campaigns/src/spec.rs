@@ -1,0 +1,110 @@
+//! The campaign file as written (TOML), before validation: see docs/campaigns.md.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub channels: Spanned<Vec<Spanned<String>>>,
+    pub mode: ModeName,
+    pub sample_one_in: Option<Spanned<u32>>,
+    pub window: Spanned<String>,
+    #[serde(default)]
+    pub default_lang: Option<LangName>,
+    pub trigger: Spanned<TriggerSpec>,
+    #[serde(default)]
+    pub extract: Vec<Spanned<ExtractSpec>>,
+    pub table: Option<Spanned<TableSpec>>,
+    pub reply: Spanned<ReplySpec>,
+    pub help: Spanned<HelpSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeName {
+    Draft,
+    Auto,
+    Sample,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LangName {
+    Fr,
+    En,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    #[serde(default)]
+    pub hashtags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub keywords: Vec<Spanned<String>>,
+    /// Any mention of (or reply to) the channel is a request.
+    #[serde(default)]
+    pub mention: bool,
+    /// Any direct message to the channel is a request.
+    #[serde(default)]
+    pub direct: bool,
+    /// Keywords count only in messages addressed to the channel (mention, reply, DM).
+    #[serde(default = "yes")]
+    pub keywords_need_address: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    PostalCode,
+    Airport,
+    Date,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractSpec {
+    pub name: Spanned<String>,
+    pub kind: KindName,
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// postal_code: the table column holding names that may be written instead of the code.
+    pub by_name: Option<Spanned<String>>,
+    /// airport: CSV file of `name,iata` rows (names and aliases mapped to codes).
+    pub airports: Option<Spanned<String>>,
+    /// date: the year assumed when the message gives none.
+    pub default_year: Option<Spanned<i32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub file: Spanned<String>,
+    pub key: Spanned<Vec<String>>,
+    /// Columns that must be present (besides the key and those the templates use).
+    #[serde(default)]
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplySpec {
+    pub link: Option<Spanned<String>>,
+    pub fr: Option<Spanned<Vec<Spanned<String>>>>,
+    pub en: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpSpec {
+    /// A request that must extract (and be found in the table): checked at load.
+    pub example: Spanned<String>,
+    pub fr: Option<Spanned<String>>,
+    pub en: Option<Spanned<String>>,
+}
