@@ -333,16 +333,14 @@ fn triggered(campaign: &Campaign, hit: &Hit, message: &Message) -> Option<(Chann
         .filter(|c| c.serves(platform))
         .collect();
     let first = serving.first()?;
-    if campaign
-        .channels
-        .iter()
-        .any(|c| c.is_author(&message.author))
-    {
+    // Ids are per platform: only the channels on the message's platform can have written it
+    // (an X user 110 is not the Mastodon account 110).
+    if serving.iter().any(|c| c.is_author(&message.author)) {
         return None;
     }
     if message.kind == MessageKind::Quote {
         let quoted_ours = message.referenced.as_ref().is_some_and(|r| {
-            campaign.channels.iter().any(|c| {
+            serving.iter().any(|c| {
                 r.author_id.as_deref().is_some_and(|a| c.is_account(a))
                     || r.author_handle.as_deref().is_some_and(|h| c.is_handle(h))
             })

@@ -115,6 +115,38 @@ reasons! {
     InvalidUtf8 => "invalid_utf8",
     /// The text is longer than Palabre accepts.
     TextTooLong => "text_too_long",
+    /// A campaign answered the request.
+    CampaignAnswer => "campaign_answer",
+    /// A campaign's trigger matched but the request could not be read, even repaired.
+    MalformedRequest => "malformed_request",
+    /// The author already got a help reply in this campaign's window: no second one.
+    HelpAlreadySent => "help_already_sent",
+    /// The author already got this answer (same campaign, same key) in the campaign's window.
+    AlreadyAnswered => "already_answered",
+    /// The author already got the most automated replies allowed in 24 hours.
+    AuthorCap => "author_cap",
+    /// The conversation already got the most automated replies allowed.
+    ConversationCap => "conversation_cap",
+    /// The same text was already sent to this person.
+    SameTextTwice => "same_text_twice",
+    /// Written by an organisation (media, brand): never answered automatically.
+    OrganisationAuthor => "organisation_author",
+    /// Negative: a human should read it before anything is sent.
+    Negative => "negative",
+    /// Angry: the bot must not speak.
+    Anger => "anger",
+    /// Insulting or abusive.
+    Toxic => "toxic",
+    /// The crisis brake is on: all automation stops.
+    CrisisBrake => "crisis_brake",
+    /// The channel's or the global rate limit is reached.
+    RateLimited => "rate_limited",
+    /// The campaign is in draft mode: everything waits for a human's approval.
+    DraftMode => "draft_mode",
+    /// Sent, and also put in front of a human for review (sample mode).
+    SampledForReview => "sampled_for_review",
+    /// A template failed on this message's values.
+    TemplateFailed => "template_failed",
 }
 
 impl fmt::Display for Reason {
@@ -136,6 +168,8 @@ pub struct Decision {
     pub triage: Option<Triage>,
     /// For `invalid`: what could not be read.
     pub error: Option<String>,
+    /// The campaign (rule) that produced the reply or draft, if one did.
+    pub campaign: Option<String>,
 }
 
 impl Decision {
@@ -148,6 +182,7 @@ impl Decision {
             queue: None,
             triage: None,
             error: None,
+            campaign: None,
         }
     }
 

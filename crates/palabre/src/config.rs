@@ -23,6 +23,36 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     #[serde(default)]
     pub triage: TriageSection,
+    #[serde(default)]
+    pub campaigns: CampaignsSection,
+    #[serde(default)]
+    pub guardrails: GuardrailsSection,
+}
+
+/// `[campaigns]`: the campaign files to load (relative to the configuration file).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignsSection {
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `[guardrails]`: limits on automated replies, whatever the campaign.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardrailsSection {
+    /// Automated replies one author may receive per `author_cap_window` (default 3 per 24h).
+    pub author_cap: Option<u32>,
+    pub author_cap_window: Option<String>,
+    /// Automated replies one conversation may receive (default 2).
+    pub conversation_cap: Option<u32>,
+    /// Stops all automation (default false).
+    pub crisis_brake: Option<bool>,
+    /// Automated replies per minute per channel (default 300) and in all (default 1200).
+    pub per_channel_per_minute: Option<u32>,
+    pub global_per_minute: Option<u32>,
+    /// The queue sampled replies go to for review (default "review").
+    pub review_queue: Option<String>,
 }
 
 /// `[triage]`: what triage should know about the brand's world.
@@ -131,7 +161,27 @@ impl Config {
         }
         parse_duration(&config.pipeline.repeat_window)
             .map_err(|e| invalid(format!("pipeline.repeat_window: {e}")))?;
+        if let Some(w) = &config.guardrails.author_cap_window {
+            parse_duration(w).map_err(|e| invalid(format!("guardrails.author_cap_window: {e}")))?;
+        }
         Ok(config)
+    }
+
+    fn guardrails(&self) -> Result<palabre_pipeline::policy::Guardrails, String> {
+        let g = &self.guardrails;
+        let d = palabre_pipeline::policy::Guardrails::default();
+        Ok(palabre_pipeline::policy::Guardrails {
+            author_cap: g.author_cap.unwrap_or(d.author_cap),
+            author_cap_window_secs: match &g.author_cap_window {
+                Some(w) => parse_duration(w)?,
+                None => d.author_cap_window_secs,
+            },
+            conversation_cap: g.conversation_cap.unwrap_or(d.conversation_cap),
+            crisis_brake: g.crisis_brake.unwrap_or(d.crisis_brake),
+            per_channel_per_minute: g.per_channel_per_minute.unwrap_or(d.per_channel_per_minute),
+            global_per_minute: g.global_per_minute.unwrap_or(d.global_per_minute),
+            review_queue: g.review_queue.clone().unwrap_or(d.review_queue),
+        })
     }
 
     /// Triage's settings.
@@ -159,6 +209,7 @@ impl Config {
             window: self.pipeline.window,
             request_window: self.pipeline.request_window,
             repeat_window_secs: parse_duration(&self.pipeline.repeat_window)?,
+            guardrails: self.guardrails()?,
         })
     }
 }

@@ -33,6 +33,8 @@ struct DecisionLine<'a> {
     triage: Option<&'a Triage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    campaign: Option<&'a str>,
 }
 
 /// Counts of a run.
@@ -43,8 +45,26 @@ pub struct Stats {
     pub events: u64,
     pub by_outcome: Vec<(Outcome, u64)>,
     pub by_reason: Vec<(Reason, u64)>,
+    /// A few event ids for each reason, to look at.
+    pub examples: Vec<(Reason, Vec<String>)>,
+    /// The first automated replies and drafts, as they would go out.
+    pub replies: Vec<ReplyExample>,
     pub stored: Option<StoredTotals>,
 }
+
+/// An automated reply or draft, for the rehearsal report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplyExample {
+    pub line: u64,
+    pub event_id: Option<String>,
+    pub outcome: Outcome,
+    pub campaign: Option<String>,
+    pub reply: String,
+}
+
+/// Examples kept per reason, and replies kept, in a run's report.
+const EXAMPLES_PER_REASON: usize = 3;
+const REPLIES_KEPT: usize = 20;
 
 /// What the store received.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -100,6 +120,8 @@ struct Output {
     sink: Sink,
     outcomes: [u64; Outcome::ALL.len()],
     reasons: Vec<u64>,
+    examples: Vec<Vec<String>>,
+    replies: Vec<ReplyExample>,
     events: u64,
 }
 
@@ -168,6 +190,8 @@ impl Engine {
             sink,
             outcomes: [0; Outcome::ALL.len()],
             reasons: vec![0; Reason::ALL.len()],
+            examples: vec![Vec::new(); Reason::ALL.len()],
+            replies: Vec::new(),
             events: 0,
         };
         Engine {
@@ -240,6 +264,13 @@ impl Engine {
                 .map(|r| (*r, out.reasons[*r as usize]))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
+            examples: Reason::ALL
+                .iter()
+                .zip(out.examples)
+                .filter(|(_, e)| !e.is_empty())
+                .map(|(r, e)| (*r, e))
+                .collect(),
+            replies: out.replies,
             stored,
         })
     }
@@ -254,6 +285,23 @@ impl Output {
         }
         for r in &d.reasons {
             self.reasons[*r as usize] += 1;
+            let examples = &mut self.examples[*r as usize];
+            if examples.len() < EXAMPLES_PER_REASON {
+                examples.push(
+                    p.event_id
+                        .as_ref()
+                        .map_or_else(|| format!("line {line_no}"), |id| id.to_string()),
+                );
+            }
+        }
+        if let (Some(reply), true) = (&d.reply, self.replies.len() < REPLIES_KEPT) {
+            self.replies.push(ReplyExample {
+                line: line_no,
+                event_id: p.event_id.as_ref().map(ToString::to_string),
+                outcome: d.outcome,
+                campaign: d.campaign.clone(),
+                reply: reply.clone(),
+            });
         }
         let line = DecisionLine {
             line: line_no,
@@ -265,6 +313,7 @@ impl Output {
             queue: d.queue.as_deref(),
             triage: d.triage.as_ref(),
             error: d.error.as_deref(),
+            campaign: d.campaign.as_deref(),
         };
         match &mut self.sink {
             Sink::Direct(out) => {

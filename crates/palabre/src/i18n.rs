@@ -39,7 +39,8 @@ pub enum Msg {
     Rejected,
     StoreAt,
     Seeded,
-    CampaignsNotYet,
+    Replies,
+    Examples,
     Error,
     Reading,
 }
@@ -73,12 +74,10 @@ pub fn t(lang: Lang, msg: Msg) -> &'static str {
         (Lang::Fr, StoreAt) => "stockage",
         (Lang::En, Seeded) => "events remembered from earlier runs",
         (Lang::Fr, Seeded) => "événements repris des exécutions précédentes",
-        (Lang::En, CampaignsNotYet) => {
-            "campaign files are not supported yet: this build decides with the conservative policy only (see issue 3)"
-        }
-        (Lang::Fr, CampaignsNotYet) => {
-            "les fichiers de campagne ne sont pas encore pris en charge : cette version décide selon la politique prudente seulement (voir le ticket 3)"
-        }
+        (Lang::En, Replies) => "replies that would go out",
+        (Lang::Fr, Replies) => "réponses qui partiraient",
+        (Lang::En, Examples) => "examples",
+        (Lang::Fr, Examples) => "exemples",
         (Lang::En, Error) => "error",
         (Lang::Fr, Error) => "erreur",
         (Lang::En, Reading) => "reading",
@@ -107,7 +106,8 @@ mod tests {
             Rejected,
             StoreAt,
             Seeded,
-            CampaignsNotYet,
+            Replies,
+            Examples,
             Error,
             Reading,
         ] {

@@ -9,7 +9,7 @@ use palabre_core::{Channel, Timestamp};
 use palabre_pipeline::Pipeline;
 use palabre_store::AuditEntry;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The options of `palabre replay` (see `palabre replay --help`).
@@ -21,9 +21,13 @@ pub struct ReplayArgs {
     /// One of the brand's own accounts, PLATFORM:ID:HANDLE (e.g. x:1000:francetvinfo); repeatable.
     #[arg(long = "channel", value_name = "PLATFORM:ID:HANDLE")]
     pub channels: Vec<Channel>,
-    /// A campaign file to rehearse (not supported yet by this build).
+    /// A campaign file to rehearse (see docs/campaigns.md); repeatable, added to the
+    /// configuration's [campaigns] files.
     #[arg(long = "campaign", value_name = "FILE")]
     pub campaigns: Vec<PathBuf>,
+    /// Stop all automation, as during a crisis: every campaign request goes to a human.
+    #[arg(long)]
+    pub crisis_brake: bool,
     /// Input format; `auto` recognises each line.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: Format,
@@ -50,27 +54,63 @@ pub enum Failure {
 }
 
 pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
-    if !args.campaigns.is_empty() {
-        return Err(Failure::Usage(anyhow::anyhow!(t(
-            lang,
-            Msg::CampaignsNotYet
-        ))));
-    }
     let config = match &args.config {
         Some(path) => Config::load(path).map_err(|e| Failure::Usage(e.into()))?,
         None => Config::default(),
     };
-    let policy = config
+    let mut policy = config
         .policy(&args.channels)
         .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
+    policy.guardrails.crisis_brake |= args.crisis_brake;
+    // Campaign files of the configuration are relative to it; those of the command line to
+    // the current directory.
+    let config_dir = args
+        .config
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
+    let campaign_files: Vec<PathBuf> = config
+        .campaigns
+        .files
+        .iter()
+        .map(|f| config_dir.join(f))
+        .chain(args.campaigns.iter().cloned())
+        .collect();
+    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
+    // A campaign's accounts are the brand's own: they join the channels, so that their posts,
+    // reposts and quotes of them are recognised.
+    let campaigns = match campaign_files.is_empty() {
+        true => None,
+        false => {
+            let set = palabre_campaigns::CampaignSet::load(&campaign_files)
+                .map_err(|e| Failure::Usage(e.into()))?;
+            tracing::info!(
+                campaigns = set.campaigns().len(),
+                triggers = set.trigger_count(),
+                "campaigns loaded"
+            );
+            for campaign in set.campaigns() {
+                for spec in &campaign.channels {
+                    if let palabre_campaigns::ChannelSpec::Account(c) = spec
+                        && !policy.channels.contains(c)
+                    {
+                        policy.channels.push(c.clone());
+                    }
+                }
+            }
+            Some(std::sync::Arc::new(set))
+        }
+    };
     if policy.channels.is_empty() {
         tracing::warn!(
             "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
         );
     }
     let window = policy.window;
-    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
     let mut pipeline = Pipeline::new(policy).with_triage(triager);
+    if let Some(set) = campaigns {
+        pipeline = pipeline.with_campaigns(set);
+    }
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
@@ -232,7 +272,42 @@ fn print_summary(stats: &Stats, secs: f64, location: Option<&str>, lang: Lang) {
     }
     let _ = writeln!(err, "  {}:", t(lang, Msg::Reasons));
     for (r, n) in &stats.by_reason {
-        let _ = writeln!(err, "  {:>10}  {}", n, r);
+        let examples = stats
+            .examples
+            .iter()
+            .find(|(x, _)| x == r)
+            .map(|(_, e)| e.join(", "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "  {:>10}  {:<20} {}: {}",
+            n,
+            r.as_str(),
+            t(lang, Msg::Examples),
+            examples
+        );
+    }
+    if !stats.replies.is_empty() {
+        let _ = writeln!(
+            err,
+            "  {} ({}):",
+            t(lang, Msg::Replies),
+            stats.replies.len()
+        );
+        for r in &stats.replies {
+            let _ = writeln!(
+                err,
+                "    line {} {} [{}{}] {}",
+                r.line,
+                r.event_id.as_deref().unwrap_or("-"),
+                r.outcome,
+                r.campaign
+                    .as_deref()
+                    .map(|c| format!(", {c}"))
+                    .unwrap_or_default(),
+                r.reply
+            );
+        }
     }
     if let (Some(s), Some(location)) = (stats.stored, location) {
         let _ = writeln!(

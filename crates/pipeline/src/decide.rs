@@ -4,11 +4,16 @@
 //! (dedupe, thread, repeat) run before and hand their findings in as [`Facts`]. That is what
 //! lets `palabre replay` reproduce production decisions exactly.
 
+use crate::guard::GuardFacts;
 use crate::policy::Policy;
-use palabre_core::{ConversationId, Decision, Message, MessageKind, Outcome, Reason, Triage};
+use palabre_campaigns::{CampaignMatch, CampaignReply, Mode};
+use palabre_core::{
+    AuthorKind, ConversationId, Decision, Emotion, Message, MessageKind, Outcome, Reason,
+    SentimentLabel, Triage,
+};
 
 /// What the stateful stages found out about a message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Facts {
     pub seen: Seen,
     pub conversation: ConversationId,
@@ -20,6 +25,10 @@ pub struct Facts {
     pub addressed: Option<Reason>,
     /// What triage read in a new message addressed to the brand.
     pub triage: Option<Triage>,
+    /// The campaign this message is a request to, if any.
+    pub campaign: Option<CampaignMatch>,
+    /// What the guardrails remember about that request.
+    pub guard: GuardFacts,
 }
 
 /// Whether the event's id was seen before.
@@ -38,7 +47,9 @@ pub fn decide(message: &Message, facts: &Facts, policy: &Policy) -> Decision {
     if decision.conversation.is_none() {
         decision.conversation = Some(facts.conversation.clone());
     }
-    if decision.outcome == Outcome::RoutedToHuman {
+    if decision.queue.is_none()
+        && matches!(decision.outcome, Outcome::RoutedToHuman | Outcome::Drafted)
+    {
         decision.queue = Some(policy.default_queue.clone());
     }
     decision.triage = facts.triage;
@@ -78,6 +89,9 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
             Reason::Repost
         });
     }
+    if let Some(request) = &facts.campaign {
+        return campaign_decision(request, facts, policy);
+    }
 
     let Some(address) = facts.addressed else {
         if message.kind == MessageKind::Quote && references_us {
@@ -99,4 +113,77 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         reasons.push(Reason::OrphanReply);
     }
     Decision::new(Outcome::RoutedToHuman, reasons)
+}
+
+/// A campaign request: answer, help, draft or human, by the guardrails, in this order:
+/// a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
+/// per person per window); then one answer per key per window, the author and conversation
+/// caps, the same text twice, the rate limits; then the campaign's mode.
+fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) -> Decision {
+    let rails = &policy.guardrails;
+    let g = &facts.guard;
+    let to_human = |reasons: Vec<Reason>| Decision::new(Outcome::RoutedToHuman, reasons);
+    let mut decision = {
+        let text = request.text().map(str::to_owned);
+        let draft = |reasons: Vec<Reason>| Decision {
+            reply: text.clone(),
+            ..Decision::new(Outcome::Drafted, reasons)
+        };
+        let triage = facts.triage.as_ref();
+        if let CampaignReply::Failed { .. } = request.reply {
+            to_human(vec![Reason::TemplateFailed])
+        } else if rails.crisis_brake {
+            to_human(vec![Reason::CrisisBrake])
+        } else if triage.is_some_and(|t| t.toxic) {
+            to_human(vec![Reason::Toxic])
+        } else if triage.is_some_and(|t| t.emotion == Emotion::Anger) {
+            to_human(vec![Reason::Anger])
+        } else if triage.is_some_and(|t| t.author_kind == AuthorKind::Organisation) {
+            draft(vec![Reason::OrganisationAuthor])
+        } else if triage.is_some_and(|t| t.sentiment.label == SentimentLabel::Negative) {
+            draft(vec![Reason::Negative])
+        } else if let CampaignReply::Help { .. } = request.reply {
+            // The author gets one help reply, and a human looks at the request either way.
+            if g.help_already_sent || g.same_text_sent {
+                to_human(vec![Reason::MalformedRequest, Reason::HelpAlreadySent])
+            } else {
+                Decision {
+                    reply: text.clone(),
+                    ..to_human(vec![Reason::MalformedRequest])
+                }
+            }
+        } else if g.already_answered {
+            Decision::ignored(Reason::AlreadyAnswered)
+        } else if g.author_replies >= rails.author_cap {
+            to_human(vec![Reason::AuthorCap])
+        } else if g.conversation_replies >= rails.conversation_cap {
+            to_human(vec![Reason::ConversationCap])
+        } else if g.same_text_sent {
+            draft(vec![Reason::SameTextTwice])
+        } else if g.rate_limited {
+            draft(vec![Reason::RateLimited])
+        } else {
+            match request.campaign.mode {
+                Mode::Draft => draft(vec![Reason::CampaignAnswer, Reason::DraftMode]),
+                Mode::Auto => Decision {
+                    reply: text.clone(),
+                    ..Decision::new(Outcome::BotReplied, vec![Reason::CampaignAnswer])
+                },
+                Mode::Sample { .. } if g.sampled => Decision {
+                    reply: text.clone(),
+                    queue: Some(rails.review_queue.clone()),
+                    ..Decision::new(
+                        Outcome::BotReplied,
+                        vec![Reason::CampaignAnswer, Reason::SampledForReview],
+                    )
+                },
+                Mode::Sample { .. } => Decision {
+                    reply: text.clone(),
+                    ..Decision::new(Outcome::BotReplied, vec![Reason::CampaignAnswer])
+                },
+            }
+        }
+    };
+    decision.campaign = Some(request.campaign.id.clone());
+    decision
 }

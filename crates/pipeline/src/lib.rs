@@ -13,6 +13,7 @@
 
 pub mod decide;
 pub mod fingerprint;
+pub mod guard;
 pub mod policy;
 pub mod state;
 pub mod window;
@@ -22,8 +23,10 @@ pub use palabre_core::{MessageKeys as Keys, SeedRow};
 pub use policy::Policy;
 pub use state::State;
 
+use guard::GuardMemory;
+use palabre_campaigns::CampaignSet;
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
-use palabre_core::{Decision, EventId, Message, Reason};
+use palabre_core::{Decision, EventId, Lang, Message, Outcome, Reason};
 use palabre_triage::Triager;
 use std::sync::Arc;
 
@@ -53,17 +56,22 @@ pub enum Record {
 pub struct Pipeline {
     policy: Policy,
     state: State,
+    guard: GuardMemory,
     triager: Option<Arc<Triager>>,
+    campaigns: Option<Arc<CampaignSet>>,
     scratch: Vec<Normalized>,
 }
 
 impl Pipeline {
     pub fn new(policy: Policy) -> Self {
         let state = State::new(&policy);
+        let guard = GuardMemory::new(policy.request_window);
         Pipeline {
             policy,
             state,
+            guard,
             triager: None,
+            campaigns: None,
             scratch: Vec::with_capacity(4),
         }
     }
@@ -72,6 +80,12 @@ impl Pipeline {
     /// emotion, toxicity, intent, author kind) before deciding.
     pub fn with_triage(mut self, triager: Arc<Triager>) -> Self {
         self.triager = Some(triager);
+        self
+    }
+
+    /// Answers the requests these campaigns declare, within the guardrails.
+    pub fn with_campaigns(mut self, campaigns: Arc<CampaignSet>) -> Self {
+        self.campaigns = Some(campaigns);
         self
     }
 
@@ -125,16 +139,52 @@ impl Pipeline {
             }
         };
         let mut facts = self.state.observe(&message, &self.policy);
-        // Triage reads only what the brand may have to answer: new messages addressed to it.
-        if let (Some(triager), Some(_)) = (&self.triager, facts.facts.addressed) {
+        let fresh = facts.facts.seen == Seen::New;
+        // A campaign may take any new message (a hashtag is enough; no mention needed).
+        if let Some(campaigns) = self.campaigns.as_ref().filter(|_| fresh)
+            && self.policy.own_channel(&message).is_none()
+        {
+            facts.facts.campaign = campaigns.evaluate(&message, lang_hint(&message));
+        }
+        // Triage reads only what the brand may have to answer: new messages addressed to it,
+        // and campaign requests.
+        let wanted = facts.facts.addressed.is_some() || facts.facts.campaign.is_some();
+        if let Some(triager) = self.triager.as_ref().filter(|_| wanted) {
             let t = triager.triage(&message.text, message.lang_hint.as_deref(), &message.author);
             facts.facts.triage = Some(t);
         }
+        if let Some(request) = &facts.facts.campaign {
+            let sample = match request.campaign.mode {
+                palabre_campaigns::Mode::Sample { one_in } => Some(one_in),
+                _ => None,
+            };
+            facts.facts.guard = self.guard.facts(
+                &message,
+                request,
+                &facts.facts.conversation,
+                &self.policy.guardrails,
+                sample,
+            );
+        }
         let decision = decide(&message, &facts.facts, &self.policy);
+        // What was sent (an answer, or a help reply) is remembered by the guardrails.
+        let sent = matches!(
+            decision.outcome,
+            Outcome::BotReplied | Outcome::RoutedToHuman
+        );
+        if let (Some(request), Some(text), true) = (&facts.facts.campaign, &decision.reply, sent) {
+            self.guard.record(
+                &message,
+                request,
+                &facts.facts.conversation,
+                text,
+                &self.policy.guardrails,
+            );
+        }
         let record = match facts.facts.seen {
             Seen::New => {
                 let keys = facts.keys;
-                if decision.outcome == palabre_core::Outcome::RoutedToHuman
+                if decision.outcome == Outcome::RoutedToHuman
                     && let Some(request) = keys.request
                 {
                     self.state
@@ -156,5 +206,18 @@ impl Pipeline {
             decision,
             record,
         }
+    }
+}
+
+/// The language the platform or the author declared, as campaigns read it.
+fn lang_hint(message: &Message) -> Lang {
+    match message
+        .lang_hint
+        .as_deref()
+        .map(|l| l.get(..2).unwrap_or(l))
+    {
+        Some("fr") => Lang::Fr,
+        Some("en") => Lang::En,
+        _ => Lang::Other,
     }
 }

@@ -27,6 +27,39 @@ pub struct Policy {
     pub request_window: usize,
     /// Seconds during which the same author asking the same thing is a repeat.
     pub repeat_window_secs: i64,
+    /// What keeps automated replies from embarrassing the brand.
+    pub guardrails: Guardrails,
+}
+
+/// Limits on automated replies, whatever the campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guardrails {
+    /// Automated replies one author may receive in `author_cap_window_secs`, across campaigns.
+    pub author_cap: u32,
+    pub author_cap_window_secs: i64,
+    /// Automated replies one conversation may receive.
+    pub conversation_cap: u32,
+    /// Stops all automation: everything goes to humans.
+    pub crisis_brake: bool,
+    /// Automated replies per minute, per channel and in all.
+    pub per_channel_per_minute: u32,
+    pub global_per_minute: u32,
+    /// Where sampled replies go for review.
+    pub review_queue: String,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Guardrails {
+            author_cap: 3,
+            author_cap_window_secs: 24 * 3600,
+            conversation_cap: 2,
+            crisis_brake: false,
+            per_channel_per_minute: 300,
+            global_per_minute: 1200,
+            review_queue: "review".to_owned(),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -37,6 +70,7 @@ impl Default for Policy {
             window: DEFAULT_WINDOW,
             request_window: DEFAULT_REQUEST_WINDOW,
             repeat_window_secs: DEFAULT_REPEAT_WINDOW_SECS,
+            guardrails: Guardrails::default(),
         }
     }
 }

@@ -100,6 +100,8 @@ impl State {
                 parent_seen,
                 addressed,
                 triage: None,
+                campaign: None,
+                guard: Default::default(),
             },
             keys: Keys {
                 event,

@@ -67,28 +67,30 @@ const ORG_BIO: &[&str] = &[
     "book at",
 ];
 
+/// Whole words at the end or inside a display name (the name is padded with spaces, and each
+/// entry ends with one, so ` sa ` never matches `Sam`).
 const ORG_NAME: &[&str] = &[
-    " ltd",
-    " inc",
-    " sa",
-    " sas",
-    " sarl",
-    " gmbh",
-    " llc",
-    " group",
-    " groupe",
-    " france",
-    " uk",
-    " official",
-    " officiel",
-    " tv",
-    " news",
-    " store",
-    " shop",
-    " bank",
-    " banque",
-    " hotel",
-    " airlines",
+    " ltd ",
+    " inc ",
+    " sa ",
+    " sas ",
+    " sarl ",
+    " gmbh ",
+    " llc ",
+    " group ",
+    " groupe ",
+    " france ",
+    " uk ",
+    " official ",
+    " officiel ",
+    " tv ",
+    " news ",
+    " store ",
+    " shop ",
+    " bank ",
+    " banque ",
+    " hotel ",
+    " airlines ",
 ];
 
 const PERSON_BIO: &[&str] = &[
@@ -176,6 +178,31 @@ pub fn classify(author: &Author, known: &FastSet) -> AuthorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_that_starts_like_a_company_suffix_is_still_a_person() {
+        let known = FastSet::default();
+        for name in [
+            "Sam Taylor",
+            "Sabine Martin",
+            "Inès Groupil",
+            "Tvrtko Novak",
+        ] {
+            let a = Author {
+                id: "1".into(),
+                display_name: Some(name.into()),
+                ..Author::default()
+            };
+            assert_eq!(classify(&a, &known), AuthorKind::Person, "{name}");
+        }
+        let company = Author {
+            id: "2".into(),
+            display_name: Some("Dupont SA".into()),
+            bio: Some("Entreprise familiale depuis 1952".into()),
+            ..Author::default()
+        };
+        assert_eq!(classify(&company, &known), AuthorKind::Organisation);
+    }
 
     fn author(name: &str, bio: &str, verified: bool, followers: u64, following: u64) -> Author {
         Author {

@@ -1,0 +1,345 @@
+//! Black-box tests of campaigns in `palabre replay --campaign`: every decision of both example
+//! streams, and each guardrail.
+
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn campaigns() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/campaigns")
+}
+
+fn replay(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palabre"))
+        .env_remove("PALABRE_CONFIG")
+        .env("PALABRE_LANG", "en")
+        .arg("replay")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn decisions(out: &Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn verdicts(got: &[Value]) -> Vec<(String, String)> {
+    got.iter()
+        .map(|d| {
+            let reasons: Vec<&str> = d["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            (d["outcome"].as_str().unwrap().to_owned(), reasons.join(","))
+        })
+        .collect()
+}
+
+fn example(name: &str) -> Vec<Value> {
+    let dir = campaigns().join(name);
+    let file = dir.join(format!("{name}.toml"));
+    let stream = dir.join("stream.jsonl");
+    decisions(&replay(
+        &[
+            "--campaign",
+            file.to_str().unwrap(),
+            stream.to_str().unwrap(),
+        ],
+        None,
+    ))
+}
+
+fn expect(got: &[Value], expected: &[(&str, &str)]) {
+    let v = verdicts(got);
+    assert_eq!(v.len(), expected.len());
+    for (i, ((outcome, reasons), (want_o, want_r))) in v.iter().zip(expected).enumerate() {
+        assert_eq!(
+            (outcome.as_str(), reasons.as_str()),
+            (*want_o, *want_r),
+            "line {}: {}",
+            i + 1,
+            got[i]
+        );
+    }
+}
+
+const ANSWER: (&str, &str) = ("bot_replied", "campaign_answer");
+const HELP: (&str, &str) = ("routed_to_human", "malformed_request");
+const NO_SECOND_HELP: (&str, &str) = ("routed_to_human", "malformed_request,help_already_sent");
+const CAPPED: (&str, &str) = ("routed_to_human", "author_cap");
+
+#[test]
+fn mon_resultat_every_decision() {
+    let got = example("mon-resultat");
+    expect(
+        &got,
+        &[
+            ANSWER,                          // 1 #MonRésultat 69003
+            ANSWER,                          // 2 #monresultat 38000 (case, accents)
+            ANSWER,                          // 3 code before the hashtag
+            ANSWER,                          // 4 69OO3: letter O repaired
+            ANSWER,                          // 5 "69 100": spaces repaired
+            ANSWER,                          // 6
+            ANSWER,                          // 7
+            HELP,                            // 8 a commune name that matches several places
+            HELP,                            // 9
+            NO_SECOND_HELP,                  // 10 the same person: one help only
+            ("ignored", "already_answered"), // 11 asking twice: answered once
+            ("ignored", "own_message"),      // 12 our own answer
+            ("ignored", "echo_of_own_post"), // 13 a retweet of our answer
+            ("ignored", "echo_of_own_post"), // 14 a quote of our answer
+            CAPPED,                          // 15 a fourth automated reply in 24 h
+            ANSWER,                          // 16
+            CAPPED,                          // 17
+            ANSWER,                          // 18 display name with template syntax and HTML
+            ANSWER,                          // 19 Mastodon
+            ANSWER,                          // 20
+            ("routed_to_human", "mention"),  // 21 praise, no request
+            CAPPED,                          // 22
+            ("ignored", "not_addressed"),    // 23 keywords count only when addressed
+            ("ignored", "not_addressed"),    // 24 a DM to another page
+            ("ignored", "not_addressed"),    // 25 #MonRésultats is another hashtag
+            CAPPED,                          // 26
+            NO_SECOND_HELP,                  // 27
+            ANSWER,                          // 28 Bluesky
+        ],
+    );
+    // Replies are personal, carry the link, and name the campaign that produced them.
+    assert!(
+        got[0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("Lyon 3e Arrondissement")
+    );
+    assert!(
+        got[0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("https://resultats.example/communes/69383")
+    );
+    assert_eq!(got[0]["campaign"], "mon-resultat");
+    assert!(
+        got[7]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Envoyez #MonRésultat suivi de votre code postal")
+    );
+    assert_eq!(got[9]["reply"], Value::Null, "no second help");
+    // Template syntax in a display name is text, never evaluated.
+    assert!(
+        got[17]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("{{ 7*7 }} <script>alert(1)</script>, voici")
+    );
+    for d in &got {
+        if let Some(reply) = d["reply"].as_str() {
+            let limit = if d["event_id"].as_str().unwrap().starts_with("x:") {
+                280
+            } else {
+                500
+            };
+            assert!(reply.chars().count() <= limit, "{reply}");
+        }
+    }
+}
+
+#[test]
+fn fares_every_decision() {
+    let got = example("fares");
+    expect(
+        &got,
+        &[
+            ANSWER,                                // 1 AMS → JFK on 12 May
+            ANSWER,                                // 2 prix Paris Amsterdam aller simple
+            ANSWER,                                // 3 a French date
+            ANSWER,                                // 4
+            ANSWER,                                // 5 Messenger DM
+            ("routed_to_human", "direct_message"), // 6 a lost suitcase: not a fare question
+            HELP,                                  // 7 no route
+            NO_SECOND_HELP,                        // 8
+            ANSWER,                                // 9
+            HELP,                                  // 10
+            ("ignored", "not_addressed"),          // 11
+            ("ignored", "own_message"),            // 12 the airline's answer
+            ("ignored", "echo_of_own_post"),       // 13 a retweet of it
+            ("ignored", "echo_of_own_post"),       // 14 a quote of it
+            ("ignored", "already_answered"),       // 15
+            CAPPED,                                // 16
+            ANSWER,                                // 17
+            ANSWER,                                // 18 Mastodon
+            CAPPED,                                // 19
+        ],
+    );
+    assert!(got[0]["reply"].as_str().unwrap().contains("449 EUR"));
+}
+
+#[test]
+fn the_crisis_brake_stops_every_automated_reply() {
+    let dir = campaigns().join("mon-resultat");
+    let out = replay(
+        &[
+            "--crisis-brake",
+            "--campaign",
+            dir.join("mon-resultat.toml").to_str().unwrap(),
+            dir.join("stream.jsonl").to_str().unwrap(),
+        ],
+        None,
+    );
+    let got = decisions(&out);
+    assert!(
+        got.iter()
+            .all(|d| d["outcome"] != "bot_replied" && d["outcome"] != "drafted")
+    );
+    assert!(
+        got.iter()
+            .filter(|d| d["reasons"][0] == "crisis_brake")
+            .count()
+            >= 15
+    );
+    assert!(
+        got.iter()
+            .all(|d| d["reasons"][0] != "crisis_brake" || d["reply"].is_null())
+    );
+}
+
+/// A copy of the mon-resultat campaign with other settings, in a temporary folder.
+fn variant(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
+    let source = campaigns().join("mon-resultat");
+    std::fs::copy(source.join("communes.csv"), dir.join("communes.csv")).unwrap();
+    let toml = std::fs::read_to_string(source.join("mon-resultat.toml")).unwrap();
+    let path = dir.join("variant.toml");
+    std::fs::write(&path, edit(&toml)).unwrap();
+    path
+}
+
+fn request(id: &str, author: &str, text: &str, extra: &str) -> String {
+    format!(
+        r#"{{"platform":"x","id":"{id}","text":"{text}","created_at":"2026-03-22T20:00:00Z","lang":"fr","author":{{"id":"{author}","handle":"h{author}","name":"N{author}"{extra}}}}}"#
+    )
+}
+
+#[test]
+fn guardrails_hold_angry_toxic_organisations_and_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = variant(dir.path(), |t| {
+        t.replace("mode = \"sample\"", "mode = \"auto\"")
+            .replace("sample_one_in = 20\n", "")
+    });
+    let stream = [
+        request("a1", "1", "#MonRésultat 69003", ""),
+        request("a2", "2", "#MonRésultat 69003 bande de connards, vous êtes des incapables", ""),
+        request("a3", "3", "#MonRésultat 69003 C'EST UN SCANDALE, j'en ai marre de vos résultats truqués !!!", ""),
+        request("a4", "4", "#MonRésultat 69003", r#","bio":"Compte officiel de la mairie de Lyon. Service communication.","verified":true,"followers":90000,"following":120"#),
+    ]
+    .join("\n");
+    let got = decisions(&replay(
+        &["--campaign", file.to_str().unwrap()],
+        Some(&stream),
+    ));
+    assert_eq!(
+        verdicts(&got)[0],
+        ("bot_replied".into(), "campaign_answer".into()),
+        "auto mode sends"
+    );
+    for (i, why) in [(1, "insult"), (2, "anger")] {
+        assert_eq!(got[i]["outcome"], "routed_to_human", "{why}: {}", got[i]);
+        let reason = got[i]["reasons"][0].as_str().unwrap();
+        assert!(reason == "toxic" || reason == "anger", "{why}: {reason}");
+        assert_eq!(got[i]["reply"], Value::Null, "{why}: nothing is sent");
+    }
+    assert_eq!(
+        verdicts(&got)[3],
+        ("drafted".into(), "organisation_author".into())
+    );
+    assert!(
+        got[3]["reply"].as_str().unwrap().contains("Lyon"),
+        "the draft is ready for a human"
+    );
+
+    let draft = variant(dir.path(), |t| {
+        t.replace("mode = \"sample\"", "mode = \"draft\"")
+            .replace("sample_one_in = 20\n", "")
+    });
+    let got = decisions(&replay(
+        &["--campaign", draft.to_str().unwrap()],
+        Some(&request("d1", "9", "#MonRésultat 69003", "")),
+    ));
+    assert_eq!(
+        verdicts(&got)[0],
+        ("drafted".into(), "campaign_answer,draft_mode".into())
+    );
+    assert_eq!(got[0]["queue"], "inbox");
+}
+
+#[test]
+fn sample_mode_puts_one_in_n_in_front_of_a_human() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = variant(dir.path(), |t| {
+        t.replace("sample_one_in = 20", "sample_one_in = 3")
+    });
+    let stream: Vec<String> = (0..60)
+        .map(|i| {
+            request(
+                &format!("s{i}"),
+                &format!("{}", 100 + i),
+                "#MonRésultat 69003",
+                "",
+            )
+        })
+        .collect();
+    let got = decisions(&replay(
+        &["--campaign", file.to_str().unwrap()],
+        Some(&stream.join("\n")),
+    ));
+    assert!(got.iter().all(|d| d["outcome"] == "bot_replied"));
+    let sampled: Vec<&Value> = got.iter().filter(|d| d["queue"] == "review").collect();
+    assert!(
+        (10..=30).contains(&sampled.len()),
+        "about one in three: {}",
+        sampled.len()
+    );
+    assert!(
+        sampled
+            .iter()
+            .all(|d| d["reasons"][1] == "sampled_for_review")
+    );
+}
+
+#[test]
+fn a_broken_campaign_file_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = variant(dir.path(), |t| {
+        t.replace("window = \"6h\"", "window = \"six hours\"")
+    });
+    let out = replay(&["--campaign", file.to_str().unwrap()], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("variant.toml") && err.contains("window"),
+        "{err}"
+    );
+}

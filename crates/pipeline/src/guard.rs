@@ -1,0 +1,176 @@
+//! Guardrail memory: what automated replies were already sent, to whom, how many and how fast.
+//!
+//! The stateful half of the guardrails. It answers questions about the past ([`GuardFacts`])
+//! before decide, and is told after decide what was sent. Bounded like the other windows.
+
+use crate::fingerprint;
+use crate::policy::Guardrails;
+use crate::window::Window;
+use palabre_campaigns::{CampaignMatch, ChannelSpec};
+use palabre_core::{ConversationId, Message};
+use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3;
+
+/// What the guardrails know about a campaign request, for decide.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuardFacts {
+    /// The same author got this campaign's answer for this key within the campaign's window.
+    pub already_answered: bool,
+    /// The same author got this campaign's help within the campaign's window.
+    pub help_already_sent: bool,
+    /// Automated replies this author received within the author cap's window.
+    pub author_replies: u32,
+    /// Automated replies this conversation received.
+    pub conversation_replies: u32,
+    /// This exact text was already sent to this author.
+    pub same_text_sent: bool,
+    /// The channel's or the global per-minute limit is reached.
+    pub rate_limited: bool,
+    /// Picked for human review (sample mode), deterministically from the event id.
+    pub sampled: bool,
+}
+
+/// Memory of automated replies.
+pub struct GuardMemory {
+    /// (campaign, author, key) → when it was answered (seconds).
+    answered: Window<i64>,
+    /// Author → times of their last automated replies (seconds), newest last.
+    author_replies: Window<Vec<i64>>,
+    /// Conversation → automated replies sent in it.
+    conversation_replies: Window<u32>,
+    /// (author, text) sent.
+    texts: Window<()>,
+    /// Channel → (minute, replies sent in it); the global count under key 0.
+    minutes: HashMap<u64, (i64, u32)>,
+}
+
+impl GuardMemory {
+    pub fn new(capacity: usize) -> Self {
+        GuardMemory {
+            answered: Window::new(capacity),
+            author_replies: Window::new(capacity),
+            conversation_replies: Window::new(capacity),
+            texts: Window::new(capacity),
+            minutes: HashMap::new(),
+        }
+    }
+
+    /// What the past says about answering this request now.
+    pub fn facts(
+        &self,
+        message: &Message,
+        request: &CampaignMatch,
+        conversation: &ConversationId,
+        rails: &Guardrails,
+        sample_one_in: Option<u32>,
+    ) -> GuardFacts {
+        let now = message.created_at.as_second();
+        let window = request.campaign.window.as_secs() as i64;
+        let within = |at: &i64| now - *at <= window && now >= *at - window;
+        let author = author_key(message);
+        let recent = self.author_replies.get(author).map_or(0, |times| {
+            times
+                .iter()
+                .filter(|t| now - **t <= rails.author_cap_window_secs)
+                .count() as u32
+        });
+        let minute = now.div_euclid(60);
+        let count_in = |key: u64| match self.minutes.get(&key) {
+            Some((m, n)) if *m == minute => *n,
+            _ => 0,
+        };
+        let channel = channel_key(request);
+        GuardFacts {
+            already_answered: self
+                .answered
+                .get(answer_key(request, author, &request.key))
+                .is_some_and(within),
+            help_already_sent: self
+                .answered
+                .get(answer_key(request, author, "help"))
+                .is_some_and(within),
+            author_replies: recent,
+            conversation_replies: self
+                .conversation_replies
+                .get(fingerprint::bytes(conversation.as_str().as_bytes()))
+                .copied()
+                .unwrap_or(0),
+            same_text_sent: request
+                .text()
+                .is_some_and(|t| self.texts.get(text_key(author, t)).is_some()),
+            rate_limited: count_in(channel) >= rails.per_channel_per_minute
+                || count_in(0) >= rails.global_per_minute,
+            sampled: sample_one_in.is_some_and(|n| {
+                n > 0 && fingerprint::event_id(&message.id).is_multiple_of(u64::from(n))
+            }),
+        }
+    }
+
+    /// Remembers that `text` was sent to the author of `message` for `request`.
+    pub fn record(
+        &mut self,
+        message: &Message,
+        request: &CampaignMatch,
+        conversation: &ConversationId,
+        text: &str,
+        rails: &Guardrails,
+    ) {
+        let now = message.created_at.as_second();
+        let author = author_key(message);
+        self.answered
+            .insert(answer_key(request, author, &request.key), now);
+        let mut times = self.author_replies.get(author).cloned().unwrap_or_default();
+        times.retain(|t| now - *t <= rails.author_cap_window_secs);
+        times.push(now);
+        let keep = rails.author_cap as usize + 1;
+        if times.len() > keep {
+            times.drain(..times.len() - keep);
+        }
+        self.author_replies.insert(author, times);
+        let conv = fingerprint::bytes(conversation.as_str().as_bytes());
+        let sent = self.conversation_replies.get(conv).copied().unwrap_or(0);
+        self.conversation_replies.insert(conv, sent + 1);
+        self.texts.insert(text_key(author, text), ());
+        let minute = now.div_euclid(60);
+        for key in [channel_key(request), 0] {
+            let slot = self.minutes.entry(key).or_insert((minute, 0));
+            if slot.0 != minute {
+                *slot = (minute, 0);
+            }
+            slot.1 += 1;
+        }
+    }
+}
+
+fn author_key(message: &Message) -> u64 {
+    fingerprint::event(message.id.platform, &message.author.id)
+}
+
+fn answer_key(request: &CampaignMatch, author: u64, key: &str) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(request.campaign.id.as_bytes());
+    h.update(&author.to_le_bytes());
+    h.update(key.as_bytes());
+    h.digest()
+}
+
+fn text_key(author: u64, text: &str) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(&author.to_le_bytes());
+    h.update(text.as_bytes());
+    h.digest()
+}
+
+/// The answering channel's key; never 0 (the global count's key).
+fn channel_key(request: &CampaignMatch) -> u64 {
+    let mut h = Xxh3::new();
+    match &request.channel {
+        ChannelSpec::Account(c) => {
+            h.update(c.platform.as_str().as_bytes());
+            h.update(b":");
+            h.update(c.id.as_str().as_bytes());
+        }
+        ChannelSpec::Handle(handle) => h.update(handle.as_bytes()),
+    }
+    h.digest().max(1)
+}
