@@ -21,6 +21,8 @@ use toml::Spanned;
 pub(crate) struct Loader {
     pub renderer: Renderer,
     places: HashMap<PathBuf, Arc<Places>>,
+    /// Tables read so far, by file and key: campaigns that name the same table share it.
+    tables: HashMap<(PathBuf, Vec<String>, Option<String>), Arc<Table>>,
 }
 
 /// Errors located in one campaign file.
@@ -135,7 +137,7 @@ impl Loader {
             table: None,
             templates: TemplateNames::default(),
         };
-        let table = table(&cx, &spec, &campaign)?;
+        let table = table(&cx, &spec, &campaign, &mut self.tables)?;
         let columns: Vec<String> = table
             .as_ref()
             .map(|(t, _)| t.columns().to_vec())
@@ -155,7 +157,7 @@ impl Loader {
                         .map_or("", |t| t.get_ref().file.get_ref()),
                 ),
                 shape,
-                current: RwLock::new(Arc::new(table)),
+                current: RwLock::new(table),
             });
         }
         check_default_lang(&cx, &spec, &campaign)?;
@@ -401,7 +403,8 @@ fn table(
     cx: &Ctx<'_>,
     spec: &CampaignSpec,
     campaign: &Campaign,
-) -> Result<Option<(Table, TableShape)>, CampaignError> {
+    cache: &mut HashMap<(PathBuf, Vec<String>, Option<String>), Arc<Table>>,
+) -> Result<Option<(Arc<Table>, TableShape)>, CampaignError> {
     let by_name = campaign.fields.iter().find_map(|f| match &f.kind {
         FieldKind::PostalCode { by_name } => by_name.clone(),
         _ => None,
@@ -430,7 +433,28 @@ fn table(
         required: t.columns.clone(),
         by_name,
     };
-    let table = Table::load(&cx.relative(t.file.get_ref()), &shape)?;
+    let path = cx.relative(t.file.get_ref());
+    let id = (
+        std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+        shape.key.clone(),
+        shape.by_name.clone(),
+    );
+    if let Some(shared) = cache.get(&id) {
+        if let Some(missing) = shape
+            .required
+            .iter()
+            .find(|c| !shared.columns().contains(c))
+        {
+            return Err(CampaignError::new(
+                ErrorKind::Table,
+                &path,
+                format!("missing column `{missing}`"),
+            ));
+        }
+        return Ok(Some((Arc::clone(shared), shape)));
+    }
+    let table = Arc::new(Table::load(&path, &shape)?);
+    cache.insert(id, Arc::clone(&table));
     Ok(Some((table, shape)))
 }
 

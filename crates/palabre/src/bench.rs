@@ -30,6 +30,11 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Generate N campaigns of 50 triggers each (the first also answers `#MonRésultat` and a
+    /// postal code, which the synthetic stream contains) and measure with them (`campaigns`
+    /// mode, and the `sqlite` mode too).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub campaigns: usize,
     /// Write the synthetic stream to FILE and stop (to feed `palabre replay` or another tool).
     #[arg(long, value_name = "FILE")]
     pub generate: Option<std::path::PathBuf>,
@@ -38,6 +43,8 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     Memory,
+    /// The foundation path with `--campaigns N` campaigns.
+    Campaigns,
     Triage,
     Sqlite,
     All,
@@ -316,22 +323,97 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
         let engine = Engine::direct(Pipeline::new(policy()), Format::X, "bench".into(), sink());
         results.push(measure("memory", args.events, args.seed, engine)?);
     }
+    let temp = tempfile::tempdir()?;
+    let campaigns = match args.campaigns {
+        0 => None,
+        n => Some(Arc::new(synthetic_campaigns(temp.path(), n)?)),
+    };
+    if let (Some(set), true) = (&campaigns, matches!(args.mode, Mode::Campaigns | Mode::All)) {
+        let pipeline = Pipeline::new(policy()).with_campaigns(Arc::clone(set));
+        let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
+        results.push(measure("campaigns", args.events, args.seed, engine)?);
+    }
     if matches!(args.mode, Mode::Triage | Mode::All) {
         let pipeline = Pipeline::new(policy()).with_triage(triager());
         let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
         results.push(measure("triage", args.events, args.seed, engine)?);
     }
     if matches!(args.mode, Mode::Sqlite | Mode::All) {
-        let temp = tempfile::tempdir()?;
         let dir = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
         let path = dir.join("bench.db");
         let _ = std::fs::remove_file(&path);
         let store = Box::new(palabre_store::SqliteStore::open(&path)?);
-        let pipeline = Pipeline::new(policy()).with_triage(triager());
+        let mut pipeline = Pipeline::new(policy()).with_triage(triager());
+        if let Some(set) = &campaigns {
+            pipeline = pipeline.with_campaigns(Arc::clone(set));
+        }
         let engine = Engine::recorded(pipeline, Format::X, "bench".into(), store, sink());
         results.push(measure("sqlite", args.events, args.seed, engine)?);
     }
     Ok(results)
+}
+
+/// `n` campaigns of 50 triggers (25 hashtags, 25 keywords) each, answering postal codes from a
+/// 90,000-row table; the first also answers `#MonRésultat`.
+fn synthetic_campaigns(
+    dir: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<palabre_campaigns::CampaignSet> {
+    let mut table = String::from("code,commune,first,score\n");
+    for code in 10_000..100_000u32 {
+        let _ = writeln!(
+            table,
+            "{code},Commune {code},Liste {},{}.{}",
+            code % 7,
+            30 + code % 40,
+            code % 10
+        );
+    }
+    std::fs::write(dir.join("results.csv"), table)?;
+    let mut paths = Vec::with_capacity(n);
+    for c in 0..n {
+        let mut tags: Vec<String> = (0..25).map(|t| format!("\"Élection{c}Tag{t}\"")).collect();
+        if c == 0 {
+            tags.push("\"MonRésultat\"".into());
+        }
+        let words: Vec<String> = (0..25).map(|t| format!("\"résultat{c}x{t}\"")).collect();
+        let toml = format!(
+            r##"id = "c{c:03}"
+name = "Synthetic campaign {c}"
+channels = ["x:1000:brand"]
+mode = "auto"
+window = "6h"
+
+[trigger]
+hashtags = [{tags}]
+keywords = [{words}]
+
+[[extract]]
+name = "code"
+kind = "postal_code"
+
+[table]
+file = "results.csv"
+key = ["code"]
+
+[reply]
+link = "https://r.example/{{{{ code }}}}"
+fr = ["{{{{ name }}}}, résultats (FICTIFS) à {{{{ commune }}}} : {{{{ first }}}} {{{{ score }}}} %. Détails : {{{{ link }}}}"]
+en = ["{{{{ name }}}}, results (FICTITIOUS) for {{{{ commune }}}}: {{{{ first }}}} {{{{ score }}}}%. Details: {{{{ link }}}}"]
+
+[help]
+example = "#Élection{c}Tag0 69003"
+fr = "Envoyez #Élection{c}Tag0 suivi de votre code postal, par exemple : {{{{ example }}}}"
+en = "Send #Élection{c}Tag0 and your postal code, for example: {{{{ example }}}}"
+"##,
+            tags = tags.join(", "),
+            words = words.join(", ")
+        );
+        let path = dir.join(format!("c{c:03}.toml"));
+        std::fs::write(&path, toml)?;
+        paths.push(path);
+    }
+    Ok(palabre_campaigns::CampaignSet::load(&paths)?)
 }
 
 pub fn render(results: &[Measure]) -> String {

@@ -519,8 +519,15 @@ fn exit_codes_follow_conventions() {
         "{err}"
     );
 
-    let campaign = run(&["replay", "--campaign", "/nonexistent/election.toml"], Some(b""));
-    assert_eq!(campaign.status.code(), Some(2), "a campaign that cannot be loaded is a usage error");
+    let campaign = run(
+        &["replay", "--campaign", "/nonexistent/election.toml"],
+        Some(b""),
+    );
+    assert_eq!(
+        campaign.status.code(),
+        Some(2),
+        "a campaign that cannot be loaded is a usage error"
+    );
     assert!(String::from_utf8_lossy(&campaign.stderr).contains("election.toml"));
 
     let empty = run(&["replay"], Some(b""));
