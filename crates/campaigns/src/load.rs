@@ -22,8 +22,11 @@ pub(crate) struct Loader {
     pub renderer: Renderer,
     places: HashMap<PathBuf, Arc<Places>>,
     /// Tables read so far, by file and key: campaigns that name the same table share it.
-    tables: HashMap<(PathBuf, Vec<String>, Option<String>), Arc<Table>>,
+    tables: SharedTables,
 }
+
+/// Loaded tables by (canonical file, key columns, by-name column).
+type SharedTables = HashMap<(PathBuf, Vec<String>, Option<String>), Arc<Table>>;
 
 /// Errors located in one campaign file.
 struct Ctx<'a> {
@@ -403,7 +406,7 @@ fn table(
     cx: &Ctx<'_>,
     spec: &CampaignSpec,
     campaign: &Campaign,
-    cache: &mut HashMap<(PathBuf, Vec<String>, Option<String>), Arc<Table>>,
+    cache: &mut SharedTables,
 ) -> Result<Option<(Arc<Table>, TableShape)>, CampaignError> {
     let by_name = campaign.fields.iter().find_map(|f| match &f.kind {
         FieldKind::PostalCode { by_name } => by_name.clone(),
