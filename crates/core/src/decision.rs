@@ -147,6 +147,8 @@ reasons! {
     SampledForReview => "sampled_for_review",
     /// A template failed on this message's values.
     TemplateFailed => "template_failed",
+    /// The request can be read several ways (a commune name shared by several places).
+    UnclearIntent => "unclear_intent",
 }
 
 impl fmt::Display for Reason {

@@ -6,7 +6,7 @@
 
 use crate::guard::GuardFacts;
 use crate::policy::Policy;
-use palabre_campaigns::{CampaignMatch, CampaignReply, Mode};
+use palabre_campaigns::{CampaignMatch, CampaignReply, HelpCause, Mode};
 use palabre_core::{
     AuthorKind, ConversationId, Decision, Emotion, Message, MessageKind, Outcome, Reason,
     SentimentLabel, Triage,
@@ -142,14 +142,19 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             draft(vec![Reason::OrganisationAuthor])
         } else if triage.is_some_and(|t| t.sentiment.label == SentimentLabel::Negative) {
             draft(vec![Reason::Negative])
-        } else if let CampaignReply::Help { .. } = request.reply {
+        } else if let CampaignReply::Help { cause, .. } = &request.reply {
             // The author gets one help reply, and a human looks at the request either way.
+            let mut reasons = vec![Reason::MalformedRequest];
+            if *cause == HelpCause::Ambiguous {
+                reasons.push(Reason::UnclearIntent);
+            }
             if g.help_already_sent || g.same_text_sent {
-                to_human(vec![Reason::MalformedRequest, Reason::HelpAlreadySent])
+                reasons.push(Reason::HelpAlreadySent);
+                to_human(reasons)
             } else {
                 Decision {
                     reply: text.clone(),
-                    ..to_human(vec![Reason::MalformedRequest])
+                    ..to_human(reasons)
                 }
             }
         } else if g.already_answered {
