@@ -97,15 +97,15 @@ fn mon_resultat_every_decision() {
     expect(
         &got,
         &[
-            ANSWER,                          // 1 #MonRésultat 69003
-            ANSWER,                          // 2 #monresultat 38000 (case, accents)
-            ANSWER,                          // 3 code before the hashtag
-            ANSWER,                          // 4 69OO3: letter O repaired
-            ANSWER,                          // 5 "69 100": spaces repaired
-            ANSWER,                          // 6
-            ANSWER,                          // 7
-            HELP,                            // 8 a commune name that matches several places
-            HELP,                            // 9
+            ANSWER,                                                  // 1 #MonRésultat 69003
+            ANSWER, // 2 #monresultat 38000 (case, accents)
+            ANSWER, // 3 code before the hashtag
+            ANSWER, // 4 69OO3: letter O repaired
+            ANSWER, // 5 "69 100": spaces repaired
+            ANSWER, // 6
+            ANSWER, // 7
+            ("routed_to_human", "malformed_request,unclear_intent"), // 8 a name shared by several places
+            HELP,                                                    // 9
             NO_SECOND_HELP,                  // 10 the same person: one help only
             ("ignored", "already_answered"), // 11 asking twice: answered once
             ("ignored", "own_message"),      // 12 our own answer
