@@ -1,8 +1,9 @@
 //! Turns a batch of entries into the rows each table receives, the same for every backend:
-//! authors and conversations folded to one row each.
+//! authors and conversations folded to one row each; and back, the decoding of stored values.
 
 use crate::Entry;
-use palabre_core::{Author, Platform};
+use crate::StoreError;
+use palabre_core::{Author, Platform, Timestamp};
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3Builder;
 
@@ -107,4 +108,15 @@ pub(crate) fn split_reasons(stored: &str) -> Vec<String> {
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A stored platform name, back to a `Platform`.
+pub(crate) fn platform_of(raw: &str) -> Result<Platform, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{raw}`")))
+}
+
+/// Stored milliseconds, back to a `Timestamp`.
+pub(crate) fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
 }

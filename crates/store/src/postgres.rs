@@ -2,11 +2,11 @@
 //! in one transaction, so a batch costs a few round trips whatever its size.
 
 use crate::migrate::{POSTGRES, latest};
-use crate::plan::{plan, split_reasons};
+use crate::plan::{plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
-    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, Platform,
-    SeedRow, Timestamp,
+    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
+    Timestamp,
 };
 use postgres::{Client, NoTls, Row};
 
@@ -68,15 +68,6 @@ impl PostgresStore {
         tx.commit()?;
         Ok(())
     }
-}
-
-fn platform_of(raw: &str) -> Result<Platform, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{raw}`")))
-}
-
-fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
 }
 
 const MESSAGE_COLUMNS: &str =

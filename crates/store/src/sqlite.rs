@@ -2,11 +2,11 @@
 //! committed batch survives a crash of the process or of the machine.
 
 use crate::migrate::{SQLITE, latest};
-use crate::plan::{plan, split_reasons};
+use crate::plan::{plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
-    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, Platform,
-    SeedRow, Timestamp,
+    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
+    Timestamp,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
@@ -146,15 +146,6 @@ impl SqliteStore {
         }
         Ok(())
     }
-}
-
-fn platform_of(raw: &str) -> Result<Platform, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{raw}`")))
-}
-
-fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
 }
 
 fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
