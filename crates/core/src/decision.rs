@@ -172,6 +172,8 @@ pub struct Decision {
     pub error: Option<String>,
     /// The campaign (rule) that produced the reply or draft, if one did.
     pub campaign: Option<String>,
+    /// The request's key in that campaign (`code=69003`, `help`): one answer per author and key.
+    pub campaign_key: Option<String>,
 }
 
 impl Decision {
@@ -185,6 +187,7 @@ impl Decision {
             triage: None,
             error: None,
             campaign: None,
+            campaign_key: None,
         }
     }
 

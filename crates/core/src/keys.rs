@@ -24,3 +24,16 @@ pub struct SeedRow {
     /// The platform gave no thread root: replies to it are threaded through the window.
     pub rootless: bool,
 }
+
+/// An automated reply read back from the store, to rebuild the guardrails' memory at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentReply {
+    /// Fingerprint of `platform:author_id` (the same as the store's author key).
+    pub author: u64,
+    pub campaign: String,
+    /// The request's key in the campaign (`code=69003`, `help`).
+    pub key: String,
+    pub conversation: String,
+    pub text: String,
+    pub at: Timestamp,
+}

@@ -16,7 +16,7 @@ pub use channel::{Channel, ChannelParseError};
 pub use conversation::{Conversation, ConversationStatus};
 pub use decision::{Decision, Outcome, Reason};
 pub use ids::{ConversationId, EventId, ExternalId, IdError};
-pub use keys::{MessageKeys, SeedRow};
+pub use keys::{MessageKeys, SeedRow, SentReply};
 pub use message::{
     Author, Entities, GeoPoint, Media, MediaKind, Mention, Message, MessageKind, Reference,
 };

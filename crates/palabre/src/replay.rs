@@ -107,6 +107,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         );
     }
     let window = policy.window;
+    let request_window = policy.request_window;
     let mut pipeline = Pipeline::new(policy).with_triage(triager);
     if let Some(set) = campaigns {
         pipeline = pipeline.with_campaigns(set);
@@ -154,6 +155,10 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
             let seeds = store.seed_rows(window).map_err(|e| Failure::Io(e.into()))?;
             tracing::info!(store = %palabre_store::describe(location), remembered = seeds.len(), "{}", t(lang, Msg::Seeded));
             pipeline.seed(seeds);
+            let replies = store
+                .recent_replies(request_window)
+                .map_err(|e| Failure::Io(e.into()))?;
+            pipeline.restore_replies(replies);
             store
                 .append_audit(&AuditEntry {
                     at: Timestamp::now(),

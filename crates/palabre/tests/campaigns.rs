@@ -343,3 +343,33 @@ fn a_broken_campaign_file_is_refused_with_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_restart_answers_nobody_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let file = campaigns().join("mon-resultat/mon-resultat.toml");
+    let args = [
+        "--campaign",
+        file.to_str().unwrap(),
+        "--state",
+        db.to_str().unwrap(),
+    ];
+    let at = |t: &str| format!("2026-03-22T{t}Z");
+    let ask = |id: &str, when: &str| {
+        format!(
+            r##"{{"platform":"x","id":"{id}","text":"#MonRésultat 69003","created_at":"{}","lang":"fr","author":{{"id":"77","handle":"h77","name":"Jo"}}}}"##,
+            at(when)
+        )
+    };
+    let first = decisions(&replay(&args, Some(&ask("r1", "20:00:00"))));
+    assert_eq!(first[0]["outcome"], "bot_replied");
+    // The process stops and starts again; the same person asks again with a new post.
+    let again = decisions(&replay(&args, Some(&ask("r2", "20:30:00"))));
+    assert_eq!(
+        verdicts(&again)[0],
+        ("ignored".into(), "already_answered".into()),
+        "{}",
+        again[0]
+    );
+}

@@ -190,5 +190,6 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
         }
     };
     decision.campaign = Some(request.campaign.id.clone());
+    decision.campaign_key = Some(request.key.clone());
     decision
 }

@@ -7,7 +7,7 @@ use crate::fingerprint;
 use crate::policy::Guardrails;
 use crate::window::Window;
 use palabre_campaigns::{CampaignMatch, ChannelSpec};
-use palabre_core::{ConversationId, Message};
+use palabre_core::{ConversationId, Message, SentReply};
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -83,11 +83,11 @@ impl GuardMemory {
         GuardFacts {
             already_answered: self
                 .answered
-                .get(answer_key(request, author, &request.key))
+                .get(answer_key(&request.campaign.id, author, &request.key))
                 .is_some_and(within),
             help_already_sent: self
                 .answered
-                .get(answer_key(request, author, "help"))
+                .get(answer_key(&request.campaign.id, author, "help"))
                 .is_some_and(within),
             author_replies: recent,
             conversation_replies: self
@@ -117,20 +117,15 @@ impl GuardMemory {
     ) {
         let now = message.created_at.as_second();
         let author = author_key(message);
-        self.answered
-            .insert(answer_key(request, author, &request.key), now);
-        let mut times = self.author_replies.get(author).cloned().unwrap_or_default();
-        times.retain(|t| now - *t <= rails.author_cap_window_secs);
-        times.push(now);
-        let keep = rails.author_cap as usize + 1;
-        if times.len() > keep {
-            times.drain(..times.len() - keep);
-        }
-        self.author_replies.insert(author, times);
-        let conv = fingerprint::bytes(conversation.as_str().as_bytes());
-        let sent = self.conversation_replies.get(conv).copied().unwrap_or(0);
-        self.conversation_replies.insert(conv, sent + 1);
-        self.texts.insert(text_key(author, text), ());
+        self.remember(
+            author,
+            &request.campaign.id,
+            &request.key,
+            conversation.as_str(),
+            text,
+            now,
+            rails,
+        );
         let minute = now.div_euclid(60);
         for key in [channel_key(request), 0] {
             let slot = self.minutes.entry(key).or_insert((minute, 0));
@@ -140,15 +135,57 @@ impl GuardMemory {
             slot.1 += 1;
         }
     }
+
+    /// Rebuilds the memory from replies recorded before a restart (oldest first). Per-minute
+    /// counts start afresh.
+    pub fn restore(&mut self, replies: impl IntoIterator<Item = SentReply>, rails: &Guardrails) {
+        for r in replies {
+            self.remember(
+                r.author,
+                &r.campaign,
+                &r.key,
+                &r.conversation,
+                &r.text,
+                r.at.as_second(),
+                rails,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn remember(
+        &mut self,
+        author: u64,
+        campaign: &str,
+        key: &str,
+        conversation: &str,
+        text: &str,
+        now: i64,
+        rails: &Guardrails,
+    ) {
+        self.answered.insert(answer_key(campaign, author, key), now);
+        let mut times = self.author_replies.get(author).cloned().unwrap_or_default();
+        times.retain(|t| now - *t <= rails.author_cap_window_secs);
+        times.push(now);
+        let keep = rails.author_cap as usize + 1;
+        if times.len() > keep {
+            times.drain(..times.len() - keep);
+        }
+        self.author_replies.insert(author, times);
+        let conv = fingerprint::bytes(conversation.as_bytes());
+        let sent = self.conversation_replies.get(conv).copied().unwrap_or(0);
+        self.conversation_replies.insert(conv, sent + 1);
+        self.texts.insert(text_key(author, text), ());
+    }
 }
 
 fn author_key(message: &Message) -> u64 {
     fingerprint::event(message.id.platform, &message.author.id)
 }
 
-fn answer_key(request: &CampaignMatch, author: u64, key: &str) -> u64 {
+fn answer_key(campaign: &str, author: u64, key: &str) -> u64 {
     let mut h = Xxh3::new();
-    h.update(request.campaign.id.as_bytes());
+    h.update(campaign.as_bytes());
     h.update(&author.to_le_bytes());
     h.update(key.as_bytes());
     h.digest()

@@ -26,7 +26,7 @@ pub use state::State;
 use guard::GuardMemory;
 use palabre_campaigns::CampaignSet;
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
-use palabre_core::{Decision, EventId, Lang, Message, Outcome, Reason};
+use palabre_core::{Decision, EventId, Lang, Message, Outcome, Reason, SentReply};
 use palabre_triage::Triager;
 use std::sync::Arc;
 
@@ -98,6 +98,12 @@ impl Pipeline {
         for row in rows {
             self.state.seed(row);
         }
+    }
+
+    /// Restores the guardrails' memory from replies recorded before a restart (oldest first),
+    /// so that nobody is answered twice because the process restarted.
+    pub fn restore_replies(&mut self, replies: impl IntoIterator<Item = SentReply>) {
+        self.guard.restore(replies, &self.policy.guardrails);
     }
 
     /// Normalizes one input line and processes every event in it; `on_event` is called once

@@ -17,11 +17,14 @@ pub use sqlite::SqliteStore;
 
 use palabre_core::{
     Conversation, ConversationId, Decision, EventId, Message, MessageKeys, Reason, SeedRow,
-    Timestamp,
+    SentReply, Timestamp,
 };
 
 /// One thing to keep, as the pipeline produced it.
 #[derive(Debug, Clone)]
+// Nearly every entry is a `Message`: boxing it to shrink the rare others would add an
+// allocation per event on the hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum Entry {
     /// A message seen for the first time, and its decision. Build it with [`Entry::message`].
     Message {
@@ -169,6 +172,10 @@ pub trait Store: Send {
 
     /// The last `limit` stored messages' keys, oldest first, to rebuild the pipeline's windows.
     fn seed_rows(&mut self, limit: usize) -> Result<Vec<SeedRow>, StoreError>;
+
+    /// The last `limit` automated replies sent (a campaign's answer or help), oldest first, to
+    /// rebuild the guardrails' memory.
+    fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError>;
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
     fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;

@@ -6,7 +6,7 @@ use crate::plan::{plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
     Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
-    Timestamp,
+    SentReply, Timestamp,
 };
 use postgres::{Client, NoTls, Row};
 
@@ -118,6 +118,8 @@ struct MessageColumns<'a> {
     triage: Vec<Option<&'a str>>,
     decided_ms: Vec<i64>,
     author_key: Vec<i64>,
+    campaign: Vec<Option<&'a str>>,
+    campaign_key: Vec<Option<&'a str>>,
 }
 
 impl crate::Store for PostgresStore {
@@ -171,17 +173,19 @@ impl crate::Store for PostgresStore {
             cols.triage.push(prepared.triage.as_deref());
             cols.decided_ms.push(decided_at.as_millisecond());
             cols.author_key.push(prepared.author_key);
+            cols.campaign.push(decision.campaign.as_deref());
+            cols.campaign_key.push(decision.campaign_key.as_deref());
         }
 
         let mut tx = self.client.transaction()?;
         let inserted_rows = tx.query(
             "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                 rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
-                outcome, reasons, queue, reply, triage, decided_ms, author_key)
+                outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
                 $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
                 $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                $23::bigint[], $24::bigint[])
+                $23::bigint[], $24::bigint[], $25::text[], $26::text[])
              ON CONFLICT (platform, external_id) DO NOTHING
              RETURNING platform, external_id",
             &[
@@ -209,6 +213,8 @@ impl crate::Store for PostgresStore {
                 &cols.triage,
                 &cols.decided_ms,
                 &cols.author_key,
+                &cols.campaign,
+                &cols.campaign_key,
             ],
         )?;
         summary.inserted = inserted_rows.len() as u64;
@@ -348,6 +354,28 @@ impl crate::Store for PostgresStore {
                     conversation: r.try_get(4)?,
                     created_at: timestamp(r.try_get(5)?)?,
                     rootless: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError> {
+        let rows = self.client.query(
+            "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
+                SELECT seq, author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM messages
+                WHERE campaign IS NOT NULL AND reply IS NOT NULL AND outcome IN ('bot_replied', 'routed_to_human')
+                ORDER BY seq DESC LIMIT $1) recent ORDER BY seq",
+            &[&(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(SentReply {
+                    author: r.try_get::<_, i64>(0)? as u64,
+                    campaign: r.try_get(1)?,
+                    key: r.try_get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    conversation: r.try_get(3)?,
+                    text: r.try_get(4)?,
+                    at: timestamp(r.try_get(5)?)?,
                 })
             })
             .collect()

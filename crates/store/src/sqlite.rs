@@ -6,7 +6,7 @@ use crate::plan::{plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
     Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
-    Timestamp,
+    SentReply, Timestamp,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
@@ -154,6 +154,12 @@ fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
     Ok(EventId::new(platform_of(platform)?, external))
 }
 
+/// Automated replies that went out (answers and help replies), the newest `?1`, oldest first.
+const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
+        SELECT seq, author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM messages
+        WHERE campaign IS NOT NULL AND reply IS NOT NULL AND outcome IN ('bot_replied', 'routed_to_human')
+        ORDER BY seq DESC LIMIT ?1) ORDER BY seq";
+
 /// Everyone who wrote in a conversation, in order of first appearance.
 const PARTICIPANTS: &str = "SELECT author_id FROM messages WHERE conversation_id = ?1
      GROUP BY author_id ORDER BY MIN(created_ms), author_id";
@@ -203,9 +209,9 @@ impl crate::Store for SqliteStore {
             let mut insert_message = tx.prepare_cached(
                 "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                     rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
-                    outcome, reasons, queue, reply, triage, decided_ms, author_key)
+                    outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
                  ON CONFLICT (platform, external_id) DO NOTHING",
             )?;
             let mut insert_reject = tx.prepare_cached(
@@ -252,6 +258,8 @@ impl crate::Store for SqliteStore {
                             prepared.triage,
                             decided_at.as_millisecond(),
                             prepared.author_key,
+                            decision.campaign,
+                            decision.campaign_key,
                         ])?;
                         if inserted == 0 {
                             summary.already_stored += 1;
@@ -369,6 +377,34 @@ impl crate::Store for SqliteStore {
                 conversation,
                 created_at: timestamp(at)?,
                 rootless,
+            });
+        }
+        Ok(out)
+    }
+
+    fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError> {
+        let mut stmt = self.conn.prepare(RECENT_REPLIES)?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            let key: Option<String> = r.get(2)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get(1)?,
+                key.unwrap_or_default(),
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (author, campaign, key, conversation, text, at) = row?;
+            out.push(SentReply {
+                author: author as u64,
+                campaign,
+                key,
+                conversation,
+                text,
+                at: timestamp(at)?,
             });
         }
         Ok(out)

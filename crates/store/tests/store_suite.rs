@@ -153,6 +153,7 @@ suite!(
     committed_batches_survive_reopening,
     the_audit_log_is_append_only,
     a_newer_schema_is_refused,
+    sent_replies_come_back_for_the_guardrails,
 );
 
 // ------------------------------------------------------------------ builders
@@ -533,4 +534,59 @@ fn a_newer_schema_is_refused(f: Fixture) {
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("opening a database from a newer Palabre must fail"),
     }
+}
+
+fn sent_replies_come_back_for_the_guardrails(mut f: Fixture) {
+    let s = &mut f.store;
+    let with = |id: &str, outcome: Outcome, key: &str, reply: Option<&str>| {
+        let mut e = entry(
+            message(id, "u7", "#MonRésultat 69003", id.len() as i64),
+            "x:80",
+            outcome,
+            vec![],
+        );
+        if let Entry::Message { decision, .. } = &mut e {
+            decision.campaign = Some("mon-resultat".into());
+            decision.campaign_key = Some(key.into());
+            decision.reply = reply.map(str::to_owned);
+        }
+        e
+    };
+    s.write(&[
+        with(
+            "81",
+            Outcome::BotReplied,
+            "code=69003",
+            Some("Lyon : résultats"),
+        ),
+        with("82", Outcome::Drafted, "code=75011", Some("brouillon")),
+        with(
+            "833",
+            Outcome::RoutedToHuman,
+            "help",
+            Some("Envoyez #MonRésultat…"),
+        ),
+        with("8444", Outcome::Ignored, "code=69003", None),
+    ])
+    .unwrap();
+    let replies = s.recent_replies(10).unwrap();
+    let got: Vec<(&str, &str)> = replies
+        .iter()
+        .map(|r| (r.key.as_str(), r.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("code=69003", "Lyon : résultats"),
+            ("help", "Envoyez #MonRésultat…")
+        ],
+        "drafts were not sent"
+    );
+    assert_eq!(replies[0].campaign, "mon-resultat");
+    assert_eq!(
+        replies[0].author,
+        palabre_store::author_key(Platform::X, "u7") as u64
+    );
+    assert_eq!(replies[0].conversation, "x:80");
+    assert_eq!(s.recent_replies(1).unwrap().len(), 1);
 }

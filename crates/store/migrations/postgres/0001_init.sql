@@ -57,6 +57,10 @@ CREATE TABLE messages (
     reply           TEXT,
     triage          TEXT,
     decided_ms      BIGINT  NOT NULL,
+    -- The campaign that produced the reply and the request's key in it: what the guardrails
+    -- read back at start so that a restart answers nobody twice.
+    campaign        TEXT,
+    campaign_key    TEXT,
     UNIQUE (platform, external_id)
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, created_ms);
