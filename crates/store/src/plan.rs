@@ -3,7 +3,9 @@
 
 use crate::Entry;
 use crate::StoreError;
-use palabre_core::{Author, Platform, Timestamp};
+use palabre_core::{
+    Author, Conversation, ConversationId, ConversationStatus, ExternalId, Platform, Timestamp,
+};
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3Builder;
 
@@ -119,4 +121,40 @@ pub(crate) fn platform_of(raw: &str) -> Result<Platform, StoreError> {
 /// Stored milliseconds, back to a `Timestamp`.
 pub(crate) fn timestamp(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+/// A conversation's columns as stored, in the order both backends select them.
+pub(crate) struct ConversationColumns {
+    pub platform: String,
+    pub root: Option<String>,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub bot_paused: bool,
+    pub last_inbound_ms: Option<i64>,
+    pub last_outbound_ms: Option<i64>,
+}
+
+/// A stored conversation, back to a `Conversation`, every value checked.
+pub(crate) fn conversation(
+    id: &ConversationId,
+    c: ConversationColumns,
+    participants: Vec<String>,
+) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: id.clone(),
+        platform: platform_of(&c.platform)?,
+        root: c
+            .root
+            .as_deref()
+            .map(ExternalId::new)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        participants,
+        status: ConversationStatus::parse(&c.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation status `{}`", c.status)))?,
+        assignee: c.assignee,
+        bot_paused: c.bot_paused,
+        last_inbound_at: c.last_inbound_ms.map(timestamp).transpose()?,
+        last_outbound_at: c.last_outbound_ms.map(timestamp).transpose()?,
+    })
 }

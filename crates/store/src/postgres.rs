@@ -2,11 +2,10 @@
 //! in one transaction, so a batch costs a few round trips whatever its size.
 
 use crate::migrate::{POSTGRES, latest};
-use crate::plan::{plan, platform_of, split_reasons, timestamp};
+use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
-    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
-    SentReply, Timestamp,
+    Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
 };
 use postgres::{Client, NoTls, Row};
 
@@ -427,27 +426,16 @@ impl crate::Store for PostgresStore {
             .iter()
             .map(|p| p.try_get(0))
             .collect::<Result<Vec<String>, _>>()?;
-        let platform: String = r.try_get(0)?;
-        let root: Option<String> = r.try_get(1)?;
-        let status: String = r.try_get(2)?;
-        let inbound: Option<i64> = r.try_get(5)?;
-        let outbound: Option<i64> = r.try_get(6)?;
-        Ok(Some(Conversation {
-            id: id.clone(),
-            platform: platform_of(&platform)?,
-            root: root
-                .as_deref()
-                .map(ExternalId::new)
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            participants,
-            status: ConversationStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("conversation status `{status}`")))?,
+        let columns = ConversationColumns {
+            platform: r.try_get(0)?,
+            root: r.try_get(1)?,
+            status: r.try_get(2)?,
             assignee: r.try_get(3)?,
             bot_paused: r.try_get(4)?,
-            last_inbound_at: inbound.map(timestamp).transpose()?,
-            last_outbound_at: outbound.map(timestamp).transpose()?,
-        }))
+            last_inbound_ms: r.try_get(5)?,
+            last_outbound_ms: r.try_get(6)?,
+        };
+        Ok(Some(conversation(id, columns, participants)?))
     }
 
     fn conversation_messages(

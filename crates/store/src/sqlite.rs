@@ -2,11 +2,10 @@
 //! committed batch survives a crash of the process or of the machine.
 
 use crate::migrate::{SQLITE, latest};
-use crate::plan::{plan, platform_of, split_reasons, timestamp};
+use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
 use palabre_core::{
-    Conversation, ConversationId, ConversationStatus, EventId, ExternalId, MessageKeys, SeedRow,
-    SentReply, Timestamp,
+    Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
@@ -472,22 +471,16 @@ impl crate::Store for SqliteStore {
         let participants = stmt
             .query_map(params![id.as_str()], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
-        Ok(Some(Conversation {
-            id: id.clone(),
-            platform: platform_of(&platform)?,
-            root: root
-                .as_deref()
-                .map(ExternalId::new)
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            participants,
-            status: ConversationStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("conversation status `{status}`")))?,
+        let columns = ConversationColumns {
+            platform,
+            root,
+            status,
             assignee,
             bot_paused,
-            last_inbound_at: inbound.map(timestamp).transpose()?,
-            last_outbound_at: outbound.map(timestamp).transpose()?,
-        }))
+            last_inbound_ms: inbound,
+            last_outbound_ms: outbound,
+        };
+        Ok(Some(conversation(id, columns, participants)?))
     }
 
     fn conversation_messages(
