@@ -187,6 +187,7 @@ impl Pipeline {
                 &self.policy.guardrails,
             );
         }
+        let event_id = Some(message.id.clone());
         let record = match facts.facts.seen {
             Seen::New => {
                 let keys = facts.keys;
@@ -201,14 +202,8 @@ impl Pipeline {
             Seen::OtherContent => Record::Conflict { message },
             Seen::SameContent => Record::Nothing,
         };
-        let event_id = match &record {
-            Record::Fresh { message, .. } | Record::Conflict { message } => {
-                Some(message.id.clone())
-            }
-            _ => None,
-        };
         Processed {
-            event_id: event_id.or(facts.event_id),
+            event_id,
             decision,
             record,
         }

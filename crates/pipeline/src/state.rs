@@ -4,9 +4,7 @@ use crate::decide::{Facts, Seen};
 use crate::fingerprint;
 use crate::policy::Policy;
 use crate::window::Window;
-use palabre_core::{
-    ConversationId, EventId, Message, MessageKeys as Keys, MessageKind, SeedRow, Timestamp,
-};
+use palabre_core::{ConversationId, Message, MessageKeys as Keys, MessageKind, SeedRow, Timestamp};
 
 /// A request remembered for repeat detection.
 struct Request {
@@ -29,7 +27,6 @@ pub struct State {
 pub(crate) struct Observed {
     pub facts: Facts,
     pub keys: Keys,
-    pub event_id: Option<EventId>,
 }
 
 impl State {
@@ -108,7 +105,6 @@ impl State {
                 content,
                 request,
             },
-            event_id: Some(message.id.clone()),
         }
     }
 
