@@ -103,7 +103,8 @@ enum Sink {
     },
 }
 
-type Writer = JoinHandle<anyhow::Result<StoredTotals>>;
+/// The writer thread: when the input ends, it hands the store back with what it wrote.
+type Writer = JoinHandle<anyhow::Result<(StoredTotals, Box<dyn Store>)>>;
 
 /// Feeds lines through the pipeline and writes decisions.
 pub struct Engine {
@@ -146,34 +147,35 @@ impl Engine {
     ) -> Self {
         let (jobs, inbox): (SyncSender<Job>, Receiver<Job>) = sync_channel(QUEUED_BATCHES);
         let (give_back, spare) = sync_channel::<Job>(QUEUED_BATCHES + 1);
-        let writer = std::thread::spawn(move || -> anyhow::Result<StoredTotals> {
-            let mut totals = StoredTotals::default();
-            let mut group = Job::default();
-            while let Ok(first) = inbox.recv() {
-                // Group commit: everything already queued goes into the same transaction, so a
-                // busy stream pays one fsync for many batches and a quiet one waits for none.
-                let mut next = Some(first);
-                while let Some(mut job) = next {
-                    group.entries.append(&mut job.entries);
-                    group.output.append(&mut job.output);
-                    let _ = give_back.try_send(job);
-                    next = inbox.try_recv().ok();
+        let writer =
+            std::thread::spawn(move || -> anyhow::Result<(StoredTotals, Box<dyn Store>)> {
+                let mut totals = StoredTotals::default();
+                let mut group = Job::default();
+                while let Ok(first) = inbox.recv() {
+                    // Group commit: everything already queued goes into the same transaction, so a
+                    // busy stream pays one fsync for many batches and a quiet one waits for none.
+                    let mut next = Some(first);
+                    while let Some(mut job) = next {
+                        group.entries.append(&mut job.entries);
+                        group.output.append(&mut job.output);
+                        let _ = give_back.try_send(job);
+                        next = inbox.try_recv().ok();
+                    }
+                    let WriteSummary {
+                        inserted,
+                        already_stored,
+                        rejected,
+                    } = store.write(&group.entries)?;
+                    totals.inserted += inserted;
+                    totals.already_stored += already_stored;
+                    totals.rejected += rejected;
+                    out.write_all(&group.output)?;
+                    out.flush()?;
+                    group.entries.clear();
+                    group.output.clear();
                 }
-                let WriteSummary {
-                    inserted,
-                    already_stored,
-                    rejected,
-                } = store.write(&group.entries)?;
-                totals.inserted += inserted;
-                totals.already_stored += already_stored;
-                totals.rejected += rejected;
-                out.write_all(&group.output)?;
-                out.flush()?;
-                group.entries.clear();
-                group.output.clear();
-            }
-            Ok(totals)
-        });
+                Ok((totals, store))
+            });
         let sink = Sink::Recorded {
             entries: Vec::with_capacity(BATCH),
             output: Vec::with_capacity(BATCH * 256),
@@ -240,16 +242,20 @@ impl Engine {
         }
     }
 
-    /// Flushes what is pending, waits for the writer, and returns the counts.
-    pub fn finish(self) -> anyhow::Result<Stats> {
+    /// Flushes what is pending, waits for the writer, and returns the counts and, when
+    /// recording, the store (for what the caller still has to write, such as the audit log).
+    pub fn finish(self) -> anyhow::Result<(Stats, Option<Box<dyn Store>>)> {
         let Engine {
             lines,
             blank_lines,
             mut out,
             ..
         } = self;
-        let stored = out.close()?;
-        Ok(Stats {
+        let (stored, store) = match out.close()? {
+            Some((totals, store)) => (Some(totals), Some(store)),
+            None => (None, None),
+        };
+        let stats = Stats {
             lines,
             blank_lines,
             events: out.events,
@@ -272,7 +278,8 @@ impl Engine {
                 .collect(),
             replies: out.replies,
             stored,
-        })
+        };
+        Ok((stats, store))
     }
 }
 
@@ -367,8 +374,9 @@ impl Output {
         Ok(())
     }
 
-    /// Flushes what is pending and waits for the writer; what the store received, if any.
-    fn close(&mut self) -> anyhow::Result<Option<StoredTotals>> {
+    /// Flushes what is pending and waits for the writer; what the store received, and the
+    /// store, if recording.
+    fn close(&mut self) -> anyhow::Result<Option<(StoredTotals, Box<dyn Store>)>> {
         if let Sink::Direct(out) = &mut self.sink {
             out.flush()?;
             return Ok(None);

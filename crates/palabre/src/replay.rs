@@ -195,11 +195,9 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         }
     }
     progress.finish_and_clear();
-    let stats = engine.finish().map_err(Failure::Io)?;
+    let (stats, store) = engine.finish().map_err(Failure::Io)?;
 
-    if let Some(location) = &location {
-        // A separate short connection: the engine's writer has finished and closed its own.
-        let mut store = palabre_store::open(location).map_err(|e| Failure::Io(e.into()))?;
+    if let Some(mut store) = store {
         store
             .append_audit(&AuditEntry {
                 at: Timestamp::now(),
