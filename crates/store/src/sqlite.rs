@@ -42,7 +42,7 @@ impl Checkpointer {
                     // worth stopping for (the writer's own autocheckpoint is the safety net).
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
-                        tracing_free_log(&e);
+                        tracing::warn!(error = %e, "background WAL checkpoint failed; the writer will checkpoint itself");
                     }
                 }
             })
@@ -62,10 +62,6 @@ impl Drop for Checkpointer {
         }
     }
 }
-
-/// The store has no logger of its own; a failed background checkpoint only matters if it
-/// keeps failing, and then the WAL's size (and the writer's autocheckpoint) says so.
-fn tracing_free_log(_e: &rusqlite::Error) {}
 
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
