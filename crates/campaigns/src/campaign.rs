@@ -206,20 +206,11 @@ impl Campaign {
     }
 }
 
-/// Parses a window such as `90s`, `30m`, `6h`, `2d`.
+/// Parses a window such as `90s`, `30m`, `6h`, `2d`; a window of zero is none.
 pub fn parse_window(raw: &str) -> Option<Duration> {
-    let raw = raw.trim();
-    let unit_at = raw.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = raw.split_at(unit_at);
-    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
-    let secs = match unit.trim() {
-        "s" => n,
-        "m" | "min" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        "d" => n.checked_mul(86_400)?,
-        _ => return None,
-    };
-    Some(Duration::from_secs(secs))
+    palabre_core::parse_duration(raw)
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 #[cfg(test)]

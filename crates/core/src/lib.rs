@@ -6,6 +6,7 @@
 pub mod channel;
 pub mod conversation;
 pub mod decision;
+pub mod duration;
 pub mod ids;
 pub mod keys;
 pub mod message;
@@ -15,6 +16,7 @@ pub mod triage;
 pub use channel::{Channel, ChannelParseError};
 pub use conversation::{Conversation, ConversationStatus};
 pub use decision::{Decision, Outcome, Reason};
+pub use duration::{DurationError, parse_duration};
 pub use ids::{ConversationId, EventId, ExternalId, IdError};
 pub use keys::{MessageKeys, SeedRow, SentReply};
 pub use message::{

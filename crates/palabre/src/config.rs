@@ -236,24 +236,9 @@ fn located(text: &str, e: &toml::de::Error) -> String {
 
 /// `90s`, `15m`, `24h`, `7d` → seconds.
 pub fn parse_duration(raw: &str) -> Result<i64, String> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{raw}` is not a duration such as 90s, 15m, 24h or 7d"))?;
-    let factor = match unit {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{raw}` (use s, m, h or d)"
-            ));
-        }
-    };
-    Ok(n * factor)
+    palabre_core::parse_duration(raw)
+        .map(|d| d.as_secs() as i64)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
