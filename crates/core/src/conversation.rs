@@ -13,6 +13,8 @@ pub enum ConversationStatus {
     Open,
     /// Waiting for the author's answer.
     Pending,
+    /// Put aside until a given time; it comes back open then, or sooner if the author writes.
+    Snoozed,
     /// Done.
     Resolved,
 }
@@ -22,6 +24,7 @@ impl ConversationStatus {
         match self {
             ConversationStatus::Open => "open",
             ConversationStatus::Pending => "pending",
+            ConversationStatus::Snoozed => "snoozed",
             ConversationStatus::Resolved => "resolved",
         }
     }
@@ -30,6 +33,7 @@ impl ConversationStatus {
         Some(match raw {
             "open" => ConversationStatus::Open,
             "pending" => ConversationStatus::Pending,
+            "snoozed" => ConversationStatus::Snoozed,
             "resolved" => ConversationStatus::Resolved,
             _ => return None,
         })

@@ -149,6 +149,8 @@ reasons! {
     TemplateFailed => "template_failed",
     /// The request can be read several ways (a commune name shared by several places).
     UnclearIntent => "unclear_intent",
+    /// A human took over the conversation: the bot stays out of it until released.
+    HumanTakeover => "human_takeover",
 }
 
 impl fmt::Display for Reason {

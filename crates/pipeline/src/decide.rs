@@ -29,6 +29,8 @@ pub struct Facts {
     pub campaign: Option<CampaignMatch>,
     /// What the guardrails remember about that request.
     pub guard: GuardFacts,
+    /// A human took over the conversation: the bot stays out of it.
+    pub bot_paused: bool,
 }
 
 /// Whether the event's id was seen before.
@@ -112,11 +114,21 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
     if message.in_reply_to.is_some() && !facts.parent_seen && message.kind != MessageKind::Direct {
         reasons.push(Reason::OrphanReply);
     }
+    // An insult under one of our posts is hidden at once when the brand asked for it; a human
+    // then reviews it (and may reach out privately) from the moderation queue.
+    let under_our_post = matches!(address, Reason::Comment | Reason::ReplyToChannel);
+    if policy.moderation.hide_toxic && under_our_post && facts.triage.is_some_and(|t| t.toxic) {
+        reasons.push(Reason::Toxic);
+        return Decision {
+            queue: Some(policy.moderation.queue.clone()),
+            ..Decision::new(Outcome::Hidden, reasons)
+        };
+    }
     Decision::new(Outcome::RoutedToHuman, reasons)
 }
 
 /// A campaign request: answer, help, draft or human, by the guardrails, in this order:
-/// a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
+/// a human's takeover, a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
 /// per person per window); then one answer per key per window, the author and conversation
 /// caps, the same text twice, the rate limits; then the campaign's mode.
 fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) -> Decision {
@@ -130,7 +142,9 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             ..Decision::new(Outcome::Drafted, reasons)
         };
         let triage = facts.triage.as_ref();
-        if let CampaignReply::Failed { .. } = request.reply {
+        if facts.bot_paused {
+            to_human(vec![Reason::HumanTakeover])
+        } else if let CampaignReply::Failed { .. } = request.reply {
             to_human(vec![Reason::TemplateFailed])
         } else if rails.crisis_brake {
             to_human(vec![Reason::CrisisBrake])

@@ -26,7 +26,10 @@ pub use state::State;
 use guard::GuardMemory;
 use palabre_campaigns::CampaignSet;
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
-use palabre_core::{Decision, EventId, Lang, Message, Outcome, Reason, SentReply};
+use palabre_core::{
+    ConversationId, Decision, EventId, Lang, Message, Outcome, Reason, SentReply,
+};
+use std::collections::HashSet;
 use palabre_triage::Triager;
 use std::sync::Arc;
 
@@ -59,6 +62,9 @@ pub struct Pipeline {
     guard: GuardMemory,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
+    /// Conversations a human took over: no automated reply goes into them until released.
+    /// Few (only those a person touched), so a plain set.
+    paused: HashSet<ConversationId>,
     scratch: Vec<Normalized>,
 }
 
@@ -72,6 +78,7 @@ impl Pipeline {
             guard,
             triager: None,
             campaigns: None,
+            paused: HashSet::new(),
             scratch: Vec::with_capacity(4),
         }
     }
@@ -91,6 +98,16 @@ impl Pipeline {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// A human took over `conversation` (`true`) or released it (`false`): while paused, no
+    /// automated reply goes into it (reason `human_takeover`).
+    pub fn set_bot_paused(&mut self, conversation: &ConversationId, paused: bool) {
+        if paused {
+            self.paused.insert(conversation.clone());
+        } else {
+            self.paused.remove(conversation);
+        }
     }
 
     /// Restores the windows from stored messages (oldest first), after a restart.
@@ -145,6 +162,8 @@ impl Pipeline {
             }
         };
         let mut facts = self.state.observe(&message, &self.policy);
+        facts.facts.bot_paused =
+            !self.paused.is_empty() && self.paused.contains(&facts.facts.conversation);
         let fresh = facts.facts.seen == Seen::New;
         // A campaign may take any new message (a hashtag is enough; no mention needed).
         if let Some(campaigns) = self.campaigns.as_ref().filter(|_| fresh)

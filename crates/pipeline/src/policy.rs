@@ -29,6 +29,27 @@ pub struct Policy {
     pub repeat_window_secs: i64,
     /// What keeps automated replies from embarrassing the brand.
     pub guardrails: Guardrails,
+    /// What is hidden from the brand's own posts.
+    pub moderation: Moderation,
+}
+
+/// Moderation of what others write under the brand's posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moderation {
+    /// Hide toxic comments and replies on our posts at once (a human then reaches out
+    /// privately); off by default, so that nothing is hidden without the brand asking for it.
+    pub hide_toxic: bool,
+    /// The queue hidden messages land in, for a human to review.
+    pub queue: String,
+}
+
+impl Default for Moderation {
+    fn default() -> Self {
+        Moderation {
+            hide_toxic: false,
+            queue: "moderation".to_owned(),
+        }
+    }
 }
 
 /// Limits on automated replies, whatever the campaign.
@@ -71,6 +92,7 @@ impl Default for Policy {
             request_window: DEFAULT_REQUEST_WINDOW,
             repeat_window_secs: DEFAULT_REPEAT_WINDOW_SECS,
             guardrails: Guardrails::default(),
+            moderation: Moderation::default(),
         }
     }
 }

@@ -99,6 +99,7 @@ impl State {
                 triage: None,
                 campaign: None,
                 guard: Default::default(),
+                bot_paused: false,
             },
             keys: Keys {
                 event,

@@ -10,10 +10,12 @@ mod migrate;
 mod plan;
 mod postgres;
 mod sqlite;
+pub mod workspace;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use workspace::Workspace;
 
 use palabre_core::{
     Conversation, ConversationId, Decision, EventId, Message, MessageKeys, Reason, SeedRow,

@@ -1,12 +1,16 @@
 //! The migrations of each backend, in order; each one is applied once, in its own transaction.
 
 /// `(version, SQL)` for SQLite.
-pub(crate) const SQLITE: &[(u32, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+pub(crate) const SQLITE: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_workspace.sql")),
+];
 
 /// `(version, SQL)` for PostgreSQL.
-pub(crate) const POSTGRES: &[(u32, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+pub(crate) const POSTGRES: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_workspace.sql")),
+];
 
 /// The newest schema version this build knows.
 pub(crate) fn latest(migrations: &[(u32, &str)]) -> u32 {

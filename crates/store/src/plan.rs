@@ -22,6 +22,62 @@ pub(crate) struct ConversationRow<'a> {
     pub root: Option<&'a str>,
     pub first_ms: i64,
     pub last_inbound_ms: i64,
+    /// Something was addressed to the brand: the conversation shows in the inbox.
+    pub inbox: bool,
+    /// A human is needed: the conversation opens (again, if it was resolved, pending or
+    /// snoozed). A conversation the bot alone answered starts resolved.
+    pub needs_human: bool,
+    /// The queue of the newest message that went to a human.
+    pub queue: Option<&'a str>,
+    /// 2 toxic or angry, 1 negative or malformed, 0 otherwise: the highest in the batch.
+    pub priority: i64,
+    /// Drafts waiting for a human, added by this batch.
+    pub drafts: i64,
+}
+
+/// The inbox columns of the conversation upsert, the same SQL for both backends: a message for
+/// a human puts the conversation in the inbox, opens it again if it was put aside, raises its
+/// priority and counts its drafts.
+pub(crate) const INBOX_UPSERT: &str = "
+    inbox = CASE WHEN excluded.inbox = 1 THEN 1 ELSE conversations.inbox END,
+    queue = COALESCE(excluded.queue, conversations.queue),
+    priority = CASE WHEN excluded.priority > conversations.priority THEN excluded.priority ELSE conversations.priority END,
+    drafts = conversations.drafts + excluded.drafts,
+    status = CASE WHEN excluded.status = 'open' THEN 'open' ELSE conversations.status END,
+    snoozed_until_ms = CASE WHEN excluded.status = 'open' THEN NULL ELSE conversations.snoozed_until_ms END";
+
+impl ConversationRow<'_> {
+    /// The status a batch asks for: open when a human is needed; otherwise resolved, which a
+    /// new conversation keeps (nobody needs to look at it) and an existing one ignores.
+    pub(crate) fn status(&self) -> &'static str {
+        if self.needs_human { "open" } else { "resolved" }
+    }
+}
+
+/// What a decision means for the inbox: 2 a human is needed, 1 the bot answered, 0 nothing.
+fn inbox_level(decision: &palabre_core::Decision) -> i64 {
+    use palabre_core::{Outcome, Reason};
+    match decision.outcome {
+        Outcome::RoutedToHuman | Outcome::Drafted | Outcome::Hidden => 2,
+        Outcome::BotReplied if decision.reasons.contains(&Reason::SampledForReview) => 2,
+        Outcome::BotReplied => 1,
+        Outcome::Ignored | Outcome::Invalid => 0,
+    }
+}
+
+/// How urgent a decision makes its conversation: 2 toxic or angry, 1 negative or malformed.
+pub(crate) fn priority(decision: &palabre_core::Decision) -> i64 {
+    use palabre_core::{Emotion, Reason, SentimentLabel};
+    let triage = decision.triage.as_ref();
+    if triage.is_some_and(|t| t.toxic || t.emotion == Emotion::Anger) {
+        2
+    } else if triage.is_some_and(|t| t.sentiment.label == SentimentLabel::Negative)
+        || decision.reasons.contains(&Reason::MalformedRequest)
+    {
+        1
+    } else {
+        0
+    }
 }
 
 pub(crate) struct Plan<'a> {
@@ -29,11 +85,13 @@ pub(crate) struct Plan<'a> {
     pub conversations: Vec<ConversationRow<'a>>,
 }
 
-/// Folds the batch: the newest profile of each author, one row per conversation.
-pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
+/// Folds the batch: the newest profile of each author, one row per conversation. `fresh[i]`
+/// says whether entry `i` was stored by this write: only those count for the inbox, so that
+/// writing the same events again changes nothing there either.
+pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
     let mut authors: HashMap<i64, AuthorRow, Xxh3Builder> = HashMap::default();
     let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
-    for entry in entries {
+    for (i, entry) in entries.iter().enumerate() {
         let Entry::Message {
             message,
             decision,
@@ -48,6 +106,16 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
         };
         let at = message.created_at.as_millisecond();
         let platform = message.id.platform;
+        use palabre_core::Outcome;
+        let level = if fresh.get(i).copied().unwrap_or(false) {
+            inbox_level(decision)
+        } else {
+            0
+        };
+        let (inbox, needs_human) = (level > 0, level == 2);
+        let queue = decision.queue.as_deref().filter(|_| inbox);
+        let urgency = if inbox { priority(decision) } else { 0 };
+        let drafts = i64::from(level > 0 && decision.outcome == Outcome::Drafted);
         let author = &message.author;
         authors
             .entry(prepared.author_key)
@@ -68,6 +136,11 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
             .and_modify(|row| {
                 row.first_ms = row.first_ms.min(at);
                 row.last_inbound_ms = row.last_inbound_ms.max(at);
+                row.inbox |= inbox;
+                row.needs_human |= needs_human;
+                row.queue = queue.or(row.queue);
+                row.priority = row.priority.max(urgency);
+                row.drafts += drafts;
             })
             .or_insert(ConversationRow {
                 id: conversation.as_str(),
@@ -75,6 +148,11 @@ pub(crate) fn plan(entries: &[Entry]) -> Plan<'_> {
                 root: root_of(conversation.as_str()),
                 first_ms: at,
                 last_inbound_ms: at,
+                inbox,
+                needs_human,
+                queue,
+                priority: urgency,
+                drafts,
             });
     }
     Plan {

@@ -217,6 +217,20 @@ impl crate::Store for PostgresStore {
             ],
         )?;
         summary.inserted = inserted_rows.len() as u64;
+        let stored_now: std::collections::HashSet<(String, String)> = inserted_rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()?;
+        let fresh: Vec<bool> = entries
+            .iter()
+            .map(|e| match e {
+                Entry::Message { message, .. } => stored_now.contains(&(
+                    message.id.platform.as_str().to_owned(),
+                    message.id.external.as_str().to_owned(),
+                )),
+                _ => false,
+            })
+            .collect();
         summary.already_stored = cols.platform.len() as u64 - summary.inserted;
 
         let (mut r_source, mut r_line, mut r_event, mut r_reason) =
@@ -268,7 +282,7 @@ impl crate::Store for PostgresStore {
             )?;
         }
 
-        let plan = plan(entries);
+        let plan = plan(entries, &fresh);
         if !plan.authors.is_empty() {
             let mut keys: Vec<i64> = Vec::with_capacity(plan.authors.len());
             let mut a = (
@@ -321,12 +335,40 @@ impl crate::Store for PostgresStore {
                 .iter()
                 .map(|c| c.last_inbound_ms)
                 .collect();
-            tx.execute(
-                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+            let inbox: Vec<i64> = plan
+                .conversations
+                .iter()
+                .map(|c| i64::from(c.inbox))
+                .collect();
+            let statuses: Vec<&str> = plan
+                .conversations
+                .iter()
+                .map(|c| c.status())
+                .collect();
+            let queues: Vec<Option<&str>> = plan.conversations.iter().map(|c| c.queue).collect();
+            let priorities: Vec<i64> = plan.conversations.iter().map(|c| c.priority).collect();
+            let drafts: Vec<i64> = plan.conversations.iter().map(|c| c.drafts).collect();
+            let sql = String::from(
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+                                      $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
                  ON CONFLICT (id) DO UPDATE SET created_ms = LEAST(conversations.created_ms, excluded.created_ms),
-                    last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms)",
-                &[&ids, &platforms, &roots, &firsts, &lasts],
+                    last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),",
+            ) + crate::plan::INBOX_UPSERT;
+            tx.execute(
+                &sql,
+                &[
+                    &ids,
+                    &platforms,
+                    &roots,
+                    &firsts,
+                    &lasts,
+                    &inbox,
+                    &queues,
+                    &priorities,
+                    &drafts,
+                    &statuses,
+                ],
             )?;
         }
         tx.commit()?;

@@ -199,6 +199,7 @@ impl crate::Store for SqliteStore {
 
     fn write(&mut self, entries: &[Entry]) -> Result<WriteSummary, StoreError> {
         let mut summary = WriteSummary::default();
+        let mut fresh = vec![false; entries.len()];
         let tx = self.conn.transaction()?;
         {
             let mut insert_message = tx.prepare_cached(
@@ -213,7 +214,7 @@ impl crate::Store for SqliteStore {
                 "INSERT INTO rejects (source, line, event_id, reason, error, raw, recorded_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for entry in entries {
+            for (i, entry) in entries.iter().enumerate() {
                 match entry {
                     Entry::Message {
                         message: m,
@@ -260,6 +261,7 @@ impl crate::Store for SqliteStore {
                             summary.already_stored += 1;
                         } else {
                             summary.inserted += 1;
+                            fresh[i] = true;
                         }
                     }
                     Entry::Conflict {
@@ -300,7 +302,7 @@ impl crate::Store for SqliteStore {
                     }
                 }
             }
-            let plan = plan(entries);
+            let plan = plan(entries, &fresh);
             let mut upsert_author = tx.prepare_cached(
                 "INSERT INTO authors (key, platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
                  VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
@@ -324,18 +326,25 @@ impl crate::Store for SqliteStore {
                     a.key,
                 ])?;
             }
-            let mut upsert_conversation = tx.prepare_cached(
-                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+            let mut upsert_conversation = tx.prepare_cached(&format!(
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (id) DO UPDATE SET created_ms = min(conversations.created_ms, excluded.created_ms),
-                    last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms)",
-            )?;
+                    last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
+                crate::plan::INBOX_UPSERT
+            ))?;
             for c in &plan.conversations {
                 upsert_conversation.execute(params![
                     c.id,
                     c.platform.as_str(),
                     c.root,
                     c.first_ms,
-                    c.last_inbound_ms
+                    c.last_inbound_ms,
+                    i64::from(c.inbox),
+                    c.queue,
+                    c.priority,
+                    c.drafts,
+                    c.status()
                 ])?;
             }
         }

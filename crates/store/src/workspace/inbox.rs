@@ -1,0 +1,727 @@
+//! The inbox and human work on conversations: listing with filters, the conversation view,
+//! assignment (by hand and round-robin), statuses and snoozes, notes, takeover, draft reviews.
+
+use super::db::{Conn, P, Row};
+use super::outbox::{NewAction, enqueue};
+use super::{Workspace, audit, now_ms};
+use crate::StoreError;
+
+/// Which conversations a person may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Only conversations in these queues (an agent's teams).
+    Queues(Vec<String>),
+}
+
+/// What the inbox list is asked for. Values are matched exactly (the web layer checks them
+/// against the fixed vocabularies first).
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub status: Option<String>,
+    pub queue: Option<String>,
+    /// A user name, or `""` for conversations nobody is assigned to.
+    pub assignee: Option<String>,
+    pub platform: Option<String>,
+    pub intent: Option<String>,
+    pub sentiment: Option<String>,
+    pub lang: Option<String>,
+    pub has_draft: bool,
+    /// Words to find in the conversation's messages.
+    pub text: Option<String>,
+    pub limit: usize,
+}
+
+/// One line of the inbox list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxRow {
+    pub id: String,
+    pub platform: String,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub queue: Option<String>,
+    pub priority: i64,
+    pub drafts: i64,
+    pub bot_paused: bool,
+    pub created_ms: i64,
+    pub last_inbound_ms: Option<i64>,
+    pub last_outbound_ms: Option<i64>,
+    pub first_outbound_ms: Option<i64>,
+    pub snoozed_until_ms: Option<i64>,
+    /// The newest message addressed to the brand: its text, author and triage (JSON).
+    pub last_text: Option<String>,
+    pub last_author: Option<String>,
+    pub last_triage: Option<String>,
+}
+
+/// A message of a conversation with its decision and its author, for the conversation view.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageView {
+    pub platform: String,
+    pub external_id: String,
+    pub kind: String,
+    pub author_id: String,
+    pub author_handle: Option<String>,
+    pub author_name: Option<String>,
+    pub author_followers: Option<i64>,
+    pub author_verified: bool,
+    pub text: String,
+    pub in_reply_to: Option<String>,
+    pub referenced_id: Option<String>,
+    pub created_ms: i64,
+    pub outcome: String,
+    pub reasons: Vec<String>,
+    pub queue: Option<String>,
+    pub reply: Option<String>,
+    pub triage: Option<String>,
+    pub campaign: Option<String>,
+    /// For a draft: its review, if a human gave one (`approved` or `rejected`).
+    pub review: Option<String>,
+}
+
+/// An internal note.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoteView {
+    pub author: String,
+    pub text: String,
+    pub created_ms: i64,
+}
+
+/// Everything the conversation view shows.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationView {
+    pub row: InboxRow,
+    pub messages: Vec<MessageView>,
+    pub notes: Vec<NoteView>,
+    pub outbox: Vec<super::OutboxItem>,
+    /// What the author wrote to the brand elsewhere: other conversations, newest first.
+    pub author_history: Vec<InboxRow>,
+}
+
+/// A draft waiting for a human.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DraftItem {
+    pub platform: String,
+    pub external_id: String,
+    pub conversation_id: String,
+    pub author: Option<String>,
+    pub text: String,
+    pub draft: String,
+    pub reasons: Vec<String>,
+    pub campaign: Option<String>,
+    pub created_ms: i64,
+}
+
+/// What reviewing a draft did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    /// Reviewed now; for an approval, the outbox action's id.
+    Done { outbox_id: Option<i64> },
+    /// Someone reviewed it first.
+    AlreadyReviewed { verdict: String, by: String },
+    /// No such draft.
+    NotADraft,
+}
+
+const ROW_COLUMNS: &str = "c.id, c.platform, c.status, c.assignee, c.queue, c.priority, c.drafts, c.bot_paused,
+    c.created_ms, c.last_inbound_ms, c.last_outbound_ms, c.first_outbound_ms, c.snoozed_until_ms";
+
+fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
+    Ok(InboxRow {
+        id: r.text(0)?,
+        platform: r.text(1)?,
+        status: r.text(2)?,
+        assignee: r.opt_text(3)?,
+        queue: r.opt_text(4)?,
+        priority: r.int(5)?,
+        drafts: r.int(6)?,
+        bot_paused: r.flag(7)?,
+        created_ms: r.int(8)?,
+        last_inbound_ms: r.opt_int(9)?,
+        last_outbound_ms: r.opt_int(10)?,
+        first_outbound_ms: r.opt_int(11)?,
+        snoozed_until_ms: r.opt_int(12)?,
+        last_text: None,
+        last_author: None,
+        last_triage: None,
+    })
+}
+
+/// `%words%` for LIKE, with LIKE's own wildcards escaped.
+fn like_pattern(words: &str) -> String {
+    let mut out = String::with_capacity(words.len() + 2);
+    out.push('%');
+    for ch in words.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// Builds a WHERE clause with numbered parameters.
+struct Where {
+    clauses: Vec<String>,
+    params: Vec<String>,
+}
+
+impl Where {
+    fn new() -> Self {
+        Where {
+            clauses: vec!["c.inbox = 1".to_owned()],
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds `clause`, where `?` stands for the next parameter.
+    fn add(&mut self, clause: &str, value: String) {
+        self.params.push(value);
+        let n = self.params.len();
+        self.clauses.push(clause.replace('?', &format!("${n}")));
+    }
+
+    fn sql(&self) -> String {
+        self.clauses.join(" AND ")
+    }
+
+    fn params(&self) -> Vec<P<'_>> {
+        self.params.iter().map(P::from).collect()
+    }
+}
+
+fn scope_clause(w: &mut Where, scope: &Scope) {
+    if let Scope::Queues(queues) = scope {
+        if queues.is_empty() {
+            w.clauses.push("1 = 0".to_owned());
+            return;
+        }
+        let start = w.params.len();
+        let marks: Vec<String> = (0..queues.len())
+            .map(|i| format!("${}", start + i + 1))
+            .collect();
+        w.params.extend(queues.iter().cloned());
+        w.clauses.push(format!("c.queue IN ({})", marks.join(", ")));
+    }
+}
+
+const TRIAGE_MATCH: &str = "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.triage LIKE ?)";
+
+impl Workspace {
+    /// The inbox list: most urgent first, then the most recent.
+    pub fn inbox(
+        &mut self,
+        filter: &InboxFilter,
+        scope: &Scope,
+    ) -> Result<Vec<InboxRow>, StoreError> {
+        let mut w = Where::new();
+        scope_clause(&mut w, scope);
+        if let Some(s) = &filter.status {
+            w.add("c.status = ?", s.clone());
+        }
+        if let Some(q) = &filter.queue {
+            w.add("c.queue = ?", q.clone());
+        }
+        match filter.assignee.as_deref() {
+            Some("") => w.clauses.push("c.assignee IS NULL".to_owned()),
+            Some(a) => w.add("c.assignee = ?", a.to_owned()),
+            None => {}
+        }
+        if let Some(p) = &filter.platform {
+            w.add("c.platform = ?", p.clone());
+        }
+        if filter.has_draft {
+            w.clauses.push("c.drafts > 0".to_owned());
+        }
+        // Triage is stored as compact JSON written by Palabre itself, so a label is a fixed
+        // substring of it.
+        if let Some(i) = &filter.intent {
+            w.add(TRIAGE_MATCH, format!("%\"intent\":\"{i}\"%"));
+        }
+        if let Some(s) = &filter.sentiment {
+            w.add(TRIAGE_MATCH, format!("%\"sentiment\":{{\"label\":\"{s}\"%"));
+        }
+        if let Some(l) = &filter.lang {
+            w.add(TRIAGE_MATCH, format!("%\"lang\":\"{l}\"%"));
+        }
+        if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            w.add(
+                "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND lower(m.text) LIKE ? ESCAPE '\\')",
+                like_pattern(t.trim()),
+            );
+        }
+        let order = if filter.status.is_some() {
+            "c.priority DESC, c.last_inbound_ms DESC"
+        } else {
+            "c.last_inbound_ms DESC"
+        };
+        let limit = filter.limit.clamp(1, 500);
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM conversations c WHERE {} ORDER BY {order} LIMIT {limit}",
+            w.sql()
+        );
+        let rows = self.conn.query(&sql, &w.params())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut row = inbox_row(r)?;
+            self.fill_latest(&mut row)?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// The newest message for a human in the conversation (or the newest at all).
+    fn fill_latest(&mut self, row: &mut InboxRow) -> Result<(), StoreError> {
+        let latest = self.conn.one(
+            "SELECT m.text, COALESCE(a.handle, m.author_id), m.triage FROM messages m
+             LEFT JOIN authors a ON a.key = m.author_key
+             WHERE m.conversation_id = $1 AND m.outcome <> 'ignored'
+             ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1",
+            &[row.id.as_str().into()],
+        )?;
+        if let Some(m) = latest {
+            row.last_text = m.opt_text(0)?;
+            row.last_author = m.opt_text(1)?;
+            row.last_triage = m.opt_text(2)?;
+        }
+        Ok(())
+    }
+
+    /// One conversation's row, if it exists and the scope lets one see it.
+    pub fn conversation_row(
+        &mut self,
+        id: &str,
+        scope: &Scope,
+    ) -> Result<Option<InboxRow>, StoreError> {
+        let mut w = Where {
+            clauses: Vec::new(),
+            params: Vec::new(),
+        };
+        w.add("c.id = ?", id.to_owned());
+        scope_clause(&mut w, scope);
+        let sql = format!("SELECT {ROW_COLUMNS} FROM conversations c WHERE {}", w.sql());
+        let Some(r) = self.conn.one(&sql, &w.params())? else {
+            return Ok(None);
+        };
+        let mut row = inbox_row(&r)?;
+        self.fill_latest(&mut row)?;
+        Ok(Some(row))
+    }
+
+    /// The whole conversation, if the scope lets one see it.
+    pub fn conversation_view(
+        &mut self,
+        id: &str,
+        scope: &Scope,
+    ) -> Result<Option<ConversationView>, StoreError> {
+        let Some(row) = self.conversation_row(id, scope)? else {
+            return Ok(None);
+        };
+        let messages = self
+            .conn
+            .query(
+                "SELECT m.platform, m.external_id, m.kind, m.author_id, a.handle, a.display_name, a.followers,
+                        a.verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms, m.outcome, m.reasons,
+                        m.queue, m.reply, m.triage, m.campaign, r.verdict
+                 FROM messages m LEFT JOIN authors a ON a.key = m.author_key
+                 LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
+                 WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(MessageView {
+                    platform: r.text(0)?,
+                    external_id: r.text(1)?,
+                    kind: r.text(2)?,
+                    author_id: r.text(3)?,
+                    author_handle: r.opt_text(4)?,
+                    author_name: r.opt_text(5)?,
+                    author_followers: r.opt_int(6)?,
+                    author_verified: r.flag(7)?,
+                    text: r.text(8)?,
+                    in_reply_to: r.opt_text(9)?,
+                    referenced_id: r.opt_text(10)?,
+                    created_ms: r.int(11)?,
+                    outcome: r.text(12)?,
+                    reasons: crate::plan::split_reasons(&r.text(13)?),
+                    queue: r.opt_text(14)?,
+                    reply: r.opt_text(15)?,
+                    triage: r.opt_text(16)?,
+                    campaign: r.opt_text(17)?,
+                    review: r.opt_text(18)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let notes = self
+            .conn
+            .query(
+                "SELECT author, text, created_ms FROM notes WHERE conversation_id = $1 ORDER BY id",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(NoteView {
+                    author: r.text(0)?,
+                    text: r.text(1)?,
+                    created_ms: r.int(2)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let outbox = self.outbox_of(id)?;
+        // The author's other conversations with the brand: the first inbound author.
+        let mut author_history = Vec::new();
+        if let Some(first) = messages.iter().find(|m| m.outcome != "ignored") {
+            let key = crate::author_key(
+                crate::plan::platform_of(&first.platform)?,
+                &first.author_id,
+            );
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM conversations c WHERE c.inbox = 1 AND c.id <> $1 AND c.id IN
+                   (SELECT m.conversation_id FROM messages m WHERE m.author_key = $2)
+                 ORDER BY c.last_inbound_ms DESC LIMIT 10"
+            );
+            for r in self.conn.query(&sql, &[id.into(), key.into()])? {
+                let mut row = inbox_row(&r)?;
+                self.fill_latest(&mut row)?;
+                author_history.push(row);
+            }
+        }
+        Ok(Some(ConversationView {
+            row,
+            messages,
+            notes,
+            outbox,
+            author_history,
+        }))
+    }
+
+    /// Assigns a conversation (`None` unassigns).
+    pub fn assign(
+        &mut self,
+        id: &str,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        self.conn.transaction(|c| {
+            let n = c.exec(
+                "UPDATE conversations SET assignee = $1 WHERE id = $2",
+                &[assignee.into(), id.into()],
+            )?;
+            if let Some(user) = assignee {
+                c.exec(
+                    "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
+                    &[now_ms().into(), user.into()],
+                )?;
+            }
+            audit(
+                c,
+                actor,
+                "conversation_assigned",
+                Some(id),
+                Some(assignee.unwrap_or("")),
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Gives an unassigned open conversation of `queue` to the agent of a team on that queue
+    /// with the fewest open conversations, below their capacity; the longest-waiting agent
+    /// first on a tie (round-robin). Returns who got it.
+    pub fn auto_assign(&mut self, id: &str, queue: &str) -> Result<Option<String>, StoreError> {
+        self.conn.transaction(|c| {
+            let free = c.one(
+                "SELECT 1 FROM conversations WHERE id = $1 AND assignee IS NULL AND status = 'open'",
+                &[id.into()],
+            )?;
+            if free.is_none() {
+                return Ok(None);
+            }
+            let pick = c.one(
+                "SELECT u.name FROM users u
+                 WHERE u.disabled = 0 AND u.role = 'agent'
+                   AND EXISTS (SELECT 1 FROM teams t
+                               WHERE (',' || u.teams || ',') LIKE ('%,' || t.name || ',%')
+                                 AND (',' || t.queues || ',') LIKE ('%,' || $1 || ',%'))
+                   AND (SELECT COUNT(*) FROM conversations o WHERE o.assignee = u.name AND o.status = 'open') < u.capacity
+                 ORDER BY (SELECT COUNT(*) FROM conversations o WHERE o.assignee = u.name AND o.status = 'open'),
+                          u.last_assigned_ms, u.id
+                 LIMIT 1",
+                &[queue.into()],
+            )?;
+            let Some(pick) = pick else { return Ok(None) };
+            let name = pick.text(0)?;
+            c.exec(
+                "UPDATE conversations SET assignee = $1 WHERE id = $2",
+                &[name.as_str().into(), id.into()],
+            )?;
+            c.exec(
+                "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
+                &[now_ms().into(), name.as_str().into()],
+            )?;
+            audit(c, "palabre", "conversation_auto_assigned", Some(id), Some(&name))?;
+            Ok(Some(name))
+        })
+    }
+
+    /// Sets a conversation's status (`snoozed` with the time it comes back).
+    pub fn set_status(
+        &mut self,
+        id: &str,
+        status: palabre_core::ConversationStatus,
+        snoozed_until_ms: Option<i64>,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        use palabre_core::ConversationStatus as S;
+        let until = snoozed_until_ms.filter(|_| status == S::Snoozed);
+        self.conn.transaction(|c| {
+            // Resolving clears the urgency: a new message raises it again.
+            let n = c.exec(
+                "UPDATE conversations SET status = $1, snoozed_until_ms = $2,
+                    priority = CASE WHEN $3 = 'resolved' THEN 0 ELSE priority END WHERE id = $4",
+                &[
+                    status.as_str().into(),
+                    until.into(),
+                    status.as_str().into(),
+                    id.into(),
+                ],
+            )?;
+            let detail = until.map_or_else(
+                || status.as_str().to_owned(),
+                |u| format!("{} until {u}", status.as_str()),
+            );
+            audit(c, actor, "conversation_status", Some(id), Some(&detail))?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Snoozed conversations whose time has come open again; their ids.
+    pub fn wake_snoozed(&mut self, now: i64) -> Result<Vec<String>, StoreError> {
+        let rows = self.conn.query(
+            "UPDATE conversations SET status = 'open', snoozed_until_ms = NULL
+             WHERE status = 'snoozed' AND snoozed_until_ms <= $1 RETURNING id",
+            &[now.into()],
+        )?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
+    /// A human takes the conversation over (`true`: the bot stays out) or releases it.
+    pub fn set_bot_paused(
+        &mut self,
+        id: &str,
+        paused: bool,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        self.conn.transaction(|c| {
+            let n = c.exec(
+                "UPDATE conversations SET bot_paused = $1 WHERE id = $2",
+                &[P::Bool(paused), id.into()],
+            )?;
+            let action = if paused { "bot_paused" } else { "bot_released" };
+            audit(c, actor, action, Some(id), None)?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Conversations a human took over, for the pipeline at start.
+    pub fn paused_conversations(&mut self) -> Result<Vec<String>, StoreError> {
+        self.conn
+            .query(
+                "SELECT id FROM conversations WHERE bot_paused = $1",
+                &[P::Bool(true)],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+    }
+
+    pub fn add_note(&mut self, id: &str, author: &str, text: &str) -> Result<(), StoreError> {
+        self.conn.transaction(|c| {
+            c.exec(
+                "INSERT INTO notes (conversation_id, author, text, created_ms) VALUES ($1, $2, $3, $4)",
+                &[id.into(), author.into(), text.into(), now_ms().into()],
+            )?;
+            audit(c, author, "note_added", Some(id), None)
+        })
+    }
+
+    /// A human's reply: sent through the outbox; the human takes the conversation over (the
+    /// bot stays out until released) and a `pending` status waits for the author.
+    pub fn human_reply(&mut self, action: &NewAction<'_>) -> Result<(i64, bool), StoreError> {
+        self.conn.transaction(|c| {
+            let (id, created) = enqueue(c, action)?;
+            if created && let Some(conversation) = action.conversation_id {
+                c.exec(
+                    "UPDATE conversations SET bot_paused = $1, status = 'pending', priority = 0 WHERE id = $2",
+                    &[P::Bool(true), conversation.into()],
+                )?;
+                audit(c, action.actor, "human_replied", Some(conversation), None)?;
+            }
+            Ok((id, created))
+        })
+    }
+
+    /// Drafts waiting for a human, oldest first.
+    pub fn pending_drafts(
+        &mut self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<DraftItem>, StoreError> {
+        let mut w = Where {
+            clauses: vec![
+                "m.outcome = 'drafted'".to_owned(),
+                "r.verdict IS NULL".to_owned(),
+            ],
+            params: Vec::new(),
+        };
+        scope_clause(&mut w, scope);
+        let sql = format!(
+            "SELECT m.platform, m.external_id, m.conversation_id, COALESCE(a.handle, m.author_id), m.text, m.reply,
+                    m.reasons, m.campaign, m.created_ms
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             LEFT JOIN authors a ON a.key = m.author_key
+             LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
+             WHERE {} ORDER BY m.created_ms LIMIT {}",
+            w.sql(),
+            limit.clamp(1, 500)
+        );
+        self.conn
+            .query(&sql, &w.params())?
+            .iter()
+            .map(|r| {
+                Ok(DraftItem {
+                    platform: r.text(0)?,
+                    external_id: r.text(1)?,
+                    conversation_id: r.text(2)?,
+                    author: r.opt_text(3)?,
+                    text: r.text(4)?,
+                    draft: r.opt_text(5)?.unwrap_or_default(),
+                    reasons: crate::plan::split_reasons(&r.text(6)?),
+                    campaign: r.opt_text(7)?,
+                    created_ms: r.int(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Approves (sending `final_text`, the draft as it is or edited) or rejects a draft, once:
+    /// the review's primary key makes a second reviewer, even at the same instant, find it
+    /// already reviewed, and nothing is sent twice.
+    #[allow(clippy::too_many_arguments)]
+    pub fn review_draft(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+        approve: bool,
+        final_text: Option<&str>,
+        reason: Option<&str>,
+        reviewer: &str,
+        priority: i64,
+    ) -> Result<ReviewOutcome, StoreError> {
+        let attempt = self.conn.transaction(|c| {
+            let Some(d) = c.one(
+                "SELECT conversation_id, reply, campaign FROM messages
+                 WHERE platform = $1 AND external_id = $2 AND outcome = 'drafted'",
+                &[platform.into(), external_id.into()],
+            )?
+            else {
+                return Ok(ReviewOutcome::NotADraft);
+            };
+            let conversation = d.text(0)?;
+            let text = final_text
+                .map(str::to_owned)
+                .or(d.opt_text(1)?)
+                .unwrap_or_default();
+            let campaign = d.opt_text(2)?;
+            let verdict = if approve { "approved" } else { "rejected" };
+            c.exec(
+                "INSERT INTO draft_reviews (platform, external_id, verdict, reason, final_text, reviewer, at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    platform.into(),
+                    external_id.into(),
+                    verdict.into(),
+                    reason.into(),
+                    P::Text(approve.then_some(text.as_str())),
+                    reviewer.into(),
+                    now_ms().into(),
+                ],
+            )?;
+            c.exec(
+                "UPDATE conversations SET drafts = CASE WHEN drafts > 0 THEN drafts - 1 ELSE 0 END WHERE id = $1",
+                &[conversation.as_str().into()],
+            )?;
+            let target = format!("{platform}:{external_id}");
+            audit(
+                c,
+                reviewer,
+                if approve { "draft_approved" } else { "draft_rejected" },
+                Some(&target),
+                reason,
+            )?;
+            if !approve {
+                return Ok(ReviewOutcome::Done { outbox_id: None });
+            }
+            let key = format!("draft:{platform}:{external_id}");
+            let (id, _) = enqueue(
+                c,
+                &NewAction {
+                    idem_key: &key,
+                    action: "reply",
+                    platform,
+                    conversation_id: Some(&conversation),
+                    target_id: Some(external_id),
+                    text: Some(&text),
+                    origin: "bot",
+                    actor: reviewer,
+                    priority,
+                    campaign: campaign.as_deref(),
+                },
+            )?;
+            Ok(ReviewOutcome::Done {
+                outbox_id: Some(id),
+            })
+        });
+        match attempt {
+            Err(e) if Conn::is_conflict(&e) => self.existing_review(platform, external_id),
+            other => other,
+        }
+    }
+
+    fn existing_review(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<ReviewOutcome, StoreError> {
+        let r = self.conn.one(
+            "SELECT verdict, reviewer FROM draft_reviews WHERE platform = $1 AND external_id = $2",
+            &[platform.into(), external_id.into()],
+        )?;
+        match r {
+            Some(r) => Ok(ReviewOutcome::AlreadyReviewed {
+                verdict: r.text(0)?,
+                by: r.text(1)?,
+            }),
+            None => Ok(ReviewOutcome::NotADraft),
+        }
+    }
+
+    /// Rejection reasons and their counts, for the campaign report.
+    pub fn rejection_reasons(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.conn
+            .query(
+                "SELECT COALESCE(reason, ''), COUNT(*) FROM draft_reviews WHERE verdict = 'rejected'
+                 GROUP BY COALESCE(reason, '') ORDER BY COUNT(*) DESC",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int(1)?)))
+            .collect()
+    }
+}

@@ -1,0 +1,301 @@
+//! The outbox: every outgoing action (reply, direct message, hide, unhide, delete, post) is
+//! written here before it is sent, with an idempotency key derived from its cause, and moves
+//! `pending → sending → sent`, back to `pending` with a later attempt time on a retryable
+//! failure, or to `dead` with its error. Human actions go before the bot's (priority 0 first).
+
+use super::db::{Conn, Row};
+use super::{Workspace, audit, now_ms};
+use crate::StoreError;
+
+/// Where an action stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    /// Handed to the platform; after a crash it is sent again with the same key.
+    Sending,
+    Sent,
+    /// Gave up after its attempts, or refused for good; shown in the inbox with its error.
+    Dead,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, StoreError> {
+        Ok(match raw {
+            "pending" => OutboxStatus::Pending,
+            "sending" => OutboxStatus::Sending,
+            "sent" => OutboxStatus::Sent,
+            "dead" => OutboxStatus::Dead,
+            other => return Err(StoreError::Corrupt(format!("outbox status `{other}`"))),
+        })
+    }
+}
+
+/// An action to send.
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    /// Derived from the cause: `bot:EVENT_ID`, `draft:EVENT_ID`, `human:…`. The same key is
+    /// never sent twice.
+    pub idem_key: &'a str,
+    /// `reply`, `direct`, `hide`, `unhide`, `delete`, `post`.
+    pub action: &'a str,
+    pub platform: &'a str,
+    pub conversation_id: Option<&'a str>,
+    /// The platform id of the message answered, hidden or deleted.
+    pub target_id: Option<&'a str>,
+    pub text: Option<&'a str>,
+    /// `bot` or `human`.
+    pub origin: &'a str,
+    /// Who caused it: a user name, or `palabre`.
+    pub actor: &'a str,
+    /// 0 for humans, 1 for the bot: humans go first.
+    pub priority: i64,
+    pub campaign: Option<&'a str>,
+}
+
+/// An action as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboxItem {
+    pub id: i64,
+    pub idem_key: String,
+    pub action: String,
+    pub platform: String,
+    pub conversation_id: Option<String>,
+    pub target_id: Option<String>,
+    pub text: Option<String>,
+    pub origin: String,
+    pub actor: String,
+    pub priority: i64,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub last_error: Option<String>,
+    pub remote_id: Option<String>,
+    pub campaign: Option<String>,
+    pub created_ms: i64,
+    pub sent_ms: Option<i64>,
+}
+
+const COLUMNS: &str = "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
+    status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms";
+
+fn item(r: &Row) -> Result<OutboxItem, StoreError> {
+    Ok(OutboxItem {
+        id: r.int(0)?,
+        idem_key: r.text(1)?,
+        action: r.text(2)?,
+        platform: r.text(3)?,
+        conversation_id: r.opt_text(4)?,
+        target_id: r.opt_text(5)?,
+        text: r.opt_text(6)?,
+        origin: r.text(7)?,
+        actor: r.text(8)?,
+        priority: r.int(9)?,
+        status: OutboxStatus::parse(&r.text(10)?)?,
+        attempts: r.int(11)?,
+        next_attempt_ms: r.int(12)?,
+        last_error: r.opt_text(13)?,
+        remote_id: r.opt_text(14)?,
+        campaign: r.opt_text(15)?,
+        created_ms: r.int(16)?,
+        sent_ms: r.opt_int(17)?,
+    })
+}
+
+/// Writes an action unless its key is already there; `(id, created)`.
+pub(crate) fn enqueue(conn: &mut Conn, a: &NewAction<'_>) -> Result<(i64, bool), StoreError> {
+    let now = now_ms();
+    let inserted = conn.one(
+        "INSERT INTO outbox (idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
+                             status, next_attempt_ms, campaign, created_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12)
+         ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        &[
+            a.idem_key.into(),
+            a.action.into(),
+            a.platform.into(),
+            a.conversation_id.into(),
+            a.target_id.into(),
+            a.text.into(),
+            a.origin.into(),
+            a.actor.into(),
+            a.priority.into(),
+            now.into(),
+            a.campaign.into(),
+            now.into(),
+        ],
+    )?;
+    if let Some(r) = inserted {
+        return Ok((r.int(0)?, true));
+    }
+    let existing = conn
+        .one(
+            "SELECT id FROM outbox WHERE idem_key = $1",
+            &[a.idem_key.into()],
+        )?
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox key `{}` vanished", a.idem_key)))?;
+    Ok((existing.int(0)?, false))
+}
+
+impl Workspace {
+    /// Writes an action to send unless its key is already there; `(id, created)`.
+    pub fn enqueue(&mut self, action: &NewAction<'_>) -> Result<(i64, bool), StoreError> {
+        self.conn.transaction(|c| enqueue(c, action))
+    }
+
+    /// Takes up to `limit` due actions, humans' first, and marks them `sending` (one more
+    /// attempt each). Several senders may run: each action is taken by one.
+    pub fn claim_due(&mut self, now: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.conn.transaction(|c| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
+                 ORDER BY priority, id LIMIT {}",
+                limit.clamp(1, 1000)
+            );
+            let found = c
+                .query(&sql, &[now.into()])?
+                .iter()
+                .map(item)
+                .collect::<Result<Vec<_>, _>>()?;
+            // Another sender may have taken some between the SELECT and the UPDATE (PostgreSQL
+            // reads without waiting): only the rows this UPDATE moved are ours.
+            let mut items = Vec::with_capacity(found.len());
+            for mut it in found {
+                let taken = c.exec(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'pending'",
+                    &[it.id.into()],
+                )?;
+                if taken == 1 {
+                    it.status = OutboxStatus::Sending;
+                    it.attempts += 1;
+                    items.push(it);
+                }
+            }
+            Ok(items)
+        })
+    }
+
+    /// After a restart: what was being sent when the process stopped goes back to `pending`,
+    /// to be sent again with the same idempotency key. Returns how many.
+    pub fn recover_sending(&mut self) -> Result<u64, StoreError> {
+        self.conn.exec(
+            "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
+            &[],
+        )
+    }
+
+    /// The platform took it.
+    pub fn mark_sent(&mut self, id: i64, remote_id: Option<&str>) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.conn.transaction(|c| {
+            c.exec(
+                "UPDATE outbox SET status = 'sent', remote_id = $1, sent_ms = $2, last_error = NULL WHERE id = $3",
+                &[remote_id.into(), now.into(), id.into()],
+            )?;
+            c.exec(
+                "UPDATE conversations SET last_outbound_ms = $1,
+                    first_outbound_ms = COALESCE(first_outbound_ms, $2)
+                 WHERE id = (SELECT conversation_id FROM outbox WHERE id = $3)",
+                &[now.into(), now.into(), id.into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A failure worth another try at `next_attempt_ms`.
+    pub fn mark_retry(
+        &mut self,
+        id: i64,
+        error: &str,
+        next_attempt_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.exec(
+            "UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_ms = $2 WHERE id = $3",
+            &[error.into(), next_attempt_ms.into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Given up: kept with its error among the dead letters.
+    pub fn mark_dead(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.conn.transaction(|c| {
+            c.exec(
+                "UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2",
+                &[error.into(), id.into()],
+            )?;
+            let target = format!("outbox:{id}");
+            audit(c, "palabre", "outbox_dead", Some(&target), Some(error))
+        })
+    }
+
+    /// A dead letter goes back to the queue (a person fixed the cause).
+    pub fn retry_dead(&mut self, id: i64, actor: &str) -> Result<bool, StoreError> {
+        self.conn.transaction(|c| {
+            let n = c.exec(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = $1 WHERE id = $2 AND status = 'dead'",
+                &[now_ms().into(), id.into()],
+            )?;
+            let target = format!("outbox:{id}");
+            audit(c, actor, "outbox_retried", Some(&target), None)?;
+            Ok(n > 0)
+        })
+    }
+
+    pub fn outbox_item(&mut self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+        self.conn
+            .one(&sql, &[id.into()])?
+            .map(|r| item(&r))
+            .transpose()
+    }
+
+    /// The actions of one conversation, oldest first.
+    pub fn outbox_of(&mut self, conversation: &str) -> Result<Vec<OutboxItem>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE conversation_id = $1 ORDER BY id");
+        self.conn
+            .query(&sql, &[conversation.into()])?
+            .iter()
+            .map(item)
+            .collect()
+    }
+
+    /// The newest actions with this status.
+    pub fn outbox_with(
+        &mut self,
+        status: OutboxStatus,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE status = $1 ORDER BY id DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        self.conn
+            .query(&sql, &[status.as_str().into()])?
+            .iter()
+            .map(item)
+            .collect()
+    }
+
+    /// When the next pending action is due, if any.
+    pub fn next_due_ms(&mut self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .one(
+                "SELECT MIN(next_attempt_ms) FROM outbox WHERE status = 'pending'",
+                &[],
+            )?
+            .map(|r| r.opt_int(0))
+            .transpose()
+            .map(Option::flatten)
+    }
+}

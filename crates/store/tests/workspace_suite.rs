@@ -1,0 +1,1732 @@
+//! The workspace (people, inbox, human work, draft reviews, outbox), run against both backends:
+//! SQLite always, PostgreSQL when reachable. Entries are written with `Store::write`, as the
+//! engine does, and read back through a `Workspace` on the same database.
+//!
+//! PostgreSQL: `PALABRE_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it cannot be reached the PostgreSQL half is skipped with a loud message, unless
+//! `PALABRE_REQUIRE_POSTGRES=1` (CI sets it), which makes that a failure.
+
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use palabre_core::message::MessageText;
+use palabre_core::{
+    Author, AuthorKind, ConversationId, ConversationStatus, Decision, Emotion, EventId, ExternalId,
+    Intent, Lang, Message, MessageKeys, MessageKind, Outcome, Platform, Reason, Sentiment,
+    SentimentLabel, Timestamp, Triage,
+};
+use palabre_store::workspace::{
+    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope,
+};
+use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
+use std::collections::HashSet;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+// ------------------------------------------------------------------ harness
+
+/// A fresh database of one backend: the store that writes entries, where to open workspace
+/// connections to it, and raw SQL beside them for what the API cannot show.
+struct Fixture {
+    store: Box<dyn Store>,
+    location: String,
+    schema: Option<String>,
+    raw: Box<dyn Fn(&str)>,
+    scalar: Box<dyn Fn(&str) -> i64>,
+    _keep: Option<tempfile::TempDir>,
+    /// Drops the test's PostgreSQL schema when the test ends (declared last: dropped last).
+    _cleanup: Option<SchemaGuard>,
+}
+
+impl Fixture {
+    /// A new workspace connection to the fixture's database.
+    fn ws(&self) -> Workspace {
+        Workspace::open_in(&self.location, self.schema.as_deref()).unwrap()
+    }
+
+    fn write(&mut self, entries: Vec<Entry>) {
+        self.store.write(&entries).unwrap();
+    }
+}
+
+struct SchemaGuard {
+    url: String,
+    schema: String,
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let dropped = postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut c| {
+            c.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                self.schema
+            ))
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop test schema {}: {e:?}", self.schema);
+        }
+    }
+}
+
+fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/palabre.db");
+    let store = Box::new(SqliteStore::open(&path).unwrap());
+    let (p2, p3) = (path.clone(), path.clone());
+    Fixture {
+        store,
+        location: path.to_str().unwrap().to_owned(),
+        schema: None,
+        raw: Box::new(move |sql| {
+            rusqlite::Connection::open(&p2)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap()
+        }),
+        scalar: Box::new(move |sql| {
+            rusqlite::Connection::open(&p3)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap()
+        }),
+        _keep: Some(dir),
+        _cleanup: None,
+    }
+}
+
+fn postgres_url() -> String {
+    std::env::var("PALABRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn postgres() -> Option<Fixture> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let url = postgres_url();
+    let schema = format!(
+        "palabre_ws_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        Timestamp::now().as_microsecond() % 1_000_000_000
+    );
+    // Only an unreachable server is a reason to skip; any other failure is a failure.
+    if let Err(e) = postgres::Client::connect(&url, postgres::NoTls) {
+        if std::env::var("PALABRE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!(
+                "PostgreSQL is required (PALABRE_REQUIRE_POSTGRES=1) but unreachable at {url}: {e}"
+            );
+        }
+        eprintln!(
+            "\n!!! SKIPPING the PostgreSQL half of the workspace suite: cannot connect to {url}: {e}\n"
+        );
+        return None;
+    }
+    let store = PostgresStore::connect(&url, Some(&schema))
+        .unwrap_or_else(|e| panic!("PostgreSQL store: {e}"));
+    let client = {
+        let (url, schema) = (url.clone(), schema.clone());
+        move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .unwrap();
+            c
+        }
+    };
+    let client2 = client.clone();
+    Some(Fixture {
+        store: Box::new(store),
+        location: url.clone(),
+        schema: Some(schema.clone()),
+        raw: Box::new(move |sql| client().batch_execute(sql).unwrap()),
+        scalar: Box::new(move |sql| client2().query_one(sql, &[]).unwrap().get::<_, i64>(0)),
+        _keep: None,
+        _cleanup: Some(SchemaGuard { url, schema }),
+    })
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[test] fn $name() { super::$name(super::sqlite()); } )* }
+        mod on_postgres { $( #[test] fn $name() { if let Some(f) = super::postgres() { super::$name(f); } } )* }
+    };
+}
+
+suite!(
+    users_roles_teams_sessions_and_tokens,
+    the_inbox_columns_follow_the_decisions,
+    the_inbox_filters_and_scopes,
+    the_conversation_view_shows_everything,
+    assignment_by_hand_and_round_robin,
+    statuses_snoozes_takeover_notes_and_human_replies,
+    drafts_are_reviewed_once,
+    two_reviewers_at_the_same_instant_send_once,
+    the_outbox_lifecycle,
+    two_senders_claim_each_action_once,
+    the_audit_log_records_human_work,
+    writing_the_same_events_again_leaves_the_inbox_alone,
+    text_search_folds_the_case_of_accented_letters,
+);
+
+// ------------------------------------------------------------------ builders
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_774_209_600 + secs).unwrap()
+}
+
+fn now() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+/// Any stable u64 will do for keys here.
+fn hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// A message and its decision, to be written with `Store::write`.
+#[derive(Clone)]
+struct M {
+    platform: Platform,
+    id: String,
+    author: String,
+    text: String,
+    secs: i64,
+    conversation: String,
+    outcome: Outcome,
+    reasons: Vec<Reason>,
+    queue: Option<String>,
+    reply: Option<String>,
+    triage: Option<Triage>,
+    campaign: Option<String>,
+}
+
+/// Defaults: author `u1`, at t=0, queue `support` for what goes to a human, a reply for what
+/// the bot answered or drafted.
+fn m(id: &str, conversation: &str, outcome: Outcome) -> M {
+    let for_human = matches!(outcome, Outcome::RoutedToHuman | Outcome::Drafted);
+    M {
+        platform: Platform::X,
+        id: id.into(),
+        author: "u1".into(),
+        text: format!("message {id}"),
+        secs: 0,
+        conversation: conversation.into(),
+        outcome,
+        reasons: match outcome {
+            Outcome::RoutedToHuman => vec![Reason::Mention],
+            Outcome::Ignored => vec![Reason::NotAddressed],
+            _ => vec![],
+        },
+        queue: for_human.then(|| "support".to_owned()),
+        reply: matches!(outcome, Outcome::Drafted | Outcome::BotReplied)
+            .then(|| format!("réponse {id}")),
+        triage: None,
+        campaign: None,
+    }
+}
+
+impl M {
+    fn by(mut self, author: &str) -> Self {
+        self.author = author.into();
+        self
+    }
+    fn text(mut self, text: &str) -> Self {
+        self.text = text.into();
+        self
+    }
+    fn at(mut self, secs: i64) -> Self {
+        self.secs = secs;
+        self
+    }
+    fn on(mut self, platform: Platform) -> Self {
+        self.platform = platform;
+        self
+    }
+    fn queue(mut self, queue: Option<&str>) -> Self {
+        self.queue = queue.map(str::to_owned);
+        self
+    }
+    fn reasons(mut self, reasons: Vec<Reason>) -> Self {
+        self.reasons = reasons;
+        self
+    }
+    fn reply(mut self, reply: &str) -> Self {
+        self.reply = Some(reply.into());
+        self
+    }
+    fn triage(mut self, triage: Triage) -> Self {
+        self.triage = Some(triage);
+        self
+    }
+    fn campaign(mut self, campaign: &str) -> Self {
+        self.campaign = Some(campaign.into());
+        self
+    }
+
+    fn entry(self) -> Entry {
+        let mut message = Message::new(
+            EventId::new(self.platform, ExternalId::new(&self.id).unwrap()),
+            MessageKind::Post,
+            MessageText::new(self.text.as_str()).unwrap(),
+            Author {
+                id: self.author.clone(),
+                handle: Some(format!("h{}", self.author)),
+                display_name: Some(format!("Name {}", self.author)),
+                followers: Some(42),
+                ..Author::default()
+            },
+            at(self.secs),
+        );
+        message.raw = format!(r#"{{"id":"{}"}}"#, self.id).into();
+        let keys = MessageKeys {
+            event: hash(&message.id.to_string()),
+            content: hash(&self.text),
+            request: None,
+        };
+        let mut decision = Decision::new(self.outcome, self.reasons);
+        decision.conversation = Some(ConversationId::from_stored(&self.conversation));
+        decision.queue = self.queue;
+        decision.reply = self.reply;
+        decision.triage = self.triage;
+        decision.campaign = self.campaign;
+        let decided_at = message.created_at;
+        Entry::message(Box::new(message), keys, decision, decided_at)
+    }
+}
+
+fn triage(
+    lang: Lang,
+    label: SentimentLabel,
+    emotion: Emotion,
+    toxic: bool,
+    intent: Intent,
+) -> Triage {
+    Triage {
+        lang,
+        sentiment: Sentiment {
+            label,
+            score: match label {
+                SentimentLabel::Negative => -0.5,
+                SentimentLabel::Positive => 0.5,
+                SentimentLabel::Neutral => 0.0,
+            },
+        },
+        emotion,
+        toxic,
+        intent,
+        author_kind: AuthorKind::Person,
+    }
+}
+
+fn mood(label: SentimentLabel, emotion: Emotion, toxic: bool) -> Triage {
+    triage(Lang::Fr, label, emotion, toxic, Intent::Complaint)
+}
+
+fn all() -> InboxFilter {
+    InboxFilter {
+        limit: 100,
+        ..InboxFilter::default()
+    }
+}
+
+/// The ids of the inbox rows for a filter, sorted.
+fn find(ws: &mut Workspace, filter: &InboxFilter, scope: &Scope) -> Vec<String> {
+    let mut ids: Vec<String> = ws
+        .inbox(filter, scope)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn row(ws: &mut Workspace, id: &str) -> InboxRow {
+    ws.conversation_row(id, &Scope::All)
+        .unwrap()
+        .unwrap_or_else(|| panic!("conversation {id}"))
+}
+
+fn action<'a>(
+    key: &'a str,
+    conversation: Option<&'a str>,
+    origin: &'a str,
+    priority: i64,
+) -> NewAction<'a> {
+    NewAction {
+        idem_key: key,
+        action: "reply",
+        platform: "x",
+        conversation_id: conversation,
+        target_id: Some("1"),
+        text: Some("Bonjour"),
+        origin,
+        actor: if origin == "human" {
+            "alice"
+        } else {
+            "palabre"
+        },
+        priority,
+        campaign: None,
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn actions_of(ws: &mut Workspace, target: &str) -> Vec<String> {
+    ws.audit_of(target)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect()
+}
+
+// ------------------------------------------------------------------ the suite
+
+fn users_roles_teams_sessions_and_tokens(f: Fixture) {
+    let mut ws = f.ws();
+    let alice = ws
+        .create_user(
+            "alice",
+            "Alice A.",
+            "argon2-a",
+            Role::Agent,
+            &strings(&["support"]),
+        )
+        .unwrap()
+        .expect("alice is new");
+    assert_eq!(
+        ws.create_user("alice", "Other", "argon2-x", Role::Admin, &[])
+            .unwrap(),
+        None,
+        "a taken name is refused, not overwritten"
+    );
+    let bob = ws
+        .create_user(
+            "bob",
+            "Bob",
+            "argon2-b",
+            Role::Manager,
+            &strings(&["support", "vip"]),
+        )
+        .unwrap()
+        .unwrap();
+    assert_ne!(alice, bob);
+
+    let a = ws.user_by_name("alice").unwrap().unwrap();
+    assert_eq!(a.id, alice);
+    assert_eq!(a.display_name, "Alice A.", "the first alice is kept");
+    assert_eq!(a.password_hash, "argon2-a");
+    assert_eq!(a.role, Role::Agent);
+    assert_eq!(a.teams, vec!["support"]);
+    assert_eq!(a.capacity, 10);
+    assert!(!a.disabled);
+    let b = ws.user_by_name("bob").unwrap().unwrap();
+    assert_eq!(
+        (b.role, b.teams.clone()),
+        (Role::Manager, strings(&["support", "vip"]))
+    );
+    assert!(ws.user_by_name("nobody").unwrap().is_none());
+    ws.create_user("root", "Root", "h", Role::Admin, &[])
+        .unwrap()
+        .unwrap();
+    let root = ws.user_by_name("root").unwrap().unwrap();
+    assert_eq!((root.role, root.teams.len()), (Role::Admin, 0));
+    let names: Vec<String> = ws.users().unwrap().into_iter().map(|u| u.name).collect();
+    assert_eq!(names, vec!["alice", "bob", "root"]);
+    assert!(Role::Agent < Role::Manager && Role::Manager < Role::Admin);
+
+    // Teams: their queues, deduplicated across teams; redefining a team replaces its queues.
+    ws.set_team("support", &strings(&["support", "billing"]))
+        .unwrap();
+    ws.set_team("vip", &strings(&["vip", "billing"])).unwrap();
+    assert_eq!(
+        ws.team_queues(&b.teams).unwrap(),
+        vec!["support", "billing", "vip"]
+    );
+    ws.set_team("support", &strings(&["support"])).unwrap();
+    assert_eq!(ws.team_queues(&a.teams).unwrap(), vec!["support"]);
+    assert!(ws.team_queues(&strings(&["ghosts"])).unwrap().is_empty());
+
+    // Sessions: found while live, never once expired, gone once deleted.
+    let later = now() + 3_600_000;
+    ws.create_session(alice, "tok-a", "csrf-a", later).unwrap();
+    ws.create_session(alice, "tok-old", "csrf-old", now() - 1)
+        .unwrap();
+    ws.create_session(bob, "tok-b", "csrf-b", later).unwrap();
+    let s = ws.session("tok-a").unwrap().expect("live session");
+    assert_eq!(
+        (s.user.name.as_str(), s.csrf.as_str(), s.expires_ms),
+        ("alice", "csrf-a", later)
+    );
+    assert!(ws.session("tok-old").unwrap().is_none(), "expired");
+    assert!(ws.session("tok-unknown").unwrap().is_none());
+    assert!(
+        ws.create_session(alice, "tok-a", "again", later).is_err(),
+        "a token hash is unique"
+    );
+    ws.delete_session("tok-a").unwrap();
+    assert!(ws.session("tok-a").unwrap().is_none());
+    assert_eq!(
+        (f.scalar)("SELECT COUNT(*) FROM sessions"),
+        1,
+        "deleting a session also purges the expired ones"
+    );
+
+    // API tokens.
+    ws.create_api_token(bob, "api-b", "ci").unwrap();
+    assert_eq!(ws.api_token_user("api-b").unwrap().unwrap().name, "bob");
+    assert!(ws.api_token_user("api-x").unwrap().is_none());
+    assert!(ws.create_api_token(alice, "api-b", "dup").is_err());
+
+    // A disabled user opens nothing any more.
+    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'bob'");
+    assert!(ws.user_by_name("bob").unwrap().unwrap().disabled);
+    assert!(ws.session("tok-b").unwrap().is_none());
+    assert!(ws.api_token_user("api-b").unwrap().is_none());
+}
+
+fn the_inbox_columns_follow_the_decisions(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .queue(Some("billing"))
+            .text("ma facture")
+            .entry(),
+        m("2", "x:2", Outcome::BotReplied).entry(),
+        m("3", "x:3", Outcome::Ignored).entry(),
+    ]);
+    let mut ws = f.ws();
+    assert_eq!(
+        find(&mut ws, &all(), &Scope::All),
+        vec!["x:1", "x:2"],
+        "an ignored-only conversation is not in the inbox"
+    );
+    let r = row(&mut ws, "x:1");
+    assert_eq!(
+        (r.status.as_str(), r.queue.as_deref(), r.priority, r.drafts),
+        ("open", Some("billing"), 0, 0)
+    );
+    assert_eq!(r.last_text.as_deref(), Some("ma facture"));
+    assert_eq!(r.last_author.as_deref(), Some("hu1"));
+    assert_eq!(r.created_ms, at(0).as_millisecond());
+    assert_eq!(r.last_inbound_ms, Some(at(0).as_millisecond()));
+    let r = row(&mut ws, "x:2");
+    assert_eq!(
+        (r.status.as_str(), r.queue.as_deref()),
+        ("resolved", None),
+        "what the bot alone answered is in the inbox, already resolved"
+    );
+    assert_eq!(
+        (f.scalar)("SELECT inbox FROM conversations WHERE id = 'x:3'"),
+        0
+    );
+
+    // A new message for a human opens again what was resolved, pending or snoozed.
+    for (n, status) in [
+        ConversationStatus::Resolved,
+        ConversationStatus::Pending,
+        ConversationStatus::Snoozed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(
+            ws.set_status("x:1", status, Some(now() + 3_600_000), "alice")
+                .unwrap()
+        );
+        assert_eq!(row(&mut ws, "x:1").status, status.as_str());
+        let n = n as i64;
+        f.write(vec![
+            m(&format!("1{n}"), "x:1", Outcome::RoutedToHuman)
+                .queue(Some("billing"))
+                .at(10 + n)
+                .entry(),
+        ]);
+        let r = row(&mut ws, "x:1");
+        assert_eq!(r.status, "open", "a new message re-opens a {status:?} one");
+        assert_eq!(r.snoozed_until_ms, None);
+        assert_eq!(r.last_inbound_ms, Some(at(10 + n).as_millisecond()));
+    }
+    // The bot's answers and ignored messages leave a resolved conversation resolved.
+    ws.set_status("x:1", ConversationStatus::Resolved, None, "alice")
+        .unwrap();
+    f.write(vec![
+        m("15", "x:1", Outcome::BotReplied).at(20).entry(),
+        m("16", "x:1", Outcome::Ignored).at(21).entry(),
+    ]);
+    let r = row(&mut ws, "x:1");
+    assert_eq!(r.status, "resolved");
+    assert_eq!(
+        r.queue.as_deref(),
+        Some("billing"),
+        "a bot reply keeps the queue"
+    );
+    // The queue follows the newest message that went to a human.
+    f.write(vec![
+        m("17", "x:1", Outcome::RoutedToHuman)
+            .queue(Some("support"))
+            .at(30)
+            .entry(),
+    ]);
+    let r = row(&mut ws, "x:1");
+    assert_eq!(
+        (r.status.as_str(), r.queue.as_deref()),
+        ("open", Some("support"))
+    );
+    // And a bot reply in an open conversation keeps it open.
+    f.write(vec![m("18", "x:1", Outcome::BotReplied).at(40).entry()]);
+    assert_eq!(row(&mut ws, "x:1").status, "open");
+
+    // Priority: 2 toxic or angry, 1 negative or malformed, 0 otherwise; the highest stays.
+    use Emotion::{Anger, None as Calm};
+    use SentimentLabel::{Negative, Neutral, Positive};
+    f.write(vec![
+        m("40", "x:40", Outcome::RoutedToHuman)
+            .triage(mood(Negative, Calm, false))
+            .entry(),
+        m("41", "x:41", Outcome::RoutedToHuman)
+            .triage(mood(Neutral, Anger, false))
+            .entry(),
+        m("42", "x:42", Outcome::RoutedToHuman)
+            .triage(mood(Positive, Calm, true))
+            .entry(),
+        m("43", "x:43", Outcome::RoutedToHuman)
+            .triage(mood(Neutral, Calm, false))
+            .entry(),
+        m("44", "x:44", Outcome::BotReplied)
+            .reasons(vec![Reason::MalformedRequest])
+            .entry(),
+        m("45", "x:45", Outcome::Ignored)
+            .triage(mood(Negative, Anger, true))
+            .entry(),
+    ]);
+    let priorities: Vec<i64> = ["x:40", "x:41", "x:42", "x:43", "x:44"]
+        .iter()
+        .map(|id| row(&mut ws, id).priority)
+        .collect();
+    assert_eq!(priorities, vec![1, 2, 2, 0, 1]);
+    assert_eq!(
+        (f.scalar)("SELECT priority FROM conversations WHERE id = 'x:45'"),
+        0,
+        "what is not in the inbox is not urgent"
+    );
+    f.write(vec![
+        m("46", "x:41", Outcome::RoutedToHuman)
+            .triage(mood(Positive, Calm, false))
+            .at(5)
+            .entry(),
+        m("47", "x:40", Outcome::RoutedToHuman)
+            .triage(mood(Neutral, Anger, false))
+            .at(5)
+            .entry(),
+    ]);
+    assert_eq!(row(&mut ws, "x:41").priority, 2, "a calmer message keeps 2");
+    assert_eq!(row(&mut ws, "x:40").priority, 2, "an angrier one raises it");
+    ws.set_status("x:41", ConversationStatus::Resolved, None, "alice")
+        .unwrap();
+    assert_eq!(
+        row(&mut ws, "x:41").priority,
+        0,
+        "resolving clears the urgency"
+    );
+    f.write(vec![
+        m("48", "x:41", Outcome::RoutedToHuman)
+            .triage(mood(Negative, Calm, false))
+            .at(9)
+            .entry(),
+    ]);
+    let r = row(&mut ws, "x:41");
+    assert_eq!((r.status.as_str(), r.priority), ("open", 1));
+
+    // Drafts are counted, across batches, and a draft needs a human.
+    f.write(vec![
+        m("50", "x:50", Outcome::Drafted).entry(),
+        m("51", "x:50", Outcome::Drafted).at(5).entry(),
+    ]);
+    let r = row(&mut ws, "x:50");
+    assert_eq!((r.status.as_str(), r.drafts), ("open", 2));
+    f.write(vec![m("52", "x:50", Outcome::Drafted).at(9).entry()]);
+    assert_eq!(row(&mut ws, "x:50").drafts, 3);
+    assert_eq!(
+        find(
+            &mut ws,
+            &InboxFilter {
+                has_draft: true,
+                ..all()
+            },
+            &Scope::All
+        ),
+        vec!["x:50"]
+    );
+}
+
+fn the_inbox_filters_and_scopes(mut f: Fixture) {
+    use SentimentLabel::{Negative, Neutral, Positive};
+    f.write(vec![
+        m("10", "x:10", Outcome::RoutedToHuman)
+            .queue(Some("billing"))
+            .text("Mon COLIS n'est pas arrivé")
+            .triage(triage(
+                Lang::Fr,
+                Negative,
+                Emotion::Sadness,
+                false,
+                Intent::Complaint,
+            ))
+            .at(10)
+            .entry(),
+        m("11", "x:11", Outcome::RoutedToHuman)
+            .text("100 percent refunded?")
+            .triage(triage(
+                Lang::En,
+                Neutral,
+                Emotion::None,
+                false,
+                Intent::Question,
+            ))
+            .at(11)
+            .entry(),
+        m("12", "x:12", Outcome::Drafted)
+            .text("mon code_promo svp")
+            .triage(triage(
+                Lang::Fr,
+                Positive,
+                Emotion::Joy,
+                false,
+                Intent::SupportRequest,
+            ))
+            .at(12)
+            .entry(),
+        m("13", "mastodon:13", Outcome::RoutedToHuman)
+            .on(Platform::Mastodon)
+            .text("remboursé à 100% ?")
+            .at(13)
+            .entry(),
+        m("14", "x:14", Outcome::BotReplied)
+            .text("merci, code promo reçu")
+            .at(14)
+            .entry(),
+        m("15", "x:15", Outcome::Ignored)
+            .text("colis perdu")
+            .at(15)
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    ws.assign("x:11", Some("alice"), "bob").unwrap();
+    let s = |f: fn(&mut InboxFilter)| {
+        let mut filter = all();
+        f(&mut filter);
+        filter
+    };
+    let everything = ["mastodon:13", "x:10", "x:11", "x:12", "x:14"];
+    assert_eq!(find(&mut ws, &all(), &Scope::All), everything);
+
+    assert_eq!(
+        find(&mut ws, &s(|f| f.status = Some("open".into())), &Scope::All),
+        vec!["mastodon:13", "x:10", "x:11", "x:12"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.status = Some("resolved".into())),
+            &Scope::All
+        ),
+        vec!["x:14"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.queue = Some("support".into())),
+            &Scope::All
+        ),
+        vec!["mastodon:13", "x:11", "x:12"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.assignee = Some("alice".into())),
+            &Scope::All
+        ),
+        vec!["x:11"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.assignee = Some(String::new())),
+            &Scope::All
+        ),
+        vec!["mastodon:13", "x:10", "x:12", "x:14"],
+        "an empty assignee means nobody's"
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.platform = Some("mastodon".into())),
+            &Scope::All
+        ),
+        vec!["mastodon:13"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.intent = Some("complaint".into())),
+            &Scope::All
+        ),
+        vec!["x:10"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.intent = Some("support_request".into())),
+            &Scope::All
+        ),
+        vec!["x:12"]
+    );
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| f.sentiment = Some("negative".into())),
+            &Scope::All
+        ),
+        vec!["x:10"]
+    );
+    assert_eq!(
+        find(&mut ws, &s(|f| f.lang = Some("en".into())), &Scope::All),
+        vec!["x:11"]
+    );
+    assert_eq!(
+        find(&mut ws, &s(|f| f.lang = Some("fr".into())), &Scope::All),
+        vec!["x:10", "x:12"]
+    );
+    assert_eq!(
+        find(&mut ws, &s(|f| f.has_draft = true), &Scope::All),
+        vec!["x:12"]
+    );
+    // Filters combine.
+    assert_eq!(
+        find(
+            &mut ws,
+            &s(|f| {
+                f.queue = Some("support".into());
+                f.lang = Some("fr".into());
+            }),
+            &Scope::All
+        ),
+        vec!["x:12"]
+    );
+    // Text: case-insensitive, LIKE's wildcards taken literally, blank means no filter.
+    for (words, expected) in [
+        ("colis", vec!["x:10"]),
+        ("COLIS N'EST", vec!["x:10"]),
+        ("  Colis ", vec!["x:10"]),
+        ("100%", vec!["mastodon:13"]),
+        ("%", vec!["mastodon:13"]),
+        ("_", vec!["x:12"]),
+        ("code_promo", vec!["x:12"]),
+        ("code%promo", vec![]),
+        ("\\", vec![]),
+        ("introuvable", vec![]),
+    ] {
+        let filter = InboxFilter {
+            text: Some(words.into()),
+            ..all()
+        };
+        assert_eq!(
+            find(&mut ws, &filter, &Scope::All),
+            expected,
+            "text {words:?}"
+        );
+    }
+    assert_eq!(
+        find(&mut ws, &s(|f| f.text = Some("   ".into())), &Scope::All),
+        everything
+    );
+    // Limit, newest first; with a status, the most urgent first.
+    let rows = ws.inbox(&s(|f| f.limit = 2), &Scope::All).unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["x:14", "mastodon:13"]);
+    let rows = ws
+        .inbox(&s(|f| f.status = Some("open".into())), &Scope::All)
+        .unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["x:10", "mastodon:13", "x:12", "x:11"]);
+
+    // An agent's scope hides the other queues, everywhere.
+    let support = Scope::Queues(strings(&["support"]));
+    assert_eq!(
+        find(&mut ws, &all(), &support),
+        vec!["mastodon:13", "x:11", "x:12"]
+    );
+    assert!(find(&mut ws, &s(|f| f.queue = Some("billing".into())), &support).is_empty());
+    assert!(find(&mut ws, &s(|f| f.text = Some("colis".into())), &support).is_empty());
+    assert!(ws.conversation_row("x:10", &support).unwrap().is_none());
+    assert!(ws.conversation_view("x:10", &support).unwrap().is_none());
+    assert!(ws.conversation_row("x:11", &support).unwrap().is_some());
+    assert!(ws.conversation_view("x:12", &support).unwrap().is_some());
+    let both = Scope::Queues(strings(&["support", "billing"]));
+    assert_eq!(find(&mut ws, &all(), &both).len(), 4);
+    let none = Scope::Queues(vec![]);
+    assert!(find(&mut ws, &all(), &none).is_empty());
+    assert!(ws.conversation_row("x:11", &none).unwrap().is_none());
+    assert_eq!(ws.pending_drafts(&support, 10).unwrap().len(), 1);
+    assert!(
+        ws.pending_drafts(&Scope::Queues(strings(&["billing"])), 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn the_conversation_view_shows_everything(mut f: Fixture) {
+    f.write(vec![
+        // Out of order on purpose.
+        m("22", "x:20", Outcome::Drafted)
+            .text("et alors ?")
+            .reply("Bonjour, voici…")
+            .campaign("mon-resultat")
+            .at(100)
+            .entry(),
+        m("20", "x:20", Outcome::RoutedToHuman)
+            .text("panne")
+            .triage(mood(SentimentLabel::Negative, Emotion::None, false))
+            .entry(),
+        m("21", "x:20", Outcome::Ignored)
+            .by("u2")
+            .text("moi aussi")
+            .at(50)
+            .entry(),
+        m("25", "x:25", Outcome::RoutedToHuman)
+            .text("autre souci")
+            .at(-3600)
+            .entry(),
+        m("26", "x:26", Outcome::Ignored)
+            .text("hors sujet")
+            .at(-7200)
+            .entry(),
+        m("27", "x:27", Outcome::RoutedToHuman)
+            .by("u2")
+            .text("pas moi")
+            .at(-60)
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    ws.add_note("x:20", "alice", "rappeler demain").unwrap();
+    ws.add_note("x:20", "bob", "fait").unwrap();
+    ws.add_note("x:25", "bob", "ailleurs").unwrap();
+    let (out, _) = ws
+        .human_reply(&action("human:x:20:1", Some("x:20"), "human", 0))
+        .unwrap();
+
+    let v = ws
+        .conversation_view("x:20", &Scope::All)
+        .unwrap()
+        .expect("view");
+    assert_eq!(v.row.id, "x:20");
+    assert_eq!(
+        v.row.last_text.as_deref(),
+        Some("et alors ?"),
+        "the newest message for a human"
+    );
+    let order: Vec<(&str, &str, &str)> = v
+        .messages
+        .iter()
+        .map(|m| {
+            (
+                m.external_id.as_str(),
+                m.author_id.as_str(),
+                m.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("20", "u1", "routed_to_human"),
+            ("21", "u2", "ignored"),
+            ("22", "u1", "drafted")
+        ]
+    );
+    let first = &v.messages[0];
+    assert_eq!(first.platform, "x");
+    assert_eq!(first.kind, "post");
+    assert_eq!(first.text, "panne");
+    assert_eq!(first.reasons, vec!["mention"]);
+    assert_eq!(first.queue.as_deref(), Some("support"));
+    assert_eq!(first.created_ms, at(0).as_millisecond());
+    assert!(
+        first
+            .triage
+            .as_deref()
+            .unwrap()
+            .contains(r#""label":"negative""#)
+    );
+    assert_eq!(first.author_handle.as_deref(), Some("hu1"));
+    assert_eq!(first.author_name.as_deref(), Some("Name u1"));
+    assert_eq!(first.author_followers, Some(42));
+    assert!(!first.author_verified);
+    assert_eq!(first.review, None);
+    assert_eq!(v.messages[1].reasons, vec!["not_addressed"]);
+    let draft = &v.messages[2];
+    assert_eq!(draft.reply.as_deref(), Some("Bonjour, voici…"));
+    assert_eq!(draft.campaign.as_deref(), Some("mon-resultat"));
+    assert_eq!(draft.review, None);
+
+    let notes: Vec<(&str, &str)> = v
+        .notes
+        .iter()
+        .map(|n| (n.author.as_str(), n.text.as_str()))
+        .collect();
+    assert_eq!(notes, vec![("alice", "rappeler demain"), ("bob", "fait")]);
+    assert!(v.notes[0].created_ms <= v.notes[1].created_ms);
+    assert_eq!(v.outbox.len(), 1);
+    assert_eq!(v.outbox[0].id, out);
+    assert_eq!(v.outbox[0].idem_key, "human:x:20:1");
+    // The author's other conversations in the inbox; not the ignored one, not other authors'.
+    let history: Vec<&str> = v.author_history.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(history, vec!["x:25"]);
+    assert_eq!(
+        v.author_history[0].last_text.as_deref(),
+        Some("autre souci")
+    );
+
+    // A review shows on its message.
+    assert!(matches!(
+        ws.review_draft("x", "22", true, None, None, "alice", 1)
+            .unwrap(),
+        ReviewOutcome::Done { outbox_id: Some(_) }
+    ));
+    let v = ws.conversation_view("x:20", &Scope::All).unwrap().unwrap();
+    assert_eq!(v.messages[2].review.as_deref(), Some("approved"));
+    assert_eq!(v.outbox.len(), 2);
+    assert!(
+        ws.conversation_view("x:404", &Scope::All)
+            .unwrap()
+            .is_none()
+    );
+    assert!(ws.conversation_row("x:404", &Scope::All).unwrap().is_none());
+}
+
+fn assignment_by_hand_and_round_robin(mut f: Fixture) {
+    let conversations: Vec<Entry> = (1..=8)
+        .map(|i| {
+            m(&format!("{i}"), &format!("x:{i}"), Outcome::RoutedToHuman)
+                .at(i)
+                .entry()
+        })
+        .chain([
+            m("20", "x:20", Outcome::RoutedToHuman)
+                .queue(Some("sales"))
+                .entry(),
+            m("21", "x:21", Outcome::RoutedToHuman)
+                .queue(Some("nobody"))
+                .entry(),
+        ])
+        .collect();
+    f.write(conversations);
+    let mut ws = f.ws();
+    ws.set_team("care", &strings(&["support", "billing"]))
+        .unwrap();
+    ws.set_team("sales", &strings(&["sales"])).unwrap();
+    let team = |t: &str| strings(&[t]);
+    ws.create_user("alice", "A", "h", Role::Agent, &strings(&["other", "care"]))
+        .unwrap();
+    ws.create_user("carol", "C", "h", Role::Agent, &team("care"))
+        .unwrap();
+    ws.create_user("dave", "D", "h", Role::Agent, &team("sales"))
+        .unwrap();
+    ws.create_user("mona", "M", "h", Role::Manager, &team("care"))
+        .unwrap();
+    ws.create_user("erin", "E", "h", Role::Agent, &team("care"))
+        .unwrap();
+    ws.create_user("carekeeper", "K", "h", Role::Agent, &team("careful"))
+        .unwrap();
+    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'erin'");
+    (f.raw)("UPDATE users SET capacity = 2 WHERE name = 'carol'");
+
+    // By hand.
+    assert!(ws.assign("x:8", Some("mona"), "mona").unwrap());
+    assert_eq!(row(&mut ws, "x:8").assignee.as_deref(), Some("mona"));
+    assert!(ws.assign("x:8", None, "mona").unwrap());
+    assert_eq!(row(&mut ws, "x:8").assignee, None);
+    assert!(!ws.assign("x:404", Some("mona"), "mona").unwrap());
+
+    // Round-robin among the active agents of a team on the queue: fewest open first, the
+    // longest-waiting on a tie, never beyond capacity.
+    let mut got = Vec::new();
+    for i in 1..=6 {
+        got.push(ws.auto_assign(&format!("x:{i}"), "support").unwrap());
+    }
+    let names: Vec<&str> = got.iter().map(|g| g.as_deref().unwrap_or("-")).collect();
+    assert_eq!(
+        names,
+        vec!["alice", "carol", "alice", "carol", "alice", "alice"],
+        "carol's capacity is 2"
+    );
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(
+            row(&mut ws, &format!("x:{}", i + 1)).assignee.as_deref(),
+            Some(*name)
+        );
+    }
+    // Already assigned: left alone.
+    assert_eq!(ws.auto_assign("x:1", "support").unwrap(), None);
+    assert_eq!(row(&mut ws, "x:1").assignee.as_deref(), Some("alice"));
+    // Resolved conversations do not count against capacity, and are not auto-assigned.
+    ws.set_status("x:2", ConversationStatus::Resolved, None, "carol")
+        .unwrap();
+    assert_eq!(
+        ws.auto_assign("x:7", "support").unwrap().as_deref(),
+        Some("carol")
+    );
+    ws.set_status("x:8", ConversationStatus::Resolved, None, "mona")
+        .unwrap();
+    assert_eq!(ws.auto_assign("x:8", "support").unwrap(), None);
+    assert_eq!(row(&mut ws, "x:8").assignee, None);
+    // Other queues, other teams; no team on a queue, nobody; a team name is matched whole.
+    assert_eq!(
+        ws.auto_assign("x:20", "sales").unwrap().as_deref(),
+        Some("dave")
+    );
+    assert_eq!(ws.auto_assign("x:21", "nobody").unwrap(), None);
+    assert_eq!(ws.auto_assign("x:404", "support").unwrap(), None);
+}
+
+fn statuses_snoozes_takeover_notes_and_human_replies(mut f: Fixture) {
+    f.write(vec![
+        m("30", "x:30", Outcome::RoutedToHuman)
+            .triage(mood(SentimentLabel::Negative, Emotion::Anger, false))
+            .entry(),
+        m("31", "x:31", Outcome::RoutedToHuman).entry(),
+    ]);
+    let mut ws = f.ws();
+    // Snooze, and wake when the time comes.
+    let t = now();
+    assert!(
+        ws.set_status(
+            "x:30",
+            ConversationStatus::Snoozed,
+            Some(t + 60_000),
+            "alice"
+        )
+        .unwrap()
+    );
+    let r = row(&mut ws, "x:30");
+    assert_eq!(
+        (r.status.as_str(), r.snoozed_until_ms),
+        ("snoozed", Some(t + 60_000))
+    );
+    assert_eq!(r.priority, 2, "snoozing keeps the urgency");
+    assert!(ws.wake_snoozed(t + 59_999).unwrap().is_empty());
+    assert_eq!(row(&mut ws, "x:30").status, "snoozed");
+    assert_eq!(ws.wake_snoozed(t + 60_000).unwrap(), vec!["x:30"]);
+    let r = row(&mut ws, "x:30");
+    assert_eq!((r.status.as_str(), r.snoozed_until_ms), ("open", None));
+    assert!(ws.wake_snoozed(t + 120_000).unwrap().is_empty());
+    // A time given with another status is not kept.
+    ws.set_status("x:30", ConversationStatus::Pending, Some(t), "alice")
+        .unwrap();
+    let r = row(&mut ws, "x:30");
+    assert_eq!((r.status.as_str(), r.snoozed_until_ms), ("pending", None));
+    assert!(ws.wake_snoozed(t + 1).unwrap().is_empty());
+    assert!(
+        !ws.set_status("x:404", ConversationStatus::Open, None, "alice")
+            .unwrap()
+    );
+
+    // Takeover.
+    assert!(ws.paused_conversations().unwrap().is_empty());
+    assert!(ws.set_bot_paused("x:31", true, "alice").unwrap());
+    assert!(row(&mut ws, "x:31").bot_paused);
+    assert_eq!(ws.paused_conversations().unwrap(), vec!["x:31"]);
+    assert!(ws.set_bot_paused("x:31", false, "alice").unwrap());
+    assert!(!row(&mut ws, "x:31").bot_paused);
+    assert!(ws.paused_conversations().unwrap().is_empty());
+    assert!(!ws.set_bot_paused("x:404", true, "alice").unwrap());
+
+    // A human reply: enqueued once, the bot paused, the conversation pending.
+    ws.set_status("x:30", ConversationStatus::Open, None, "alice")
+        .unwrap();
+    let reply = action("human:x:30:1", Some("x:30"), "human", 0);
+    let (id, created) = ws.human_reply(&reply).unwrap();
+    assert!(created);
+    let r = row(&mut ws, "x:30");
+    assert_eq!(
+        (r.status.as_str(), r.bot_paused, r.priority),
+        ("pending", true, 0)
+    );
+    assert_eq!(ws.paused_conversations().unwrap(), vec!["x:30"]);
+    let item = ws.outbox_item(id).unwrap().unwrap();
+    assert_eq!(
+        (
+            item.origin.as_str(),
+            item.actor.as_str(),
+            item.priority,
+            item.status,
+            item.text.as_deref()
+        ),
+        ("human", "alice", 0, OutboxStatus::Pending, Some("Bonjour"))
+    );
+    // The same click again (a double submit): nothing new, and the status is left as it is.
+    ws.set_status("x:30", ConversationStatus::Open, None, "alice")
+        .unwrap();
+    assert_eq!(ws.human_reply(&reply).unwrap(), (id, false));
+    assert_eq!(row(&mut ws, "x:30").status, "open");
+    assert_eq!(ws.outbox_of("x:30").unwrap().len(), 1);
+    // The author answers: the conversation opens again, still taken over.
+    f.write(vec![m("32", "x:30", Outcome::RoutedToHuman).at(60).entry()]);
+    ws.set_status("x:30", ConversationStatus::Pending, None, "alice")
+        .unwrap();
+    f.write(vec![m("33", "x:30", Outcome::RoutedToHuman).at(70).entry()]);
+    let r = row(&mut ws, "x:30");
+    assert_eq!((r.status.as_str(), r.bot_paused), ("open", true));
+}
+
+fn drafts_are_reviewed_once(mut f: Fixture) {
+    f.write(vec![
+        m("d2", "x:51", Outcome::Drafted)
+            .text("deux")
+            .at(20)
+            .entry(),
+        m("d1", "x:50", Outcome::Drafted)
+            .text("un")
+            .by("u7")
+            .reply("Voici votre résultat")
+            .campaign("mon-resultat")
+            .reasons(vec![Reason::SampledForReview])
+            .at(10)
+            .entry(),
+        m("d3", "x:52", Outcome::Drafted).at(30).entry(),
+        m("d4", "x:53", Outcome::Drafted).at(40).entry(),
+        m("d5", "x:54", Outcome::Drafted).at(50).entry(),
+        m("r1", "x:55", Outcome::RoutedToHuman).at(60).entry(),
+    ]);
+    let mut ws = f.ws();
+    let pending = ws.pending_drafts(&Scope::All, 10).unwrap();
+    let ids: Vec<&str> = pending.iter().map(|d| d.external_id.as_str()).collect();
+    assert_eq!(ids, vec!["d1", "d2", "d3", "d4", "d5"], "oldest first");
+    let d1 = &pending[0];
+    assert_eq!(
+        (
+            d1.platform.as_str(),
+            d1.conversation_id.as_str(),
+            d1.author.as_deref(),
+            d1.text.as_str(),
+            d1.draft.as_str(),
+            d1.campaign.as_deref()
+        ),
+        (
+            "x",
+            "x:50",
+            Some("hu7"),
+            "un",
+            "Voici votre résultat",
+            Some("mon-resultat")
+        )
+    );
+    assert_eq!(d1.reasons, vec!["sampled_for_review"]);
+    assert_eq!(d1.created_ms, at(10).as_millisecond());
+    assert_eq!(ws.pending_drafts(&Scope::All, 2).unwrap().len(), 2);
+
+    // Approve as it is: exactly one outbox action, keyed by the draft.
+    let ReviewOutcome::Done {
+        outbox_id: Some(out),
+    } = ws
+        .review_draft("x", "d1", true, None, None, "alice", 1)
+        .unwrap()
+    else {
+        panic!("approving enqueues");
+    };
+    let item = ws.outbox_item(out).unwrap().unwrap();
+    assert_eq!(item.idem_key, "draft:x:d1");
+    assert_eq!(
+        (
+            item.action.as_str(),
+            item.platform.as_str(),
+            item.conversation_id.as_deref(),
+            item.target_id.as_deref(),
+            item.text.as_deref(),
+            item.campaign.as_deref(),
+            item.priority,
+            item.actor.as_str(),
+            item.status
+        ),
+        (
+            "reply",
+            "x",
+            Some("x:50"),
+            Some("d1"),
+            Some("Voici votre résultat"),
+            Some("mon-resultat"),
+            1,
+            "alice",
+            OutboxStatus::Pending
+        )
+    );
+    assert_eq!(row(&mut ws, "x:50").drafts, 0);
+    // A second review, either way, finds it done.
+    for approve in [true, false] {
+        assert_eq!(
+            ws.review_draft("x", "d1", approve, Some("autre"), Some("late"), "bob", 1)
+                .unwrap(),
+            ReviewOutcome::AlreadyReviewed {
+                verdict: "approved".into(),
+                by: "alice".into()
+            }
+        );
+    }
+    assert_eq!(
+        (f.scalar)("SELECT COUNT(*) FROM outbox WHERE idem_key = 'draft:x:d1'"),
+        1
+    );
+    assert_eq!(row(&mut ws, "x:50").drafts, 0, "not counted down twice");
+
+    // Approve edited: the edited text is sent.
+    let ReviewOutcome::Done {
+        outbox_id: Some(out2),
+    } = ws
+        .review_draft("x", "d2", true, Some("Texte corrigé"), None, "bob", 1)
+        .unwrap()
+    else {
+        panic!("approving enqueues");
+    };
+    assert_eq!(
+        ws.outbox_item(out2).unwrap().unwrap().text.as_deref(),
+        Some("Texte corrigé")
+    );
+    // Reject, with reasons: nothing sent; the reasons are counted.
+    for (id, reason) in [("d3", "tone"), ("d4", "tone"), ("d5", "wrong")] {
+        assert_eq!(
+            ws.review_draft("x", id, false, None, Some(reason), "bob", 1)
+                .unwrap(),
+            ReviewOutcome::Done { outbox_id: None }
+        );
+    }
+    assert_eq!(
+        ws.review_draft("x", "d3", true, None, None, "alice", 1)
+            .unwrap(),
+        ReviewOutcome::AlreadyReviewed {
+            verdict: "rejected".into(),
+            by: "bob".into()
+        },
+        "a rejected draft cannot be approved after"
+    );
+    assert!(ws.outbox_of("x:52").unwrap().is_empty());
+    assert_eq!(
+        ws.rejection_reasons().unwrap(),
+        vec![("tone".to_owned(), 2), ("wrong".to_owned(), 1)]
+    );
+    assert_eq!((f.scalar)("SELECT COUNT(*) FROM outbox"), 2);
+    assert!(ws.pending_drafts(&Scope::All, 10).unwrap().is_empty());
+    // Not drafts.
+    assert_eq!(
+        ws.review_draft("x", "r1", true, None, None, "alice", 1)
+            .unwrap(),
+        ReviewOutcome::NotADraft
+    );
+    assert_eq!(
+        ws.review_draft("x", "nope", true, None, None, "alice", 1)
+            .unwrap(),
+        ReviewOutcome::NotADraft
+    );
+    assert_eq!(
+        ws.review_draft("mastodon", "d1", true, None, None, "alice", 1)
+            .unwrap(),
+        ReviewOutcome::NotADraft
+    );
+}
+
+fn two_reviewers_at_the_same_instant_send_once(mut f: Fixture) {
+    const ROUNDS: usize = 6;
+    f.write(
+        (0..ROUNDS)
+            .map(|i| {
+                m(&format!("c{i}"), "x:60", Outcome::Drafted)
+                    .at(i as i64)
+                    .entry()
+            })
+            .collect(),
+    );
+    let barrier = Barrier::new(2);
+    let (mut w1, mut w2) = (f.ws(), f.ws());
+    let review = |ws: &mut Workspace, who: &str| -> Vec<ReviewOutcome> {
+        (0..ROUNDS)
+            .map(|i| {
+                barrier.wait();
+                ws.review_draft("x", &format!("c{i}"), true, None, None, who, 1)
+                    .unwrap()
+            })
+            .collect()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| review(&mut w1, "alice"));
+        let b = s.spawn(|| review(&mut w2, "bob"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for i in 0..ROUNDS {
+        let pair = [&a[i], &b[i]];
+        let done = pair
+            .iter()
+            .filter(|r| matches!(r, ReviewOutcome::Done { outbox_id: Some(_) }))
+            .count();
+        let already: Vec<&str> = pair
+            .iter()
+            .filter_map(|r| match r {
+                ReviewOutcome::AlreadyReviewed { verdict, by } => {
+                    assert_eq!(verdict, "approved");
+                    Some(by.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!((done, already.len()), (1, 1), "draft c{i}: {pair:?}");
+        let winner = if matches!(a[i], ReviewOutcome::Done { .. }) {
+            "alice"
+        } else {
+            "bob"
+        };
+        assert_eq!(already[0], winner, "the loser is told who won");
+        assert_eq!(
+            (f.scalar)(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE idem_key = 'draft:x:c{i}'"
+            )),
+            1
+        );
+    }
+    assert_eq!((f.scalar)("SELECT COUNT(*) FROM outbox"), ROUNDS as i64);
+    assert_eq!(
+        (f.scalar)("SELECT COUNT(*) FROM draft_reviews"),
+        ROUNDS as i64
+    );
+    assert_eq!(row(&mut f.ws(), "x:60").drafts, 0);
+}
+
+fn the_outbox_lifecycle(mut f: Fixture) {
+    f.write(vec![m("70", "x:70", Outcome::RoutedToHuman).entry()]);
+    let mut ws = f.ws();
+    assert_eq!(ws.next_due_ms().unwrap(), None);
+    let bot = action("bot:x:70", Some("x:70"), "bot", 1);
+    let (b, created) = ws.enqueue(&bot).unwrap();
+    assert!(created);
+    assert_eq!(
+        ws.enqueue(&NewAction {
+            text: Some("another text, same cause"),
+            ..bot.clone()
+        })
+        .unwrap(),
+        (b, false),
+        "the same key is enqueued once"
+    );
+    let (h, _) = ws
+        .enqueue(&action("human:x:70:1", Some("x:70"), "human", 0))
+        .unwrap();
+    assert_eq!((f.scalar)("SELECT COUNT(*) FROM outbox"), 2);
+    assert_eq!(
+        ws.outbox_item(b).unwrap().unwrap().text.as_deref(),
+        Some("Bonjour"),
+        "the first version stands"
+    );
+    let due = ws.next_due_ms().unwrap().expect("something is due");
+    let t = now();
+    assert!(due <= t);
+
+    // Humans first; claimed items are `sending`, one attempt more; not claimed twice.
+    let claimed = ws.claim_due(t, 10).unwrap();
+    let order: Vec<(i64, OutboxStatus, i64)> = claimed
+        .iter()
+        .map(|i| (i.id, i.status, i.attempts))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(h, OutboxStatus::Sending, 1), (b, OutboxStatus::Sending, 1)]
+    );
+    let stored = ws.outbox_item(h).unwrap().unwrap();
+    assert_eq!((stored.status, stored.attempts), (OutboxStatus::Sending, 1));
+    assert!(ws.claim_due(t, 10).unwrap().is_empty());
+    assert_eq!(ws.next_due_ms().unwrap(), None, "nothing pending");
+
+    // A retryable failure: pending again, not before its time.
+    let later = t + 3_600_000;
+    ws.mark_retry(b, "429 too many requests", later).unwrap();
+    let stored = ws.outbox_item(b).unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.status,
+            stored.last_error.as_deref(),
+            stored.next_attempt_ms
+        ),
+        (OutboxStatus::Pending, Some("429 too many requests"), later)
+    );
+    assert_eq!(ws.next_due_ms().unwrap(), Some(later));
+    assert!(
+        ws.claim_due(later - 1, 10).unwrap().is_empty(),
+        "not yet due"
+    );
+    let again = ws.claim_due(later, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (b, 2));
+
+    // Dead letters, and back.
+    ws.mark_dead(b, "403 forbidden").unwrap();
+    let stored = ws.outbox_item(b).unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.last_error.as_deref()),
+        (OutboxStatus::Dead, Some("403 forbidden"))
+    );
+    let dead: Vec<i64> = ws
+        .outbox_with(OutboxStatus::Dead, 10)
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(dead, vec![b]);
+    assert!(
+        ws.claim_due(later + 1, 10).unwrap().is_empty(),
+        "the dead are not sent"
+    );
+    assert!(ws.retry_dead(b, "alice").unwrap());
+    let stored = ws.outbox_item(b).unwrap().unwrap();
+    assert_eq!((stored.status, stored.attempts), (OutboxStatus::Pending, 0));
+    assert!(
+        !ws.retry_dead(b, "alice").unwrap(),
+        "only the dead are retried"
+    );
+    assert!(!ws.retry_dead(h, "alice").unwrap());
+
+    // After a crash, what was being sent is pending again, with its key.
+    assert_eq!(ws.claim_due(now(), 10).unwrap().len(), 1);
+    assert_eq!(ws.outbox_with(OutboxStatus::Sending, 10).unwrap().len(), 2);
+    assert_eq!(ws.recover_sending().unwrap(), 2);
+    assert!(
+        ws.outbox_with(OutboxStatus::Sending, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(ws.outbox_with(OutboxStatus::Pending, 10).unwrap().len(), 2);
+    assert_eq!(ws.recover_sending().unwrap(), 0);
+
+    // Sent: the conversation learns its first and last answers.
+    let before = now();
+    let claimed = ws.claim_due(before, 1).unwrap();
+    assert_eq!(claimed[0].id, h, "still humans first");
+    ws.mark_sent(h, Some("remote-1")).unwrap();
+    let stored = ws.outbox_item(h).unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.status,
+            stored.remote_id.as_deref(),
+            stored.last_error
+        ),
+        (OutboxStatus::Sent, Some("remote-1"), None)
+    );
+    let sent_at = stored.sent_ms.expect("sent_ms");
+    assert!(sent_at >= before);
+    let r = row(&mut ws, "x:70");
+    assert_eq!(
+        (r.first_outbound_ms, r.last_outbound_ms),
+        (Some(sent_at), Some(sent_at))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    ws.claim_due(now(), 1).unwrap();
+    ws.mark_sent(b, None).unwrap();
+    let second = ws.outbox_item(b).unwrap().unwrap().sent_ms.unwrap();
+    assert!(second > sent_at);
+    let r = row(&mut ws, "x:70");
+    assert_eq!(
+        (r.first_outbound_ms, r.last_outbound_ms),
+        (Some(sent_at), Some(second)),
+        "the first answer stays the first"
+    );
+    let c = f
+        .store
+        .conversation(&ConversationId::from_stored("x:70"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.last_outbound_at.map(|t| t.as_millisecond()), Some(second));
+    let sent: Vec<i64> = ws
+        .outbox_with(OutboxStatus::Sent, 10)
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(sent, vec![h.max(b), h.min(b)], "newest first");
+    assert_eq!(ws.next_due_ms().unwrap(), None);
+    // An action outside any conversation is sent all the same.
+    let (p, _) = ws.enqueue(&action("post:1", None, "human", 0)).unwrap();
+    assert_eq!(ws.claim_due(now(), 10).unwrap()[0].id, p);
+    ws.mark_sent(p, Some("remote-3")).unwrap();
+    assert_eq!(
+        ws.outbox_item(p).unwrap().unwrap().status,
+        OutboxStatus::Sent
+    );
+}
+
+fn two_senders_claim_each_action_once(f: Fixture) {
+    const ITEMS: usize = 40;
+    let mut ws = f.ws();
+    let (mut w1, mut w2) = (f.ws(), f.ws());
+    for round in 0..3 {
+        let keys: Vec<String> = (0..ITEMS).map(|i| format!("bot:r{round}:{i}")).collect();
+        for key in &keys {
+            ws.enqueue(&action(key, None, "bot", 1)).unwrap();
+        }
+        let t = now();
+        let barrier = Barrier::new(2);
+        let claim = |w: &mut Workspace| -> Vec<i64> {
+            barrier.wait();
+            w.claim_due(t, 1000).unwrap().iter().map(|i| i.id).collect()
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| claim(&mut w1));
+            let b = s.spawn(|| claim(&mut w2));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let (sa, sb): (HashSet<i64>, HashSet<i64>) =
+            (a.iter().copied().collect(), b.iter().copied().collect());
+        let twice: Vec<&i64> = sa.intersection(&sb).collect();
+        assert!(
+            twice.is_empty(),
+            "round {round}: {} actions were claimed by both senders (sent twice)",
+            twice.len()
+        );
+        assert_eq!(
+            sa.len() + sb.len(),
+            ITEMS,
+            "round {round}: every action claimed"
+        );
+        assert_eq!(
+            (f.scalar)("SELECT COUNT(*) FROM outbox WHERE status = 'sending' AND attempts = 1"),
+            ((round + 1) * ITEMS) as i64
+        );
+    }
+}
+
+fn the_audit_log_records_human_work(mut f: Fixture) {
+    f.write(vec![
+        m("90", "x:90", Outcome::RoutedToHuman).entry(),
+        m("91", "x:90", Outcome::Drafted).at(1).entry(),
+        m("92", "x:90", Outcome::Drafted).at(2).entry(),
+    ]);
+    let mut ws = f.ws();
+    ws.set_team("care", &strings(&["support"])).unwrap();
+    ws.create_user("alice", "A", "h", Role::Agent, &strings(&["care"]))
+        .unwrap();
+    ws.assign("x:90", Some("bob"), "mona").unwrap();
+    ws.assign("x:90", None, "mona").unwrap();
+    assert_eq!(
+        ws.auto_assign("x:90", "support").unwrap().as_deref(),
+        Some("alice")
+    );
+    ws.set_status("x:90", ConversationStatus::Snoozed, Some(5_000), "alice")
+        .unwrap();
+    ws.set_bot_paused("x:90", true, "alice").unwrap();
+    ws.set_bot_paused("x:90", false, "alice").unwrap();
+    ws.add_note("x:90", "alice", "secret note text").unwrap();
+    ws.human_reply(&action("human:x:90:1", Some("x:90"), "human", 0))
+        .unwrap();
+    ws.review_draft("x", "91", true, None, None, "alice", 1)
+        .unwrap();
+    ws.review_draft("x", "92", false, None, Some("tone"), "bob", 1)
+        .unwrap();
+    ws.audit("root", "user_created", Some("x:90"), Some(r#"{"k":1}"#))
+        .unwrap();
+
+    let log = ws.audit_of("x:90").unwrap();
+    let got: Vec<(&str, &str, Option<&str>)> = log
+        .iter()
+        .map(|a| (a.actor.as_str(), a.action.as_str(), a.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("mona", "conversation_assigned", Some("bob")),
+            ("mona", "conversation_assigned", Some("")),
+            ("palabre", "conversation_auto_assigned", Some("alice")),
+            ("alice", "conversation_status", Some("snoozed until 5000")),
+            ("alice", "bot_paused", None),
+            ("alice", "bot_released", None),
+            ("alice", "note_added", None),
+            ("alice", "human_replied", None),
+            ("root", "user_created", Some(r#"{"k":1}"#)),
+        ],
+        "oldest first; a note's text stays out of the log"
+    );
+    assert!(log.iter().all(|a| a.target.as_deref() == Some("x:90")));
+    assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(actions_of(&mut ws, "x:91"), vec!["draft_approved"]);
+    let rejected = ws.audit_of("x:92").unwrap();
+    assert_eq!(
+        (
+            rejected[0].actor.as_str(),
+            rejected[0].action.as_str(),
+            rejected[0].detail.as_deref()
+        ),
+        ("bob", "draft_rejected", Some("tone"))
+    );
+    // The outbox's dead letters and their retries.
+    let (id, _) = ws.enqueue(&action("bot:dead", None, "bot", 1)).unwrap();
+    ws.mark_dead(id, "410 gone").unwrap();
+    ws.retry_dead(id, "alice").unwrap();
+    let log = ws.audit_of(&format!("outbox:{id}")).unwrap();
+    let got: Vec<(&str, &str, Option<&str>)> = log
+        .iter()
+        .map(|a| (a.actor.as_str(), a.action.as_str(), a.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("palabre", "outbox_dead", Some("410 gone")),
+            ("alice", "outbox_retried", None)
+        ]
+    );
+    assert!(ws.audit_of("x:404").unwrap().is_empty());
+    // The same log the store reads, and still append-only.
+    assert_eq!(f.store.audit_log(100).unwrap().len(), 13);
+}
+
+fn writing_the_same_events_again_leaves_the_inbox_alone(mut f: Fixture) {
+    let batch = || {
+        vec![
+            m("60", "x:60", Outcome::Drafted).entry(),
+            m("61", "x:61", Outcome::RoutedToHuman).entry(),
+        ]
+    };
+    f.write(batch());
+    let mut ws = f.ws();
+    ws.set_status("x:61", ConversationStatus::Resolved, None, "alice")
+        .unwrap();
+    // A replay of the same recorded events (invariant 5: it changes nothing).
+    let summary = f.store.write(&batch()).unwrap();
+    assert_eq!((summary.inserted, summary.already_stored), (0, 2));
+    assert_eq!(row(&mut ws, "x:60").drafts, 1, "one draft, counted once");
+    assert_eq!(
+        row(&mut ws, "x:61").status,
+        "resolved",
+        "an old message does not re-open what a human resolved"
+    );
+    assert_eq!(
+        ws.review_draft("x", "60", false, None, Some("tone"), "alice", 1)
+            .unwrap(),
+        ReviewOutcome::Done { outbox_id: None }
+    );
+    f.write(batch());
+    assert_eq!(
+        row(&mut ws, "x:60").drafts,
+        0,
+        "a reviewed draft stays reviewed"
+    );
+}
+
+fn text_search_folds_the_case_of_accented_letters(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .text("ÉNORME RETARD À LYON")
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    let filter = InboxFilter {
+        text: Some("énorme retard à".into()),
+        ..all()
+    };
+    assert_eq!(find(&mut ws, &filter, &Scope::All), vec!["x:1"]);
+}
