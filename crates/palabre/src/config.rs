@@ -27,6 +27,45 @@ pub struct Config {
     pub campaigns: CampaignsSection,
     #[serde(default)]
     pub guardrails: GuardrailsSection,
+    #[serde(default)]
+    pub moderation: ModerationSection,
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// `[moderation]`: what is hidden from the brand's own posts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationSection {
+    /// Hide toxic comments and replies under our posts at once (default false).
+    pub hide_toxic: Option<bool>,
+    /// The queue hidden messages go to (default "moderation").
+    pub queue: Option<String>,
+}
+
+/// `[server]`: `palabre serve` and `palabre demo`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Address to listen on (default 127.0.0.1:8080); --listen overrides it.
+    pub listen: Option<String>,
+    /// Time to a first answer before a conversation is late (default 1h).
+    pub first_response: Option<String>,
+    /// Time to answer each new message of the author after that (default 4h).
+    pub next_response: Option<String>,
+    /// Attempts before an outgoing action goes to the dead letters (default 8).
+    pub outbox_attempts: Option<u32>,
+    /// Canned responses offered in the reply box; `{author}` and `{agent}` are filled in.
+    #[serde(default)]
+    pub canned: Vec<CannedConfig>,
+}
+
+/// `[[server.canned]]`: a canned response.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedConfig {
+    pub name: String,
+    pub text: String,
 }
 
 /// `[campaigns]`: the campaign files to load (relative to the configuration file).
@@ -210,7 +249,16 @@ impl Config {
             request_window: self.pipeline.request_window,
             repeat_window_secs: parse_duration(&self.pipeline.repeat_window)?,
             guardrails: self.guardrails()?,
+            moderation: self.moderation(),
         })
+    }
+
+    fn moderation(&self) -> palabre_pipeline::policy::Moderation {
+        let defaults = palabre_pipeline::policy::Moderation::default();
+        palabre_pipeline::policy::Moderation {
+            hide_toxic: self.moderation.hide_toxic.unwrap_or(defaults.hide_toxic),
+            queue: self.moderation.queue.clone().unwrap_or(defaults.queue),
+        }
     }
 }
 

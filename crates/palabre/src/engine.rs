@@ -394,8 +394,26 @@ impl Output {
     }
 }
 
+/// A decision as the replay contract prints it, as a JSON value (for the server's API).
+pub fn decision_value(line_no: u64, p: &Processed) -> serde_json::Value {
+    let d = &p.decision;
+    serde_json::to_value(DecisionLine {
+        line: line_no,
+        event_id: p.event_id.as_ref(),
+        conversation_id: d.conversation.as_ref(),
+        outcome: d.outcome,
+        reasons: &d.reasons,
+        reply: d.reply.as_deref(),
+        queue: d.queue.as_deref(),
+        triage: d.triage.as_ref(),
+        error: d.error.as_deref(),
+        campaign: d.campaign.as_deref(),
+    })
+    .unwrap_or(serde_json::Value::Null)
+}
+
 /// What the store keeps of a processed event.
-fn to_entry(p: Processed, source: &str, line: u64) -> Option<Entry> {
+pub fn to_entry(p: Processed, source: &str, line: u64) -> Option<Entry> {
     match p.record {
         Record::Fresh { message, keys } => {
             let decided_at = message.created_at;

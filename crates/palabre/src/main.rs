@@ -3,12 +3,16 @@
 //! Exit codes: 0 success (unreadable input lines are decisions, not failures), 1 I/O or store
 //! error, 2 usage or configuration error.
 
+mod admin;
 mod bench;
 mod config;
 mod engine;
 mod eval;
 mod i18n;
+mod live;
 mod replay;
+mod serve;
+mod wiring;
 
 use clap::{Parser, Subcommand};
 
@@ -61,6 +65,19 @@ enum Command {
     /// Measure how well Palabre reads messages (see docs/triage.md).
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Serve the community managers' inbox and JSON API, with the live engine behind it.
+    ///
+    /// Prints `listening on http://ADDR` once ready. Create the first account with
+    /// `palabre admin create`. Example: palabre serve --config palabre.toml --data data
+    Serve(serve::ServeArgs),
+    /// Start the inbox on a sample organisation, with a sandbox network playing a French and
+    /// English stream into it: the inbox fills, the bot answers, escalations arrive.
+    ///
+    /// Prints the accounts to sign in with. Example: palabre demo, then open
+    /// http://127.0.0.1:8080
+    Demo(serve::DemoArgs),
+    /// Accounts, teams and API tokens.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +93,18 @@ fn main() -> ExitCode {
         Command::Eval(command) => match eval::run(&command) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => report(lang, &anyhow::anyhow!("no readable labelled line"), 2),
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Serve(args) => match serve::serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Demo(args) => match serve::demo(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Admin(args) => match admin::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => report(lang, &e, 1),
         },
         Command::Bench(args) => match bench::run(&args) {

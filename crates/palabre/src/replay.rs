@@ -6,7 +6,6 @@ use crate::i18n::{Lang, Msg, t};
 use anyhow::Context;
 use palabre_connectors::Format;
 use palabre_core::{Channel, Timestamp};
-use palabre_pipeline::Pipeline;
 use palabre_store::AuditEntry;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -58,60 +57,21 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         Some(path) => Config::load(path).map_err(|e| Failure::Usage(e.into()))?,
         None => Config::default(),
     };
-    let mut policy = config
-        .policy(&args.channels)
-        .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
-    policy.guardrails.crisis_brake |= args.crisis_brake;
-    // Campaign files of the configuration are relative to it; those of the command line to
-    // the current directory.
     let config_dir = args
         .config
         .as_deref()
         .and_then(Path::parent)
         .unwrap_or(Path::new(""));
-    let campaign_files: Vec<PathBuf> = config
-        .campaigns
-        .files
-        .iter()
-        .map(|f| config_dir.join(f))
-        .chain(args.campaigns.iter().cloned())
-        .collect();
-    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
-    // A campaign's accounts are the brand's own: they join the channels, so that their posts,
-    // reposts and quotes of them are recognised.
-    let campaigns = match campaign_files.is_empty() {
-        true => None,
-        false => {
-            let set = palabre_campaigns::CampaignSet::load(&campaign_files)
-                .map_err(|e| Failure::Usage(e.into()))?;
-            tracing::info!(
-                campaigns = set.campaigns().len(),
-                triggers = set.trigger_count(),
-                "campaigns loaded"
-            );
-            for campaign in set.campaigns() {
-                for spec in &campaign.channels {
-                    if let palabre_campaigns::ChannelSpec::Account(c) = spec
-                        && !policy.channels.contains(c)
-                    {
-                        policy.channels.push(c.clone());
-                    }
-                }
-            }
-            Some(std::sync::Arc::new(set))
-        }
-    };
-    if policy.channels.is_empty() {
-        tracing::warn!(
-            "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
-        );
-    }
-    let window = policy.window;
-    let request_window = policy.request_window;
-    let mut pipeline = Pipeline::new(policy).with_triage(triager);
-    if let Some(set) = campaigns {
-        pipeline = pipeline.with_campaigns(set);
-    }
+    let mut pipeline = crate::wiring::pipeline(
+        &config,
+        config_dir,
+        &args.channels,
+        &args.campaigns,
+        args.crisis_brake,
+    )
+    .map_err(Failure::Usage)?;
+    let window = pipeline.policy().window;
+    let request_window = pipeline.policy().request_window;
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),

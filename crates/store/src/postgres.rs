@@ -340,11 +340,7 @@ impl crate::Store for PostgresStore {
                 .iter()
                 .map(|c| i64::from(c.inbox))
                 .collect();
-            let statuses: Vec<&str> = plan
-                .conversations
-                .iter()
-                .map(|c| c.status())
-                .collect();
+            let statuses: Vec<&str> = plan.conversations.iter().map(|c| c.status()).collect();
             let queues: Vec<Option<&str>> = plan.conversations.iter().map(|c| c.queue).collect();
             let priorities: Vec<i64> = plan.conversations.iter().map(|c| c.priority).collect();
             let drafts: Vec<i64> = plan.conversations.iter().map(|c| c.drafts).collect();

@@ -154,7 +154,8 @@ fn pg_value(row: &postgres::Row, i: usize) -> Result<V, StoreError> {
     } else if ty == Type::FLOAT8 {
         row.try_get::<_, Option<f64>>(i)?.map_or(V::Null, V::Real)
     } else {
-        row.try_get::<_, Option<String>>(i)?.map_or(V::Null, V::Text)
+        row.try_get::<_, Option<String>>(i)?
+            .map_or(V::Null, V::Text)
     })
 }
 

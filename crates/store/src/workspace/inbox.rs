@@ -128,7 +128,8 @@ pub enum ReviewOutcome {
     NotADraft,
 }
 
-const ROW_COLUMNS: &str = "c.id, c.platform, c.status, c.assignee, c.queue, c.priority, c.drafts, c.bot_paused,
+const ROW_COLUMNS: &str =
+    "c.id, c.platform, c.status, c.assignee, c.queue, c.priority, c.drafts, c.bot_paused,
     c.created_ms, c.last_inbound_ms, c.last_outbound_ms, c.first_outbound_ms, c.snoozed_until_ms";
 
 fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
@@ -211,7 +212,8 @@ fn scope_clause(w: &mut Where, scope: &Scope) {
     }
 }
 
-const TRIAGE_MATCH: &str = "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.triage LIKE ?)";
+const TRIAGE_MATCH: &str =
+    "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.triage LIKE ?)";
 
 impl Workspace {
     /// The inbox list: most urgent first, then the most recent.
@@ -305,7 +307,10 @@ impl Workspace {
         };
         w.add("c.id = ?", id.to_owned());
         scope_clause(&mut w, scope);
-        let sql = format!("SELECT {ROW_COLUMNS} FROM conversations c WHERE {}", w.sql());
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM conversations c WHERE {}",
+            w.sql()
+        );
         let Some(r) = self.conn.one(&sql, &w.params())? else {
             return Ok(None);
         };
@@ -378,10 +383,8 @@ impl Workspace {
         // The author's other conversations with the brand: the first inbound author.
         let mut author_history = Vec::new();
         if let Some(first) = messages.iter().find(|m| m.outcome != "ignored") {
-            let key = crate::author_key(
-                crate::plan::platform_of(&first.platform)?,
-                &first.author_id,
-            );
+            let key =
+                crate::author_key(crate::plan::platform_of(&first.platform)?, &first.author_id);
             let sql = format!(
                 "SELECT {ROW_COLUMNS} FROM conversations c WHERE c.inbox = 1 AND c.id <> $1 AND c.id IN
                    (SELECT m.conversation_id FROM messages m WHERE m.author_key = $2)

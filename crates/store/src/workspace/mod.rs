@@ -8,8 +8,7 @@ mod outbox;
 mod people;
 
 pub use inbox::{
-    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewOutcome,
-    Scope,
+    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewOutcome, Scope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus};
 pub use people::{Role, Session, User};

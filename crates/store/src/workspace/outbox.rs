@@ -87,7 +87,8 @@ pub struct OutboxItem {
     pub sent_ms: Option<i64>,
 }
 
-const COLUMNS: &str = "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
+const COLUMNS: &str =
+    "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
     status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms";
 
 fn item(r: &Row) -> Result<OutboxItem, StoreError> {

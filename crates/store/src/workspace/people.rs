@@ -105,6 +105,15 @@ impl Workspace {
         row.map(|r| r.int(0)).transpose()
     }
 
+    /// Replaces a user's password hash (and enables the account); whether the user exists.
+    pub fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let n = self.conn.exec(
+            "UPDATE users SET password_hash = $1, disabled = 0 WHERE name = $2",
+            &[password_hash.into(), name.into()],
+        )?;
+        Ok(n > 0)
+    }
+
     pub fn user_by_name(&mut self, name: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1");
         self.conn

@@ -1,0 +1,164 @@
+//! The ingest thread: lines → pipeline → one transaction → what follows from the decisions
+//! (the bot's replies and hides written to the outbox, round-robin assignment, live events).
+
+use super::Command;
+use crate::engine::{decision_value, to_entry};
+use palabre_connectors::Format;
+use palabre_core::{ConversationId, Outcome};
+use palabre_pipeline::Pipeline;
+use palabre_store::workspace::NewAction;
+use palabre_store::{Entry, Store, Workspace};
+use palabre_web::{Live, LiveEvent};
+use std::sync::mpsc::{Receiver, Sender};
+
+pub struct Ingest {
+    pipeline: Pipeline,
+    store: Box<dyn Store>,
+    ws: Workspace,
+    live: Live,
+    wake_outbox: Sender<()>,
+    lines: u64,
+}
+
+impl Ingest {
+    /// Opens the store, restores the pipeline's memory (windows, replies sent, takeovers).
+    pub fn open(
+        location: &str,
+        mut pipeline: Pipeline,
+        live: Live,
+        wake_outbox: Sender<()>,
+    ) -> anyhow::Result<Ingest> {
+        let mut store = palabre_store::open(location)?;
+        let window = pipeline.policy().window;
+        let request_window = pipeline.policy().request_window;
+        pipeline.seed(store.seed_rows(window)?);
+        pipeline.restore_replies(store.recent_replies(request_window)?);
+        let mut ws = Workspace::open(location)?;
+        for conversation in ws.paused_conversations()? {
+            pipeline.set_bot_paused(&ConversationId::from_stored(&conversation), true);
+        }
+        Ok(Ingest {
+            pipeline,
+            store,
+            ws,
+            live,
+            wake_outbox,
+            lines: 0,
+        })
+    }
+
+    pub fn run(mut self, commands: Receiver<Command>) {
+        while let Ok(command) = commands.recv() {
+            match command {
+                Command::Pause(conversation, paused) => self
+                    .pipeline
+                    .set_bot_paused(&ConversationId::from_stored(&conversation), paused),
+                Command::Lines(lines, reply) => {
+                    let result = self.ingest(&lines).map_err(|e| format!("{e:#}"));
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "ingest failed");
+                    }
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+
+    fn ingest(&mut self, lines: &[String]) -> anyhow::Result<Vec<serde_json::Value>> {
+        let mut decisions = Vec::with_capacity(lines.len());
+        let mut entries = Vec::with_capacity(lines.len());
+        for line in lines {
+            self.lines += 1;
+            let line_no = self.lines;
+            if line.trim().is_empty() {
+                continue;
+            }
+            self.pipeline.process_line(line, Format::Auto, |p| {
+                decisions.push(decision_value(line_no, &p));
+                if let Some(entry) = to_entry(p, "api", line_no) {
+                    entries.push(entry);
+                }
+            });
+        }
+        let summary = self.store.write(&entries)?;
+        tracing::info!(
+            events = decisions.len(),
+            stored = summary.inserted,
+            already = summary.already_stored,
+            "ingested"
+        );
+        let mut touched = Vec::new();
+        let mut outbox = false;
+        for entry in &entries {
+            let Entry::Message {
+                message, decision, ..
+            } = entry
+            else {
+                continue;
+            };
+            let Some(conversation) = decision.conversation.as_ref().map(|c| c.as_str()) else {
+                continue;
+            };
+            let platform = message.id.platform.as_str();
+            let event = message.id.to_string();
+            match decision.outcome {
+                Outcome::BotReplied => {
+                    let key = format!("bot:{event}");
+                    let action = if message.kind == palabre_core::MessageKind::Direct {
+                        "direct"
+                    } else {
+                        "reply"
+                    };
+                    let (_, created) = self.ws.enqueue(&NewAction {
+                        idem_key: &key,
+                        action,
+                        platform,
+                        conversation_id: Some(conversation),
+                        target_id: Some(message.id.external.as_str()),
+                        text: decision.reply.as_deref(),
+                        origin: "bot",
+                        actor: "palabre",
+                        priority: 1,
+                        campaign: decision.campaign.as_deref(),
+                    })?;
+                    outbox |= created;
+                }
+                Outcome::Hidden => {
+                    let key = format!("bot:hide:{event}");
+                    let (_, created) = self.ws.enqueue(&NewAction {
+                        idem_key: &key,
+                        action: "hide",
+                        platform,
+                        conversation_id: Some(conversation),
+                        target_id: Some(message.id.external.as_str()),
+                        text: None,
+                        origin: "bot",
+                        actor: "palabre",
+                        priority: 1,
+                        campaign: None,
+                    })?;
+                    outbox |= created;
+                }
+                _ => {}
+            }
+            if matches!(
+                decision.outcome,
+                Outcome::RoutedToHuman | Outcome::Drafted | Outcome::Hidden
+            ) && let Some(queue) = decision.queue.as_deref()
+                && let Some(agent) = self.ws.auto_assign(conversation, queue)?
+            {
+                tracing::info!(conversation, agent, "assigned");
+            }
+            if decision.outcome != Outcome::Ignored && !touched.iter().any(|c| c == conversation) {
+                touched.push(conversation.to_owned());
+            }
+        }
+        if outbox {
+            let _ = self.wake_outbox.send(());
+        }
+        for id in touched {
+            self.live.publish(LiveEvent::Conversation { id });
+        }
+        Ok(decisions)
+    }
+}

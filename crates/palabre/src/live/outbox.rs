@@ -1,0 +1,166 @@
+//! The outbox sender: takes due actions (humans' first), hands each to the platform with its
+//! idempotency key, and records what happened: sent; retried later with backoff on a 5xx or a
+//! timeout, or at the platform's reset on a 429; dead, with its error, after its attempts or on
+//! a refusal no retry can fix. An action being sent when the process stops is sent again with
+//! the same key at start (`recover_sending`), and the platform's idempotency makes that safe.
+
+use palabre_store::Workspace;
+use palabre_store::workspace::OutboxItem;
+use palabre_web::{Live, LiveEvent};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Worth another try: a 5xx, a timeout, a 429 (with the platform's reset, in Unix ms).
+    Retry { error: String, at_ms: Option<i64> },
+    /// No retry will fix it (a 4xx, a revoked token, no connector for the platform).
+    Fatal(String),
+}
+
+/// A platform's sending side.
+pub trait Deliver: Send + Sync {
+    /// Sends one action; the platform's id of what it created, if it gives one.
+    fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError>;
+}
+
+/// For a server with no connector yet: every action is refused with a clear error, kept in
+/// the dead letters rather than lost.
+pub struct NoConnector;
+
+impl Deliver for NoConnector {
+    fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
+        Err(DeliveryError::Fatal(format!(
+            "no connector is configured to send to {} (see docs/connectors.md); retry this action once one is",
+            item.platform
+        )))
+    }
+}
+
+/// The delay before attempt `n + 1`: 2, 4, 8 … seconds, at most 5 minutes, with ±20% jitter
+/// so that many failed actions do not come back at the same instant.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let base = 1000i64 << attempts.clamp(1, 9);
+    let capped = base.min(300_000);
+    let jitter = (fastrand::f64() * 0.4 - 0.2) * capped as f64;
+    capped + jitter as i64
+}
+
+pub struct Sender {
+    ws: Workspace,
+    deliver: Arc<dyn Deliver>,
+    live: Live,
+    max_attempts: i64,
+}
+
+impl Sender {
+    pub fn open(
+        location: &str,
+        deliver: Arc<dyn Deliver>,
+        live: Live,
+        max_attempts: u32,
+    ) -> anyhow::Result<Sender> {
+        let mut ws = Workspace::open(location)?;
+        let recovered = ws.recover_sending()?;
+        if recovered > 0 {
+            tracing::warn!(
+                recovered,
+                "actions were being sent when Palabre stopped: sending them again with the same idempotency keys"
+            );
+        }
+        Ok(Sender {
+            ws,
+            deliver,
+            live,
+            max_attempts: i64::from(max_attempts.max(1)),
+        })
+    }
+
+    /// Sends until the wake channel closes. Waits on the channel (never spins): until woken,
+    /// or until the next retry is due.
+    pub fn run(mut self, wake: Receiver<()>) {
+        loop {
+            let wait = match self.round() {
+                Ok(true) => Duration::ZERO,
+                Ok(false) => self.until_next_due(),
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox round failed; retrying in 5 s");
+                    Duration::from_secs(5)
+                }
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            match wake.recv_timeout(wait) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => while wake.try_recv().is_ok() {},
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn until_next_due(&mut self) -> Duration {
+        let now = jiff::Timestamp::now().as_millisecond();
+        match self.ws.next_due_ms() {
+            Ok(Some(due)) => Duration::from_millis((due - now).clamp(10, 60_000) as u64),
+            _ => Duration::from_secs(60),
+        }
+    }
+
+    /// One batch; whether it did anything (then look again at once).
+    fn round(&mut self) -> anyhow::Result<bool> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let items = self.ws.claim_due(now, 16)?;
+        for item in &items {
+            let status = match self.deliver.deliver(item) {
+                Ok(remote) => {
+                    self.ws.mark_sent(item.id, remote.as_deref())?;
+                    tracing::info!(id = item.id, action = %item.action, platform = %item.platform, "sent");
+                    "sent"
+                }
+                Err(DeliveryError::Retry { error, at_ms }) if item.attempts < self.max_attempts => {
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    // A reset in the past (clock skew) or absurdly far is replaced by backoff.
+                    let at = at_ms
+                        .filter(|at| *at > now && *at < now + 3_600_000)
+                        .unwrap_or_else(|| now + backoff_ms(item.attempts));
+                    tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
+                    self.ws.mark_retry(item.id, &error, at)?;
+                    "pending"
+                }
+                Err(DeliveryError::Retry { error, .. }) | Err(DeliveryError::Fatal(error)) => {
+                    tracing::error!(id = item.id, attempts = item.attempts, error = %error, "send failed for good: dead letter");
+                    self.ws.mark_dead(item.id, &error)?;
+                    "dead"
+                }
+            };
+            self.live.publish(LiveEvent::Outbox {
+                id: item.id,
+                status: status.into(),
+            });
+            if let Some(c) = &item.conversation_id {
+                self.live.publish(LiveEvent::Conversation { id: c.clone() });
+            }
+        }
+        Ok(!items.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempts in 1..20 {
+            let ms = backoff_ms(attempts);
+            let base = (1000i64 << attempts.clamp(1, 9)).min(300_000) as f64;
+            assert!(
+                (ms as f64) >= base * 0.79 && (ms as f64) <= base * 1.21,
+                "{attempts}: {ms}"
+            );
+        }
+        assert!(backoff_ms(30) <= 360_000);
+    }
+}

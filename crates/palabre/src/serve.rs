@@ -1,0 +1,270 @@
+//! `palabre serve` and `palabre demo`: the web inbox with the live engine behind it.
+
+use crate::config::Config;
+use crate::live::{self, sandbox};
+use anyhow::Context;
+use palabre_core::Channel;
+use palabre_store::workspace::Role;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Options of `palabre serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default from [server] listen, else 127.0.0.1:8080; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Data directory: the SQLite store is DIR/palabre.db (default: data).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Store location instead of the data directory: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "LOCATION")]
+    pub store: Option<String>,
+    /// Configuration file (channels, campaigns, [server]); also PALABRE_CONFIG.
+    #[arg(long, value_name = "FILE", env = "PALABRE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// One of the brand's own accounts, PLATFORM:ID:HANDLE; repeatable.
+    #[arg(long = "channel", value_name = "PLATFORM:ID:HANDLE")]
+    pub channels: Vec<Channel>,
+    /// A campaign file; repeatable.
+    #[arg(long = "campaign", value_name = "FILE")]
+    pub campaigns: Vec<PathBuf>,
+    /// Send through the built-in sandbox network instead of real platforms (tests, trials).
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+/// Options of `palabre demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Data directory (default: data/demo).
+    #[arg(long, value_name = "DIR", default_value = "data/demo")]
+    pub data: PathBuf,
+    /// Milliseconds between two events of the demo stream.
+    #[arg(long, value_name = "MS", default_value_t = 1500)]
+    pub pace: u64,
+}
+
+/// What a server needs, however it was started.
+struct Plan {
+    listen: String,
+    location: String,
+    config: Config,
+    config_dir: PathBuf,
+    channels: Vec<Channel>,
+    campaigns: Vec<PathBuf>,
+    sandbox: bool,
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let location = args
+        .store
+        .clone()
+        .or(config.store.location.clone())
+        .unwrap_or_else(|| {
+            args.data
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("data"))
+                .join("palabre.db")
+                .display()
+                .to_string()
+        });
+    let listen = args
+        .listen
+        .clone()
+        .or(config.server.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let config_dir = args
+        .config
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    run(
+        Plan {
+            listen,
+            location,
+            config,
+            config_dir,
+            channels: args.channels,
+            campaigns: args.campaigns,
+            sandbox: args.sandbox,
+        },
+        None,
+    )
+}
+
+/// The demo organisation: who signs in, and in which teams.
+const DEMO_PEOPLE: &[(&str, &str, Role, &[&str])] = &[
+    ("admin", "Admin", Role::Admin, &[]),
+    ("sarah", "Sarah (manager)", Role::Manager, &[]),
+    ("camille", "Camille", Role::Agent, &["service-client"]),
+    (
+        "lucas",
+        "Lucas",
+        Role::Agent,
+        &["service-client", "moderation"],
+    ),
+];
+
+pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    let config_path = root.join("palabre.toml");
+    let config = Config::load(&config_path)?;
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("cannot create {}", args.data.display()))?;
+    let location = args.data.join("palabre.db").display().to_string();
+    let mut ws = palabre_store::Workspace::open(&location)?;
+    ws.set_team(
+        "service-client",
+        &["service-client".into(), "review".into()],
+    )?;
+    ws.set_team("moderation", &["moderation".into()])?;
+    println!("Palabre demo: sign in with one of these accounts (new passwords each run)");
+    for (name, display, role, teams) in DEMO_PEOPLE {
+        let password = crate::admin::generated_password()?;
+        let hash = palabre_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+        let teams: Vec<String> = teams.iter().map(|t| (*t).to_owned()).collect();
+        if ws
+            .create_user(name, display, &hash, *role, &teams)?
+            .is_none()
+        {
+            ws.set_password(name, &hash)?;
+        }
+        println!("  {:<8} {:<9} password: {password}", name, role.as_str());
+    }
+    drop(ws);
+    let stream = std::fs::read_to_string(root.join("stream.jsonl"))?;
+    let run_id = format!("demo{}", jiff::Timestamp::now().as_second() % 1_000_000);
+    let script = sandbox::script(&stream, &run_id);
+    run(
+        Plan {
+            listen: args.listen,
+            location,
+            config,
+            config_dir: root,
+            channels: Vec::new(),
+            campaigns: Vec::new(),
+            sandbox: true,
+        },
+        Some((script, args.pace)),
+    )
+}
+
+fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
+    let pipeline = crate::wiring::pipeline(
+        &plan.config,
+        &plan.config_dir,
+        &plan.channels,
+        &plan.campaigns,
+        false,
+    )
+    .map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
+    let live_hub = palabre_web::Live::new();
+    let sandbox = plan.sandbox.then(|| Arc::new(sandbox::Sandbox::new()));
+    let deliver: Arc<dyn live::outbox::Deliver> = match &sandbox {
+        Some(s) => s.clone(),
+        None => Arc::new(live::outbox::NoConnector),
+    };
+    let attempts = plan.config.server.outbox_attempts.unwrap_or(8);
+    let running = live::start(
+        &plan.location,
+        pipeline,
+        deliver,
+        sandbox.clone(),
+        live_hub.clone(),
+        attempts,
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the store at {}",
+            palabre_store::describe(&plan.location)
+        )
+    })?;
+    let pool = palabre_web::Pool::open(&plan.location, 8)?;
+    let secs = |raw: &Option<String>, default: i64| -> anyhow::Result<i64> {
+        match raw {
+            Some(r) => {
+                crate::config::parse_duration(r).map_err(|e| anyhow::anyhow!("[server]: {e}"))
+            }
+            None => Ok(default),
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&plan.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", plan.listen))?;
+        let addr = listener.local_addr()?;
+        let settings = palabre_web::Settings {
+            first_response_secs: secs(&plan.config.server.first_response, 3600)?,
+            next_response_secs: secs(&plan.config.server.next_response, 4 * 3600)?,
+            secure_cookies: !addr.ip().is_loopback(),
+            canned: plan
+                .config
+                .server
+                .canned
+                .iter()
+                .map(|c| (c.name.clone(), c.text.clone()))
+                .collect(),
+            ..Default::default()
+        };
+        let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();
+        let state = palabre_web::AppState::new(pool, engine, live_hub, settings);
+        // Tests and scripts read this line to find the port.
+        println!("listening on http://{addr}");
+        tracing::info!(%addr, store = %palabre_store::describe(&plan.location), "serving");
+        if let Some((lines, pace)) = script {
+            let engine = running.engine.clone();
+            let sandbox = sandbox.clone();
+            std::thread::spawn(move || play(&*engine, sandbox.as_deref(), lines, pace));
+        }
+        palabre_web::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok::<(), anyhow::Error>(())
+    })
+}
+
+/// Plays the demo stream into the engine, one event every `pace` ms; the sandbox fails a few
+/// sends on the way, so that retries show.
+fn play(
+    engine: &dyn palabre_web::Engine,
+    sandbox: Option<&sandbox::Sandbox>,
+    lines: Vec<String>,
+    pace: u64,
+) {
+    for (i, line) in lines.into_iter().enumerate() {
+        if i == 6
+            && let Some(s) = sandbox
+        {
+            s.fail_next(&[
+                sandbox::Failure::ServerError,
+                sandbox::Failure::RateLimited(3000),
+            ]);
+        }
+        if i == 14
+            && let Some(s) = sandbox
+        {
+            // One refusal, to show a dead letter and its retry button.
+            s.fail_next(&[sandbox::Failure::Refused]);
+        }
+        if let Err(e) = engine.submit(vec![line]) {
+            tracing::error!(error = %e, "demo stream stopped");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(pace));
+    }
+    tracing::info!("demo stream finished");
+}

@@ -1,0 +1,61 @@
+//! Wiring shared by the commands: the pipeline as the configuration describes it.
+
+use crate::config::Config;
+use palabre_core::Channel;
+use palabre_pipeline::Pipeline;
+use std::path::{Path, PathBuf};
+
+/// The production pipeline: the configuration's channels and policy, the channels given on the
+/// command line, triage, and the campaigns of the configuration (relative to `config_dir`) and
+/// of the command line. Errors are the user's to fix (exit code 2).
+pub fn pipeline(
+    config: &Config,
+    config_dir: &Path,
+    channels: &[Channel],
+    extra_campaigns: &[PathBuf],
+    crisis_brake: bool,
+) -> anyhow::Result<Pipeline> {
+    let mut policy = config.policy(channels).map_err(|e| anyhow::anyhow!(e))?;
+    policy.guardrails.crisis_brake |= crisis_brake;
+    let campaign_files: Vec<PathBuf> = config
+        .campaigns
+        .files
+        .iter()
+        .map(|f| config_dir.join(f))
+        .chain(extra_campaigns.iter().cloned())
+        .collect();
+    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
+    // A campaign's accounts are the brand's own: they join the channels, so that their posts,
+    // reposts and quotes of them are recognised.
+    let campaigns = match campaign_files.is_empty() {
+        true => None,
+        false => {
+            let set = palabre_campaigns::CampaignSet::load(&campaign_files)?;
+            tracing::info!(
+                campaigns = set.campaigns().len(),
+                triggers = set.trigger_count(),
+                "campaigns loaded"
+            );
+            for campaign in set.campaigns() {
+                for spec in &campaign.channels {
+                    if let palabre_campaigns::ChannelSpec::Account(c) = spec
+                        && !policy.channels.contains(c)
+                    {
+                        policy.channels.push(c.clone());
+                    }
+                }
+            }
+            Some(std::sync::Arc::new(set))
+        }
+    };
+    if policy.channels.is_empty() {
+        tracing::warn!(
+            "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
+        );
+    }
+    let mut pipeline = Pipeline::new(policy).with_triage(triager);
+    if let Some(set) = campaigns {
+        pipeline = pipeline.with_campaigns(set);
+    }
+    Ok(pipeline)
+}

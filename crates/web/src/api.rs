@@ -1,0 +1,827 @@
+//! The JSON API (`/api/…`), its OpenAPI document, `/healthz`, and the actions shared with the
+//! pages: every state change goes through one function here, whichever door it came in by.
+
+use crate::auth::Caller;
+use crate::error::rejection;
+use crate::{ApiError, AppState, LiveEvent};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use palabre_core::{ConversationStatus, Platform};
+use palabre_store::workspace::{
+    ConversationView, DraftItem, InboxFilter, InboxRow, NewAction, OutboxItem, OutboxStatus,
+    ReviewOutcome, Role, Scope,
+};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+/// The API's routes.
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/me", get(me))
+        .route("/api/conversations", get(list_conversations))
+        .route("/api/conversations/{id}", get(get_conversation))
+        .route("/api/conversations/{id}/replies", post(post_reply))
+        .route("/api/conversations/{id}/notes", post(post_note))
+        .route("/api/conversations/{id}/assignment", post(post_assignment))
+        .route("/api/conversations/{id}/status", post(post_status))
+        .route("/api/conversations/{id}/bot", post(post_bot))
+        .route("/api/conversations/{id}/presence", post(post_presence))
+        .route("/api/drafts", get(list_drafts))
+        .route("/api/drafts/{platform}/{id}/review", post(post_review))
+        .route("/api/outbox", get(list_outbox))
+        .route("/api/events", post(post_events))
+        .route("/api/stream", get(stream))
+        .route("/api/sandbox/posts", get(sandbox_posts))
+}
+
+/// The OpenAPI document, generated from the handlers below.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Palabre",
+        description = "The community managers' workspace: inbox, replies through the outbox, drafts, assignment."
+    ),
+    paths(
+        healthz,
+        me,
+        list_conversations,
+        get_conversation,
+        post_reply,
+        post_note,
+        post_assignment,
+        post_status,
+        post_bot,
+        list_drafts,
+        post_review,
+        list_outbox,
+        post_events
+    ),
+    components(schemas(
+        InboxRow,
+        ConversationView,
+        DraftItem,
+        OutboxItem,
+        OutboxStatus,
+        ReplyBody,
+        NoteBody,
+        AssignBody,
+        StatusBody,
+        BotBody,
+        ReviewBody,
+        Accepted,
+        ErrorBody,
+        palabre_store::workspace::MessageView,
+        palabre_store::workspace::NoteView,
+        palabre_store::workspace::User,
+        palabre_store::workspace::Role
+    ))
+)]
+pub struct ApiDoc;
+
+/// An error, as every failing endpoint answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable snake_case code.
+    pub error: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// What an accepted action returns.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub ok: bool,
+    /// The outbox action created (or found again, for the same idempotency key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_id: Option<i64>,
+    /// `false` when the same idempotency key was already used: nothing new was queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<bool>,
+}
+
+fn accepted() -> Json<Accepted> {
+    Json(Accepted {
+        ok: true,
+        outbox_id: None,
+        created: None,
+    })
+}
+
+fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    parsed
+        .map(|Json(v)| v)
+        .map_err(|e| rejection(e.body_text()))
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The server and its store answer")))]
+async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let backend = state.pool.run(|ws| Ok(ws.backend())).await?;
+    Ok(Json(serde_json::json!({"status": "ok", "store": backend})))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = palabre_store::workspace::User), (status = 401, body = ErrorBody)))]
+async fn me(caller: Caller) -> Json<palabre_store::workspace::User> {
+    Json(caller.user)
+}
+
+/// Query of the inbox list (also the page's).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// open (default), pending, snoozed, resolved, or all.
+    pub status: Option<String>,
+    pub queue: Option<String>,
+    /// A user name, `me`, or `none`.
+    pub assignee: Option<String>,
+    pub platform: Option<String>,
+    pub intent: Option<String>,
+    pub sentiment: Option<String>,
+    /// fr, en, other (named so that it does not clash with the interface's `lang`).
+    pub lang_filter: Option<String>,
+    /// `1`: only conversations with a draft waiting.
+    pub draft: Option<String>,
+    /// Words to find.
+    pub q: Option<String>,
+    pub limit: Option<usize>,
+    /// The interface's language (pages only).
+    pub lang: Option<String>,
+    /// Pages only: the list alone, for live refresh.
+    pub partial: Option<String>,
+}
+
+const INTENTS: &[&str] = &[
+    "support_request",
+    "complaint",
+    "question",
+    "praise",
+    "promotion",
+    "life_event",
+    "ugc_share",
+    "other",
+];
+
+fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_owned())),
+        Some(v) => Err(ApiError::BadRequest(format!(
+            "{field} `{v}` is not one of {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+pub(crate) fn inbox_filter(q: &ListQuery, caller: &Caller) -> Result<InboxFilter, ApiError> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => Some("open".to_owned()),
+        Some("all") => None,
+        Some(s) => one_of(
+            "status",
+            Some(s),
+            &["open", "pending", "snoozed", "resolved"],
+        )?,
+    };
+    let platforms: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+    Ok(InboxFilter {
+        status,
+        queue: q.queue.clone().filter(|s| !s.is_empty()),
+        assignee: match q.assignee.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some("me") => Some(caller.user.name.clone()),
+            Some("none") => Some(String::new()),
+            Some(a) => Some(a.to_owned()),
+        },
+        platform: one_of("platform", q.platform.as_deref(), &platforms)?,
+        intent: one_of("intent", q.intent.as_deref(), INTENTS)?,
+        sentiment: one_of(
+            "sentiment",
+            q.sentiment.as_deref(),
+            &["positive", "negative", "neutral"],
+        )?,
+        lang: one_of(
+            "lang_filter",
+            q.lang_filter.as_deref(),
+            &["fr", "en", "other"],
+        )?,
+        has_draft: q.draft.as_deref() == Some("1"),
+        text: q.q.clone().filter(|s| !s.trim().is_empty()),
+        limit: q.limit.unwrap_or(50),
+    })
+}
+
+#[utoipa::path(get, path = "/api/conversations", params(ListQuery),
+    responses((status = 200, body = [InboxRow]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<InboxRow>>, ApiError> {
+    let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
+    let filter = inbox_filter(&q, &caller)?;
+    let scope = caller.scope.clone();
+    Ok(Json(
+        state.pool.run(move |ws| ws.inbox(&filter, &scope)).await?,
+    ))
+}
+
+/// A conversation the caller may see, or 404 (a conversation outside an agent's teams does not
+/// exist for them: its id says nothing).
+pub(crate) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<InboxRow, ApiError> {
+    let (id, scope) = (id.to_owned(), caller.scope.clone());
+    let missing = format!("no conversation `{id}`");
+    state
+        .pool
+        .run(move |ws| ws.conversation_row(&id, &scope))
+        .await?
+        .ok_or(ApiError::NotFound(missing))
+}
+
+#[utoipa::path(get, path = "/api/conversations/{id}", params(("id" = String, Path, description = "Conversation id, e.g. x:1790000000000000101")),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let scope = caller.scope.clone();
+    let missing = format!("no conversation `{id}`");
+    state
+        .pool
+        .run(move |ws| ws.conversation_view(&id, &scope))
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound(missing))
+}
+
+/// A human's reply.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    pub text: String,
+    /// Makes a retried request harmless: the same key never queues a second reply.
+    pub idempotency_key: Option<String>,
+}
+
+/// Sends a human reply into a conversation, through the outbox.
+pub(crate) async fn reply(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    text: &str,
+    key: Option<&str>,
+) -> Result<Accepted, ApiError> {
+    let row = visible(state, caller, id).await?;
+    let platform: Platform = row
+        .platform
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("stored platform `{}`", row.platform)))?;
+    let direct = row.id.contains(":dm:");
+    let now = jiff::Timestamp::now().as_millisecond();
+    crate::rules::check_reply(platform, text, direct, row.last_inbound_ms, now, true).map_err(
+        |p| match p {
+            crate::rules::ReplyProblem::WindowClosed { .. } => ApiError::Conflict(p.to_string()),
+            _ => ApiError::Unprocessable(p.to_string()),
+        },
+    )?;
+    let key = match key.filter(|k| !k.is_empty()) {
+        Some(k) if k.len() <= 200 => format!("human:{}:{k}", caller.user.name),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "idempotency key longer than 200 bytes".into(),
+            ));
+        }
+        None => format!(
+            "human:{}:{}",
+            caller.user.name,
+            crate::auth::random_token()?
+        ),
+    };
+    // The message answered: the newest one from someone else than us.
+    let (conversation, text_owned, actor) =
+        (row.id.clone(), text.to_owned(), caller.user.name.clone());
+    let platform_name = row.platform.clone();
+    let (outbox_id, created) = state
+        .pool
+        .run(move |ws| {
+            let target = ws
+                .conversation_view(&conversation, &Scope::All)?
+                .and_then(|v| {
+                    v.messages
+                        .iter()
+                        .rev()
+                        .find(|m| m.outcome != "ignored")
+                        .map(|m| m.external_id.clone())
+                });
+            ws.human_reply(&NewAction {
+                idem_key: &key,
+                action: if direct { "direct" } else { "reply" },
+                platform: &platform_name,
+                conversation_id: Some(&conversation),
+                target_id: target.as_deref(),
+                text: Some(&text_owned),
+                origin: "human",
+                actor: &actor,
+                priority: 0,
+                campaign: None,
+            })
+        })
+        .await?;
+    if created {
+        state.engine.bot_paused(&row.id, true);
+        state.engine.outbox_changed();
+        state
+            .live
+            .publish(LiveEvent::Conversation { id: row.id.clone() });
+    }
+    Ok(Accepted {
+        ok: true,
+        outbox_id: Some(outbox_id),
+        created: Some(created),
+    })
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/replies", request_body = ReplyBody,
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Accepted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "The platform's messaging window is closed", body = ErrorBody),
+              (status = 422, description = "Empty or too long for the platform", body = ErrorBody)))]
+async fn post_reply(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<ReplyBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    let key = b
+        .idempotency_key
+        .as_deref()
+        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()));
+    Ok(Json(reply(&state, &caller, &id, &b.text, key).await?))
+}
+
+/// An internal note.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+pub(crate) async fn note(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    text: &str,
+) -> Result<(), ApiError> {
+    let row = visible(state, caller, id).await?;
+    let text = text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > 10_000 {
+        return Err(ApiError::Unprocessable(
+            "a note has 1 to 10,000 characters".into(),
+        ));
+    }
+    let (cid, author) = (row.id.clone(), caller.user.name.clone());
+    state
+        .pool
+        .run(move |ws| ws.add_note(&cid, &author, &text))
+        .await?;
+    state.live.publish(LiveEvent::Conversation { id: row.id });
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/notes", request_body = NoteBody,
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<NoteBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    note(&state, &caller, &id, &b.text).await?;
+    Ok(accepted())
+}
+
+/// Who works on the conversation; `null` unassigns.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    pub assignee: Option<String>,
+}
+
+pub(crate) async fn assign(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    assignee: Option<String>,
+) -> Result<(), ApiError> {
+    let row = visible(state, caller, id).await?;
+    let assignee = assignee.filter(|a| !a.is_empty());
+    // Agents take conversations for themselves; managers give them to anyone.
+    if assignee.as_deref().is_some_and(|a| a != caller.user.name) {
+        caller.require(Role::Manager)?;
+    }
+    let (cid, actor) = (row.id.clone(), caller.user.name.clone());
+    let known = state
+        .pool
+        .run(move |ws| {
+            if let Some(a) = &assignee
+                && ws.user_by_name(a)?.is_none()
+            {
+                return Ok(false);
+            }
+            ws.assign(&cid, assignee.as_deref(), &actor)
+        })
+        .await?;
+    if !known {
+        return Err(ApiError::Unprocessable("no such user".into()));
+    }
+    state.live.publish(LiveEvent::Conversation { id: row.id });
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/assignment", request_body = AssignBody,
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Accepted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<AssignBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    assign(&state, &caller, &id, b.assignee).await?;
+    Ok(accepted())
+}
+
+/// A new status; `snoozed` needs `snooze_minutes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// open, pending, snoozed or resolved.
+    pub status: String,
+    pub snooze_minutes: Option<i64>,
+}
+
+pub(crate) async fn set_status(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: &str,
+    snooze_minutes: Option<i64>,
+) -> Result<(), ApiError> {
+    let row = visible(state, caller, id).await?;
+    let status = ConversationStatus::parse(status).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "status `{status}` is not one of open, pending, snoozed, resolved"
+        ))
+    })?;
+    let until = match (status, snooze_minutes) {
+        (ConversationStatus::Snoozed, Some(m)) if (1..=60 * 24 * 90).contains(&m) => {
+            Some(jiff::Timestamp::now().as_millisecond() + m * 60_000)
+        }
+        (ConversationStatus::Snoozed, _) => {
+            return Err(ApiError::Unprocessable(
+                "snoozed needs snooze_minutes between 1 and 129600 (90 days)".into(),
+            ));
+        }
+        _ => None,
+    };
+    let (cid, actor) = (row.id.clone(), caller.user.name.clone());
+    state
+        .pool
+        .run(move |ws| ws.set_status(&cid, status, until, &actor))
+        .await?;
+    state.live.publish(LiveEvent::Conversation { id: row.id });
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/status", request_body = StatusBody,
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<StatusBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    set_status(&state, &caller, &id, &b.status, b.snooze_minutes).await?;
+    Ok(accepted())
+}
+
+/// Take over (`paused: true`: the bot stays out) or give back to the bot.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BotBody {
+    pub paused: bool,
+}
+
+pub(crate) async fn set_bot(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    paused: bool,
+) -> Result<(), ApiError> {
+    let row = visible(state, caller, id).await?;
+    let (cid, actor) = (row.id.clone(), caller.user.name.clone());
+    state
+        .pool
+        .run(move |ws| ws.set_bot_paused(&cid, paused, &actor))
+        .await?;
+    state.engine.bot_paused(&row.id, paused);
+    state.live.publish(LiveEvent::Conversation { id: row.id });
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/bot", request_body = BotBody,
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody)))]
+async fn post_bot(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<BotBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    set_bot(&state, &caller, &id, b.paused).await?;
+    Ok(accepted())
+}
+
+async fn post_presence(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let row = visible(&state, &caller, &id).await?;
+    let others = state.live.touch(&row.id, &caller.user.name);
+    Ok(Json(serde_json::json!({"others": others})))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DraftQuery {
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/drafts", params(DraftQuery), responses((status = 200, body = [DraftItem])))]
+async fn list_drafts(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<DraftQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<DraftItem>>, ApiError> {
+    let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
+    let scope = caller.scope.clone();
+    let limit = q.limit.unwrap_or(100);
+    Ok(Json(
+        state
+            .pool
+            .run(move |ws| ws.pending_drafts(&scope, limit))
+            .await?,
+    ))
+}
+
+/// Approve (optionally edited) or reject, with a reason that feeds the campaign report.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `approve` or `reject`.
+    pub verdict: String,
+    /// The text to send instead of the draft's.
+    pub text: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub(crate) async fn review(
+    state: &AppState,
+    caller: &Caller,
+    platform: &str,
+    external_id: &str,
+    b: ReviewBody,
+) -> Result<Accepted, ApiError> {
+    let approve = match b.verdict.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "verdict `{other}` is not approve or reject"
+            )));
+        }
+    };
+    let platform_kind: Platform = platform
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no platform `{platform}`")))?;
+    // The draft's conversation must be visible to the caller.
+    let (p, e) = (platform.to_owned(), external_id.to_owned());
+    let conversation = state
+        .pool
+        .run(move |ws| {
+            Ok(ws
+                .pending_drafts(&Scope::All, 500)?
+                .into_iter()
+                .find(|d| d.platform == p && d.external_id == e)
+                .map(|d| d.conversation_id))
+        })
+        .await?;
+    if let Some(c) = &conversation {
+        visible(state, caller, c).await?;
+    }
+    let text = b.text.filter(|t| !t.trim().is_empty());
+    if approve && let (Some(t), Some(c)) = (&text, &conversation) {
+        let row = visible(state, caller, c).await?;
+        let now = jiff::Timestamp::now().as_millisecond();
+        crate::rules::check_reply(
+            platform_kind,
+            t,
+            row.id.contains(":dm:"),
+            row.last_inbound_ms,
+            now,
+            false,
+        )
+        .map_err(|p| ApiError::Unprocessable(p.to_string()))?;
+    }
+    let (p, e, reviewer) = (
+        platform.to_owned(),
+        external_id.to_owned(),
+        caller.user.name.clone(),
+    );
+    let reason = b.reason.filter(|r| !r.trim().is_empty());
+    let outcome = state
+        .pool
+        .run(move |ws| {
+            ws.review_draft(
+                &p,
+                &e,
+                approve,
+                text.as_deref(),
+                reason.as_deref(),
+                &reviewer,
+                1,
+            )
+        })
+        .await?;
+    match outcome {
+        ReviewOutcome::Done { outbox_id } => {
+            if outbox_id.is_some() {
+                state.engine.outbox_changed();
+            }
+            if let Some(c) = conversation {
+                state.live.publish(LiveEvent::Conversation { id: c });
+            }
+            Ok(Accepted {
+                ok: true,
+                outbox_id,
+                created: Some(outbox_id.is_some()),
+            })
+        }
+        ReviewOutcome::AlreadyReviewed { verdict, by } => Err(ApiError::Conflict(format!(
+            "this draft was already reviewed ({verdict}) by {by}"
+        ))),
+        ReviewOutcome::NotADraft => Err(ApiError::NotFound(format!(
+            "no draft {platform}:{external_id}"
+        ))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/drafts/{platform}/{id}/review", request_body = ReviewBody,
+    params(("platform" = String, Path, description = "x, mastodon, bluesky, messenger, instagram, generic"),
+           ("id" = String, Path, description = "The platform's id of the message the draft answers")),
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody),
+              (status = 409, description = "Someone reviewed it first", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((platform, id)): Path<(String, String)>,
+    parsed: Result<Json<ReviewBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    Ok(Json(review(&state, &caller, &platform, &id, b).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// pending, sending, sent or dead (default dead).
+    pub status: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/outbox", params(OutboxQuery), responses((status = 200, body = [OutboxItem])))]
+async fn list_outbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<OutboxItem>>, ApiError> {
+    caller.require(Role::Manager)?;
+    let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
+    let status = match q.status.as_deref().unwrap_or("dead") {
+        "pending" => OutboxStatus::Pending,
+        "sending" => OutboxStatus::Sending,
+        "sent" => OutboxStatus::Sent,
+        "dead" => OutboxStatus::Dead,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "status `{other}` is not pending, sending, sent or dead"
+            )));
+        }
+    };
+    let limit = q.limit.unwrap_or(100);
+    Ok(Json(
+        state
+            .pool
+            .run(move |ws| ws.outbox_with(status, limit))
+            .await?,
+    ))
+}
+
+/// Largest body `/api/events` takes.
+pub const MAX_EVENTS_BODY: usize = 8 * 1024 * 1024;
+
+#[utoipa::path(post, path = "/api/events",
+    request_body(content = String, description = "JSON lines of platform events (any format `palabre replay` reads)", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "One decision per event, as the replay contract prints them"),
+              (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn post_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    raw: axum::body::Bytes,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    caller.require(Role::Manager)?;
+    if raw.len() > MAX_EVENTS_BODY {
+        return Err(ApiError::Unprocessable(format!(
+            "the body has {} bytes; at most {MAX_EVENTS_BODY}",
+            raw.len()
+        )));
+    }
+    // Invalid UTF-8 is the pipeline's to report (an `invalid` decision), line by line.
+    let lines: Vec<String> = raw
+        .split(|b| *b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    let engine = state.engine.clone();
+    let decisions = tokio::task::spawn_blocking(move || engine.submit(lines))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)?;
+    Ok(Json(decisions))
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let rx = state.live.subscribe();
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let data = match rx.recv().await {
+            Ok(event) => serde_json::to_string(&event).unwrap_or_default(),
+            // A slow page missed some: tell it to reload everything.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                "{\"type\":\"reload\"}".to_owned()
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(Event::default().data(data)), rx))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+async fn sandbox_posts(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .engine
+        .sandbox_posts()
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no sandbox network in this server".into()))
+}

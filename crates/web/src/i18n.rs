@@ -1,0 +1,153 @@
+//! The interface's words, in French and English. Templates read them as `t.KEY`.
+
+use std::collections::BTreeMap;
+
+/// A language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiLang {
+    Fr,
+    En,
+}
+
+impl UiLang {
+    pub fn code(self) -> &'static str {
+        match self {
+            UiLang::Fr => "fr",
+            UiLang::En => "en",
+        }
+    }
+
+    /// From `?lang=`, then a `palabre_lang` cookie, then `Accept-Language`; French otherwise
+    /// (the first users are French).
+    pub fn pick(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> UiLang {
+        let parse = |s: &str| match s.get(..2) {
+            Some("en") => Some(UiLang::En),
+            Some("fr") => Some(UiLang::Fr),
+            _ => None,
+        };
+        query
+            .and_then(parse)
+            .or_else(|| cookie.and_then(parse))
+            .or_else(|| accept.and_then(|a| a.split(',').find_map(|part| parse(part.trim()))))
+            .unwrap_or(UiLang::Fr)
+    }
+}
+
+macro_rules! words {
+    ($($key:ident => $en:literal, $fr:literal;)*) => {
+        /// Every word of the interface, in one language.
+        pub fn words(lang: UiLang) -> BTreeMap<&'static str, &'static str> {
+            let mut m = BTreeMap::new();
+            $( m.insert(stringify!($key), match lang { UiLang::En => $en, UiLang::Fr => $fr }); )*
+            m
+        }
+        /// The keys, for the test that every template word exists.
+        pub const KEYS: &[&str] = &[$(stringify!($key)),*];
+    };
+}
+
+words! {
+    app => "Palabre", "Palabre";
+    sign_in => "Sign in", "Se connecter";
+    sign_out => "Sign out", "Se déconnecter";
+    user_name => "User name", "Identifiant";
+    password => "Password", "Mot de passe";
+    bad_login => "Wrong user name or password.", "Identifiant ou mot de passe incorrect.";
+    inbox => "Inbox", "Boîte de réception";
+    drafts => "Drafts to approve", "Brouillons à valider";
+    moderation => "Moderation", "Modération";
+    outbox => "Outbox", "Envois";
+    dead_letters => "Failed sends", "Envois en échec";
+    all => "All", "Tous";
+    open => "Open", "Ouvert";
+    pending => "Pending", "En attente";
+    snoozed => "Snoozed", "Reporté";
+    resolved => "Resolved", "Résolu";
+    status => "Status", "Statut";
+    queue => "Queue", "File";
+    assignee => "Assignee", "Assigné à";
+    nobody => "Nobody", "Personne";
+    me => "Me", "Moi";
+    platform => "Channel", "Canal";
+    intent => "Intent", "Intention";
+    sentiment => "Sentiment", "Sentiment";
+    language => "Language", "Langue";
+    has_draft => "Has a draft", "Avec brouillon";
+    search => "Search", "Rechercher";
+    filter => "Filter", "Filtrer";
+    empty_inbox => "Nothing here. Well done.", "Rien ici. Bravo.";
+    waiting => "waiting", "en attente depuis";
+    late => "late", "en retard";
+    priority_high => "urgent", "urgent";
+    priority_medium => "attention", "attention";
+    bot_paused => "Human in charge: the bot stays out", "Un humain a la main : le robot se tait";
+    take_over => "Take over", "Prendre la main";
+    release => "Give back to the bot", "Rendre la main au robot";
+    reply => "Reply", "Répondre";
+    send => "Send", "Envoyer";
+    note => "Internal note", "Note interne";
+    add_note => "Add note", "Ajouter la note";
+    canned => "Canned response", "Réponse type";
+    assign => "Assign", "Assigner";
+    assign_me => "Assign to me", "M'assigner";
+    resolve => "Resolve", "Résoudre";
+    mark_pending => "Wait for the author", "Attendre l'auteur";
+    snooze => "Snooze 1 h", "Reporter d'1 h";
+    reopen => "Reopen", "Rouvrir";
+    thread => "Thread", "Fil";
+    why => "Why", "Pourquoi";
+    triage => "Reading", "Lecture";
+    author_history => "This author's other conversations", "Autres conversations de cet auteur";
+    notes => "Notes", "Notes";
+    sent_actions => "Sent and queued", "Envoyé et en file";
+    approve => "Approve and send", "Valider et envoyer";
+    edit_send => "Edit, then send", "Modifier puis envoyer";
+    reject => "Reject", "Refuser";
+    reject_reason => "Reason for rejecting", "Motif du refus";
+    draft_label => "Bot draft", "Brouillon du robot";
+    reviewed => "Reviewed", "Traité";
+    hide => "Hide", "Masquer";
+    unhide => "Show again", "Réafficher";
+    delete => "Delete", "Supprimer";
+    retry => "Retry", "Réessayer";
+    also_here => "is also working on this conversation", "travaille aussi sur cette conversation";
+    keyboard => "Keys: j/k move, Enter open, r reply, a assign to me, e resolve", "Touches : j/k se déplacer, Entrée ouvrir, r répondre, a m'assigner, e résoudre";
+    campaign => "Campaign", "Campagne";
+    reasons => "Reasons", "Motifs";
+    outcome => "Outcome", "Décision";
+    followers => "followers", "abonnés";
+    verified => "verified", "certifié";
+    error => "Error", "Erreur";
+    back => "Back", "Retour";
+    no_drafts => "No draft waits for approval.", "Aucun brouillon n'attend de validation.";
+    no_moderation => "Nothing to moderate.", "Rien à modérer.";
+    no_dead => "No failed send.", "Aucun envoi en échec.";
+    attempts => "attempts", "tentatives";
+    live => "live", "en direct";
+    bot => "bot", "robot";
+    human => "human", "humain";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_word_and_differ() {
+        let (en, fr) = (words(UiLang::En), words(UiLang::Fr));
+        assert_eq!(en.len(), KEYS.len());
+        assert_eq!(fr.len(), KEYS.len());
+        assert_ne!(en["inbox"], fr["inbox"]);
+    }
+
+    #[test]
+    fn the_language_is_picked_in_order() {
+        assert_eq!(UiLang::pick(Some("en"), Some("fr"), None), UiLang::En);
+        assert_eq!(UiLang::pick(None, Some("en"), Some("fr-FR")), UiLang::En);
+        assert_eq!(
+            UiLang::pick(None, None, Some("de-DE, en-US;q=0.8")),
+            UiLang::En
+        );
+        assert_eq!(UiLang::pick(None, None, None), UiLang::Fr);
+    }
+}

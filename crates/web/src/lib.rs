@@ -1,0 +1,145 @@
+//! Palabre's workspace for community managers: a JSON API (with its OpenAPI document), a
+//! server-rendered inbox with small progressive JavaScript, and live updates over server-sent
+//! events.
+//!
+//! ```text
+//! browser ─► router ─► auth (session cookie + CSRF, or API token) ─► handler ─► Pool ─► store
+//!                                                                      │
+//!                                       Engine (the binary: pipeline, outbox) ◄┘ ─► Live ─► SSE
+//! ```
+//!
+//! The web layer never talks to a platform: replies, hides and approved drafts are written to
+//! the outbox (in the store), and the binary's sender delivers them. Everything a post contains
+//! is untrusted: templates escape it, and the pages allow no inline script (CSP).
+
+pub mod api;
+pub mod auth;
+mod error;
+pub mod i18n;
+pub mod live;
+mod pages;
+pub mod pool;
+pub mod rules;
+mod templates;
+
+pub use error::ApiError;
+pub use live::{Live, LiveEvent};
+pub use pool::Pool;
+
+use axum::Router;
+use std::sync::Arc;
+
+/// What the web layer asks of the rest of Palabre (the binary implements it).
+pub trait Engine: Send + Sync {
+    /// Runs platform events (JSON lines, any format `replay` reads) through the pipeline and
+    /// records them; the decisions, as the replay contract prints them.
+    fn submit(&self, lines: Vec<String>) -> Result<Vec<serde_json::Value>, String>;
+    /// A human took a conversation over, or released it: the pipeline must know.
+    fn bot_paused(&self, conversation: &str, paused: bool);
+    /// Something was written to the outbox: the sender should look now.
+    fn outbox_changed(&self);
+    /// What the sandbox network received, when it is the platform (demo and tests).
+    fn sandbox_posts(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Seconds to a first answer before a conversation is late.
+    pub first_response_secs: i64,
+    /// Seconds to answer each new message of the author after that.
+    pub next_response_secs: i64,
+    /// Cookies carry `Secure` (set when not served on a loopback address).
+    pub secure_cookies: bool,
+    /// Canned responses: name and text, with `{author}` and `{agent}`.
+    pub canned: Vec<(String, String)>,
+    /// Session lifetime in seconds.
+    pub session_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            first_response_secs: 3600,
+            next_response_secs: 4 * 3600,
+            secure_cookies: false,
+            canned: Vec::new(),
+            session_secs: 12 * 3600,
+        }
+    }
+}
+
+/// Everything a handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub engine: Arc<dyn Engine>,
+    pub live: Live,
+    pub settings: Arc<Settings>,
+    pub(crate) limiter: Arc<auth::LoginLimiter>,
+    pub(crate) templates: Arc<minijinja::Environment<'static>>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, engine: Arc<dyn Engine>, live: Live, settings: Settings) -> Self {
+        AppState {
+            pool,
+            engine,
+            live,
+            settings: Arc::new(settings),
+            limiter: Arc::new(auth::LoginLimiter::default()),
+            templates: Arc::new(templates::environment()),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// No inline script, no framing, no sniffing, no referrer leaking conversation ids.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}

@@ -1,0 +1,836 @@
+//! The server-rendered pages: login, inbox, conversation, drafts, moderation, failed sends,
+//! and the static files. Forms post here and are redirected back (POST → redirect → GET); each
+//! action is the same function the JSON API calls.
+
+use crate::api::{self, ListQuery, ReviewBody};
+use crate::auth::{self, Caller, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::i18n::{UiLang, words};
+use crate::{ApiError, AppState};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use palabre_store::workspace::{InboxRow, Role, Scope};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(|| async { Redirect::to("/inbox") }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/inbox", get(inbox))
+        .route("/c/{id}", get(conversation))
+        .route("/c/{id}/reply", post(form_reply))
+        .route("/c/{id}/note", post(form_note))
+        .route("/c/{id}/assign", post(form_assign))
+        .route("/c/{id}/status", post(form_status))
+        .route("/c/{id}/bot", post(form_bot))
+        .route("/drafts", get(drafts))
+        .route("/drafts/{platform}/{id}/review", post(form_review))
+        .route("/moderation", get(moderation))
+        .route("/moderation/{platform}/{id}/{action}", post(form_moderate))
+        .route("/outbox", get(outbox))
+        .route("/outbox/{id}/retry", post(form_retry))
+        .route("/static/app.js", get(app_js))
+        .route("/static/app.css", get(app_css))
+}
+
+async fn app_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/app.js"),
+    )
+}
+
+async fn app_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/app.css"),
+    )
+}
+
+/// The language of a page.
+struct Lang(UiLang, Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("lang="))
+                .map(str::to_owned)
+        });
+        let cookie = auth::cookie(parts, "palabre_lang");
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Ok(Lang(
+            UiLang::pick(query.as_deref(), cookie, accept),
+            query.filter(|q| q == "fr" || q == "en"),
+        ))
+    }
+}
+
+/// A signed-in person on a page; anyone else is sent to the login page.
+struct PageCaller(Caller);
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Caller::from_request_parts(parts, state).await {
+            Ok(c) => Ok(PageCaller(c)),
+            Err(ApiError::Unauthorized) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// A rendered page, with the language cookie when the page was asked in a language.
+fn render(state: &AppState, lang: &Lang, name: &str, ctx: minijinja::Value) -> Response {
+    let t = words(lang.0);
+    let full = context! { t => t, lang => lang.0.code(), ..ctx };
+    let html = state
+        .templates
+        .get_template(name)
+        .and_then(|tpl| tpl.render(full));
+    let mut response = match html {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template {name}: {e:#}")).into_response(),
+    };
+    if let Some(code) = &lang.1
+        && let Ok(v) =
+            format!("palabre_lang={code}; Path=/; SameSite=Lax; Max-Age=31536000").parse()
+    {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// An error shown as a page.
+fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiError) -> Response {
+    let status = e.status();
+    let mut r = render(
+        state,
+        lang,
+        "error.html",
+        context! { status => status.as_u16(), message => e.to_string(),
+        user => caller.map(|c| c.user.clone()), csrf => caller.map_or("", |c| c.csrf()),
+        nav => "", counts => context!{} },
+    );
+    *r.status_mut() = status;
+    r
+}
+
+/// Draft and dead-letter counts for the navigation.
+async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
+    let scope = caller.scope.clone();
+    let manager = caller.user.role >= Role::Manager;
+    let found = state
+        .pool
+        .run(move |ws| {
+            let drafts = ws.pending_drafts(&scope, 500)?.len();
+            let dead = if manager {
+                ws.outbox_with(palabre_store::workspace::OutboxStatus::Dead, 1000)?
+                    .len()
+            } else {
+                0
+            };
+            Ok((drafts, dead))
+        })
+        .await;
+    let (drafts, dead) = found.unwrap_or((0, 0));
+    context! { drafts => drafts, dead => dead }
+}
+
+// ------------------------------------------------------------------ login
+
+async fn login_page(State(state): State<AppState>, lang: Lang) -> Response {
+    login_form(&state, &lang, None)
+}
+
+fn login_form(state: &AppState, lang: &Lang, error: Option<&str>) -> Response {
+    // Double-submit: the login form's token is also in a cookie the page cannot read.
+    let token = auth::random_token().unwrap_or_default();
+    let mut r = render(
+        state,
+        lang,
+        "login.html",
+        context! { csrf => &token, error => error, user => (), nav => "", counts => context!{} },
+    );
+    let cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3600, state.settings.secure_cookies);
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return login_form(&state, &lang, Some("?"));
+    };
+    let login_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_owned());
+    if !login_cookie.is_some_and(|c| auth::same_secret(&c, &form.csrf)) {
+        return error_page(
+            &state,
+            &lang,
+            None,
+            ApiError::Forbidden("the login form expired: reload the page".into()),
+        );
+    }
+    let ip = peer.ip().to_string();
+    let name_key = format!("user:{}", form.name.to_lowercase());
+    if let Err(wait) = state.limiter.check(&[&ip, &name_key]) {
+        return error_page(&state, &lang, None, ApiError::TooManyRequests(wait));
+    }
+    let name = form.name.clone();
+    let user = state.pool.run(move |ws| ws.user_by_name(&name)).await;
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return error_page(&state, &lang, None, e),
+    };
+    let password = form.password.clone();
+    let hash = user.as_ref().filter(|u| !u.disabled).map_or_else(
+        || auth::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
+    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|u| verified && !u.disabled) else {
+        state.limiter.failed(&[&ip, &name_key]);
+        tracing::info!(user = %form.name, peer = %ip, "failed login");
+        let t = words(lang.0);
+        let mut r = login_form(&state, &lang, Some(t["bad_login"]));
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return r;
+    };
+    let (Ok(token), Ok(csrf)) = (auth::random_token(), auth::random_token()) else {
+        return error_page(
+            &state,
+            &lang,
+            None,
+            ApiError::Internal("no randomness".into()),
+        );
+    };
+    let expires = jiff::Timestamp::now().as_millisecond() + state.settings.session_secs * 1000;
+    let (hash, uid, uname) = (auth::token_hash(&token), user.id, user.name.clone());
+    let created = state
+        .pool
+        .run(move |ws| {
+            ws.create_session(uid, &hash, &csrf, expires)?;
+            ws.audit(&uname, "signed_in", None, None)
+        })
+        .await;
+    if let Err(e) = created {
+        return error_page(&state, &lang, None, e);
+    }
+    tracing::info!(user = %user.name, "signed in");
+    let mut r = Redirect::to("/inbox").into_response();
+    let cookie = auth::set_cookie(
+        SESSION_COOKIE,
+        &token,
+        state.settings.session_secs,
+        state.settings.secure_cookies,
+    );
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let provided = form.ok().and_then(|Form(f)| f.csrf);
+    if let Err(e) = caller.check_csrf(provided.as_deref()) {
+        return error_page(&state, &lang, Some(&caller), e);
+    }
+    if let auth::Via::Session { token_hash, .. } = &caller.via {
+        let hash = token_hash.clone();
+        let _ = state.pool.run(move |ws| ws.delete_session(&hash)).await;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, state.settings.secure_cookies);
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ------------------------------------------------------------------ inbox
+
+/// A row with its SLA: how long the author has waited, and whether that is late.
+fn with_sla(state: &AppState, row: &InboxRow, now: i64) -> (Option<i64>, bool) {
+    let waiting = match (row.last_inbound_ms, row.last_outbound_ms) {
+        (Some(i), Some(o)) if o >= i => None,
+        (Some(i), _) if row.status == "open" => Some(now - i),
+        _ => None,
+    };
+    let limit = if row.first_outbound_ms.is_none() {
+        state.settings.first_response_secs
+    } else {
+        state.settings.next_response_secs
+    };
+    (waiting, waiting.is_some_and(|w| w > limit * 1000))
+}
+
+fn rows_context(state: &AppState, rows: &[InboxRow]) -> Vec<minijinja::Value> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    rows.iter()
+        .map(|r| {
+            let (waiting, late) = with_sla(state, r, now);
+            context! { waiting_ms => waiting, late => late, ..minijinja::Value::from_serialize(r) }
+        })
+        .collect()
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    uri: axum::http::Uri,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => {
+            return error_page(
+                &state,
+                &lang,
+                Some(&caller),
+                ApiError::BadRequest(e.body_text()),
+            );
+        }
+    };
+    let filter = match api::inbox_filter(&q, &caller) {
+        Ok(f) => f,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let scope = caller.scope.clone();
+    let f2 = filter.clone();
+    let found = state
+        .pool
+        .run(move |ws| {
+            let rows = ws.inbox(&f2, &scope)?;
+            let users = ws.users()?;
+            Ok((rows, users))
+        })
+        .await;
+    let (rows, users) = match found {
+        Ok(v) => v,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let rows = rows_context(&state, &rows);
+    let queues: Vec<String> = match &caller.scope {
+        Scope::Queues(q) => q.clone(),
+        Scope::All => {
+            let mut q: Vec<String> = vec!["inbox".into(), "review".into(), "moderation".into()];
+            if let Some(current) = &filter.queue
+                && !q.contains(current)
+            {
+                q.push(current.clone());
+            }
+            q
+        }
+    };
+    let status_shown = filter.status.clone().unwrap_or_else(|| "all".into());
+    let assignee_shown = q.assignee.clone().unwrap_or_default();
+    let filter_ctx = context! {
+        status => status_shown, queue => filter.queue, assignee => assignee_shown,
+        platform => filter.platform, intent => filter.intent, sentiment => filter.sentiment,
+        lang => filter.lang, has_draft => filter.has_draft, text => filter.text,
+    };
+    let partial_url = {
+        let query = uri.query().unwrap_or("");
+        if query.is_empty() {
+            "/inbox?partial=1".to_owned()
+        } else {
+            format!("/inbox?{query}&partial=1")
+        }
+    };
+    let template = if q.partial.as_deref() == Some("1") {
+        "list.html"
+    } else {
+        "inbox.html"
+    };
+    let counts = counts(&state, &caller).await;
+    let platforms: Vec<&str> = palabre_core::Platform::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    render(
+        &state,
+        &lang,
+        template,
+        context! {
+            user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
+            rows => rows, filter => filter_ctx, queues => queues, users => users,
+            platforms => platforms, intents => INTENT_NAMES, partial_url => partial_url,
+        },
+    )
+}
+
+const INTENT_NAMES: &[&str] = &[
+    "support_request",
+    "complaint",
+    "question",
+    "praise",
+    "promotion",
+    "life_event",
+    "ugc_share",
+    "other",
+];
+
+async fn conversation(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = caller.scope.clone();
+    let cid = id.clone();
+    let found = state
+        .pool
+        .run(move |ws| Ok((ws.conversation_view(&cid, &scope)?, ws.users()?)))
+        .await;
+    let (view, users) = match found {
+        Ok((Some(v), users)) => (v, users),
+        Ok((None, _)) => {
+            return error_page(
+                &state,
+                &lang,
+                Some(&caller),
+                ApiError::NotFound(format!("no conversation `{id}`")),
+            );
+        }
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let others = state.live.touch(&view.row.id, &caller.user.name);
+    let now = jiff::Timestamp::now().as_millisecond();
+    let (waiting, late) = with_sla(&state, &view.row, now);
+    let nonce = auth::random_token().unwrap_or_default();
+    let manager = caller.user.role >= Role::Manager;
+    let counts = counts(&state, &caller).await;
+    render(
+        &state,
+        &lang,
+        "conversation.html",
+        context! {
+            user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
+            c => minijinja::Value::from_serialize(&view), others => others,
+            waiting_ms => waiting, late => late, nonce => nonce,
+            users => if manager { users } else { Vec::new() },
+            canned => state.settings.canned.clone(),
+        },
+    )
+}
+
+/// A form action: checks its CSRF token, runs, and goes back to `back` (or shows the error).
+async fn act<F>(
+    state: &AppState,
+    lang: &Lang,
+    caller: &Caller,
+    csrf: Option<&str>,
+    back: String,
+    action: F,
+) -> Response
+where
+    F: std::future::Future<Output = Result<(), ApiError>>,
+{
+    if let Err(e) = caller.check_csrf(csrf) {
+        return error_page(state, lang, Some(caller), e);
+    }
+    match action.await {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(e) => error_page(state, lang, Some(caller), e),
+    }
+}
+
+fn conversation_url(id: &str) -> String {
+    let mut out = String::from("/c/");
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    csrf: Option<String>,
+    text: String,
+    nonce: Option<String>,
+}
+
+async fn form_reply(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Response {
+    let back = conversation_url(&id);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        api::reply(&state, &caller, &id, &f.text, f.nonce.as_deref())
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: Option<String>,
+    text: String,
+}
+
+async fn form_note(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    let back = conversation_url(&id);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        api::note(&state, &caller, &id, &f.text).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: Option<String>,
+    assignee: Option<String>,
+}
+
+async fn form_assign(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Response {
+    let back = conversation_url(&id);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        api::assign(&state, &caller, &id, f.assignee.clone()).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    csrf: Option<String>,
+    status: String,
+}
+
+async fn form_status(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    let back = conversation_url(&id);
+    let snooze = (f.status == "snoozed").then_some(60);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        api::set_status(&state, &caller, &id, &f.status, snooze).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct BotForm {
+    csrf: Option<String>,
+    paused: String,
+}
+
+async fn form_bot(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<BotForm>,
+) -> Response {
+    let back = conversation_url(&id);
+    let paused = f.paused == "true";
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        api::set_bot(&state, &caller, &id, paused).await
+    })
+    .await
+}
+
+async fn drafts(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+) -> Response {
+    let scope = caller.scope.clone();
+    let drafts = match state
+        .pool
+        .run(move |ws| ws.pending_drafts(&scope, 200))
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let counts = counts(&state, &caller).await;
+    render(
+        &state,
+        &lang,
+        "drafts.html",
+        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "drafts",
+        counts => counts, drafts => drafts },
+    )
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    csrf: Option<String>,
+    verdict: String,
+    text: Option<String>,
+    reason: Option<String>,
+}
+
+async fn form_review(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path((platform, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    // Back where the reviewer was: the drafts list or the conversation.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            r.find("/c/")
+                .or_else(|| r.find("/drafts"))
+                .map(|i| r[i..].to_owned())
+        })
+        .unwrap_or_else(|| "/drafts".to_owned());
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        let body = ReviewBody {
+            verdict: f.verdict.clone(),
+            text: f.text.clone(),
+            reason: f.reason.clone(),
+        };
+        api::review(&state, &caller, &platform, &id, body)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+async fn moderation(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+) -> Response {
+    if let Err(e) = caller.require(Role::Manager) {
+        return error_page(&state, &lang, Some(&caller), e);
+    }
+    let filter = palabre_store::workspace::InboxFilter {
+        status: None,
+        limit: 200,
+        ..Default::default()
+    };
+    let found = state
+        .pool
+        .run(move |ws| {
+            let mut items = Vec::new();
+            for row in ws.inbox(&filter, &Scope::All)? {
+                if let Some(view) = ws.conversation_view(&row.id, &Scope::All)? {
+                    for m in view.messages {
+                        let toxic = m
+                            .triage
+                            .as_deref()
+                            .is_some_and(|t| t.contains("\"toxic\":true"));
+                        if m.outcome == "hidden" || toxic {
+                            items.push(context! {
+                                platform => m.platform, external_id => m.external_id,
+                                conversation_id => row.id.clone(), author => m.author_handle,
+                                text => m.text, outcome => m.outcome,
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(items)
+        })
+        .await;
+    let items = match found {
+        Ok(i) => i,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let counts = counts(&state, &caller).await;
+    let nonce = auth::random_token().unwrap_or_default();
+    render(
+        &state,
+        &lang,
+        "moderation.html",
+        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "moderation",
+        counts => counts, items => items, nonce => nonce },
+    )
+}
+
+#[derive(Deserialize)]
+struct ModerateForm {
+    csrf: Option<String>,
+    nonce: Option<String>,
+}
+
+async fn form_moderate(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path((platform, id, action)): Path<(String, String, String)>,
+    Form(f): Form<ModerateForm>,
+) -> Response {
+    act(
+        &state,
+        &lang,
+        &caller,
+        f.csrf.as_deref(),
+        "/moderation".into(),
+        async { moderate(&state, &caller, &platform, &id, &action, f.nonce.as_deref()).await },
+    )
+    .await
+}
+
+/// Hide, show again or delete a message under one of our posts, through the outbox.
+pub(crate) async fn moderate(
+    state: &AppState,
+    caller: &Caller,
+    platform: &str,
+    external_id: &str,
+    action: &str,
+    nonce: Option<&str>,
+) -> Result<(), ApiError> {
+    caller.require(Role::Manager)?;
+    if !matches!(action, "hide" | "unhide" | "delete") {
+        return Err(ApiError::NotFound(format!(
+            "no moderation action `{action}`"
+        )));
+    }
+    let key = format!(
+        "human:{}:{action}:{platform}:{external_id}:{}",
+        caller.user.name,
+        nonce.map_or_else(|| auth::random_token().unwrap_or_default(), str::to_owned)
+    );
+    let (p, e, a, actor) = (
+        platform.to_owned(),
+        external_id.to_owned(),
+        action.to_owned(),
+        caller.user.name.clone(),
+    );
+    state
+        .pool
+        .run(move |ws| {
+            ws.enqueue(&palabre_store::workspace::NewAction {
+                idem_key: &key,
+                action: &a,
+                platform: &p,
+                conversation_id: None,
+                target_id: Some(&e),
+                text: None,
+                origin: "human",
+                actor: &actor,
+                priority: 0,
+                campaign: None,
+            })?;
+            let target = format!("{p}:{e}");
+            ws.audit(&actor, &format!("moderation_{a}"), Some(&target), None)
+        })
+        .await?;
+    state.engine.outbox_changed();
+    Ok(())
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+) -> Response {
+    if let Err(e) = caller.require(Role::Manager) {
+        return error_page(&state, &lang, Some(&caller), e);
+    }
+    let items = match state
+        .pool
+        .run(|ws| ws.outbox_with(palabre_store::workspace::OutboxStatus::Dead, 200))
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let counts = counts(&state, &caller).await;
+    render(
+        &state,
+        &lang,
+        "outbox.html",
+        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "outbox",
+        counts => counts, items => items },
+    )
+}
+
+async fn form_retry(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    act(
+        &state,
+        &lang,
+        &caller,
+        f.csrf.as_deref(),
+        "/outbox".into(),
+        async {
+            caller.require(Role::Manager)?;
+            let actor = caller.user.name.clone();
+            state.pool.run(move |ws| ws.retry_dead(id, &actor)).await?;
+            state.engine.outbox_changed();
+            Ok(())
+        },
+    )
+    .await
+}

@@ -1,0 +1,101 @@
+// Palabre's inbox: keyboard shortcuts, live updates over server-sent events, canned responses,
+// the collision warning. Progressive: every page works without it.
+(function () {
+  "use strict";
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var page = document.body.getAttribute("data-page");
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#list .row")); }
+  var current = -1;
+  function select(i) {
+    var all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(i, all.length - 1));
+    all.forEach(function (r, k) { r.classList.toggle("selected", k === current); });
+    all[current].focus();
+    all[current].scrollIntoView({ block: "nearest" });
+  }
+
+  function typing(e) {
+    var t = e.target.tagName;
+    return t === "INPUT" || t === "TEXTAREA" || t === "SELECT" || e.target.isContentEditable;
+  }
+
+  function press(id) { var b = document.getElementById(id); if (b) b.click(); }
+
+  document.addEventListener("keydown", function (e) {
+    if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (page === "inbox") {
+      if (e.key === "j") { select(current + 1); e.preventDefault(); }
+      else if (e.key === "k") { select(current - 1); e.preventDefault(); }
+      else if (e.key === "Enter" && current >= 0) { window.location = rows()[current].getAttribute("data-href"); }
+    } else if (page === "conversation") {
+      if (e.key === "r") { var t = document.getElementById("reply-text"); if (t) { t.focus(); e.preventDefault(); } }
+      else if (e.key === "a") press("assign-me");
+      else if (e.key === "e") press("status-resolved");
+      else if (e.key === "Escape") window.location = "/inbox";
+    }
+  });
+
+  // Canned responses: {author} and {agent} filled in.
+  var canned = document.getElementById("canned");
+  if (canned) {
+    canned.addEventListener("change", function () {
+      var box = document.getElementById("reply-text");
+      if (!box || !canned.value) return;
+      box.value = canned.value
+        .split("{author}").join("@" + (box.getAttribute("data-author") || ""))
+        .split("{agent}").join(box.getAttribute("data-agent") || "");
+      box.focus();
+    });
+  }
+
+  // Live updates.
+  if (!window.EventSource || page === "login") return;
+  var source = new EventSource("/api/stream");
+  var live = document.getElementById("live");
+  source.onopen = function () { if (live) live.hidden = false; };
+  source.onerror = function () { if (live) live.hidden = true; };
+  var pending = null;
+  function refreshList() {
+    var list = document.getElementById("list");
+    if (!list) return;
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      fetch(list.getAttribute("data-src"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          list.innerHTML = html;
+          if (current >= 0) select(current);
+        });
+    }, 300);
+  }
+  var conv = document.querySelector(".conversation");
+  var convId = conv && conv.getAttribute("data-id");
+  var me = conv && conv.getAttribute("data-me");
+  source.onmessage = function (msg) {
+    var ev;
+    try { ev = JSON.parse(msg.data); } catch (err) { return; }
+    if (page === "inbox" && (ev.type === "conversation" || ev.type === "reload")) refreshList();
+    if (page === "conversation" && ev.type === "presence" && ev.id === convId) {
+      var others = ev.users.filter(function (u) { return u !== me; });
+      var banner = document.getElementById("collision");
+      if (banner) {
+        banner.hidden = others.length === 0;
+        banner.textContent = others.join(", ") + " " + banner.getAttribute("data-also");
+      }
+    }
+    if (page === "conversation" && ev.type === "conversation" && ev.id === convId) {
+      var box = document.getElementById("reply-text");
+      var note = document.getElementById("note-text");
+      if ((!box || !box.value) && (!note || !note.value)) window.location.reload();
+    }
+  };
+  if (convId) {
+    setInterval(function () {
+      fetch("/api/conversations/" + encodeURIComponent(convId) + "/presence",
+        { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+    }, 30000);
+  }
+})();
