@@ -26,11 +26,9 @@ pub use state::State;
 use guard::GuardMemory;
 use palabre_campaigns::CampaignSet;
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
-use palabre_core::{
-    ConversationId, Decision, EventId, Lang, Message, Outcome, Reason, SentReply,
-};
-use std::collections::HashSet;
+use palabre_core::{ConversationId, Decision, EventId, Lang, Message, Outcome, Reason, SentReply};
 use palabre_triage::Triager;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What the pipeline made of one event.
