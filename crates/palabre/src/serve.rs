@@ -115,7 +115,17 @@ const DEMO_PEOPLE: &[(&str, &str, Role, &[&str])] = &[
 ];
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    // The sample organisation ships in examples/demo: from the repository when run there,
+    // else from where this binary was built.
+    let root = [
+        PathBuf::from("examples/demo"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo"),
+    ]
+    .into_iter()
+    .find(|p| p.join("palabre.toml").is_file())
+    .ok_or_else(|| {
+        anyhow::anyhow!("examples/demo not found: run palabre demo from the repository")
+    })?;
     let config_path = root.join("palabre.toml");
     let config = Config::load(&config_path)?;
     std::fs::create_dir_all(&args.data)

@@ -149,7 +149,140 @@ impl Sender {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::live::sandbox::{Failure, Sandbox};
+    use palabre_store::workspace::{NewAction, OutboxStatus};
+
+    fn action(key: &str, origin: &str, priority: i64) -> NewAction<'static> {
+        let key: &'static str = Box::leak(key.to_owned().into_boxed_str());
+        let origin: &'static str = Box::leak(origin.to_owned().into_boxed_str());
+        NewAction {
+            idem_key: key,
+            action: "reply",
+            platform: "x",
+            conversation_id: None,
+            target_id: Some("1"),
+            text: Some(key),
+            origin,
+            actor: "test",
+            priority,
+            campaign: None,
+        }
+    }
+
+    fn setup(max_attempts: u32) -> (tempfile::TempDir, String, Arc<Sandbox>, Sender) {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let sandbox = Arc::new(Sandbox::new());
+        let sender = Sender::open(&location, sandbox.clone(), Live::new(), max_attempts).unwrap();
+        (dir, location, sandbox, sender)
+    }
+
+    fn status(ws: &mut Workspace, id: i64) -> OutboxItem {
+        ws.outbox_item(id).unwrap().unwrap()
+    }
+
+    #[test]
+    fn humans_go_first_and_failures_retry_then_die() {
+        let (_dir, location, sandbox, mut sender) = setup(3);
+        let mut ws = Workspace::open(&location).unwrap();
+        let (bot, _) = ws.enqueue(&action("bot:1", "bot", 1)).unwrap();
+        let (human, _) = ws.enqueue(&action("human:1", "human", 0)).unwrap();
+        assert!(sender.round().unwrap());
+        let posts = sandbox.snapshot()["posts"].as_array().unwrap().clone();
+        assert_eq!(
+            posts[0]["idempotency_key"], "human:1",
+            "the human's reply went first"
+        );
+        assert_eq!(status(&mut ws, bot).status, OutboxStatus::Sent);
+        assert_eq!(status(&mut ws, human).status, OutboxStatus::Sent);
+
+        // A 500 is retried later with backoff; a 429 waits for the platform's reset.
+        let (a, _) = ws.enqueue(&action("bot:2", "bot", 1)).unwrap();
+        sandbox.fail_next(&[Failure::ServerError]);
+        let before = jiff::Timestamp::now().as_millisecond();
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert_eq!((item.status, item.attempts), (OutboxStatus::Pending, 1));
+        assert!(
+            item.next_attempt_ms >= before + 1500,
+            "backoff, not a busy retry"
+        );
+        assert!(item.last_error.unwrap().contains("500"));
+        assert!(!sender.round().unwrap(), "not due yet: nothing is taken");
+        ws.mark_retry(a, "made due", 0).unwrap();
+        sandbox.fail_next(&[Failure::RateLimited(30_000)]);
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert!(
+            item.next_attempt_ms >= before + 29_000,
+            "waits for the 429 reset"
+        );
+        ws.mark_retry(a, "made due", 0).unwrap();
+        sandbox.fail_next(&[Failure::ServerError]);
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert_eq!(
+            (item.status, item.attempts),
+            (OutboxStatus::Dead, 3),
+            "dead after its attempts"
+        );
+        assert!(item.last_error.unwrap().contains("500"));
+        // A person retries the dead letter: it goes out.
+        ws.retry_dead(a, "alice").unwrap();
+        sender.round().unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Sent);
+
+        // A refusal no retry fixes is dead at once.
+        let (b, _) = ws.enqueue(&action("bot:3", "bot", 1)).unwrap();
+        sandbox.fail_next(&[Failure::Refused]);
+        sender.round().unwrap();
+        assert_eq!(status(&mut ws, b).status, OutboxStatus::Dead);
+    }
+
+    #[test]
+    fn a_reset_in_the_past_is_replaced_by_backoff() {
+        let (_dir, location, sandbox, mut sender) = setup(5);
+        let mut ws = Workspace::open(&location).unwrap();
+        let (a, _) = ws.enqueue(&action("bot:skew", "bot", 1)).unwrap();
+        // The platform's clock is behind: its reset is already past.
+        sandbox.fail_next(&[Failure::RateLimited(-60_000)]);
+        let before = jiff::Timestamp::now().as_millisecond();
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert_eq!(item.status, OutboxStatus::Pending);
+        assert!(
+            item.next_attempt_ms >= before + 1500,
+            "no hot loop on a stale reset"
+        );
+    }
+
+    #[test]
+    fn what_was_being_sent_at_a_crash_is_sent_again_with_its_key_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let sandbox = Arc::new(Sandbox::new());
+        let mut ws = Workspace::open(&location).unwrap();
+        let (a, _) = ws.enqueue(&action("bot:crash", "bot", 1)).unwrap();
+        // The platform took it, then the process died before recording it.
+        let claimed = ws
+            .claim_due(jiff::Timestamp::now().as_millisecond(), 10)
+            .unwrap();
+        sandbox.deliver(&claimed[0]).unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Sending);
+        // Restart: the sender recovers it and sends it again with the same key.
+        let mut sender = Sender::open(&location, sandbox.clone(), Live::new(), 3).unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Pending);
+        sender.round().unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Sent);
+        let posts = sandbox.snapshot()["posts"].as_array().unwrap().clone();
+        assert_eq!(
+            posts.len(),
+            1,
+            "the platform's idempotency kept it to one post"
+        );
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -1,0 +1,281 @@
+//! Shared by the server's black-box tests: start the real `palabre serve` on port 0 with a
+//! fresh store (SQLite in a temporary folder, or a fresh PostgreSQL database), create accounts
+//! through `palabre admin`, and talk to it over HTTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_palabre");
+
+/// The repository's root (for examples/).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running server, killed when dropped.
+pub struct App {
+    pub url: String,
+    pub store: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+    _db: Option<PgDatabase>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database, dropped at the end.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database URL, or None (skipped loudly) when no server answers and
+/// PALABRE_REQUIRE_POSTGRES is not 1.
+fn postgres_database() -> Option<(String, PgDatabase)> {
+    let admin_url = std::env::var("PALABRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut client = match postgres::Client::connect(&admin_url, postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) => {
+            if std::env::var("PALABRE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("PostgreSQL is required but unreachable at {admin_url}: {e}");
+            }
+            eprintln!("\n!!! SKIPPING the PostgreSQL run of this server test: {e}\n");
+            return None;
+        }
+    };
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "palabre_srv_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    client
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Some((format!("{base}/{name}"), PgDatabase { admin_url, name }))
+}
+
+/// Starts `palabre serve --sandbox` with the demo configuration (its channels, campaigns and
+/// moderation) on a fresh store. None when the backend cannot run here.
+pub fn spawn_app(backend: Backend) -> Option<App> {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, db) = match backend {
+        Backend::Sqlite => (dir.path().join("palabre.db").display().to_string(), None),
+        Backend::Postgres => {
+            let (url, db) = postgres_database()?;
+            (url, Some(db))
+        }
+    };
+    let config = root().join("examples/demo/palabre.toml");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox",
+            "--store",
+            &store,
+        ])
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        assert!(Instant::now() < deadline, "the server did not start");
+        let line = lines.next().expect("the server stopped").unwrap();
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    // Keep reading stdout so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Some(App {
+        url,
+        store,
+        child,
+        _dir: dir,
+        _db: db,
+    })
+}
+
+impl App {
+    /// A server started elsewhere (the demo): the test owns only a stand-in child.
+    pub fn attach(url: String, store: String) -> App {
+        App {
+            url,
+            store,
+            child: Command::new("true").spawn().unwrap(),
+            _dir: tempfile::tempdir().unwrap(),
+            _db: None,
+        }
+    }
+
+    /// `palabre admin …` on this server's store.
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut child = Command::new(BIN)
+            .arg("admin")
+            .args(args)
+            .args(["--store", &self.store])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "palabre admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Creates a user with this password; returns an API token for them.
+    pub fn user(&self, name: &str, role: &str, teams: &str, password: &str) -> String {
+        let mut args = vec!["create", name, "--role", role, "--password-stdin"];
+        if !teams.is_empty() {
+            args.extend(["--teams", teams]);
+        }
+        self.admin(&args, Some(&format!("{password}\n")));
+        self.admin(&["token", name], None).trim().to_owned()
+    }
+
+    pub fn agent(&self) -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into()
+    }
+
+    /// GET with a bearer token: (status, body).
+    pub fn get(&self, token: &str, path: &str) -> (u16, String) {
+        let mut r = self
+            .agent()
+            .get(&format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
+    pub fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(token, path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// POST a JSON body with a bearer token: (status, body as JSON).
+    pub fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut r = self
+            .agent()
+            .post(&format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// Feeds JSON lines of events through `/api/events`; the decisions.
+    pub fn events(&self, token: &str, lines: &[String]) -> Vec<serde_json::Value> {
+        let mut r = self
+            .agent()
+            .post(&format!("{}/api/events", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/x-ndjson")
+            .send(lines.join("\n").as_bytes())
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        assert_eq!(status, 200, "POST /api/events: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Waits until `check` holds on the sandbox's posts (the outbox sends in the background).
+    pub fn wait_posts(
+        &self,
+        token: &str,
+        check: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = self.get_json(token, "/api/sandbox/posts");
+            let posts = v["posts"].as_array().cloned().unwrap_or_default();
+            if check(&posts) {
+                return posts;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sandbox posts never matched: {posts:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A generic event addressed to the demo brand (@lumiere_tr on X), created now.
+pub fn mention(id: &str, author: &str, text: &str) -> String {
+    serde_json::json!({
+        "platform": "x", "id": id, "kind": "post", "text": text,
+        "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",
+        "author": {"id": author, "handle": format!("user{author}"), "name": format!("User {author}")},
+        "mentions": ["lumiere_tr"],
+    })
+    .to_string()
+}

@@ -1,0 +1,844 @@
+//! Black-box tests of `palabre serve`: the real binary on port 0 with a fresh store, driven
+//! over HTTP as an integration or a browser would (SQLite always; PostgreSQL when reachable).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{App, Backend, mention, spawn_app};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A signed-in browser session: its cookie and its CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn set_cookies(r: &ureq::http::Response<ureq::Body>) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field");
+    let rest = &html[at + 19..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Signs in through the login form; (status of the POST, session if it worked).
+fn login(app: &App, name: &str, password: &str) -> (u16, Option<Session>) {
+    let agent = app.agent();
+    let mut page = agent.get(&format!("{}/login", app.url)).call().unwrap();
+    let login_cookie = set_cookies(&page).join("; ");
+    let csrf = hidden_csrf(&page.body_mut().read_to_string().unwrap());
+    let form = format!(
+        "name={}&password={}&csrf={csrf}",
+        name,
+        password.replace(' ', "+")
+    );
+    let r = agent
+        .post(&format!("{}/login", app.url))
+        .header("Cookie", &login_cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    let status = r.status().as_u16();
+    let session = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("palabre_session=") && c.len() > 20);
+    let Some(cookie) = session else {
+        return (status, None);
+    };
+    // The session's CSRF token is in every page.
+    let mut inbox = agent
+        .get(&format!("{}/inbox", app.url))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap();
+    let html = inbox.body_mut().read_to_string().unwrap();
+    let at = html.find("name=\"csrf-token\" content=\"").unwrap();
+    let rest = &html[at + 27..];
+    let csrf = rest[..rest.find('"').unwrap()].to_owned();
+    (status, Some(Session { cookie, csrf }))
+}
+
+/// POST JSON with a session cookie and an optional CSRF header.
+fn post_cookie(app: &App, s: &Session, path: &str, csrf: Option<&str>, body: &Value) -> u16 {
+    let mut req = app
+        .agent()
+        .post(&format!("{}{path}", app.url))
+        .header("Cookie", &s.cookie)
+        .header("Content-Type", "application/json");
+    if let Some(c) = csrf {
+        req = req.header("X-CSRF-Token", c);
+    }
+    req.send(body.to_string().as_bytes())
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn get_cookie(app: &App, s: &Session, path: &str) -> (u16, String) {
+    let mut r = app
+        .agent()
+        .get(&format!("{}{path}", app.url))
+        .header("Cookie", &s.cookie)
+        .call()
+        .unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn conversation_of(decision: &Value) -> String {
+    decision["conversation_id"].as_str().unwrap().to_owned()
+}
+
+fn path(id: &str) -> String {
+    id.replace(':', "%3A")
+}
+
+/// An app with a manager (returned token) and nothing else.
+fn app_with_manager(backend: Backend) -> Option<(App, String)> {
+    let app = spawn_app(backend)?;
+    let token = app.user("manon", "manager", "", PASSWORD);
+    Some((app, token))
+}
+
+// ------------------------------------------------------------------ the tests
+
+#[test]
+fn health_openapi_and_authentication() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let (status, body) = app.get("", "/healthz");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["store"],
+        "sqlite"
+    );
+    let doc = app.get_json(&token, "/api/openapi.json");
+    for p in [
+        "/api/conversations",
+        "/api/conversations/{id}/replies",
+        "/api/drafts/{platform}/{id}/review",
+        "/api/events",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["schemas"].get("InboxRow").is_some());
+    // No credentials, or a wrong token: 401 with a JSON error.
+    let (status, body) = app.get("", "/api/conversations");
+    assert_eq!(status, 401);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "unauthorized"
+    );
+    assert_eq!(app.get("not-a-token", "/api/me").0, 401);
+    let me = app.get_json(&token, "/api/me");
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("manon"), Some("manager"))
+    );
+    assert!(
+        me.get("password_hash").is_none(),
+        "the hash never leaves the server"
+    );
+    // Pages send strangers to the login page.
+    let r = app
+        .agent()
+        .get(&format!("{}/inbox", app.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+#[test]
+fn state_changes_need_the_sessions_csrf_token() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let d = app.events(
+        &token,
+        &[mention("c1", "201", "@lumiere_tr bonjour, une question")],
+    );
+    let id = conversation_of(&d[0]);
+    let (status, s) = login(&app, "manon", PASSWORD);
+    assert_eq!(status, 303);
+    let s = s.unwrap();
+    let note = format!("/api/conversations/{}/notes", path(&id));
+    assert_eq!(
+        post_cookie(&app, &s, &note, None, &json!({"text": "missing"})),
+        403
+    );
+    assert_eq!(
+        post_cookie(&app, &s, &note, Some("forged"), &json!({"text": "forged"})),
+        403
+    );
+    let forged_same_length = "0".repeat(s.csrf.len());
+    assert_eq!(
+        post_cookie(
+            &app,
+            &s,
+            &note,
+            Some(&forged_same_length),
+            &json!({"text": "x"})
+        ),
+        403
+    );
+    assert_eq!(
+        post_cookie(&app, &s, &note, Some(&s.csrf), &json!({"text": "la bonne"})),
+        200
+    );
+    // A form without its token is refused too.
+    let r = app
+        .agent()
+        .post(&format!("{}/c/{}/note", app.url, path(&id)))
+        .header("Cookie", &s.cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(b"text=sans+jeton".as_slice())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let mut r = r;
+    let page = r.body_mut().read_to_string().unwrap();
+    assert!(page.contains("CSRF"), "the error page says why: {page}");
+    let view = app.get_json(&token, &format!("/api/conversations/{}", path(&id)));
+    let notes: Vec<&str> = view["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        vec!["la bonne"],
+        "only the request with the right token changed anything"
+    );
+    // Signing out ends the session.
+    let r = app
+        .agent()
+        .post(&format!("{}/logout", app.url))
+        .header("Cookie", &s.cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("csrf={}", s.csrf).as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(get_cookie(&app, &s, "/api/me").0, 401);
+}
+
+fn reply_goes_through_the_outbox_once(backend: Backend) {
+    let Some((app, token)) = app_with_manager(backend) else {
+        return;
+    };
+    let d = app.events(
+        &token,
+        &[mention(
+            "r1",
+            "301",
+            "@lumiere_tr mon train est annulé, je fais comment ?",
+        )],
+    );
+    assert_eq!(d[0]["outcome"], "routed_to_human");
+    let id = conversation_of(&d[0]);
+    let list = app.get_json(&token, "/api/conversations");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id.as_str())
+    );
+    let replies = format!("/api/conversations/{}/replies", path(&id));
+    let body = json!({"text": "Bonjour, nous regardons tout de suite.", "idempotency_key": "k-1"});
+    let (status, first) = app.post(&token, &replies, &body);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["created"], true);
+    // The same request again (a retry, a double click): nothing new is queued.
+    let (status, again) = app.post(&token, &replies, &body);
+    assert_eq!(status, 200);
+    assert_eq!(
+        (again["created"].clone(), again["outbox_id"].clone()),
+        (json!(false), first["outbox_id"].clone())
+    );
+    let posts = app.wait_posts(&token, |p| !p.is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let posts_after = app.wait_posts(&token, |_| true);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts_after.len(), 1, "sent exactly once");
+    assert_eq!(posts[0]["text"], "Bonjour, nous regardons tout de suite.");
+    assert_eq!(posts[0]["in_reply_to"], "r1");
+    assert_eq!(posts[0]["origin"], "human");
+    let view = app.get_json(&token, &format!("/api/conversations/{}", path(&id)));
+    assert_eq!(view["row"]["status"], "pending", "waiting for the author");
+    assert_eq!(view["row"]["bot_paused"], true, "a human took over");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let view = app.get_json(&token, &format!("/api/conversations/{}", path(&id)));
+        if view["outbox"][0]["status"] == "sent" {
+            assert!(view["row"]["first_outbound_ms"].is_i64());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never marked sent: {view}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The author answers: the conversation opens again.
+    let answer = json!({"platform": "x", "id": "r2", "kind": "reply", "text": "@lumiere_tr merci, et pour le remboursement ?",
+        "created_at": jiff::Timestamp::now().to_string(), "in_reply_to": "r1", "in_reply_to_author": "1000",
+        "author": {"id": "301", "handle": "user301"}, "mentions": ["lumiere_tr"]});
+    app.events(&token, &[answer.to_string()]);
+    let view = app.get_json(&token, &format!("/api/conversations/{}", path(&id)));
+    assert_eq!(view["row"]["status"], "open");
+    assert_eq!(view["messages"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn reply_goes_through_the_outbox_once_on_sqlite() {
+    reply_goes_through_the_outbox_once(Backend::Sqlite);
+}
+
+#[test]
+fn reply_goes_through_the_outbox_once_on_postgres() {
+    reply_goes_through_the_outbox_once(Backend::Postgres);
+}
+
+fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> String {
+    let mut v = json!({"platform": "x", "id": id, "kind": "post", "text": "#MonRésultat 69003",
+        "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",
+        "author": {"id": author, "handle": handle, "name": handle}, "hashtags": ["MonRésultat"]});
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, val) in e {
+            o.insert(k.clone(), val.clone());
+        }
+    }
+    v.to_string()
+}
+
+#[test]
+fn a_human_takeover_keeps_the_bot_out_until_released() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    // The bot answers a campaign request...
+    let d = app.events(
+        &token,
+        &[campaign_request("t1", "401", "jeanne", json!({}))],
+    );
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+    let id = conversation_of(&d[0]);
+    app.wait_posts(&token, |p| p.iter().any(|x| x["in_reply_to"] == "t1"));
+    // ...a human takes the conversation over...
+    let (status, _) = app.post(
+        &token,
+        &format!("/api/conversations/{}/bot", path(&id)),
+        &json!({"paused": true}),
+    );
+    assert_eq!(status, 200);
+    let in_thread = json!({"in_reply_to": "t1", "in_reply_to_author": "2000", "kind": "reply", "text": "#MonRésultat 38000"});
+    let d = app.events(&token, &[campaign_request("t2", "402", "paul", in_thread)]);
+    assert_eq!(d[0]["conversation_id"], id.as_str());
+    assert_eq!(d[0]["outcome"], "routed_to_human");
+    assert_eq!(d[0]["reasons"], json!(["human_takeover"]));
+    // ...and gives it back.
+    let (status, _) = app.post(
+        &token,
+        &format!("/api/conversations/{}/bot", path(&id)),
+        &json!({"paused": false}),
+    );
+    assert_eq!(status, 200);
+    let again = json!({"in_reply_to": "t1", "in_reply_to_author": "2000", "kind": "reply", "text": "#MonRésultat 35000"});
+    let d = app.events(&token, &[campaign_request("t3", "403", "lea", again)]);
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+    let posts = app.wait_posts(&token, |p| p.iter().any(|x| x["in_reply_to"] == "t3"));
+    assert!(
+        !posts.iter().any(|x| x["in_reply_to"] == "t2"),
+        "nothing went out while a human had it"
+    );
+}
+
+fn two_agents_approving_one_draft_send_it_once(backend: Backend) {
+    let Some((app, token)) = app_with_manager(backend) else {
+        return;
+    };
+    let second = app.user("sarah", "manager", "", PASSWORD);
+    // An organisation's request is drafted, never answered automatically.
+    let d = app.events(
+        &token,
+        &[campaign_request("o1", "501", "francetvinfo", json!({}))],
+    );
+    assert_eq!(d[0]["outcome"], "drafted", "{}", d[0]);
+    assert!(
+        d[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("organisation_author"))
+    );
+    let drafts = app.get_json(&token, "/api/drafts");
+    assert_eq!(drafts.as_array().unwrap().len(), 1);
+    let review = "/api/drafts/x/o1/review";
+    let body = json!({"verdict": "approve", "text": "Bonjour, voici les résultats de Lyon 3e : https://example.invalid/69003"});
+    let barrier = std::sync::Barrier::new(2);
+    let results: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&token, &second]
+            .into_iter()
+            .map(|t| {
+                let (app, barrier, body) = (&app, &barrier, &body);
+                scope.spawn(move || {
+                    barrier.wait();
+                    app.post(t, review, body).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = results.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        vec![200, 409],
+        "one approval wins, the other is told: {results:?}"
+    );
+    let posts = app.wait_posts(&token, |p| !p.is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        app.wait_posts(&token, |_| true).len(),
+        1,
+        "the draft was sent once"
+    );
+    assert_eq!(posts[0]["text"], body["text"]);
+    assert!(
+        app.get_json(&token, "/api/drafts")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn two_agents_approving_one_draft_send_it_once_on_sqlite() {
+    two_agents_approving_one_draft_send_it_once(Backend::Sqlite);
+}
+
+#[test]
+fn two_agents_approving_one_draft_send_it_once_on_postgres() {
+    two_agents_approving_one_draft_send_it_once(Backend::Postgres);
+}
+
+#[test]
+fn a_rejected_draft_is_never_sent_and_its_reason_is_kept() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let d = app.events(
+        &token,
+        &[campaign_request("o2", "502", "francetvinfo", json!({}))],
+    );
+    assert_eq!(d[0]["outcome"], "drafted");
+    let (status, _) = app.post(
+        &token,
+        "/api/drafts/x/o2/review",
+        &json!({"verdict": "reject", "reason": "ton"}),
+    );
+    assert_eq!(status, 200);
+    let (status, again) = app.post(
+        &token,
+        "/api/drafts/x/o2/review",
+        &json!({"verdict": "approve"}),
+    );
+    assert_eq!(status, 409, "{again}");
+    assert!(again["message"].as_str().unwrap().contains("rejected"));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        app.get_json(&token, "/api/sandbox/posts")["posts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, bad) = app.post(
+        &token,
+        "/api/drafts/x/o2/review",
+        &json!({"verdict": "maybe"}),
+    );
+    assert_eq!(status, 422, "{bad}");
+}
+
+fn agents_see_only_their_teams_queues(backend: Backend) {
+    let Some((app, token)) = app_with_manager(backend) else {
+        return;
+    };
+    app.admin(&["team", "moderation", "--queues", "moderation"], None);
+    app.admin(&["team", "care", "--queues", "service-client"], None);
+    let moderator = app.user("lucas", "agent", "moderation", PASSWORD);
+    let carer = app.user("camille", "agent", "care", PASSWORD);
+    let d = app.events(
+        &token,
+        &[mention(
+            "s1",
+            "601",
+            "@lumiere_tr ma carte de réduction ne marche pas",
+        )],
+    );
+    let id = conversation_of(&d[0]);
+    assert_eq!(d[0]["queue"], "service-client");
+    let one = format!("/api/conversations/{}", path(&id));
+    assert_eq!(
+        app.get(&moderator, &one).0,
+        404,
+        "another team's conversation does not exist for them"
+    );
+    assert!(
+        app.get_json(&moderator, "/api/conversations")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, _) = app.post(
+        &moderator,
+        &format!("{one}/replies"),
+        &json!({"text": "Bonjour"}),
+    );
+    assert_eq!(status, 404);
+    let (status, _) = app.post(
+        &moderator,
+        &format!("{one}/notes"),
+        &json!({"text": "note"}),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(app.get(&carer, &one).0, 200);
+    // Round-robin gave it to the only agent on that queue.
+    assert_eq!(app.get_json(&carer, &one)["row"]["assignee"], "camille");
+    // Agents take conversations for themselves; only managers give them to others.
+    let (status, _) = app.post(
+        &carer,
+        &format!("{one}/assignment"),
+        &json!({"assignee": "lucas"}),
+    );
+    assert_eq!(status, 403);
+    let (status, _) = app.post(
+        &token,
+        &format!("{one}/assignment"),
+        &json!({"assignee": "lucas"}),
+    );
+    assert_eq!(status, 200);
+    let (status, body) = app.post(
+        &token,
+        &format!("{one}/assignment"),
+        &json!({"assignee": "nobody-here"}),
+    );
+    assert_eq!(status, 422, "{body}");
+    let mine = app.get_json(&token, "/api/conversations?assignee=lucas");
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    // Outbox and event ingestion are for managers.
+    assert_eq!(app.get(&carer, "/api/outbox").0, 403);
+}
+
+#[test]
+fn agents_see_only_their_teams_queues_on_sqlite() {
+    agents_see_only_their_teams_queues(Backend::Sqlite);
+}
+
+#[test]
+fn agents_see_only_their_teams_queues_on_postgres() {
+    agents_see_only_their_teams_queues(Backend::Postgres);
+}
+
+#[test]
+fn replies_the_platform_would_refuse_get_a_clear_error() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    // A Messenger conversation whose person wrote last ten days ago: the window is closed.
+    let old = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(240);
+    let dm = json!({"platform": "messenger", "id": "m.old", "kind": "direct", "text": "Bonjour, une question sur mon abonnement",
+        "created_at": old.to_string(), "recipient": "5550001", "author": {"id": "9001", "name": "Inès"}});
+    let d = app.events(&token, &[dm.to_string()]);
+    assert_eq!(d[0]["outcome"], "routed_to_human");
+    let id = conversation_of(&d[0]);
+    let (status, body) = app.post(
+        &token,
+        &format!("/api/conversations/{}/replies", path(&id)),
+        &json!({"text": "Bonjour Inès"}),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("messaging window is closed"),
+        "{body}"
+    );
+    // Too long for X, and empty.
+    let d = app.events(&token, &[mention("l1", "701", "@lumiere_tr horaires ?")]);
+    let replies = format!(
+        "/api/conversations/{}/replies",
+        path(&conversation_of(&d[0]))
+    );
+    let (status, body) = app.post(&token, &replies, &json!({"text": "a".repeat(10_000)}));
+    assert_eq!(status, 422);
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 280"),
+        "{body}"
+    );
+    let (status, _) = app.post(&token, &replies, &json!({"text": "   "}));
+    assert_eq!(status, 422);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        app.get_json(&token, "/api/sandbox/posts")["posts"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing refused was sent"
+    );
+}
+
+#[test]
+fn malformed_requests_get_a_4xx_that_says_why() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let d = app.events(&token, &[mention("b1", "801", "@lumiere_tr allo")]);
+    let replies = format!(
+        "/api/conversations/{}/replies",
+        path(&conversation_of(&d[0]))
+    );
+    let send_raw = |raw: &str| {
+        let mut r = app
+            .agent()
+            .post(&format!("{}{replies}", app.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(raw.as_bytes())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (status, body) = send_raw("{\"text\": \"tronqué");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("EOF") || body.contains("line 1"), "{body}");
+    let (status, body) = send_raw("{\"txt\": \"typo\"}");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("txt"), "names the unknown field: {body}");
+    let (status, _) = send_raw("{\"text\": 42}");
+    assert!((400..500).contains(&status));
+    let (status, body) = app.get(&token, "/api/conversations?status=bogus");
+    assert_eq!(status, 400);
+    assert!(body.contains("bogus"));
+    let (status, _) = app.get(&token, "/api/conversations?limit=many");
+    assert_eq!(status, 400);
+    // Unreadable event lines are decisions, not failures.
+    let d = app.events(
+        &token,
+        &[
+            "{\"id\": ".to_owned(),
+            "[1, 2]".to_owned(),
+            mention("b2", "802", "@lumiere_tr ok"),
+        ],
+    );
+    let outcomes: Vec<&str> = d.iter().map(|x| x["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, vec!["invalid", "invalid", "routed_to_human"]);
+    assert!(d[0]["error"].as_str().is_some());
+    let (status, _) = app.post(
+        &token,
+        "/api/conversations/x%3Anope/status",
+        &json!({"status": "resolved"}),
+    );
+    assert_eq!(status, 404);
+    let (status, body) = app.post(
+        &token,
+        &replies.replace("/replies", "/status"),
+        &json!({"status": "snoozed"}),
+    );
+    assert_eq!(status, 422, "{body}");
+}
+
+#[test]
+fn a_login_brute_force_is_rate_limited() {
+    let (app, _) = app_with_manager(Backend::Sqlite).unwrap();
+    for attempt in 0..5 {
+        let (status, session) = login(&app, "manon", "wrong password");
+        assert_eq!(status, 401, "attempt {attempt}");
+        assert!(session.is_none());
+    }
+    // Even the right password waits now.
+    let (status, session) = login(&app, "manon", PASSWORD);
+    assert_eq!(status, 429);
+    assert!(session.is_none());
+}
+
+#[test]
+fn what_a_post_contains_is_shown_as_text() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let evil = json!({"platform": "x", "id": "xss1", "kind": "post",
+        "text": "@lumiere_tr <script>alert('xss')</script><img src=x onerror=alert(1)>",
+        "created_at": jiff::Timestamp::now().to_string(),
+        "author": {"id": "666", "handle": "h4ck", "name": "<b onmouseover=alert(2)>Eve</b>"}, "mentions": ["lumiere_tr"]});
+    let d = app.events(&token, &[evil.to_string()]);
+    let id = conversation_of(&d[0]);
+    let (_, s) = login(&app, "manon", PASSWORD);
+    let s = s.unwrap();
+    for page in ["/inbox".to_owned(), format!("/c/{}", path(&id))] {
+        let (status, html) = get_cookie(&app, &s, &page);
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("&lt;script&gt;alert("),
+            "{page} escapes the text"
+        );
+        assert!(
+            !html.contains("<script>alert"),
+            "{page} never echoes a script"
+        );
+        assert!(!html.contains("<img src=x"), "{page}");
+        assert!(!html.contains("<b onmouseover"), "{page}");
+    }
+    let r = app
+        .agent()
+        .get(&format!("{}/login", app.url))
+        .call()
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+}
+
+#[test]
+fn the_inbox_filters_and_searches() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    app.events(
+        &token,
+        &[
+            mention(
+                "f1",
+                "901",
+                "@lumiere_tr VOUS ÊTES NULS, trois heures de retard, c'est une honte !!!",
+            ),
+            mention(
+                "f2",
+                "902",
+                "@lumiere_tr merci pour le trajet, contrôleur très sympa 😊",
+            ),
+            mention(
+                "f3",
+                "903",
+                "@lumiere_tr où trouver les horaires du TER Lyon–Annecy ?",
+            ),
+        ],
+    );
+    let all = app.get_json(&token, "/api/conversations?status=all");
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let urgent = &app.get_json(&token, "/api/conversations")[0];
+    assert_eq!(urgent["id"], "x:f1", "the angry one comes first");
+    assert_eq!(urgent["priority"], 2);
+    let found = app.get_json(&token, "/api/conversations?q=annecy");
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["id"], "x:f3");
+    let negative = app.get_json(&token, "/api/conversations?sentiment=negative");
+    assert!(
+        negative
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] == "x:f1")
+    );
+    assert!(
+        app.get_json(&token, "/api/conversations?status=resolved")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, _) = app.post(
+        &token,
+        "/api/conversations/x%3Af2/status",
+        &json!({"status": "resolved"}),
+    );
+    assert_eq!(status, 200);
+    let resolved = app.get_json(&token, "/api/conversations?status=resolved");
+    assert_eq!(resolved.as_array().unwrap().len(), 1);
+    let (status, _) = app.post(
+        &token,
+        "/api/conversations/x%3Af3/status",
+        &json!({"status": "snoozed", "snooze_minutes": 60}),
+    );
+    assert_eq!(status, 200);
+    let snoozed = app.get_json(&token, "/api/conversations?status=snoozed");
+    assert!(
+        snoozed[0]["snoozed_until_ms"].as_i64().unwrap() > jiff::Timestamp::now().as_millisecond()
+    );
+}
+
+#[test]
+fn toxic_comments_under_our_posts_are_hidden_at_once() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let insult = json!({"platform": "x", "id": "h1", "kind": "reply", "text": "@lumiere_tr bande de connards, vous allez payer",
+        "created_at": jiff::Timestamp::now().to_string(), "in_reply_to": "p0", "in_reply_to_author": "1000",
+        "author": {"id": "990", "handle": "troll"}, "mentions": ["lumiere_tr"]});
+    let d = app.events(&token, &[insult.to_string()]);
+    assert_eq!(d[0]["outcome"], "hidden", "{}", d[0]);
+    assert_eq!(d[0]["queue"], "moderation");
+    let posts = app.wait_posts(&token, |p| p.iter().any(|x| x["action"] == "hide"));
+    let hide: Vec<&Value> = posts.iter().filter(|x| x["action"] == "hide").collect();
+    assert_eq!(hide.len(), 1);
+    assert_eq!(hide[0]["in_reply_to"], "h1");
+}
+
+#[test]
+fn the_demo_fills_the_inbox_and_the_bot_answers() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["demo", "--listen", "127.0.0.1:0", "--pace", "30", "--data"])
+        .arg(dir.path())
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut accounts = Vec::new();
+    let url = loop {
+        let line = lines.next().expect("the demo stopped").unwrap();
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.trim().to_owned();
+        }
+        if let Some((name, password)) = line.split_once("password: ") {
+            let name = name.split_whitespace().next().unwrap().to_owned();
+            accounts.push((name, password.trim().to_owned()));
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(
+        accounts.len(),
+        4,
+        "an admin, a manager and agents, with their passwords"
+    );
+    // Sign in with the printed admin credentials, through the real login form.
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = App::attach(url, store);
+    let (admin, password) = &accounts[0];
+    let (status, session) = login(&app, admin, password);
+    assert_eq!(status, 303, "the printed password works");
+    let session = session.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, posts) = get_cookie(&app, &session, "/api/sandbox/posts");
+        let posts: Value = serde_json::from_str(&posts).unwrap();
+        let (_, list) = get_cookie(&app, &session, "/api/conversations");
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let bot = posts["posts"]
+            .as_array()
+            .map_or(0, |p| p.iter().filter(|x| x["origin"] == "bot").count());
+        let urgent = list
+            .as_array()
+            .map_or(0, |l| l.iter().filter(|r| r["priority"] == 2).count());
+        if bot >= 3 && urgent >= 1 && list.as_array().map_or(0, Vec::len) >= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo did not fill: {list} {posts}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (status, html) = get_cookie(&app, &session, "/inbox");
+    assert_eq!(status, 200);
+    assert!(html.contains("camille_m"), "the inbox shows who wrote");
+    let _ = child.kill();
+    let _ = child.wait();
+}
