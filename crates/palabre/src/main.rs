@@ -5,6 +5,7 @@
 
 mod admin;
 mod bench;
+mod bench_inbox;
 mod config;
 mod engine;
 mod eval;
@@ -62,6 +63,9 @@ enum Command {
     /// Generates a deterministic synthetic X API v2 stream (20% reposts, 5% repeats, French and
     /// English) and reports events/s and memory. See docs/performance.md.
     Bench(bench::BenchArgs),
+    /// Measure the inbox's latency under load: a store of synthetic conversations, the real
+    /// web application, many concurrent clients (see docs/performance.md).
+    BenchInbox(bench_inbox::InboxBenchArgs),
     /// Measure how well Palabre reads messages (see docs/triage.md).
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -93,6 +97,20 @@ fn main() -> ExitCode {
         Command::Eval(command) => match eval::run(&command) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => report(lang, &anyhow::anyhow!("no readable labelled line"), 2),
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::BenchInbox(args) => match bench_inbox::run(&args) {
+            Ok(results) => {
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&results).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", bench_inbox::render(&results));
+                }
+                ExitCode::SUCCESS
+            }
             Err(e) => report(lang, &e, 1),
         },
         Command::Serve(args) => match serve::serve(args) {
