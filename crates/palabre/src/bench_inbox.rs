@@ -301,7 +301,7 @@ fn entry(
     );
     message.raw = format!("{{\"id\":\"{id}\"}}").into();
     // A fifth of the conversations were answered by the bot alone; the rest need a human.
-    let bot_only = conversation % 5 == 0;
+    let bot_only = conversation.is_multiple_of(5);
     let mut decision = if bot_only {
         Decision::new(Outcome::BotReplied, vec![Reason::CampaignAnswer])
     } else {
