@@ -73,8 +73,8 @@ fn the_example_stream_gets_the_expected_decision_on_every_line() {
     );
     let got = decisions(&out);
     let expected: &[(u64, &str, &[&str])] = &[
-        (1, "routed_to_human", &["mention"]),
-        (2, "routed_to_human", &["mention"]),
+        (1, "routed_to_human", &["mention", "anger"]),
+        (2, "routed_to_human", &["mention", "anger"]),
         (3, "ignored", &["own_message"]),
         (4, "ignored", &["echo_of_own_post"]),
         (5, "routed_to_human", &["reply_to_channel"]),
@@ -88,7 +88,7 @@ fn the_example_stream_gets_the_expected_decision_on_every_line() {
         (13, "routed_to_human", &["mention"]),
         (14, "routed_to_human", &["reply_to_channel", "orphan_reply"]),
         (15, "routed_to_human", &["direct_message"]),
-        (16, "routed_to_human", &["review"]),
+        (16, "routed_to_human", &["review", "anger"]),
         (17, "invalid", &["unknown_shape"]),
         (18, "routed_to_human", &["mention"]),
         (19, "invalid", &["invalid_utf8"]),

@@ -114,11 +114,18 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
     if message.in_reply_to.is_some() && !facts.parent_seen && message.kind != MessageKind::Direct {
         reasons.push(Reason::OrphanReply);
     }
+    // Escalations say why: an angry or abusive message reaches a human with that reason.
+    let toxic = facts.triage.is_some_and(|t| t.toxic);
+    if toxic {
+        reasons.push(Reason::Toxic);
+    }
+    if facts.triage.is_some_and(|t| t.emotion == Emotion::Anger) {
+        reasons.push(Reason::Anger);
+    }
     // An insult under one of our posts is hidden at once when the brand asked for it; a human
     // then reviews it (and may reach out privately) from the moderation queue.
     let under_our_post = matches!(address, Reason::Comment | Reason::ReplyToChannel);
-    if policy.moderation.hide_toxic && under_our_post && facts.triage.is_some_and(|t| t.toxic) {
-        reasons.push(Reason::Toxic);
+    if policy.moderation.hide_toxic && under_our_post && toxic {
         return Decision {
             queue: Some(policy.moderation.queue.clone()),
             ..Decision::new(Outcome::Hidden, reasons)
