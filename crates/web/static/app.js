@@ -54,7 +54,35 @@
   if (!window.EventSource || page === "login") return;
   var source = new EventSource("/api/stream");
   var live = document.getElementById("live");
-  source.onopen = function () { if (live) live.hidden = false; };
+  var conv = document.querySelector(".conversation");
+  var convId = conv && conv.getAttribute("data-id");
+  var me = conv && conv.getAttribute("data-me");
+  // Reloads the conversation, unless someone is typing in it.
+  function reloadConversation() {
+    var box = document.getElementById("reply-text");
+    var note = document.getElementById("note-text");
+    if ((!box || !box.value) && (!note || !note.value)) window.location.reload();
+  }
+  // A send may have finished between the page's rendering and this stream's opening: the
+  // event that says so was missed. Look once when a shown send is still on its way.
+  function catchUp() {
+    var shown = Array.prototype.map.call(
+      document.querySelectorAll(".msg.outgoing[data-status]"),
+      function (el) { return el.getAttribute("data-status"); });
+    if (!shown.some(function (s) { return s === "pending" || s === "sending"; })) return;
+    fetch("/api/conversations/" + encodeURIComponent(convId), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (v) {
+        if (!v || !v.outbox) return;
+        var now = v.outbox.map(function (o) { return o.status; });
+        if (now.join() !== shown.join()) reloadConversation();
+      })
+      .catch(function () {});
+  }
+  source.onopen = function () {
+    if (live) live.hidden = false;
+    if (convId) catchUp();
+  };
   source.onerror = function () { if (live) live.hidden = true; };
   var pending = null;
   function refreshList() {
@@ -71,9 +99,6 @@
         });
     }, 300);
   }
-  var conv = document.querySelector(".conversation");
-  var convId = conv && conv.getAttribute("data-id");
-  var me = conv && conv.getAttribute("data-me");
   source.onmessage = function (msg) {
     var ev;
     try { ev = JSON.parse(msg.data); } catch (err) { return; }
@@ -86,11 +111,7 @@
         banner.textContent = others.join(", ") + " " + banner.getAttribute("data-also");
       }
     }
-    if (page === "conversation" && ev.type === "conversation" && ev.id === convId) {
-      var box = document.getElementById("reply-text");
-      var note = document.getElementById("note-text");
-      if ((!box || !box.value) && (!note || !note.value)) window.location.reload();
-    }
+    if (page === "conversation" && ev.type === "conversation" && ev.id === convId) reloadConversation();
   };
   if (convId) {
     setInterval(function () {

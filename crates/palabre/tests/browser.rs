@@ -1,0 +1,827 @@
+//! Browser tests of the web inbox: headless Chromium driven through chromedriver, speaking the
+//! W3C WebDriver protocol (JSON over HTTP) directly. Each test starts the real server
+//! (`palabre serve --sandbox`), signs in as a person would and checks what they see, and what
+//! the sandbox platform received.
+//!
+//! Without chromedriver the tests are skipped loudly, unless `PALABRE_REQUIRE_BROWSER=1` (CI),
+//! which makes that a failure. `PALABRE_SCREENSHOTS=1` saves the main screens into
+//! `docs/screenshots/`.
+
+// Tests may unwrap and panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{App, Backend, mention, spawn_app};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for anything a user would wait for.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The key of an element reference in W3C WebDriver answers.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+const PASSWORD: &str = "correct horse battery";
+
+// ------------------------------------------------------------------ WebDriver
+
+fn chromedriver() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CHROMEDRIVER") {
+        return Some(PathBuf::from(p));
+    }
+    let default = Path::new("/usr/bin/chromedriver");
+    if default.exists() {
+        return Some(default.to_owned());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("chromedriver"))
+            .find(|p| p.exists())
+    })
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// A free TCP port on the loopback interface.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A chromedriver process and one browser session in it; both end when dropped.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    agent: ureq::Agent,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self
+            .agent
+            .delete(&format!("{}/session/{}", self.base, self.session))
+            .call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// An element of the current page.
+#[derive(Clone)]
+struct El(String);
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium at 1280×900; None (skipped loudly) when
+    /// there is no chromedriver and PALABRE_REQUIRE_BROWSER is not 1.
+    fn start() -> Option<Browser> {
+        let Some(driver_bin) = chromedriver() else {
+            if std::env::var("PALABRE_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("PALABRE_REQUIRE_BROWSER=1 but chromedriver is not installed");
+            }
+            eprintln!(
+                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+                 !!! SKIPPING a browser test: chromedriver is not installed.\n\
+                 !!! Install chromium and chromedriver, or set PALABRE_REQUIRE_BROWSER=1\n\
+                 !!! to make this a failure.\n\
+                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+            );
+            return None;
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        // The port may be taken between our probe and chromedriver's bind: try a few.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut driver = Command::new(&driver_bin)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver_bin.display()));
+            let base = format!("http://127.0.0.1:{port}");
+            let deadline = Instant::now() + PATIENCE;
+            let ready = loop {
+                if let Ok(Some(status)) = driver.try_wait() {
+                    last = format!("chromedriver exited: {status}");
+                    break false;
+                }
+                if let Ok(mut r) = agent.get(&format!("{base}/status")).call()
+                    && let Ok(v) = r.body_mut().read_json::<Value>()
+                    && v["value"]["ready"] == true
+                {
+                    break true;
+                }
+                if Instant::now() > deadline {
+                    last = "chromedriver never answered /status".into();
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            if !ready {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                continue;
+            }
+            let profile = tempfile::tempdir().unwrap();
+            let args = [
+                "--headless".to_owned(),
+                "--no-sandbox".to_owned(),
+                "--disable-gpu".to_owned(),
+                "--disable-quic".to_owned(),
+                "--no-first-run".to_owned(),
+                "--disable-background-networking".to_owned(),
+                "--disable-component-update".to_owned(),
+                "--disable-sync".to_owned(),
+                "--window-size=1280,900".to_owned(),
+                format!("--user-data-dir={}", profile.path().display()),
+            ];
+            let caps = json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": chromium(), "args": args},
+            }}});
+            let answer = post(&agent, &format!("{base}/session"), &caps);
+            let Some(session) = answer["value"]["sessionId"].as_str().map(str::to_owned) else {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                panic!("chromedriver refused a session: {answer}");
+            };
+            let b = Browser {
+                driver,
+                base,
+                session,
+                agent,
+                _profile: profile,
+            };
+            b.ok(
+                "POST",
+                "/window/rect",
+                &json!({"width": 1280, "height": 900}),
+            );
+            return Some(b);
+        }
+        panic!("could not start chromedriver: {last}");
+    }
+
+    /// One WebDriver command on this session: its `value`, or the error it answered.
+    fn cmd(&self, method: &str, path: &str, body: &Value) -> Result<Value, String> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let answer = match method {
+            "GET" => read(self.agent.get(&url).call()),
+            "POST" => post(&self.agent, &url, body),
+            "DELETE" => read(self.agent.delete(&url).call()),
+            _ => unreachable!("{method}"),
+        };
+        let value = answer["value"].clone();
+        match value.get("error").and_then(Value::as_str) {
+            Some(e) => Err(format!("{e}: {}", value["message"].as_str().unwrap_or(""))),
+            None => Ok(value),
+        }
+    }
+
+    fn ok(&self, method: &str, path: &str, body: &Value) -> Value {
+        self.cmd(method, path, body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
+    }
+
+    /// Opens a path of the app and waits for the page to load.
+    fn goto(&self, app: &App, path: &str) {
+        self.ok(
+            "POST",
+            "/url",
+            &json!({"url": format!("{}{path}", app.url)}),
+        );
+    }
+
+    fn url(&self) -> String {
+        self.ok("GET", "/url", &json!({}))
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The path (and query) of the current page.
+    fn path(&self, app: &App) -> String {
+        let url = self.url().replace("%3A", ":");
+        url.strip_prefix(&app.url).unwrap_or(&url).to_owned()
+    }
+
+    fn all(&self, css: &str) -> Vec<El> {
+        match self.cmd(
+            "POST",
+            "/elements",
+            &json!({"using": "css selector", "value": css}),
+        ) {
+            Ok(Value::Array(found)) => found
+                .iter()
+                .filter_map(|e| e[ELEMENT].as_str().map(|id| El(id.to_owned())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Waits for an element to be on the page.
+    fn find(&self, css: &str) -> El {
+        self.wait(&format!("an element `{css}`"), || {
+            self.all(css).into_iter().next()
+        })
+    }
+
+    /// Polls `check` until it gives something, for at most PATIENCE.
+    fn wait<T>(&self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            if Instant::now() > deadline {
+                let path = self.url();
+                let text = self.try_text("body").unwrap_or_default();
+                panic!("waited {PATIENCE:?} for {what}; on {path}:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn text_of(&self, el: &El) -> Result<String, String> {
+        self.cmd("GET", &format!("/element/{}/text", el.0), &json!({}))
+            .map(|v| v.as_str().unwrap_or("").to_owned())
+    }
+
+    fn try_text(&self, css: &str) -> Option<String> {
+        let el = self.all(css).into_iter().next()?;
+        self.text_of(&el).ok()
+    }
+
+    /// Waits until an element's text contains `needle`; its whole text.
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        self.wait(&format!("`{css}` to show {needle:?}"), || {
+            self.all(css)
+                .iter()
+                .filter_map(|e| self.text_of(e).ok())
+                .find(|t| t.contains(needle))
+        })
+    }
+
+    /// Clicks an element once it is there (retrying while the page changes under it).
+    fn click(&self, css: &str) {
+        self.wait(&format!("a click on `{css}`"), || {
+            let el = self.all(css).into_iter().next()?;
+            self.cmd("POST", &format!("/element/{}/click", el.0), &json!({}))
+                .ok()
+        });
+    }
+
+    /// Types into a field, replacing what it held.
+    fn fill(&self, css: &str, text: &str) {
+        self.wait(&format!("typing into `{css}`"), || {
+            let el = self.all(css).into_iter().next()?;
+            self.cmd("POST", &format!("/element/{}/clear", el.0), &json!({}))
+                .ok()?;
+            self.cmd(
+                "POST",
+                &format!("/element/{}/value", el.0),
+                &json!({ "text": text }),
+            )
+            .ok()
+        });
+    }
+
+    /// Presses keys on whatever has the focus (W3C key codes: "\u{E007}" is Enter).
+    fn keys(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for k in keys {
+            actions.push(json!({"type": "keyDown", "value": k}));
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        self.ok(
+            "POST",
+            "/actions",
+            &json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        );
+        let _ = self.cmd("DELETE", "/actions", &json!({}));
+    }
+
+    fn script(&self, script: &str) -> Value {
+        self.ok(
+            "POST",
+            "/execute/sync",
+            &json!({"script": script, "args": []}),
+        )
+    }
+
+    /// Saves the page as docs/screenshots/NAME.png when PALABRE_SCREENSHOTS=1.
+    fn screenshot(&self, name: &str) {
+        if std::env::var("PALABRE_SCREENSHOTS").as_deref() != Ok("1") {
+            return;
+        }
+        let png = self.ok("GET", "/screenshot", &json!({}));
+        let bytes = base64_decode(png.as_str().unwrap());
+        assert!(bytes.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        let dir = common::root().join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// Signs in through the login form and waits for the inbox.
+    fn sign_in(&self, app: &App, name: &str) {
+        self.goto(app, "/login?lang=en");
+        self.fill("#name", name);
+        self.fill("#password", PASSWORD);
+        self.click("#sign-in");
+        self.wait("the inbox after signing in", || {
+            (self.path(app).starts_with("/inbox") && !self.all("#list").is_empty()).then_some(())
+        });
+    }
+}
+
+fn read(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Value {
+    let mut r = r.unwrap_or_else(|e| panic!("chromedriver did not answer: {e}"));
+    let text = r.body_mut().read_to_string().unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("chromedriver answered {text:?}"))
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Value {
+    read(
+        agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes()),
+    )
+}
+
+/// Standard base64 (with or without padding) to bytes: all a screenshot needs.
+fn base64_decode(text: &str) -> Vec<u8> {
+    fn sextet(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        if c == b'=' {
+            break;
+        }
+        let Some(v) = sextet(c) else {
+            assert!(c.is_ascii_whitespace(), "not base64: {c:?}");
+            continue;
+        };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_decodes_what_it_should() {
+    assert_eq!(base64_decode("TWFu"), b"Man");
+    assert_eq!(base64_decode("TWE="), b"Ma");
+    assert_eq!(base64_decode("TQ=="), b"M");
+    assert_eq!(base64_decode("iVBORw0KGgo="), b"\x89PNG\r\n\x1a\n");
+}
+
+// ------------------------------------------------------------------ the app
+
+/// A browser and a fresh server with a manager `sarah` (and an API token for her); None when
+/// the browser is skipped.
+fn setup() -> Option<(Browser, App, String)> {
+    let browser = Browser::start()?;
+    let app = spawn_app(Backend::Sqlite).expect("SQLite always runs");
+    let token = app.user("sarah", "manager", "", PASSWORD);
+    Some((browser, app, token))
+}
+
+/// A generic event built by hand, addressed to the demo brand.
+fn event(id: &str, author: (&str, &str, &str), text: &str, extra: &Value) -> String {
+    let mut v = json!({
+        "platform": "x", "id": id, "kind": "post", "text": text,
+        "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",
+        "author": {"id": author.0, "handle": author.1, "name": author.2},
+        "mentions": ["lumiere_tr"],
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        if k == "author" {
+            for (ak, ax) in x.as_object().unwrap() {
+                v["author"][ak] = ax.clone();
+            }
+        } else {
+            v[k] = x.clone();
+        }
+    }
+    v.to_string()
+}
+
+/// The sandbox's posts with this text.
+fn posts_with(app: &App, token: &str, text: &str) -> usize {
+    app.get_json(token, "/api/sandbox/posts")["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["text"] == text)
+        .count()
+}
+
+/// Waits until the sandbox got exactly one post with this text, then makes sure no second one
+/// follows (the outbox sends in the background).
+fn posted_once(app: &App, token: &str, text: &str) {
+    app.wait_posts(token, |posts| posts.iter().any(|p| p["text"] == text));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        posts_with(app, token, text),
+        1,
+        "posted exactly once: {text}"
+    );
+}
+
+fn conversation_path(id: &str) -> String {
+    format!("/c/{id}")
+}
+
+// ------------------------------------------------------------------ tests
+
+#[test]
+fn signing_in_shows_the_conversations_that_came_in() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    app.events(
+        &token,
+        &[
+            mention("s1", "501", "@lumiere_tr mon train de 8h12 est annulé"),
+            mention("s2", "502", "@lumiere_tr can I get a refund?"),
+        ],
+    );
+
+    b.goto(&app, "/inbox");
+    b.wait("an anonymous visitor sent to /login", || {
+        b.path(&app).starts_with("/login").then_some(())
+    });
+    b.goto(&app, "/login?lang=en");
+    b.find("#sign-in");
+    b.screenshot("login");
+
+    b.fill("#name", "sarah");
+    b.fill("#password", "not the password");
+    b.click("#sign-in");
+    let error = b.wait_text(".error", "Wrong user name or password");
+    assert!(!error.contains(PASSWORD));
+    assert!(
+        b.path(&app).starts_with("/login"),
+        "still on the login page"
+    );
+    assert!(b.all("#list").is_empty(), "no inbox for a wrong password");
+
+    b.fill("#name", "sarah");
+    b.fill("#password", PASSWORD);
+    b.click("#sign-in");
+    b.wait_text("#list", "mon train de 8h12 est annulé");
+    assert!(b.path(&app).starts_with("/inbox"));
+    let rows = b.all("#list .row");
+    assert_eq!(rows.len(), 2, "both conversations are listed");
+    let list = b.try_text("#list").unwrap();
+    assert!(
+        list.contains("user501") && list.contains("user502"),
+        "{list}"
+    );
+    assert!(list.contains("can I get a refund?"), "{list}");
+}
+
+#[test]
+fn a_reply_typed_in_a_conversation_is_posted_once() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    app.events(
+        &token,
+        &[mention(
+            "r1",
+            "501",
+            "@lumiere_tr mon train de 8h12 est annulé, une info ?",
+        )],
+    );
+    b.sign_in(&app, "sarah");
+    b.click("#list .row a");
+    b.wait("the conversation", || {
+        b.path(&app).starts_with("/c/").then_some(())
+    });
+    b.wait_text(".thread", "mon train de 8h12 est annulé");
+
+    let reply = "Bonjour, nous regardons cela tout de suite : quel était votre train ?";
+    b.fill("#reply-text", reply);
+    b.click("#send-reply");
+    let shown = b.wait_text(".msg.outgoing", reply);
+    assert!(
+        shown.contains("sarah"),
+        "the reply shows who sent it: {shown}"
+    );
+    assert_eq!(
+        b.path(&app),
+        conversation_path("x:r1"),
+        "back on the conversation"
+    );
+    posted_once(&app, &token, reply);
+    let posts = app.get_json(&token, "/api/sandbox/posts");
+    let post = posts["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["text"] == reply)
+        .unwrap()
+        .clone();
+    assert_eq!(post["in_reply_to"], "r1", "{post}");
+    // Once sent, the page says so.
+    b.goto(&app, &conversation_path("x:r1"));
+    b.wait_text(".msg.outgoing", "sent");
+}
+
+#[test]
+fn an_approved_draft_is_posted_once() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let mairie = event(
+        "m1",
+        ("601", "mairie_lyon", "Mairie de Lyon"),
+        "@lumiere_tr #MonRésultat 69003",
+        &json!({"author": {"bio": "Compte officiel de la mairie de Lyon. Service communication.",
+            "verified": true, "followers": 90000, "following": 120}}),
+    );
+    let decisions = app.events(&token, &[mairie]);
+    assert_eq!(decisions[0]["outcome"], "drafted", "{decisions:?}");
+    let draft = decisions[0]["reply"].as_str().unwrap().to_owned();
+    assert!(draft.contains("Lyon"), "{draft}");
+
+    b.sign_in(&app, "sarah");
+    b.wait_text("#list .row", "draft");
+    b.goto(&app, "/drafts");
+    let card = b.wait_text(".card.draft", "mairie_lyon");
+    assert!(card.contains("#MonRésultat 69003"), "{card}");
+    assert!(
+        card.contains("organisation_author"),
+        "the reason shows: {card}"
+    );
+    let in_box = b.script("return document.querySelector('.draft-text').value");
+    assert_eq!(in_box, draft.as_str(), "the draft is ready to edit");
+    assert_eq!(
+        posts_with(&app, &token, &draft),
+        0,
+        "nothing sent before review"
+    );
+
+    b.click(".review .approve");
+    b.wait("the draft to leave the list", || {
+        b.all(".card.draft").is_empty().then_some(())
+    });
+    posted_once(&app, &token, &draft);
+    b.goto(&app, &conversation_path("x:m1"));
+    b.wait_text(".msg.outgoing", &draft);
+    assert!(b.all(".review").is_empty(), "no review form once reviewed");
+}
+
+#[test]
+fn a_human_taking_over_silences_the_bot() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    app.events(
+        &token,
+        &[mention(
+            "t1",
+            "501",
+            "@lumiere_tr j'ai une question sur mon abonnement",
+        )],
+    );
+    b.sign_in(&app, "sarah");
+    b.goto(&app, &conversation_path("x:t1"));
+    b.click("#takeover");
+    b.wait_text(".chead", "Human in charge");
+    assert!(
+        b.try_text("#takeover")
+            .unwrap()
+            .contains("Give back to the bot"),
+        "the button now releases"
+    );
+    b.goto(&app, "/inbox");
+    b.wait_text("#list .row", "human");
+
+    let campaign = event(
+        "t2",
+        ("501", "user501", "User 501"),
+        "@lumiere_tr #MonRésultat 69003",
+        &json!({"kind": "reply", "in_reply_to": "t1", "in_reply_to_author": "1000"}),
+    );
+    let decisions = app.events(&token, &[campaign]);
+    let d = &decisions[0];
+    assert_eq!(d["conversation_id"], "x:t1", "{d}");
+    assert_eq!(d["outcome"], "routed_to_human", "{d}");
+    assert_eq!(d["reasons"], json!(["human_takeover"]), "{d}");
+    assert_eq!(d["reply"], Value::Null, "{d}");
+    std::thread::sleep(Duration::from_millis(500));
+    let posts = app.get_json(&token, "/api/sandbox/posts");
+    assert_eq!(posts["posts"], json!([]), "nothing was posted: {posts}");
+    b.goto(&app, &conversation_path("x:t1"));
+    let shown = b.wait_text(".thread", "human_takeover");
+    assert!(shown.contains("#MonRésultat 69003"), "{shown}");
+}
+
+#[test]
+fn a_manager_assigns_a_conversation_and_the_filter_finds_it() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    app.user("camille", "agent", "service-client", PASSWORD);
+    app.events(
+        &token,
+        &[
+            mention("a1", "501", "@lumiere_tr le wifi ne marche pas dans le TGV"),
+            mention("a2", "502", "@lumiere_tr merci pour le trajet !"),
+        ],
+    );
+    b.sign_in(&app, "sarah");
+    b.goto(&app, &conversation_path("x:a1"));
+    b.click("#assignee option[value=camille]");
+    b.click("#assign");
+    b.wait_text(".chead .meta", "camille");
+
+    b.goto(&app, "/inbox");
+    b.click("select[name=assignee] option[value=camille]");
+    b.click(".filters button");
+    b.wait("the assignee filter", || {
+        b.path(&app).contains("assignee=camille").then_some(())
+    });
+    let rows = b.wait("exactly one row", || {
+        let rows = b.all("#list .row");
+        (rows.len() == 1).then_some(rows)
+    });
+    let text = b.text_of(&rows[0]).unwrap();
+    assert!(text.contains("le wifi ne marche pas"), "{text}");
+    assert!(text.contains("camille"), "{text}");
+
+    b.goto(&app, "/inbox?assignee=none");
+    let rows = b.all("#list .row");
+    assert_eq!(rows.len(), 1);
+    assert!(
+        b.text_of(&rows[0])
+            .unwrap()
+            .contains("merci pour le trajet")
+    );
+}
+
+#[test]
+fn markup_in_a_post_is_shown_as_text_and_never_runs() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let text = r#"<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"#;
+    let hostile = event(
+        "x1",
+        ("666", "h4x", "<b>bold</b>"),
+        &format!("@lumiere_tr {text}"),
+        &json!({}),
+    );
+    app.events(&token, &[hostile]);
+    b.sign_in(&app, "sarah");
+    let row = b.wait_text("#list .row", "<script>");
+    assert!(row.contains(text), "{row}");
+    assert!(b.all("#list img, #list b, #list script").is_empty());
+    assert_eq!(b.script("return typeof window.__xss"), "undefined");
+
+    b.click("#list .row a");
+    let body = b.wait_text(".thread .msg .body", "<script>");
+    assert!(body.contains(text), "{body}");
+    let head = b.try_text(".thread .msg header").unwrap();
+    assert!(
+        head.starts_with("<b>bold</b>"),
+        "the author's name as text: {head}"
+    );
+    assert!(
+        b.all(".thread img, .thread b:not(.bad), main script")
+            .is_empty()
+    );
+    // Give an injected onerror a moment to fire, if there were one.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(b.script("return typeof window.__xss"), "undefined");
+}
+
+#[test]
+fn j_then_enter_opens_the_first_conversation() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    app.events(
+        &token,
+        &[
+            mention("k1", "501", "@lumiere_tr premier message"),
+            mention("k2", "502", "@lumiere_tr second message"),
+        ],
+    );
+    b.sign_in(&app, "sarah");
+    b.wait("two rows", || {
+        (b.all("#list .row").len() == 2).then_some(())
+    });
+    let first = b.script("return document.querySelector('#list .row').getAttribute('data-href')");
+    let first = first.as_str().unwrap().replace("%3A", ":");
+    b.keys(&["j"]);
+    b.wait("the first row selected", || {
+        b.all("#list .row.selected").len().eq(&1).then_some(())
+    });
+    assert_eq!(
+        b.script("return document.querySelector('#list .row.selected').getAttribute('data-href')")
+            .as_str()
+            .unwrap()
+            .replace("%3A", ":"),
+        first
+    );
+    b.keys(&["\u{E007}"]);
+    b.wait("the first conversation to open", || {
+        (b.path(&app) == first).then_some(())
+    });
+    b.find(".thread .msg");
+}
+
+/// The main screens at 1280×900 with the demo stream: nothing wider than the window (and
+/// docs/screenshots/ when PALABRE_SCREENSHOTS=1).
+#[test]
+fn the_main_screens_fit_the_window() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let stream =
+        std::fs::read_to_string(common::root().join("examples/demo/stream.jsonl")).unwrap();
+    let lines: Vec<String> = stream
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let minutes = i64::try_from(40 - i).unwrap_or(0);
+            let at = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes);
+            v["created_at"] = Value::from(at.to_string());
+            v.to_string()
+        })
+        .collect();
+    app.events(&token, &lines);
+    let mairie = event(
+        "m1",
+        ("601", "mairie_lyon", "Mairie de Lyon"),
+        "@lumiere_tr #MonRésultat 69003",
+        &json!({"author": {"bio": "Compte officiel de la mairie de Lyon. Service communication.",
+            "verified": true, "followers": 90000, "following": 120}}),
+    );
+    app.events(&token, &[mairie]);
+    let fits = || {
+        b.script(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+        )
+    };
+    b.sign_in(&app, "sarah");
+    b.wait("the demo conversations", || {
+        (b.all("#list .row").len() > 5).then_some(())
+    });
+    assert_eq!(fits(), true, "the inbox fits 1280 px");
+    b.screenshot("inbox");
+
+    b.click("#list .row.p2 a, #list .row a");
+    b.find(".thread .msg");
+    b.fill(
+        "#reply-text",
+        "Hello Sam, sorry about this: you can ask for a refund in the app, under My trips. Sarah",
+    );
+    b.click("#send-reply");
+    b.wait_text(".msg.outgoing", "sent");
+    assert_eq!(fits(), true, "the conversation fits 1280 px");
+    b.screenshot("conversation");
+    b.goto(&app, "/c/x:m1");
+    b.find(".review .approve");
+    assert_eq!(fits(), true, "a conversation with a draft fits 1280 px");
+
+    b.goto(&app, "/drafts");
+    b.find(".card.draft");
+    assert_eq!(fits(), true, "the drafts fit 1280 px");
+    b.screenshot("drafts");
+    b.goto(&app, "/moderation");
+    b.find("h1");
+    assert_eq!(fits(), true, "moderation fits 1280 px");
+}
