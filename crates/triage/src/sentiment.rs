@@ -46,6 +46,14 @@ fn lookup_word(lex: &Lexicons, lang: Lang, w: &str) -> Option<f32> {
     }
 }
 
+/// Verbs of a service that works: "ça marche pas", "l'appli ne fonctionne plus" is a fault.
+fn broken_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "marche" | "marchent" | "fonctionne" | "fonctionnent" | "repond" | "passe" | "charge"
+    )
+}
+
 fn collapse(w: &str) -> String {
     let mut single = String::with_capacity(w.len());
     let mut last = None;
@@ -120,7 +128,14 @@ pub fn analyse_traced(
                 let for_nothing =
                     matches!(w, "rien" | "nothing") && matches!(prev(1), "pour" | "for");
                 let shouted_again = matches!(w, "again" | "encore") && t.caps;
-                if for_nothing || shouted_again || lex.words.is(w, bit::NEGATIVE_CUE) {
+                // "merci hein", "bravo les artistes": thanks that are a reproach.
+                let ironic_thanks = (w == "hein" && lex.words.is(prev(1), bit::THANKS))
+                    || (w == "artistes" && prev(1) == "les" && prev(2) == "bravo");
+                if for_nothing
+                    || shouted_again
+                    || ironic_thanks
+                    || lex.words.is(w, bit::NEGATIVE_CUE)
+                {
                     neg_cue = true;
                     neg_after_thanks |= thanks;
                 }
@@ -138,6 +153,15 @@ pub fn analyse_traced(
                     ("a", "redire") if prev(2) == "rien" => Some(2.0),
                     ("never", "again") | ("plus", "jamais") => Some(-1.8),
                     ("trop", "bien") => Some(2.6),
+                    // "won't": the "won" of "win" is not in it.
+                    (_, "won") if next(1) == "t" => Some(0.0),
+                    ("passed", "away") => Some(-2.4),
+                    ("rip", "off") => Some(-2.2),
+                    ("n", "importe") if next(1) == "quoi" => Some(-1.8),
+                    ("le", "bol") if prev(2) == "ras" => Some(-2.3),
+                    // "ça ne marche pas", "l'appli ne fonctionne plus": the negator comes after.
+                    (_, v) if broken_verb(v) && matches!(next(1), "pas" | "plus") => Some(-1.4),
+                    ("pas", "cher") => Some(1.2),
                     (p1, s)
                         if lex.words.is(s, bit::SERVICE)
                             && (matches!(
@@ -184,7 +208,11 @@ pub fn analyse_traced(
                     | ("never", "again")
                     | ("plus", "jamais")
                     | ("a", "redire")
-            ) || lex.words.is(w, bit::SERVICE);
+                    | ("pas", "cher")
+                    | ("passed", "away")
+                    | ("rip", "off")
+            ) || lex.words.is(w, bit::SERVICE)
+                || (broken_verb(w) && matches!(next(1), "pas" | "plus"));
             if lex.words.is(prev(1), bit::BOOSTER)
                 || (lex.words.is(prev(2), bit::BOOSTER) && lex.words.is(prev(1), bit::BOOSTER))
             {
@@ -202,7 +230,9 @@ pub fn analyse_traced(
                 lex.words.is(prev(k), bit::NEGATOR)
                     || (prev(k) == "t" && prev(k + 1).ends_with('n'))
             };
-            let negated = (1..=3).take_while(|k| prev(*k) != "|").any(negator);
+            // French also negates after the verb: "j'aime pas", "je regrette pas".
+            let negated = (1..=3).take_while(|k| prev(*k) != "|").any(negator)
+                || matches!(next(1), "pas" | "jamais");
             if !idiom && negated {
                 v *= -0.74;
             }
