@@ -81,8 +81,13 @@ pub fn emotion(cues: &Cues, sentiment: SentimentLabel, intent: Intent, p: [f32; 
     // Recall first: a negative complaint that is not sad or afraid is read as anger, because
     // a missed angry message is answered by a bot, while a false alarm only reaches a human.
     let calm_reason = matches!(best, Emotion::Sadness | Emotion::Fear);
+    // A complaint said mildly ("un peu déçu", "not ideal") with no heat is left to the head.
+    let mild = cues.mild && heat == 0;
     let negative_and_hot = sentiment == SentimentLabel::Negative
-        && (intent == Intent::Complaint || heat >= 1 || s[0] >= 0.15 || lex.score < -0.3);
+        && ((intent == Intent::Complaint && !mild)
+            || heat >= 1
+            || (s[0] >= 0.15 && !mild)
+            || (lex.score < -0.3 && !mild));
     if !calm_reason && (negative_and_hot || (sentiment == SentimentLabel::Neutral && heat >= 2)) {
         return Emotion::Anger;
     }
@@ -97,6 +102,10 @@ pub fn intent(cues: &Cues, p: [f32; 8]) -> Intent {
         || (cues.organisation && cues.promo_words > 1)
     {
         s[4] += 0.6;
+    }
+    // An offer in the brand's own voice: advertising words, nobody speaking of themself.
+    if cues.promo_words > 0 && !cues.first_person && cues.mentions == 0 && !cues.life {
+        s[4] += 0.25;
     }
     if cues.life && !cues.promo_code {
         s[5] += 0.35;

@@ -29,6 +29,11 @@ pub struct Cues {
     pub sadness: u32,
     pub fear: u32,
     pub words: u32,
+    /// A complaint said mildly: "un peu déçu", "kinda annoying", "not ideal", "dommage".
+    pub mild: bool,
+    /// The author speaks of themself: "je", "mon", "I", "my".
+    pub first_person: bool,
+    pub mentions: u32,
 }
 
 fn hash(ns: u8, s: &str) -> u32 {
@@ -66,11 +71,31 @@ fn is_promo_code(raw: &str) -> bool {
 /// Reads the rule cues of a message (everything but sentiment, toxicity, author and language).
 pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
     let mut prev = "";
+    let mut prev2 = "";
     for t in &p.tokens {
         match t.kind {
             Kind::Word => {
                 let w = p.fold(t);
                 cues.words += 1;
+                if lex.words.is(w, bit::DAMPENER)
+                    || matches!(w, "dommage" | "meh")
+                    || (matches!(prev, "not" | "pas")
+                        && matches!(
+                            w,
+                            "ideal" | "great" | "impressed" | "top" | "pratique" | "terrible"
+                        ))
+                {
+                    cues.mild = true;
+                }
+                if matches!(
+                    w,
+                    "je" | "j" | "moi" | "mon" | "ma" | "mes" | "i" | "my" | "me" | "im" | "mine"
+                ) {
+                    cues.first_person = true;
+                }
+                if life_pair(prev2, prev, w) {
+                    cues.life = true;
+                }
                 if is_promo_code(p.raw(t))
                     && !matches!(prev, "ref" | "vol" | "flight" | "order" | "commande")
                 {
@@ -110,8 +135,10 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                     cues.media = true;
                 }
                 emotion_cue(lex, w, cues);
+                prev2 = prev;
                 prev = w;
             }
+            Kind::Mention => cues.mentions += 1,
             Kind::Url => cues.urls += 1,
             Kind::Question => cues.questions += 1,
             Kind::Emoji => {
@@ -126,6 +153,32 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
     }
     if p.clean.contains('%') {
         cues.promo_words += 1;
+    }
+    // A price per month is an offer ("12,99€/mois", "£20/month").
+    if p.clean.contains("/mois") || p.clean.contains("/month") || p.clean.contains("/mo ") {
+        cues.promo_words += 1;
+    }
+}
+
+/// Two or three words that announce a life event: "premiers pas", "driving test", "first
+/// home", "lost my mum".
+fn life_pair(prev2: &str, prev: &str, w: &str) -> bool {
+    const KIN: &[&str] = &[
+        "mum", "mom", "mother", "dad", "father", "nan", "nana", "gran", "grandma", "grandad",
+        "grandpa", "wife", "husband", "son", "daughter", "brother", "sister", "mere", "pere",
+        "papa", "maman", "mari", "femme", "fils", "fille", "frere", "soeur", "papi", "mamie",
+    ];
+    match (prev, w) {
+        ("premiers", "pas") | ("driving", "test") | ("nous", "quittes") => true,
+        ("first", x) => matches!(x, "home" | "house" | "flat" | "job" | "apartment" | "baby"),
+        ("premier", x) | ("premiere", x) => {
+            matches!(
+                x,
+                "appart" | "appartement" | "cdi" | "emploi" | "job" | "bebe" | "maison"
+            )
+        }
+        ("my" | "mon" | "ma", x) if matches!(prev2, "lost" | "perdu") => KIN.contains(&x),
+        _ => false,
     }
 }
 
@@ -209,6 +262,13 @@ pub fn extract(p: &Prepared, cues: &Cues, out: &mut Vec<u32>) {
     flag("joy", cues.joy > 0);
     flag("sadness", cues.sadness > 0);
     flag("fear", cues.fear > 0);
+    flag("mild", cues.mild);
+    flag("first_person", cues.first_person);
+    flag("no_mention", cues.mentions == 0);
+    flag(
+        "impersonal_offer",
+        cues.promo_words > 0 && !cues.first_person,
+    );
     flag("no_words", cues.words == 0);
     flag("short", cues.words > 0 && cues.words <= 3);
     flag("org_author", cues.organisation);
