@@ -34,6 +34,8 @@ pub struct Cues {
     /// The author speaks of themself: "je", "mon", "I", "my".
     pub first_person: bool,
     pub mentions: u32,
+    /// Words of a service ("internet", "delivery", "refund").
+    pub services: u32,
 }
 
 fn hash(ns: u8, s: &str) -> u32 {
@@ -110,6 +112,9 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                 if lex.words.is(w, bit::SUPPORT) {
                     cues.support += 1;
                 }
+                if lex.words.is(w, bit::SERVICE) {
+                    cues.services += 1;
+                }
                 if matches!(
                     w,
                     "photo"
@@ -135,6 +140,9 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                     cues.media = true;
                 }
                 emotion_cue(lex, w, cues);
+                if w == "away" && prev == "passed" {
+                    cues.sadness += 1;
+                }
                 prev2 = prev;
                 prev = w;
             }
@@ -262,6 +270,11 @@ pub fn extract(p: &Prepared, cues: &Cues, out: &mut Vec<u32>) {
     flag("joy", cues.joy > 0);
     flag("sadness", cues.sadness > 0);
     flag("fear", cues.fear > 0);
+    // Abuse with no word of a service or an account in it is usually aimed at another user.
+    flag(
+        "toxic_personal",
+        cues.toxic.toxic && cues.support == 0 && cues.services == 0,
+    );
     flag("mild", cues.mild);
     flag("first_person", cues.first_person);
     flag("no_mention", cues.mentions == 0);

@@ -50,7 +50,24 @@ fn lookup_word(lex: &Lexicons, lang: Lang, w: &str) -> Option<f32> {
 fn broken_verb(w: &str) -> bool {
     matches!(
         w,
-        "marche" | "marchent" | "fonctionne" | "fonctionnent" | "repond" | "passe" | "charge"
+        "marche"
+            | "marchent"
+            | "fonctionne"
+            | "fonctionnent"
+            | "repond"
+            | "passe"
+            | "charge"
+            | "affiche"
+            | "ouvre"
+            | "connecte"
+    )
+}
+
+/// The same in English, after "not" or "n't": "won't load", "doesn't work".
+fn broken_verb_en(w: &str) -> bool {
+    matches!(
+        w,
+        "work" | "load" | "show" | "open" | "connect" | "download" | "start" | "charge" | "turn"
     )
 }
 
@@ -161,6 +178,16 @@ pub fn analyse_traced(
                     ("le", "bol") if prev(2) == "ras" => Some(-2.3),
                     // "ça ne marche pas", "l'appli ne fonctionne plus": the negator comes after.
                     (_, v) if broken_verb(v) && matches!(next(1), "pas" | "plus") => Some(-1.4),
+                    // "won't load", "doesn't work", "can't connect".
+                    (p1, v)
+                        if broken_verb_en(v)
+                            && (matches!(p1, "not" | "never")
+                                || (p1 == "t" && prev(2).ends_with('n'))) =>
+                    {
+                        Some(-1.4)
+                    }
+                    // "congés posés pour rien", "waited all day for nothing".
+                    ("pour", "rien") | ("for", "nothing") => Some(-1.4),
                     ("pas", "cher") => Some(1.2),
                     (p1, s)
                         if lex.words.is(s, bit::SERVICE)
@@ -209,10 +236,13 @@ pub fn analyse_traced(
                     | ("plus", "jamais")
                     | ("a", "redire")
                     | ("pas", "cher")
+                    | ("pour", "rien")
+                    | ("for", "nothing")
                     | ("passed", "away")
                     | ("rip", "off")
             ) || lex.words.is(w, bit::SERVICE)
-                || (broken_verb(w) && matches!(next(1), "pas" | "plus"));
+                || (broken_verb(w) && matches!(next(1), "pas" | "plus"))
+                || broken_verb_en(w);
             if lex.words.is(prev(1), bit::BOOSTER)
                 || (lex.words.is(prev(2), bit::BOOSTER) && lex.words.is(prev(1), bit::BOOSTER))
             {
