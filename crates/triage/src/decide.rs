@@ -38,6 +38,21 @@ pub fn sentiment(cues: &Cues, p: [f32; 3]) -> Sentiment {
     }
 }
 
+/// An offer is announced, not felt: a promotion is neutral unless the lexicon is sure.
+pub fn calm_promotion(cues: &Cues, intent: Intent, sentiment: Sentiment) -> Sentiment {
+    if intent == Intent::Promotion
+        && sentiment.label == SentimentLabel::Positive
+        && cues.sentiment.score < 0.5
+        && !cues.first_person
+    {
+        return Sentiment {
+            label: SentimentLabel::Neutral,
+            score: sentiment.score.clamp(-0.25, 0.25),
+        };
+    }
+    sentiment
+}
+
 /// Emotion: anger first (it decides whether a bot may speak), then the head with lexicon cues.
 pub fn emotion(cues: &Cues, sentiment: SentimentLabel, intent: Intent, p: [f32; 5]) -> Emotion {
     if cues.toxic.toxic || cues.sentiment.sarcasm {
@@ -107,8 +122,13 @@ pub fn intent(cues: &Cues, p: [f32; 8]) -> Intent {
     if cues.promo_words > 0 && !cues.first_person && cues.mentions == 0 && !cues.life {
         s[4] += 0.25;
     }
-    if cues.life && !cues.promo_code {
+    // A photo or a drawing shared at a birthday is still a share: media words win over life.
+    if cues.life && !cues.promo_code && !cues.media {
         s[5] += 0.35;
+    }
+    // Abuse with no word of a service or an account in it is aimed at another user.
+    if cues.toxic.toxic && cues.support == 0 && cues.services == 0 {
+        s[7] += 0.25;
     }
     if cues.media {
         s[6] += 0.2;

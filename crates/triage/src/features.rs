@@ -136,6 +136,16 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                         | "recette"
                         | "recipe"
                         | "timelapse"
+                        | "dessin"
+                        | "drawing"
+                        | "montage"
+                        | "vlog"
+                        | "photos"
+                        | "pics"
+                        | "filmed"
+                        | "filme"
+                        | "knitted"
+                        | "tricote"
                 ) {
                     cues.media = true;
                 }
