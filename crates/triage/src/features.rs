@@ -74,7 +74,9 @@ fn is_promo_code(raw: &str) -> bool {
 pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
     let mut prev = "";
     let mut prev2 = "";
+    let mut after_amount = false;
     for t in &p.tokens {
+        let amount = t.kind == Kind::Number;
         match t.kind {
             Kind::Word => {
                 let w = p.fold(t);
@@ -103,7 +105,11 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                 {
                     cues.promo_code = true;
                 }
-                if lex.words.is(w, bit::PROMO) {
+                // "sale" is dirty in French ("sale con"); "off" is a discount only after an
+                // amount ("£10 off"), not in "day off", "turn it off", "rip off".
+                let not_an_offer =
+                    (w == "sale" && cues.lang == Some(Lang::Fr)) || (w == "off" && !after_amount);
+                if lex.words.is(w, bit::PROMO) && !not_an_offer {
                     cues.promo_words += 1;
                 }
                 if lex.words.is(w, bit::LIFE) {
@@ -168,6 +174,7 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
             }
             _ => {}
         }
+        after_amount = amount;
     }
     if p.clean.contains('%') {
         cues.promo_words += 1;

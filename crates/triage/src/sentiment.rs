@@ -177,7 +177,14 @@ pub fn analyse_traced(
                     ("n", "importe") if next(1) == "quoi" => Some(-1.8),
                     ("le", "bol") if prev(2) == "ras" => Some(-2.3),
                     // "ça ne marche pas", "l'appli ne fonctionne plus": the negator comes after.
-                    (_, v) if broken_verb(v) && matches!(next(1), "pas" | "plus") => Some(-1.4),
+                    (p1, v)
+                        if broken_verb(v)
+                            && (matches!(next(1), "pas" | "plus" | "jamais")
+                                || (p1 == "ne" && prev(2) == "rien")) =>
+                    {
+                        Some(-1.4)
+                    }
+                    ("pas", "normal") => Some(-1.5),
                     // "won't load", "doesn't work", "can't connect".
                     (p1, v)
                         if broken_verb_en(v)
@@ -241,7 +248,10 @@ pub fn analyse_traced(
                     | ("passed", "away")
                     | ("rip", "off")
             ) || lex.words.is(w, bit::SERVICE)
-                || (broken_verb(w) && matches!(next(1), "pas" | "plus"))
+                || (broken_verb(w)
+                    && (matches!(next(1), "pas" | "plus" | "jamais")
+                        || (prev(1) == "ne" && prev(2) == "rien")))
+                || (prev(1) == "pas" && w == "normal")
                 || broken_verb_en(w);
             if lex.words.is(prev(1), bit::BOOSTER)
                 || (lex.words.is(prev(2), bit::BOOSTER) && lex.words.is(prev(1), bit::BOOSTER))
@@ -366,5 +376,23 @@ mod tests {
             ) > -0.3
         );
         assert!(score("Thank you so much, great job!", Lang::En) > 0.5);
+        assert!(score("merci hein, toujours rien", Lang::Fr) < -0.3);
+        assert!(score("45€ par mois, bravo les artistes", Lang::Fr) < -0.3);
+    }
+
+    #[test]
+    fn brand_senses_and_french_negation() {
+        // vaderSentiment-fr reads "sur" as "sure" and "frais" as "fresh".
+        assert!(score("le direct sur la chaîne", Lang::Fr).abs() < 0.1);
+        assert!(score("des frais partout", Lang::Fr) < 0.0);
+        assert!(score("je recommande pas", Lang::Fr) < 0.0);
+        assert!(score("j'aime pas la nouvelle appli", Lang::Fr) < 0.0);
+        assert!(score("le bouton ne marche pas", Lang::Fr) < -0.2);
+        assert!(score("rien ne marche", Lang::Fr) < -0.2);
+        assert!(score("pas cher et rapide", Lang::Fr) > 0.2);
+        assert!(score("my boarding pass won't load", Lang::En) < -0.2);
+        assert!(score("what a rip off", Lang::En) < -0.3);
+        assert!(score("passed my driving test", Lang::En) >= 0.0);
+        assert!(score("my nan passed away", Lang::En) < -0.3);
     }
 }

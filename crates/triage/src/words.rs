@@ -362,7 +362,6 @@ pub const LIFE_EVENTS: &[&str] = &[
     "bebe",
     "naissance",
     "nee",
-    "ne",
     "enceinte",
     "grossesse",
     "retraite",
