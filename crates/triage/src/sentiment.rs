@@ -266,8 +266,14 @@ pub fn analyse_traced(
             if t.elongated {
                 v *= 1.2;
             }
+            // A negator spent on an idiom ("pas cher et rapide", "not bad and fast") stops there.
+            let spent = |k: usize| {
+                k >= 2
+                    && matches!(prev(k), "pas" | "not")
+                    && matches!(prev(k - 1), "mal" | "cher" | "terrible" | "bad")
+            };
             let negator = |k: usize| {
-                lex.words.is(prev(k), bit::NEGATOR)
+                (lex.words.is(prev(k), bit::NEGATOR) && !spent(k))
                     || (prev(k) == "t" && prev(k + 1).ends_with('n'))
             };
             // French also negates after the verb: "j'aime pas", "je regrette pas".
