@@ -38,6 +38,21 @@ pub fn sentiment(cues: &Cues, p: [f32; 3]) -> Sentiment {
     }
 }
 
+/// An offer is announced, not felt: a promotion is neutral unless the lexicon is sure.
+pub fn calm_promotion(cues: &Cues, intent: Intent, sentiment: Sentiment) -> Sentiment {
+    if intent == Intent::Promotion
+        && sentiment.label == SentimentLabel::Positive
+        && cues.sentiment.score < 0.5
+        && !cues.first_person
+    {
+        return Sentiment {
+            label: SentimentLabel::Neutral,
+            score: sentiment.score.clamp(-0.25, 0.25),
+        };
+    }
+    sentiment
+}
+
 /// Emotion: anger first (it decides whether a bot may speak), then the head with lexicon cues.
 pub fn emotion(cues: &Cues, sentiment: SentimentLabel, intent: Intent, p: [f32; 5]) -> Emotion {
     if cues.toxic.toxic || cues.sentiment.sarcasm {
@@ -81,8 +96,13 @@ pub fn emotion(cues: &Cues, sentiment: SentimentLabel, intent: Intent, p: [f32; 
     // Recall first: a negative complaint that is not sad or afraid is read as anger, because
     // a missed angry message is answered by a bot, while a false alarm only reaches a human.
     let calm_reason = matches!(best, Emotion::Sadness | Emotion::Fear);
+    // A complaint said mildly ("un peu déçu", "not ideal") with no heat is left to the head.
+    let mild = cues.mild && heat == 0;
     let negative_and_hot = sentiment == SentimentLabel::Negative
-        && (intent == Intent::Complaint || heat >= 1 || s[0] >= 0.15 || lex.score < -0.3);
+        && ((intent == Intent::Complaint && !mild)
+            || heat >= 1
+            || (s[0] >= 0.15 && !mild)
+            || (lex.score < -0.3 && !mild));
     if !calm_reason && (negative_and_hot || (sentiment == SentimentLabel::Neutral && heat >= 2)) {
         return Emotion::Anger;
     }
@@ -98,8 +118,17 @@ pub fn intent(cues: &Cues, p: [f32; 8]) -> Intent {
     {
         s[4] += 0.6;
     }
-    if cues.life && !cues.promo_code {
+    // An offer in the brand's own voice: advertising words, nobody speaking of themself.
+    if cues.promo_words > 0 && !cues.first_person && cues.mentions == 0 && !cues.life {
+        s[4] += 0.25;
+    }
+    // A photo or a drawing shared at a birthday is still a share: media words win over life.
+    if cues.life && !cues.promo_code && !cues.media {
         s[5] += 0.35;
+    }
+    // Abuse with no word of a service or an account in it is aimed at another user.
+    if cues.toxic.toxic && cues.support == 0 && cues.services == 0 {
+        s[7] += 0.25;
     }
     if cues.media {
         s[6] += 0.2;

@@ -29,6 +29,13 @@ pub struct Cues {
     pub sadness: u32,
     pub fear: u32,
     pub words: u32,
+    /// A complaint said mildly: "un peu déçu", "kinda annoying", "not ideal", "dommage".
+    pub mild: bool,
+    /// The author speaks of themself: "je", "mon", "I", "my".
+    pub first_person: bool,
+    pub mentions: u32,
+    /// Words of a service ("internet", "delivery", "refund").
+    pub services: u32,
 }
 
 fn hash(ns: u8, s: &str) -> u32 {
@@ -66,17 +73,43 @@ fn is_promo_code(raw: &str) -> bool {
 /// Reads the rule cues of a message (everything but sentiment, toxicity, author and language).
 pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
     let mut prev = "";
+    let mut prev2 = "";
+    let mut after_amount = false;
     for t in &p.tokens {
+        let amount = t.kind == Kind::Number;
         match t.kind {
             Kind::Word => {
                 let w = p.fold(t);
                 cues.words += 1;
+                if lex.words.is(w, bit::DAMPENER)
+                    || matches!(w, "dommage" | "meh")
+                    || (matches!(prev, "not" | "pas")
+                        && matches!(
+                            w,
+                            "ideal" | "great" | "impressed" | "top" | "pratique" | "terrible"
+                        ))
+                {
+                    cues.mild = true;
+                }
+                if matches!(
+                    w,
+                    "je" | "j" | "moi" | "mon" | "ma" | "mes" | "i" | "my" | "me" | "im" | "mine"
+                ) {
+                    cues.first_person = true;
+                }
+                if life_pair(prev2, prev, w) {
+                    cues.life = true;
+                }
                 if is_promo_code(p.raw(t))
                     && !matches!(prev, "ref" | "vol" | "flight" | "order" | "commande")
                 {
                     cues.promo_code = true;
                 }
-                if lex.words.is(w, bit::PROMO) {
+                // "sale" is dirty in French ("sale con"); "off" is a discount only after an
+                // amount ("£10 off"), not in "day off", "turn it off", "rip off".
+                let not_an_offer =
+                    (w == "sale" && cues.lang == Some(Lang::Fr)) || (w == "off" && !after_amount);
+                if lex.words.is(w, bit::PROMO) && !not_an_offer {
                     cues.promo_words += 1;
                 }
                 if lex.words.is(w, bit::LIFE) {
@@ -84,6 +117,9 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                 }
                 if lex.words.is(w, bit::SUPPORT) {
                     cues.support += 1;
+                }
+                if lex.words.is(w, bit::SERVICE) {
+                    cues.services += 1;
                 }
                 if matches!(
                     w,
@@ -106,12 +142,27 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
                         | "recette"
                         | "recipe"
                         | "timelapse"
+                        | "dessin"
+                        | "drawing"
+                        | "montage"
+                        | "vlog"
+                        | "photos"
+                        | "pics"
+                        | "filmed"
+                        | "filme"
+                        | "knitted"
+                        | "tricote"
                 ) {
                     cues.media = true;
                 }
                 emotion_cue(lex, w, cues);
+                if w == "away" && prev == "passed" {
+                    cues.sadness += 1;
+                }
+                prev2 = prev;
                 prev = w;
             }
+            Kind::Mention => cues.mentions += 1,
             Kind::Url => cues.urls += 1,
             Kind::Question => cues.questions += 1,
             Kind::Emoji => {
@@ -123,9 +174,36 @@ pub fn rule_cues(p: &Prepared, lex: &Lexicons, cues: &mut Cues) {
             }
             _ => {}
         }
+        after_amount = amount;
     }
     if p.clean.contains('%') {
         cues.promo_words += 1;
+    }
+    // A price per month is an offer ("12,99€/mois", "£20/month").
+    if p.clean.contains("/mois") || p.clean.contains("/month") || p.clean.contains("/mo ") {
+        cues.promo_words += 1;
+    }
+}
+
+/// Two or three words that announce a life event: "premiers pas", "driving test", "first
+/// home", "lost my mum".
+fn life_pair(prev2: &str, prev: &str, w: &str) -> bool {
+    const KIN: &[&str] = &[
+        "mum", "mom", "mother", "dad", "father", "nan", "nana", "gran", "grandma", "grandad",
+        "grandpa", "wife", "husband", "son", "daughter", "brother", "sister", "mere", "pere",
+        "papa", "maman", "mari", "femme", "fils", "fille", "frere", "soeur", "papi", "mamie",
+    ];
+    match (prev, w) {
+        ("premiers", "pas") | ("driving", "test") | ("nous", "quittes") => true,
+        ("first", x) => matches!(x, "home" | "house" | "flat" | "job" | "apartment" | "baby"),
+        ("premier", x) | ("premiere", x) => {
+            matches!(
+                x,
+                "appart" | "appartement" | "cdi" | "emploi" | "job" | "bebe" | "maison"
+            )
+        }
+        ("my" | "mon" | "ma", x) if matches!(prev2, "lost" | "perdu") => KIN.contains(&x),
+        _ => false,
     }
 }
 
@@ -209,6 +287,18 @@ pub fn extract(p: &Prepared, cues: &Cues, out: &mut Vec<u32>) {
     flag("joy", cues.joy > 0);
     flag("sadness", cues.sadness > 0);
     flag("fear", cues.fear > 0);
+    // Abuse with no word of a service or an account in it is usually aimed at another user.
+    flag(
+        "toxic_personal",
+        cues.toxic.toxic && cues.support == 0 && cues.services == 0,
+    );
+    flag("mild", cues.mild);
+    flag("first_person", cues.first_person);
+    flag("no_mention", cues.mentions == 0);
+    flag(
+        "impersonal_offer",
+        cues.promo_words > 0 && !cues.first_person,
+    );
     flag("no_words", cues.words == 0);
     flag("short", cues.words > 0 && cues.words <= 3);
     flag("org_author", cues.organisation);

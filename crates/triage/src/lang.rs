@@ -38,7 +38,25 @@ fn hint_lang(hint: Option<&str>) -> Option<Lang> {
 
 pub fn votes(p: &Prepared, lex: &Lexicons) -> LangVotes {
     let mut v = LangVotes::default();
-    for t in p.tokens.iter().filter(|t| t.kind == Kind::Word) {
+    // Letters spaced out ("c o n n a r d", "r e t a r d") are one word, not votes for "t" or "d".
+    let single = |t: &crate::text::Token| t.kind == Kind::Word && p.fold(t).len() == 1;
+    let mut run = 0usize;
+    let spaced: Vec<bool> = {
+        let mut marks = vec![false; p.tokens.len()];
+        for (i, t) in p.tokens.iter().enumerate() {
+            run = if single(t) { run + 1 } else { 0 };
+            if run >= 3 {
+                for m in marks.iter_mut().take(i + 1).skip(i + 1 - run) {
+                    *m = true;
+                }
+            }
+        }
+        marks
+    };
+    for (i, t) in p.tokens.iter().enumerate() {
+        if t.kind != Kind::Word || spaced.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         v.words += 1;
         let f = p.fold(t);
         let raw = p.raw(t);

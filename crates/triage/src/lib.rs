@@ -148,8 +148,8 @@ impl Triager {
         features::extract(&p, &cues, &mut f);
         let probs = self.models.probabilities(&f);
         let (ps, pe, pi) = (probs.sentiment, probs.emotion, probs.intent);
-        let sentiment = decide::sentiment(&cues, ps);
         let intent = decide::intent(&cues, pi);
+        let sentiment = decide::calm_promotion(&cues, intent, decide::sentiment(&cues, ps));
         Triage {
             lang: cues.lang.unwrap_or(palabre_core::Lang::Other),
             sentiment,

@@ -46,6 +46,31 @@ fn lookup_word(lex: &Lexicons, lang: Lang, w: &str) -> Option<f32> {
     }
 }
 
+/// Verbs of a service that works: "ça marche pas", "l'appli ne fonctionne plus" is a fault.
+fn broken_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "marche"
+            | "marchent"
+            | "fonctionne"
+            | "fonctionnent"
+            | "repond"
+            | "passe"
+            | "charge"
+            | "affiche"
+            | "ouvre"
+            | "connecte"
+    )
+}
+
+/// The same in English, after "not" or "n't": "won't load", "doesn't work".
+fn broken_verb_en(w: &str) -> bool {
+    matches!(
+        w,
+        "work" | "load" | "show" | "open" | "connect" | "download" | "start" | "charge" | "turn"
+    )
+}
+
 fn collapse(w: &str) -> String {
     let mut single = String::with_capacity(w.len());
     let mut last = None;
@@ -120,7 +145,14 @@ pub fn analyse_traced(
                 let for_nothing =
                     matches!(w, "rien" | "nothing") && matches!(prev(1), "pour" | "for");
                 let shouted_again = matches!(w, "again" | "encore") && t.caps;
-                if for_nothing || shouted_again || lex.words.is(w, bit::NEGATIVE_CUE) {
+                // "merci hein", "bravo les artistes": thanks that are a reproach.
+                let ironic_thanks = (w == "hein" && lex.words.is(prev(1), bit::THANKS))
+                    || (w == "artistes" && prev(1) == "les" && prev(2) == "bravo");
+                if for_nothing
+                    || shouted_again
+                    || ironic_thanks
+                    || lex.words.is(w, bit::NEGATIVE_CUE)
+                {
                     neg_cue = true;
                     neg_after_thanks |= thanks;
                 }
@@ -138,6 +170,32 @@ pub fn analyse_traced(
                     ("a", "redire") if prev(2) == "rien" => Some(2.0),
                     ("never", "again") | ("plus", "jamais") => Some(-1.8),
                     ("trop", "bien") => Some(2.6),
+                    // "won't": the "won" of "win" is not in it.
+                    (_, "won") if next(1) == "t" => Some(0.0),
+                    ("passed", "away") => Some(-2.4),
+                    ("rip", "off") => Some(-2.2),
+                    ("n", "importe") if next(1) == "quoi" => Some(-1.8),
+                    ("le", "bol") if prev(2) == "ras" => Some(-2.3),
+                    // "ça ne marche pas", "l'appli ne fonctionne plus": the negator comes after.
+                    (p1, v)
+                        if broken_verb(v)
+                            && (matches!(next(1), "pas" | "plus" | "jamais")
+                                || (p1 == "ne" && prev(2) == "rien")) =>
+                    {
+                        Some(-1.4)
+                    }
+                    ("pas", "normal") => Some(-1.5),
+                    // "won't load", "doesn't work", "can't connect".
+                    (p1, v)
+                        if broken_verb_en(v)
+                            && (matches!(p1, "not" | "never")
+                                || (p1 == "t" && prev(2).ends_with('n'))) =>
+                    {
+                        Some(-1.4)
+                    }
+                    // "congés posés pour rien", "waited all day for nothing".
+                    ("pour", "rien") | ("for", "nothing") => Some(-1.4),
+                    ("pas", "cher") => Some(1.2),
                     (p1, s)
                         if lex.words.is(s, bit::SERVICE)
                             && (matches!(
@@ -184,7 +242,17 @@ pub fn analyse_traced(
                     | ("never", "again")
                     | ("plus", "jamais")
                     | ("a", "redire")
-            ) || lex.words.is(w, bit::SERVICE);
+                    | ("pas", "cher")
+                    | ("pour", "rien")
+                    | ("for", "nothing")
+                    | ("passed", "away")
+                    | ("rip", "off")
+            ) || lex.words.is(w, bit::SERVICE)
+                || (broken_verb(w)
+                    && (matches!(next(1), "pas" | "plus" | "jamais")
+                        || (prev(1) == "ne" && prev(2) == "rien")))
+                || (prev(1) == "pas" && w == "normal")
+                || broken_verb_en(w);
             if lex.words.is(prev(1), bit::BOOSTER)
                 || (lex.words.is(prev(2), bit::BOOSTER) && lex.words.is(prev(1), bit::BOOSTER))
             {
@@ -198,11 +266,19 @@ pub fn analyse_traced(
             if t.elongated {
                 v *= 1.2;
             }
+            // A negator spent on an idiom ("pas cher et rapide", "not bad and fast") stops there.
+            let spent = |k: usize| {
+                k >= 2
+                    && matches!(prev(k), "pas" | "not")
+                    && matches!(prev(k - 1), "mal" | "cher" | "terrible" | "bad")
+            };
             let negator = |k: usize| {
-                lex.words.is(prev(k), bit::NEGATOR)
+                (lex.words.is(prev(k), bit::NEGATOR) && !spent(k))
                     || (prev(k) == "t" && prev(k + 1).ends_with('n'))
             };
-            let negated = (1..=3).take_while(|k| prev(*k) != "|").any(negator);
+            // French also negates after the verb: "j'aime pas", "je regrette pas".
+            let negated = (1..=3).take_while(|k| prev(*k) != "|").any(negator)
+                || matches!(next(1), "pas" | "jamais");
             if !idiom && negated {
                 v *= -0.74;
             }
@@ -306,5 +382,23 @@ mod tests {
             ) > -0.3
         );
         assert!(score("Thank you so much, great job!", Lang::En) > 0.5);
+        assert!(score("merci hein, toujours rien", Lang::Fr) < -0.3);
+        assert!(score("45€ par mois, bravo les artistes", Lang::Fr) < -0.3);
+    }
+
+    #[test]
+    fn brand_senses_and_french_negation() {
+        // vaderSentiment-fr reads "sur" as "sure" and "frais" as "fresh".
+        assert!(score("le direct sur la chaîne", Lang::Fr).abs() < 0.1);
+        assert!(score("des frais partout", Lang::Fr) < 0.0);
+        assert!(score("je recommande pas", Lang::Fr) < 0.0);
+        assert!(score("j'aime pas la nouvelle appli", Lang::Fr) < 0.0);
+        assert!(score("le bouton ne marche pas", Lang::Fr) < -0.2);
+        assert!(score("rien ne marche", Lang::Fr) < -0.2);
+        assert!(score("pas cher et rapide", Lang::Fr) > 0.2);
+        assert!(score("my boarding pass won't load", Lang::En) < -0.2);
+        assert!(score("what a rip off", Lang::En) < -0.3);
+        assert!(score("passed my driving test", Lang::En) >= 0.0);
+        assert!(score("my nan passed away", Lang::En) < -0.3);
     }
 }

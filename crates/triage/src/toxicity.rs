@@ -137,6 +137,7 @@ pub fn detect(p: &Prepared, lex: &Lexicons) -> ToxicCues {
     };
     // Forms used for phrase matching (a collapsed or resolved form when the word matched as such).
     let mut forms: Vec<Option<String>> = Vec::with_capacity(spans.len());
+    let mut phrase = false;
     for idx in 0..spans.len() {
         let w = word(idx);
         let Some((hit, form)) = look_up(lex, w) else {
@@ -150,6 +151,7 @@ pub fn detect(p: &Prepared, lex: &Lexicons) -> ToxicCues {
         let aimed = first_words
             || (1..=4).any(|k| lex.words.is(before(k), bit::TARGET) || before(k) == "@");
         let aimed_close = (1..=4).any(|k| lex.words.is(before(k), bit::CLOSE_TARGET));
+        phrase |= matches!(hit, Hit::Abuse(Abuse::Phrase));
         cues.toxic |= match hit {
             Hit::Abuse(Abuse::Phrase) => true,
             Hit::Abuse(Abuse::Insult) => aimed,
@@ -174,12 +176,39 @@ pub fn detect(p: &Prepared, lex: &Lexicons) -> ToxicCues {
                 if k > 0 && lex.abuse_phrases.contains(&h.0) {
                     cues.toxic = true;
                     cues.profanity = true;
+                    phrase = true;
                     break 'outer;
                 }
             }
         }
     }
+    if cues.toxic && !phrase && is_banter(p) {
+        cues.toxic = false;
+    }
     cues
+}
+
+/// Name-calling between friends: a word of affection and a laugh ("t'es trop con mdr j'adore 😂",
+/// "you're an idiot lol, love you mate"). Abuse phrases ("ta gueule", "kys") are never banter.
+fn is_banter(p: &Prepared) -> bool {
+    let mut love = false;
+    let mut laugh = false;
+    for t in &p.tokens {
+        match t.kind {
+            Kind::Word => match p.fold(t) {
+                "love" | "luv" | "adore" | "bisous" | "legend" | "jtm" => love = true,
+                "lol" | "mdr" | "ptdr" | "haha" | "hahaha" | "lmao" | "xd" => laugh = true,
+                _ => {}
+            },
+            Kind::Emoji => match p.raw(t) {
+                "😂" | "🤣" | "😆" => laugh = true,
+                "❤" | "❤️" | "😘" | "🥰" => love = true,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    love && laugh
 }
 
 #[cfg(test)]
@@ -227,5 +256,15 @@ mod tests {
         assert!(toxic("you are an ＩＤＩＯＴ"));
         assert!(toxic("espèce de cretin"));
         assert!(toxic("ta g u e u l e"));
+        assert!(toxic("@x va niquer ta mère"));
+        assert!(toxic("@x t'es une grosse conasse"));
+    }
+
+    #[test]
+    fn banter_is_not_toxic() {
+        assert!(!toxic("@lucas t'es trop con mdr j'adore 😂"));
+        assert!(!toxic("@jamie you're an idiot lol, love you mate"));
+        assert!(toxic("@sarah what a dumb bitch lmao"));
+        assert!(toxic("@x ta gueule mdr je t'adore"));
     }
 }
