@@ -177,6 +177,16 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         false,
     )
     .map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
+    let queues = {
+        let p = pipeline.policy();
+        let mut q = vec![p.default_queue.clone()];
+        for extra in [&p.guardrails.review_queue, &p.moderation.queue] {
+            if !q.contains(extra) {
+                q.push(extra.clone());
+            }
+        }
+        q
+    };
     let live_hub = palabre_web::Live::new();
     let sandbox = plan.sandbox.then(|| Arc::new(sandbox::Sandbox::new()));
     let deliver: Arc<dyn live::outbox::Deliver> = match &sandbox {
@@ -227,6 +237,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
                 .iter()
                 .map(|c| (c.name.clone(), c.text.clone()))
                 .collect(),
+            queues,
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();

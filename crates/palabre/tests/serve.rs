@@ -630,6 +630,12 @@ fn malformed_requests_get_a_4xx_that_says_why() {
     );
     let outcomes: Vec<&str> = d.iter().map(|x| x["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, vec!["invalid", "invalid", "routed_to_human"]);
+    let lines: Vec<u64> = d.iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    assert_eq!(
+        lines,
+        vec![1, 2, 3],
+        "lines of this request, as replay numbers them"
+    );
     assert!(d[0]["error"].as_str().is_some());
     let (status, _) = app.post(
         &token,

@@ -57,6 +57,8 @@ pub struct Settings {
     pub canned: Vec<(String, String)>,
     /// Session lifetime in seconds.
     pub session_secs: i64,
+    /// The queues the pipeline routes to (offered by the inbox's queue filter, with the teams').
+    pub queues: Vec<String>,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             secure_cookies: false,
             canned: Vec::new(),
             session_secs: 12 * 3600,
+            queues: vec!["inbox".into(), "review".into(), "moderation".into()],
         }
     }
 }

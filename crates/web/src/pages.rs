@@ -358,7 +358,7 @@ async fn inbox(
     let queues: Vec<String> = match &caller.scope {
         Scope::Queues(q) => q.clone(),
         Scope::All => {
-            let mut q: Vec<String> = vec!["inbox".into(), "review".into(), "moderation".into()];
+            let mut q = state.settings.queues.clone();
             if let Some(current) = &filter.queue
                 && !q.contains(current)
             {
@@ -440,6 +440,25 @@ async fn conversation(
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
     let others = state.live.touch(&view.row.id, &caller.user.name);
+    // What came in and what went out, in the order it happened.
+    let mut timeline: Vec<(i64, minijinja::Value)> = view
+        .messages
+        .iter()
+        .map(|m| {
+            (
+                m.created_ms,
+                context! { message => minijinja::Value::from_serialize(m) },
+            )
+        })
+        .chain(view.outbox.iter().map(|o| {
+            (
+                o.sent_ms.unwrap_or(o.created_ms),
+                context! { outgoing => minijinja::Value::from_serialize(o) },
+            )
+        }))
+        .collect();
+    timeline.sort_by_key(|(at, _)| *at);
+    let timeline: Vec<minijinja::Value> = timeline.into_iter().map(|(_, v)| v).collect();
     let now = jiff::Timestamp::now().as_millisecond();
     let (waiting, late) = with_sla(&state, &view.row, now);
     let nonce = auth::random_token().unwrap_or_default();
@@ -451,7 +470,7 @@ async fn conversation(
         "conversation.html",
         context! {
             user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
-            c => minijinja::Value::from_serialize(&view), others => others,
+            c => minijinja::Value::from_serialize(&view), others => others, timeline => timeline,
             waiting_ms => waiting, late => late, nonce => nonce,
             users => if manager { users } else { Vec::new() },
             canned => state.settings.canned.clone(),

@@ -17,7 +17,6 @@ pub struct Ingest {
     ws: Workspace,
     live: Live,
     wake_outbox: Sender<()>,
-    lines: u64,
 }
 
 impl Ingest {
@@ -43,7 +42,6 @@ impl Ingest {
             ws,
             live,
             wake_outbox,
-            lines: 0,
         })
     }
 
@@ -67,9 +65,9 @@ impl Ingest {
     fn ingest(&mut self, lines: &[String]) -> anyhow::Result<Vec<serde_json::Value>> {
         let mut decisions = Vec::with_capacity(lines.len());
         let mut entries = Vec::with_capacity(lines.len());
-        for line in lines {
-            self.lines += 1;
-            let line_no = self.lines;
+        // `line` in a decision is the line of this request, as in `palabre replay`.
+        for (i, line) in lines.iter().enumerate() {
+            let line_no = i as u64 + 1;
             if line.trim().is_empty() {
                 continue;
             }

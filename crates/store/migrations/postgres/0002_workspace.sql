@@ -12,9 +12,10 @@ ALTER TABLE conversations ADD COLUMN priority BIGINT  NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN drafts BIGINT  NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN snoozed_until_ms BIGINT;
 ALTER TABLE conversations ADD COLUMN first_outbound_ms BIGINT;
--- The inbox's views: one status, most urgent first, then the most recent. One index only: the
--- recorded replay updates these columns on every batch.
+-- The inbox's views: one status, most urgent first, then the most recent; and every status,
+-- the most recent first (without it, that view sorted every conversation: 80 ms on a million).
 CREATE INDEX conversations_work ON conversations (inbox, status, priority, last_inbound_ms);
+CREATE INDEX conversations_recent ON conversations (inbox, last_inbound_ms);
 
 CREATE TABLE users (
     id            BIGSERIAL PRIMARY KEY,

@@ -132,6 +132,21 @@ const ROW_COLUMNS: &str =
     "c.id, c.platform, c.status, c.assignee, c.queue, c.priority, c.drafts, c.bot_paused,
     c.created_ms, c.last_inbound_ms, c.last_outbound_ms, c.first_outbound_ms, c.snoozed_until_ms";
 
+/// The conversations `WHERE where_sql`, in `order`, at most `limit`, each with its newest
+/// message for a human (or the newest at all): one statement, so that a page of fifty costs
+/// fifty index probes inside the database rather than fifty round trips through the driver.
+fn with_latest(where_sql: &str, order: &str, limit: usize) -> String {
+    format!(
+        "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage
+         FROM (SELECT c.*, (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id AND m.outcome <> 'ignored'
+                            ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1) AS latest
+               FROM conversations c WHERE {where_sql} ORDER BY {order} LIMIT {limit}) c
+         LEFT JOIN messages l ON l.seq = c.latest
+         LEFT JOIN authors a ON a.key = l.author_key
+         ORDER BY {order}"
+    )
+}
+
 fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
     Ok(InboxRow {
         id: r.text(0)?,
@@ -147,9 +162,9 @@ fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
         last_outbound_ms: r.opt_int(10)?,
         first_outbound_ms: r.opt_int(11)?,
         snoozed_until_ms: r.opt_int(12)?,
-        last_text: None,
-        last_author: None,
-        last_triage: None,
+        last_text: r.opt_text(13)?,
+        last_author: r.opt_text(14)?,
+        last_triage: r.opt_text(15)?,
     })
 }
 
@@ -170,7 +185,13 @@ fn like_pattern(words: &str) -> String {
 /// Builds a WHERE clause with numbered parameters.
 struct Where {
     clauses: Vec<String>,
-    params: Vec<String>,
+    params: Vec<Owned>,
+}
+
+/// A parameter the clause owns.
+enum Owned {
+    Text(String),
+    Int(i64),
 }
 
 impl Where {
@@ -183,6 +204,14 @@ impl Where {
 
     /// Adds `clause`, where `?` stands for the next parameter.
     fn add(&mut self, clause: &str, value: String) {
+        self.push(clause, Owned::Text(value));
+    }
+
+    fn add_int(&mut self, clause: &str, value: i64) {
+        self.push(clause, Owned::Int(value));
+    }
+
+    fn push(&mut self, clause: &str, value: Owned) {
         self.params.push(value);
         let n = self.params.len();
         self.clauses.push(clause.replace('?', &format!("${n}")));
@@ -193,7 +222,13 @@ impl Where {
     }
 
     fn params(&self) -> Vec<P<'_>> {
-        self.params.iter().map(P::from).collect()
+        self.params
+            .iter()
+            .map(|p| match p {
+                Owned::Text(t) => P::from(t),
+                Owned::Int(i) => P::from(*i),
+            })
+            .collect()
     }
 }
 
@@ -207,7 +242,7 @@ fn scope_clause(w: &mut Where, scope: &Scope) {
         let marks: Vec<String> = (0..queues.len())
             .map(|i| format!("${}", start + i + 1))
             .collect();
-        w.params.extend(queues.iter().cloned());
+        w.params.extend(queues.iter().cloned().map(Owned::Text));
         w.clauses.push(format!("c.queue IN ({})", marks.join(", ")));
     }
 }
@@ -264,35 +299,12 @@ impl Workspace {
             "c.last_inbound_ms DESC"
         };
         let limit = filter.limit.clamp(1, 500);
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM conversations c WHERE {} ORDER BY {order} LIMIT {limit}",
-            w.sql()
-        );
-        let rows = self.conn.query(&sql, &w.params())?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut row = inbox_row(r)?;
-            self.fill_latest(&mut row)?;
-            out.push(row);
-        }
-        Ok(out)
-    }
-
-    /// The newest message for a human in the conversation (or the newest at all).
-    fn fill_latest(&mut self, row: &mut InboxRow) -> Result<(), StoreError> {
-        let latest = self.conn.one(
-            "SELECT m.text, COALESCE(a.handle, m.author_id), m.triage FROM messages m
-             LEFT JOIN authors a ON a.key = m.author_key
-             WHERE m.conversation_id = $1 AND m.outcome <> 'ignored'
-             ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1",
-            &[row.id.as_str().into()],
-        )?;
-        if let Some(m) = latest {
-            row.last_text = m.opt_text(0)?;
-            row.last_author = m.opt_text(1)?;
-            row.last_triage = m.opt_text(2)?;
-        }
-        Ok(())
+        let sql = with_latest(&w.sql(), order, limit);
+        self.conn
+            .query(&sql, &w.params())?
+            .iter()
+            .map(inbox_row)
+            .collect()
     }
 
     /// One conversation's row, if it exists and the scope lets one see it.
@@ -301,22 +313,30 @@ impl Workspace {
         id: &str,
         scope: &Scope,
     ) -> Result<Option<InboxRow>, StoreError> {
+        self.row_by_id(id, scope, false)
+    }
+
+    fn row_by_id(
+        &mut self,
+        id: &str,
+        scope: &Scope,
+        inbox_only: bool,
+    ) -> Result<Option<InboxRow>, StoreError> {
         let mut w = Where {
-            clauses: Vec::new(),
+            clauses: if inbox_only {
+                vec!["c.inbox = 1".to_owned()]
+            } else {
+                Vec::new()
+            },
             params: Vec::new(),
         };
         w.add("c.id = ?", id.to_owned());
         scope_clause(&mut w, scope);
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM conversations c WHERE {}",
-            w.sql()
-        );
-        let Some(r) = self.conn.one(&sql, &w.params())? else {
-            return Ok(None);
-        };
-        let mut row = inbox_row(&r)?;
-        self.fill_latest(&mut row)?;
-        Ok(Some(row))
+        let sql = with_latest(&w.sql(), "c.id", 1);
+        self.conn
+            .one(&sql, &w.params())?
+            .map(|r| inbox_row(&r))
+            .transpose()
     }
 
     /// The whole conversation, if the scope lets one see it.
@@ -380,20 +400,34 @@ impl Workspace {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let outbox = self.outbox_of(id)?;
-        // The author's other conversations with the brand: the first inbound author.
+        // The author's other conversations with the brand (the first inbound author), that the
+        // scope lets one see: found through the author's messages (indexed), newest first.
         let mut author_history = Vec::new();
         if let Some(first) = messages.iter().find(|m| m.outcome != "ignored") {
             let key =
                 crate::author_key(crate::plan::platform_of(&first.platform)?, &first.author_id);
+            let mut w = Where {
+                clauses: vec!["c.inbox = 1".to_owned()],
+                params: Vec::new(),
+            };
+            w.add_int("h.author_key = ?", key);
+            w.add("h.conversation_id <> ?", id.to_owned());
+            scope_clause(&mut w, scope);
+            // From the author's messages (indexed) to their conversations by primary key.
             let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM conversations c WHERE c.inbox = 1 AND c.id <> $1 AND c.id IN
-                   (SELECT m.conversation_id FROM messages m WHERE m.author_key = $2)
-                 ORDER BY c.last_inbound_ms DESC LIMIT 10"
+                "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage
+                 FROM (SELECT h.conversation_id AS cid, MAX(h.created_ms) AS at FROM messages h
+                       JOIN conversations c ON c.id = h.conversation_id
+                       WHERE {} GROUP BY h.conversation_id ORDER BY MAX(h.created_ms) DESC LIMIT 10) recent
+                 JOIN conversations c ON c.id = recent.cid
+                 LEFT JOIN messages l ON l.seq = (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id
+                     AND m.outcome <> 'ignored' ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1)
+                 LEFT JOIN authors a ON a.key = l.author_key
+                 ORDER BY recent.at DESC",
+                w.sql()
             );
-            for r in self.conn.query(&sql, &[id.into(), key.into()])? {
-                let mut row = inbox_row(&r)?;
-                self.fill_latest(&mut row)?;
-                author_history.push(row);
+            for r in self.conn.query(&sql, &w.params())? {
+                author_history.push(inbox_row(&r)?);
             }
         }
         Ok(Some(ConversationView {
