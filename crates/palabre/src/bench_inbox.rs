@@ -91,6 +91,8 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // As many blocking threads as store connections: more would only wait for one.
+        .max_blocking_threads(8)
         .enable_all()
         .build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

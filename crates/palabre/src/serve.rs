@@ -219,6 +219,8 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // As many blocking threads as store connections: more would only wait for one.
+        .max_blocking_threads(8)
         .enable_all()
         .build()?;
     runtime.block_on(async move {

@@ -167,6 +167,10 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| token_hash(t.trim()));
         let session = cookie(parts, SESSION_COOKIE).map(token_hash);
+        let key = bearer.clone().or_else(|| session.clone());
+        if let Some(hit) = key.as_deref().and_then(|k| state.callers.get(k)) {
+            return Ok(hit);
+        }
         let found = state
             .pool
             .run(move |ws| {
@@ -196,7 +200,49 @@ impl FromRequestParts<AppState> for Caller {
                 Ok(Some(Caller { user, scope, via }))
             })
             .await?;
-        found.ok_or(ApiError::Unauthorized)
+        let caller = found.ok_or(ApiError::Unauthorized)?;
+        if let Some(k) = key {
+            state.callers.put(k, caller.clone());
+        }
+        Ok(caller)
+    }
+}
+
+/// Who a token or session hash was, for a few seconds: most requests then skip the store to
+/// authenticate. Signing out forgets the session at once; a disabled account, a new team or a
+/// revoked token takes effect within [`CallerCache::TTL`].
+#[derive(Debug, Default)]
+pub struct CallerCache {
+    entries: Mutex<HashMap<String, (Caller, Instant)>>,
+}
+
+impl CallerCache {
+    pub const TTL: Duration = Duration::from_secs(5);
+    const MAX: usize = 10_000;
+
+    fn get(&self, key: &str) -> Option<Caller> {
+        let map = self.entries.lock().ok()?;
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, key: String, caller: Caller) {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= Self::MAX {
+                map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            if map.len() < Self::MAX {
+                map.insert(key, (caller, Instant::now()));
+            }
+        }
+    }
+
+    /// Forgets a session or token hash (sign-out).
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.remove(key);
+        }
     }
 }
 

@@ -82,6 +82,7 @@ pub struct AppState {
     pub live: Live,
     pub settings: Arc<Settings>,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    pub(crate) callers: Arc<auth::CallerCache>,
     pub(crate) templates: Arc<minijinja::Environment<'static>>,
 }
 
@@ -93,6 +94,7 @@ impl AppState {
             live,
             settings: Arc::new(settings),
             limiter: Arc::new(auth::LoginLimiter::default()),
+            callers: Arc::new(auth::CallerCache::default()),
             templates: Arc::new(templates::environment()),
         }
     }

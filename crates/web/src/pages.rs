@@ -280,6 +280,7 @@ async fn logout(
         return error_page(&state, &lang, Some(&caller), e);
     }
     if let auth::Via::Session { token_hash, .. } = &caller.via {
+        state.callers.forget(token_hash);
         let hash = token_hash.clone();
         let _ = state.pool.run(move |ws| ws.delete_session(&hash)).await;
     }

@@ -1,56 +1,79 @@
-//! A few workspace connections shared by the handlers; each query runs on a blocking thread.
+//! A few workspace connections shared by the handlers; each query runs on a blocking thread
+//! with whichever connection is free first.
 
 use crate::ApiError;
 use palabre_store::{StoreError, Workspace};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
-/// Workspace connections, taken in turn.
+/// Workspace connections: a request takes a free one, or waits for the next one given back.
 #[derive(Clone)]
 pub struct Pool {
-    conns: Arc<Vec<Mutex<Workspace>>>,
-    next: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    free: Mutex<Vec<Workspace>>,
+    returned: Condvar,
+}
+
+/// A connection taken from the pool; given back when dropped.
+struct Taken<'a> {
+    shared: &'a Shared,
+    ws: Option<Workspace>,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let (Some(ws), Ok(mut free)) = (self.ws.take(), self.shared.free.lock()) {
+            free.push(ws);
+            self.shared.returned.notify_one();
+        }
+    }
 }
 
 impl Pool {
     /// Opens `size` connections to the store at `location` (migrating it first).
     pub fn open(location: &str, size: usize) -> Result<Pool, StoreError> {
-        let mut conns = Vec::with_capacity(size.max(1));
-        for _ in 0..size.max(1) {
-            conns.push(Mutex::new(Workspace::open(location)?));
-        }
-        Ok(Pool::from_connections(
-            conns
-                .into_iter()
-                .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-                .collect(),
-        ))
+        let conns = (0..size.max(1))
+            .map(|_| Workspace::open(location))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Pool::from_connections(conns))
     }
 
     /// A pool over connections already open (PostgreSQL schemas in tests).
     pub fn from_connections(conns: Vec<Workspace>) -> Pool {
         Pool {
-            conns: Arc::new(conns.into_iter().map(Mutex::new).collect()),
-            next: Arc::new(AtomicUsize::new(0)),
+            shared: Arc::new(Shared {
+                free: Mutex::new(conns),
+                returned: Condvar::new(),
+            }),
         }
     }
 
-    /// Runs `f` on a connection, on a blocking thread.
+    /// Runs `f` on a free connection, on a blocking thread.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Workspace) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let conns = self.conns.clone();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
-            // A free connection if there is one, else wait for ours.
-            let n = conns.len();
-            let guard = (0..n)
-                .find_map(|i| conns[(start + i) % n].try_lock().ok())
-                .map_or_else(|| conns[start % n].lock(), Ok);
-            let mut ws =
-                guard.map_err(|_| StoreError::Corrupt("a connection was poisoned".into()))?;
-            f(&mut ws)
+            let poisoned = || StoreError::Corrupt("the connection pool was poisoned".into());
+            let mut free = shared.free.lock().map_err(|_| poisoned())?;
+            let ws = loop {
+                match free.pop() {
+                    Some(ws) => break ws,
+                    None => free = shared.returned.wait(free).map_err(|_| poisoned())?,
+                }
+            };
+            drop(free);
+            let mut taken = Taken {
+                shared: &shared,
+                ws: Some(ws),
+            };
+            match taken.ws.as_mut() {
+                Some(ws) => f(ws),
+                None => Err(poisoned()),
+            }
         })
         .await
         .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
