@@ -64,14 +64,7 @@ pub fn generated_password() -> anyhow::Result<String> {
 }
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let location = args.store.clone().unwrap_or_else(|| {
-        args.data
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("data"))
-            .join("palabre.db")
-            .display()
-            .to_string()
-    });
+    let location = crate::wiring::store_location(args.store.as_deref(), None, args.data.as_deref());
     let mut ws = Workspace::open(&location)?;
     match args.command {
         AdminCommand::Create {

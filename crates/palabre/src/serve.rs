@@ -64,18 +64,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let location = args
-        .store
-        .clone()
-        .or(config.store.location.clone())
-        .unwrap_or_else(|| {
-            args.data
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("data"))
-                .join("palabre.db")
-                .display()
-                .to_string()
-        });
+    let location = crate::wiring::store_location(
+        args.store.as_deref(),
+        config.store.location.as_deref(),
+        args.data.as_deref(),
+    );
     let listen = args
         .listen
         .clone()

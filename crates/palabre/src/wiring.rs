@@ -59,3 +59,18 @@ pub fn pipeline(
     }
     Ok(pipeline)
 }
+
+/// Where the store is: `--store`, else the configuration's, else `DATA/palabre.db` (`data` by
+/// default).
+pub fn store_location(
+    store: Option<&str>,
+    configured: Option<&str>,
+    data: Option<&Path>,
+) -> String {
+    store.or(configured).map(str::to_owned).unwrap_or_else(|| {
+        data.unwrap_or(Path::new("data"))
+            .join("palabre.db")
+            .display()
+            .to_string()
+    })
+}

@@ -160,7 +160,8 @@ pub struct ListQuery {
     pub partial: Option<String>,
 }
 
-const INTENTS: &[&str] = &[
+/// The intent labels of DESIGN.md, for filters.
+pub(crate) const INTENTS: &[&str] = &[
     "support_request",
     "complaint",
     "question",

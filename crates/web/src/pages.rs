@@ -400,21 +400,10 @@ async fn inbox(
         context! {
             user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
             rows => rows, filter => filter_ctx, queues => queues, users => users,
-            platforms => platforms, intents => INTENT_NAMES, partial_url => partial_url,
+            platforms => platforms, intents => api::INTENTS, partial_url => partial_url,
         },
     )
 }
-
-const INTENT_NAMES: &[&str] = &[
-    "support_request",
-    "complaint",
-    "question",
-    "praise",
-    "promotion",
-    "life_event",
-    "ugc_share",
-    "other",
-];
 
 async fn conversation(
     State(state): State<AppState>,
