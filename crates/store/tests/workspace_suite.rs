@@ -1316,6 +1316,14 @@ fn drafts_are_reviewed_once(mut f: Fixture) {
         ws.rejection_reasons().unwrap(),
         vec![("tone".to_owned(), 2), ("wrong".to_owned(), 1)]
     );
+    let report = ws.review_report().unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|r| r.verdict == "rejected" && r.reason == "tone" && r.count == 2),
+        "the report counts rejections with their reasons: {report:?}"
+    );
+    assert!(report.iter().any(|r| r.verdict == "approved"), "{report:?}");
     assert_eq!((f.scalar)("SELECT COUNT(*) FROM outbox"), 2);
     assert!(ws.pending_drafts(&Scope::All, 10).unwrap().is_empty());
     // Not drafts.

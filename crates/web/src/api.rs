@@ -36,6 +36,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/drafts", get(list_drafts))
         .route("/api/drafts/{platform}/{id}/review", post(post_review))
         .route("/api/outbox", get(list_outbox))
+        .route("/api/reports/reviews", get(review_report))
         .route("/api/events", post(post_events))
         .route("/api/stream", get(stream))
         .route("/api/sandbox/posts", get(sandbox_posts))
@@ -761,6 +762,16 @@ async fn list_outbox(
             .run(move |ws| ws.outbox_with(status, limit))
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/reports/reviews",
+    responses((status = 200, description = "Draft reviews by campaign, verdict and reason", body = [palabre_store::workspace::ReviewCount])))]
+async fn review_report(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<palabre_store::workspace::ReviewCount>>, ApiError> {
+    caller.require(Role::Manager)?;
+    Ok(Json(state.pool.run(|ws| ws.review_report()).await?))
 }
 
 /// Largest body `/api/events` takes.

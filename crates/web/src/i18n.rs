@@ -126,6 +126,11 @@ words! {
     live => "live", "en direct";
     bot => "bot", "robot";
     human => "human", "humain";
+    review_report => "Reviews by campaign", "Relectures par campagne";
+    verdict => "Verdict", "Décision";
+    count => "Count", "Nombre";
+    approved => "approved", "validé";
+    rejected => "rejected", "refusé";
 }
 
 #[cfg(test)]

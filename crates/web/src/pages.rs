@@ -612,11 +612,19 @@ async fn drafts(
     PageCaller(caller): PageCaller,
 ) -> Response {
     let scope = caller.scope.clone();
-    let drafts = match state
+    let manager = caller.user.role >= Role::Manager;
+    let found = state
         .pool
-        .run(move |ws| ws.pending_drafts(&scope, 200))
-        .await
-    {
+        .run(move |ws| {
+            let report = if manager {
+                ws.review_report()?
+            } else {
+                Vec::new()
+            };
+            Ok((ws.pending_drafts(&scope, 200)?, report))
+        })
+        .await;
+    let (drafts, report) = match found {
         Ok(d) => d,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
@@ -626,7 +634,7 @@ async fn drafts(
         &lang,
         "drafts.html",
         context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "drafts",
-        counts => counts, drafts => drafts },
+        counts => counts, drafts => drafts, report => report },
     )
 }
 

@@ -761,4 +761,39 @@ impl Workspace {
             .map(|r| Ok((r.text(0)?, r.int(1)?)))
             .collect()
     }
+
+    /// Draft reviews by campaign, verdict and reason, for the campaigns' report: what people
+    /// approved and why they rejected.
+    pub fn review_report(&mut self) -> Result<Vec<ReviewCount>, StoreError> {
+        self.conn
+            .query(
+                "SELECT COALESCE(m.campaign, ''), r.verdict, COALESCE(r.reason, ''), COUNT(*)
+                 FROM draft_reviews r JOIN messages m ON m.platform = r.platform AND m.external_id = r.external_id
+                 GROUP BY COALESCE(m.campaign, ''), r.verdict, COALESCE(r.reason, '')
+                 ORDER BY COALESCE(m.campaign, ''), COUNT(*) DESC",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ReviewCount {
+                    campaign: r.text(0)?,
+                    verdict: r.text(1)?,
+                    reason: r.text(2)?,
+                    count: r.int(3)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A line of the review report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewCount {
+    pub campaign: String,
+    /// `approved` or `rejected`.
+    pub verdict: String,
+    /// The reviewer's reason (empty when none was given).
+    pub reason: String,
+    pub count: i64,
 }

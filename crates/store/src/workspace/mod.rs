@@ -8,7 +8,8 @@ mod outbox;
 mod people;
 
 pub use inbox::{
-    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewOutcome, Scope,
+    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewCount,
+    ReviewOutcome, Scope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus};
 pub use people::{Role, Session, User};
