@@ -1,5 +1,5 @@
-//! Reply templates: a sandboxed minijinja environment (no loader, no include, strict
-//! undefined, fuel), templates checked for unknown variables when loaded.
+//! Reply templates: a sandboxed minijinja environment (no loader; include, import, extends and
+//! macros refused; strict undefined; fuel), templates checked for unknown variables when loaded.
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use std::collections::BTreeSet;
@@ -42,9 +42,10 @@ impl Default for Renderer {
 }
 
 impl Renderer {
-    /// An environment that can read no file (minijinja is built without its loader and
-    /// without `include`/`import`/`extends`/macros), never escapes (replies are plain text),
-    /// refuses undefined variables, and stops any render after [`FUEL`] instructions.
+    /// An environment that can read no file (it has no loader, and [`Renderer::add`] refuses
+    /// `include`, `import`, `extends` and macros whatever minijinja's build features), never
+    /// escapes (replies are plain text), refuses undefined variables, and stops any render
+    /// after [`FUEL`] instructions.
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -57,6 +58,9 @@ impl Renderer {
     /// Compiles a template and returns the variables it reads (its free names, minus the
     /// environment's own functions such as `range`).
     pub fn add(&mut self, name: &str, source: &str) -> Result<BTreeSet<String>, TemplateIssue> {
+        if let Some(issue) = forbidden_statement(source) {
+            return Err(issue);
+        }
         self.env
             .add_template_owned(name.to_owned(), source.to_owned())?;
         let template = self.env.get_template(name)?;
@@ -77,6 +81,38 @@ impl Renderer {
     }
 }
 
+/// Statements a reply template may not use: they read other templates (files, once a loader
+/// exists) or define macros. The sandbox refuses them itself rather than trusting minijinja's
+/// build features, which another crate of the same build may turn on (the web crate needs
+/// `include` and `extends` for its pages).
+const FORBIDDEN: &[&str] = &[
+    "include", "import", "from", "extends", "macro", "call", "block",
+];
+
+fn forbidden_statement(source: &str) -> Option<TemplateIssue> {
+    let mut rest = source;
+    let mut offset = 0;
+    while let Some(at) = rest.find("{%") {
+        let after = &rest[at + 2..];
+        let word: String = after
+            .trim_start_matches(['-', '+', '~'])
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if FORBIDDEN.contains(&word.as_str()) {
+            let line = source[..offset + at].matches('\n').count() + 1;
+            return Some(TemplateIssue {
+                message: format!("`{word}` is not allowed in a reply template"),
+                line: Some(line),
+            });
+        }
+        offset += at + 2;
+        rest = after;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +128,12 @@ mod tests {
             .unwrap();
         assert_eq!(vars.into_iter().collect::<Vec<_>>(), ["commune", "name"]);
         assert!(r.add("inc", "{% include 'x.txt' %}").is_err());
+        let e = r
+            .add("inc2", "Bonjour\n{%- import 'm' as m %}")
+            .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("import"), "{e:?}");
+        assert!(r.add("ok", "{% if name %}{{ name }}{% endif %}").is_ok());
         assert!(r.add("ext", "{% extends '/etc/passwd' %}").is_err());
         assert!(
             r.add("mac", "{% macro f() %}{{ f() }}{% endmacro %}")
