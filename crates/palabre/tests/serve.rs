@@ -527,6 +527,21 @@ fn agents_see_only_their_teams_queues(backend: Backend) {
     assert_eq!(status, 422, "{body}");
     let mine = app.get_json(&token, "/api/conversations?assignee=lucas");
     assert_eq!(mine.as_array().unwrap().len(), 1);
+    // The team filter: a team's queues.
+    let care = app.get_json(&token, "/api/conversations?team=care");
+    assert_eq!(care.as_array().unwrap().len(), 1);
+    assert!(
+        app.get_json(&token, "/api/conversations?team=moderation")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.get_json(&token, "/api/conversations?team=nobody")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // Outbox and event ingestion are for managers.
     assert_eq!(app.get(&carer, "/api/outbox").0, 403);
 }

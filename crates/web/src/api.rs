@@ -145,6 +145,8 @@ pub struct ListQuery {
     pub queue: Option<String>,
     /// A user name, `me`, or `none`.
     pub assignee: Option<String>,
+    /// A team: the queues it works on.
+    pub team: Option<String>,
     pub platform: Option<String>,
     pub intent: Option<String>,
     pub sentiment: Option<String>,
@@ -218,6 +220,7 @@ pub(crate) fn inbox_filter(q: &ListQuery, caller: &Caller) -> Result<InboxFilter
         )?,
         has_draft: q.draft.as_deref() == Some("1"),
         text: q.q.clone().filter(|s| !s.trim().is_empty()),
+        queues: None,
         limit: q.limit.unwrap_or(50),
     })
 }
@@ -230,10 +233,19 @@ async fn list_conversations(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<InboxRow>>, ApiError> {
     let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
-    let filter = inbox_filter(&q, &caller)?;
+    let mut filter = inbox_filter(&q, &caller)?;
     let scope = caller.scope.clone();
+    let team = q.team.clone().filter(|t| !t.is_empty());
     Ok(Json(
-        state.pool.run(move |ws| ws.inbox(&filter, &scope)).await?,
+        state
+            .pool
+            .run(move |ws| {
+                if let Some(team) = team {
+                    filter.queues = Some(ws.team_queues(&[team])?);
+                }
+                ws.inbox(&filter, &scope)
+            })
+            .await?,
     ))
 }
 

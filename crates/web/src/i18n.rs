@@ -66,6 +66,7 @@ words! {
     status => "Status", "Statut";
     queue => "Queue", "File";
     assignee => "Assignee", "Assigné à";
+    team => "Team", "Équipe";
     nobody => "Nobody", "Personne";
     me => "Me", "Moi";
     platform => "Channel", "Canal";

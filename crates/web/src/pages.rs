@@ -342,16 +342,19 @@ async fn inbox(
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
     let scope = caller.scope.clone();
-    let f2 = filter.clone();
+    let mut f2 = filter.clone();
+    let team = q.team.clone().filter(|t| !t.is_empty());
     let found = state
         .pool
         .run(move |ws| {
+            if let Some(team) = team {
+                f2.queues = Some(ws.team_queues(&[team])?);
+            }
             let rows = ws.inbox(&f2, &scope)?;
-            let users = ws.users()?;
-            Ok((rows, users))
+            Ok((rows, ws.users()?, ws.teams()?))
         })
         .await;
-    let (rows, users) = match found {
+    let (rows, users, teams) = match found {
         Ok(v) => v,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
@@ -374,6 +377,7 @@ async fn inbox(
         status => status_shown, queue => filter.queue, assignee => assignee_shown,
         platform => filter.platform, intent => filter.intent, sentiment => filter.sentiment,
         lang => filter.lang, has_draft => filter.has_draft, text => filter.text,
+        team => q.team.clone().unwrap_or_default(),
     };
     let partial_url = {
         let query = uri.query().unwrap_or("");
@@ -399,7 +403,7 @@ async fn inbox(
         template,
         context! {
             user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
-            rows => rows, filter => filter_ctx, queues => queues, users => users,
+            rows => rows, filter => filter_ctx, queues => queues, users => users, teams => teams,
             platforms => platforms, intents => api::INTENTS, partial_url => partial_url,
         },
     )

@@ -29,6 +29,8 @@ pub struct InboxFilter {
     pub has_draft: bool,
     /// Words to find in the conversation's messages.
     pub text: Option<String>,
+    /// Only these queues (a team's: see [`Workspace::team_queues`]).
+    pub queues: Option<Vec<String>>,
     pub limit: usize,
 }
 
@@ -264,6 +266,9 @@ impl Workspace {
         }
         if let Some(q) = &filter.queue {
             w.add("c.queue = ?", q.clone());
+        }
+        if let Some(queues) = &filter.queues {
+            scope_clause(&mut w, &Scope::Queues(queues.clone()));
         }
         match filter.assignee.as_deref() {
             Some("") => w.clauses.push("c.assignee IS NULL".to_owned()),

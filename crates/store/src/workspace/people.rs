@@ -142,6 +142,15 @@ impl Workspace {
         Ok(())
     }
 
+    /// Every team's name, in order.
+    pub fn teams(&mut self) -> Result<Vec<String>, StoreError> {
+        self.conn
+            .query("SELECT name FROM teams ORDER BY name", &[])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+    }
+
     /// The queues the given teams work on.
     pub fn team_queues(&mut self, teams: &[String]) -> Result<Vec<String>, StoreError> {
         let mut queues = Vec::new();
