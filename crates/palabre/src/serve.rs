@@ -105,6 +105,7 @@ const DEMO_PEOPLE: &[(&str, &str, Role, &[&str])] = &[
         Role::Agent,
         &["service-client", "moderation"],
     ),
+    ("ines", "Inès", Role::Agent, &["service-client"]),
 ];
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {

@@ -826,8 +826,8 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
     std::thread::spawn(move || for _ in lines {});
     assert_eq!(
         accounts.len(),
-        4,
-        "an admin, a manager and agents, with their passwords"
+        5,
+        "an admin, a manager and three agents, with their passwords"
     );
     // Sign in with the printed admin credentials, through the real login form.
     let store = dir.path().join("palabre.db").display().to_string();
