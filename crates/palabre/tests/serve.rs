@@ -439,6 +439,13 @@ fn a_rejected_draft_is_never_sent_and_its_reason_is_kept() {
         &json!({"verdict": "reject", "reason": "ton"}),
     );
     assert_eq!(status, 200);
+    // The reason feeds the campaign's review report.
+    let report = app.get_json(&token, "/api/reports/reviews");
+    assert_eq!(report.as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report[0]["campaign"], "mon-resultat");
+    assert_eq!(report[0]["verdict"], "rejected");
+    assert_eq!(report[0]["reason"], "ton");
+    assert_eq!(report[0]["count"], 1);
     let (status, again) = app.post(
         &token,
         "/api/drafts/x/o2/review",
