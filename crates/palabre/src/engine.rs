@@ -310,18 +310,7 @@ impl Output {
                 reply: reply.clone(),
             });
         }
-        let line = DecisionLine {
-            line: line_no,
-            event_id: p.event_id.as_ref(),
-            conversation_id: d.conversation.as_ref(),
-            outcome: d.outcome,
-            reasons: &d.reasons,
-            reply: d.reply.as_deref(),
-            queue: d.queue.as_deref(),
-            triage: d.triage.as_ref(),
-            error: d.error.as_deref(),
-            campaign: d.campaign.as_deref(),
-        };
+        let line = DecisionLine::of(line_no, &p);
         match &mut self.sink {
             Sink::Direct(out) => {
                 serde_json::to_writer(&mut *out, &line)?;
@@ -396,20 +385,26 @@ impl Output {
 
 /// A decision as the replay contract prints it, as a JSON value (for the server's API).
 pub fn decision_value(line_no: u64, p: &Processed) -> serde_json::Value {
-    let d = &p.decision;
-    serde_json::to_value(DecisionLine {
-        line: line_no,
-        event_id: p.event_id.as_ref(),
-        conversation_id: d.conversation.as_ref(),
-        outcome: d.outcome,
-        reasons: &d.reasons,
-        reply: d.reply.as_deref(),
-        queue: d.queue.as_deref(),
-        triage: d.triage.as_ref(),
-        error: d.error.as_deref(),
-        campaign: d.campaign.as_deref(),
-    })
-    .unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(DecisionLine::of(line_no, p)).unwrap_or(serde_json::Value::Null)
+}
+
+impl<'a> DecisionLine<'a> {
+    /// The line of input line `line_no`'s event `p`.
+    fn of(line_no: u64, p: &'a Processed) -> Self {
+        let d = &p.decision;
+        DecisionLine {
+            line: line_no,
+            event_id: p.event_id.as_ref(),
+            conversation_id: d.conversation.as_ref(),
+            outcome: d.outcome,
+            reasons: &d.reasons,
+            reply: d.reply.as_deref(),
+            queue: d.queue.as_deref(),
+            triage: d.triage.as_ref(),
+            error: d.error.as_deref(),
+            campaign: d.campaign.as_deref(),
+        }
+    }
 }
 
 /// What the store keeps of a processed event.

@@ -100,17 +100,7 @@ fn main() -> ExitCode {
             Err(e) => report(lang, &e, 1),
         },
         Command::BenchInbox(args) => match bench_inbox::run(&args) {
-            Ok(results) => {
-                if args.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&results).unwrap_or_default()
-                    );
-                } else {
-                    print!("{}", bench_inbox::render(&results));
-                }
-                ExitCode::SUCCESS
-            }
+            Ok(results) => print_results(args.json, &results, bench_inbox::render),
             Err(e) => report(lang, &e, 1),
         },
         Command::Serve(args) => match serve::serve(args) {
@@ -126,20 +116,27 @@ fn main() -> ExitCode {
             Err(e) => report(lang, &e, 1),
         },
         Command::Bench(args) => match bench::run(&args) {
-            Ok(results) => {
-                if args.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&results).unwrap_or_default()
-                    );
-                } else {
-                    print!("{}", bench::render(&results));
-                }
-                ExitCode::SUCCESS
-            }
+            Ok(results) => print_results(args.json, &results, |r| bench::render(r)),
             Err(e) => report(lang, &e, 1),
         },
     }
+}
+
+/// A measurement's results, as JSON or for people.
+fn print_results<T: serde::Serialize>(
+    json: bool,
+    results: &T,
+    render: impl Fn(&T) -> String,
+) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(results).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render(results));
+    }
+    ExitCode::SUCCESS
 }
 
 fn report(lang: Lang, e: &anyhow::Error, code: u8) -> ExitCode {
