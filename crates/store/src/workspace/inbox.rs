@@ -54,6 +54,8 @@ pub struct InboxRow {
     /// The newest message addressed to the brand: its text, author and triage (JSON).
     pub last_text: Option<String>,
     pub last_author: Option<String>,
+    /// That author's display name, when the platform gave one.
+    pub last_author_name: Option<String>,
     pub last_triage: Option<String>,
 }
 
@@ -139,7 +141,7 @@ const ROW_COLUMNS: &str =
 /// fifty index probes inside the database rather than fifty round trips through the driver.
 fn with_latest(where_sql: &str, order: &str, limit: usize) -> String {
     format!(
-        "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage
+        "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage, a.display_name
          FROM (SELECT c.*, (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id AND m.outcome <> 'ignored'
                             ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1) AS latest
                FROM conversations c WHERE {where_sql} ORDER BY {order} LIMIT {limit}) c
@@ -167,6 +169,7 @@ fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
         last_text: r.opt_text(13)?,
         last_author: r.opt_text(14)?,
         last_triage: r.opt_text(15)?,
+        last_author_name: r.opt_text(16)?,
     })
 }
 
@@ -420,7 +423,7 @@ impl Workspace {
             scope_clause(&mut w, scope);
             // From the author's messages (indexed) to their conversations by primary key.
             let sql = format!(
-                "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage
+                "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage, a.display_name
                  FROM (SELECT h.conversation_id AS cid, MAX(h.created_ms) AS at FROM messages h
                        JOIN conversations c ON c.id = h.conversation_id
                        WHERE {} GROUP BY h.conversation_id ORDER BY MAX(h.created_ms) DESC LIMIT 10) recent
