@@ -655,13 +655,7 @@ pub(crate) async fn review(
     let (p, e) = (platform.to_owned(), external_id.to_owned());
     let conversation = state
         .pool
-        .run(move |ws| {
-            Ok(ws
-                .pending_drafts(&Scope::All, 500)?
-                .into_iter()
-                .find(|d| d.platform == p && d.external_id == e)
-                .map(|d| d.conversation_id))
-        })
+        .run(move |ws| ws.draft_conversation(&p, &e))
         .await?;
     if let Some(c) = &conversation {
         visible(state, caller, c).await?;

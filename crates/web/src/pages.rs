@@ -134,10 +134,9 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
     let found = state
         .pool
         .run(move |ws| {
-            let drafts = ws.pending_drafts(&scope, 500)?.len();
+            let drafts = ws.pending_draft_count(&scope)?;
             let dead = if manager {
-                ws.outbox_with(palabre_store::workspace::OutboxStatus::Dead, 1000)?
-                    .len()
+                ws.outbox_count(palabre_store::workspace::OutboxStatus::Dead)?
             } else {
                 0
             };

@@ -66,6 +66,10 @@ CREATE TABLE notes (
 CREATE INDEX notes_conversation ON notes (conversation_id, id);
 
 -- One review per draft: the primary key is what makes two approvals at once send it once.
+-- Drafts waiting for a human are listed and counted on every page: a partial index holds only
+-- them, so the other messages cost it nothing.
+CREATE INDEX messages_drafted ON messages (created_ms) WHERE outcome = 'drafted';
+
 CREATE TABLE draft_reviews (
     external_id TEXT    NOT NULL,
     platform    TEXT    NOT NULL,

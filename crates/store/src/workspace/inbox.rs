@@ -252,6 +252,19 @@ fn scope_clause(w: &mut Where, scope: &Scope) {
     }
 }
 
+/// Drafts not reviewed yet, in the scope.
+fn pending_drafts_where(scope: &Scope) -> Where {
+    let mut w = Where {
+        clauses: vec![
+            "m.outcome = 'drafted'".to_owned(),
+            "r.verdict IS NULL".to_owned(),
+        ],
+        params: Vec::new(),
+    };
+    scope_clause(&mut w, scope);
+    w
+}
+
 const TRIAGE_MATCH: &str =
     "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.triage LIKE ?)";
 
@@ -618,14 +631,7 @@ impl Workspace {
         scope: &Scope,
         limit: usize,
     ) -> Result<Vec<DraftItem>, StoreError> {
-        let mut w = Where {
-            clauses: vec![
-                "m.outcome = 'drafted'".to_owned(),
-                "r.verdict IS NULL".to_owned(),
-            ],
-            params: Vec::new(),
-        };
-        scope_clause(&mut w, scope);
+        let w = pending_drafts_where(scope);
         let sql = format!(
             "SELECT m.platform, m.external_id, m.conversation_id, COALESCE(a.handle, m.author_id), m.text, m.reply,
                     m.reasons, m.campaign, m.created_ms
@@ -653,6 +659,36 @@ impl Workspace {
                 })
             })
             .collect()
+    }
+
+    /// How many drafts wait for a human in the scope.
+    pub fn pending_draft_count(&mut self, scope: &Scope) -> Result<i64, StoreError> {
+        let w = pending_drafts_where(scope);
+        let sql = format!(
+            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
+             WHERE {}",
+            w.sql()
+        );
+        self.conn
+            .one(&sql, &w.params())?
+            .map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// The conversation of the draft answering this message, reviewed or not.
+    pub fn draft_conversation(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn
+            .one(
+                "SELECT conversation_id FROM messages
+                 WHERE platform = $1 AND external_id = $2 AND outcome = 'drafted'",
+                &[platform.into(), external_id.into()],
+            )?
+            .map(|r| r.text(0))
+            .transpose()
     }
 
     /// Approves (sending `final_text`, the draft as it is or edited) or rejects a draft, once:

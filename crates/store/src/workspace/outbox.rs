@@ -288,6 +288,16 @@ impl Workspace {
             .collect()
     }
 
+    /// How many actions have this status.
+    pub fn outbox_count(&mut self, status: OutboxStatus) -> Result<i64, StoreError> {
+        self.conn
+            .one(
+                "SELECT COUNT(*) FROM outbox WHERE status = $1",
+                &[status.as_str().into()],
+            )?
+            .map_or(Ok(0), |r| r.int(0))
+    }
+
     /// When the next pending action is due, if any.
     pub fn next_due_ms(&mut self) -> Result<Option<i64>, StoreError> {
         self.conn
