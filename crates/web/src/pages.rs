@@ -127,6 +127,25 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
     r
 }
 
+/// A page for a signed-in person: the navigation (who, CSRF token, where, counts) and `ctx`.
+async fn page(
+    state: &AppState,
+    lang: &Lang,
+    caller: &Caller,
+    name: &str,
+    nav: &str,
+    ctx: minijinja::Value,
+) -> Response {
+    let counts = counts(state, caller).await;
+    render(
+        state,
+        lang,
+        name,
+        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => nav,
+        counts => counts, ..ctx },
+    )
+}
+
 /// Draft and dead-letter counts for the navigation.
 async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
     let scope = caller.scope.clone();
@@ -391,21 +410,22 @@ async fn inbox(
     } else {
         "inbox.html"
     };
-    let counts = counts(&state, &caller).await;
     let platforms: Vec<&str> = palabre_core::Platform::ALL
         .iter()
         .map(|p| p.as_str())
         .collect();
-    render(
+    page(
         &state,
         &lang,
+        &caller,
         template,
+        "inbox",
         context! {
-            user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
             rows => rows, filter => filter_ctx, queues => queues, users => users, teams => teams,
             platforms => platforms, intents => api::INTENTS, partial_url => partial_url,
         },
     )
+    .await
 }
 
 async fn conversation(
@@ -456,19 +476,20 @@ async fn conversation(
     let (waiting, late) = with_sla(&state, &view.row, now);
     let nonce = auth::random_token().unwrap_or_default();
     let manager = caller.user.role >= Role::Manager;
-    let counts = counts(&state, &caller).await;
-    render(
+    page(
         &state,
         &lang,
+        &caller,
         "conversation.html",
+        "inbox",
         context! {
-            user => caller.user.clone(), csrf => caller.csrf(), nav => "inbox", counts => counts,
             c => minijinja::Value::from_serialize(&view), others => others, timeline => timeline,
             waiting_ms => waiting, late => late, nonce => nonce,
             users => if manager { users } else { Vec::new() },
             canned => state.settings.canned.clone(),
         },
     )
+    .await
 }
 
 /// A form action: checks its CSRF token, runs, and goes back to `back` (or shows the error).
@@ -631,14 +652,15 @@ async fn drafts(
         Ok(d) => d,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
-    let counts = counts(&state, &caller).await;
-    render(
+    page(
         &state,
         &lang,
+        &caller,
         "drafts.html",
-        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "drafts",
-        counts => counts, drafts => drafts, report => report },
+        "drafts",
+        context! { drafts => drafts, report => report },
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -721,15 +743,16 @@ async fn moderation(
         Ok(i) => i,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
-    let counts = counts(&state, &caller).await;
     let nonce = auth::random_token().unwrap_or_default();
-    render(
+    page(
         &state,
         &lang,
+        &caller,
         "moderation.html",
-        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "moderation",
-        counts => counts, items => items, nonce => nonce },
+        "moderation",
+        context! { items => items, nonce => nonce },
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -821,14 +844,15 @@ async fn outbox(
         Ok(i) => i,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
-    let counts = counts(&state, &caller).await;
-    render(
+    page(
         &state,
         &lang,
+        &caller,
         "outbox.html",
-        context! { user => caller.user.clone(), csrf => caller.csrf(), nav => "outbox",
-        counts => counts, items => items },
+        "outbox",
+        context! { items => items },
     )
+    .await
 }
 
 async fn form_retry(
