@@ -5,6 +5,8 @@
 //! Network clients will join them in the same folders, behind the same interface.
 
 pub mod bluesky;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod detect;
 pub mod generic;
 mod json;

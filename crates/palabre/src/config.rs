@@ -31,6 +31,9 @@ pub struct Config {
     pub moderation: ModerationSection,
     #[serde(default)]
     pub server: ServerSection,
+    /// The brand's accounts on real platforms, read and sent for by their connectors.
+    #[serde(default)]
+    pub accounts: Vec<crate::live::accounts::AccountConfig>,
 }
 
 /// `[moderation]`: what is hidden from the brand's own posts.

@@ -183,18 +183,18 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
     };
     let live_hub = palabre_web::Live::new();
     let sandbox = plan.sandbox.then(|| Arc::new(sandbox::Sandbox::new()));
-    let deliver: Arc<dyn live::outbox::Deliver> = match &sandbox {
-        Some(s) => s.clone(),
-        None => Arc::new(live::outbox::NoConnector),
-    };
+    let accounts = live::accounts::build_all(&plan.config.accounts)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let attempts = plan.config.server.outbox_attempts.unwrap_or(8);
+    let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,
         pipeline,
-        deliver,
+        accounts,
         sandbox.clone(),
         live_hub.clone(),
         attempts,
+        &stop,
     )
     .with_context(|| {
         format!(

@@ -4,12 +4,17 @@
 pub(crate) const SQLITE: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_workspace.sql")),
+    (3, include_str!("../migrations/sqlite/0003_connectors.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
 pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_workspace.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_connectors.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

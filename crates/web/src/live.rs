@@ -16,6 +16,8 @@ pub enum LiveEvent {
     Presence { id: String, users: Vec<String> },
     /// An outgoing action changed state (sent, retried, dead).
     Outbox { id: i64, status: String },
+    /// A platform account's connector changed health (disconnected, token refused, back).
+    Connector { name: String },
 }
 
 /// How long a look at a conversation counts as presence.

@@ -51,8 +51,23 @@ impl Ingest {
                 Command::Pause(conversation, paused) => self
                     .pipeline
                     .set_bot_paused(&ConversationId::from_stored(&conversation), paused),
+                Command::Batch {
+                    source,
+                    platform,
+                    batch,
+                    first,
+                    done,
+                } => {
+                    let result = self
+                        .ingest_batch(&source, &platform, batch, first)
+                        .map_err(|e| format!("{e:#}"));
+                    if let Err(e) = &result {
+                        tracing::error!(source, error = %e, "ingest failed");
+                    }
+                    let _ = done.send(result);
+                }
                 Command::Lines(lines, reply) => {
-                    let result = self.ingest(&lines).map_err(|e| format!("{e:#}"));
+                    let result = self.ingest(&lines, "api").map_err(|e| format!("{e:#}"));
                     if let Err(e) = &result {
                         tracing::error!(error = %e, "ingest failed");
                     }
@@ -62,7 +77,36 @@ impl Ingest {
         }
     }
 
-    fn ingest(&mut self, lines: &[String]) -> anyhow::Result<Vec<serde_json::Value>> {
+    /// A source's batch: stored, then its checkpoint saved (a crash in between reads the batch
+    /// again, which dedupe makes harmless).
+    fn ingest_batch(
+        &mut self,
+        source: &str,
+        platform: &str,
+        batch: palabre_connectors::client::Batch,
+        first: bool,
+    ) -> anyhow::Result<()> {
+        if !batch.lines.is_empty() {
+            self.ingest(&batch.lines, source)?;
+        }
+        if let Some(cursor) = &batch.checkpoint {
+            self.ws.save_checkpoint(source, platform, cursor)?;
+        }
+        if first {
+            self.ws.set_connector_status(
+                source,
+                platform,
+                palabre_store::workspace::ConnectorStatus::Ok,
+                None,
+            )?;
+            self.live.publish(LiveEvent::Connector {
+                name: source.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn ingest(&mut self, lines: &[String], origin: &str) -> anyhow::Result<Vec<serde_json::Value>> {
         let mut decisions = Vec::with_capacity(lines.len());
         let mut entries = Vec::with_capacity(lines.len());
         // `line` in a decision is the line of this request, as in `palabre replay`.
@@ -73,7 +117,7 @@ impl Ingest {
             }
             self.pipeline.process_line(line, Format::Auto, |p| {
                 decisions.push(decision_value(line_no, &p));
-                if let Some(entry) = to_entry(p, "api", line_no) {
+                if let Some(entry) = to_entry(p, origin, line_no) {
                     entries.push(entry);
                 }
             });

@@ -9,8 +9,11 @@
 //!
 //! Decide stays pure: takeovers reach the pipeline as facts (`Pipeline::set_bot_paused`).
 
+pub mod accounts;
+pub mod connect;
 pub mod ingest;
 pub mod outbox;
+pub mod route;
 pub mod sandbox;
 
 use palabre_web::{Engine, Live};
@@ -26,6 +29,15 @@ pub enum Command {
     ),
     /// A human took a conversation over (`true`) or released it.
     Pause(String, bool),
+    /// What a source read: stored, then its checkpoint saved, then `done` answered.
+    Batch {
+        source: String,
+        platform: String,
+        batch: palabre_connectors::client::Batch,
+        /// The first batch of a connection: the source works, its health is `ok` again.
+        first: bool,
+        done: SyncSender<Result<(), String>>,
+    },
 }
 
 /// The binary's side of the web layer.
@@ -80,13 +92,18 @@ pub struct Running {
 }
 
 /// Starts the ingest and sender threads on the store at `location`.
+/// Starts the ingest and sender threads on the store at `location`, and one thread per source of
+/// each account. The outbox sends through the accounts' senders; actions for a platform no
+/// account sends for go to the sandbox when there is one, else to the dead letters with a clear
+/// error.
 pub fn start(
     location: &str,
     pipeline: palabre_pipeline::Pipeline,
-    deliver: Arc<dyn outbox::Deliver>,
+    mut accounts: Vec<accounts::Account>,
     sandbox: Option<Arc<sandbox::Sandbox>>,
     live: Live,
     max_attempts: u32,
+    stop: &palabre_connectors::client::Stop,
 ) -> anyhow::Result<Running> {
     let (commands, inbox): (Sender<Command>, Receiver<Command>) = std::sync::mpsc::channel();
     let (wake, woken) = std::sync::mpsc::channel::<()>();
@@ -94,6 +111,20 @@ pub fn start(
     std::thread::Builder::new()
         .name("ingest".into())
         .spawn(move || ingest.run(inbox))?;
+    let mut routes = std::collections::HashMap::new();
+    for account in &accounts {
+        if let Some(sender) = &account.sender {
+            routes
+                .entry(account.platform.clone())
+                .or_insert_with(|| route::Route {
+                    account: account.name.clone(),
+                    sender: sender.clone(),
+                });
+        }
+    }
+    let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
+    let deliver = Arc::new(route::Router::new(location, routes, fallback)?);
+    connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
     let sender = outbox::Sender::open(location, deliver, live, max_attempts)?;
     std::thread::Builder::new()
         .name("outbox".into())

@@ -16,8 +16,13 @@ use std::time::Duration;
 pub enum DeliveryError {
     /// Worth another try: a 5xx, a timeout, a 429 (with the platform's reset, in Unix ms).
     Retry { error: String, at_ms: Option<i64> },
-    /// No retry will fix it (a 4xx, a revoked token, no connector for the platform).
+    /// No retry will fix it (a 4xx, no connector for the platform).
     Fatal(String),
+    /// Not tried: the account's rate limit is used up until then. Not an attempt.
+    NotBefore { at_ms: i64 },
+    /// The token is expired or revoked: kept waiting (not an attempt) until a person renews
+    /// it, tried again every 10 minutes; the account shows as failing in the inbox.
+    Auth(String),
 }
 
 /// A platform's sending side.
@@ -127,6 +132,20 @@ impl Sender {
                         .unwrap_or_else(|| now + backoff_ms(item.attempts));
                     tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
                     self.ws.mark_retry(item.id, &error, at)?;
+                    "pending"
+                }
+                Err(DeliveryError::NotBefore { at_ms }) => {
+                    self.ws.mark_deferred(
+                        item.id,
+                        at_ms,
+                        "waiting for the account's rate limit",
+                    )?;
+                    "pending"
+                }
+                Err(DeliveryError::Auth(error)) => {
+                    tracing::error!(id = item.id, error = %error, "the platform refused the token; the action waits until it is renewed");
+                    let at = jiff::Timestamp::now().as_millisecond() + 600_000;
+                    self.ws.mark_deferred(item.id, at, &error)?;
                     "pending"
                 }
                 Err(DeliveryError::Retry { error, .. }) | Err(DeliveryError::Fatal(error)) => {

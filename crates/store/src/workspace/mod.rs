@@ -2,16 +2,18 @@
 //! on conversations, draft reviews and the outbox. Written once for both backends over
 //! [`db::Conn`]; the migrations `0002_workspace.sql` hold its tables.
 
+mod connectors;
 pub(crate) mod db;
 mod inbox;
 mod outbox;
 mod people;
 
+pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
 pub use inbox::{
     ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewCount,
     ReviewOutcome, Scope,
 };
-pub use outbox::{NewAction, OutboxItem, OutboxStatus};
+pub use outbox::{NewAction, OutboxItem, OutboxStatus, SendContext};
 pub use people::{Role, Session, User};
 
 use crate::StoreError;

@@ -310,3 +310,53 @@ impl Workspace {
             .map(Option::flatten)
     }
 }
+
+/// What a connector needs to know about the message an action answers: who wrote it (the
+/// recipient of a direct message), its raw payload (a Bluesky CID, a Messenger PSID), the
+/// conversation's root and the author's last message time (messaging windows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendContext {
+    pub author_id: String,
+    pub kind: String,
+    pub raw: String,
+    pub root_id: Option<String>,
+    pub last_inbound_ms: Option<i64>,
+}
+
+impl Workspace {
+    /// The context of the message `external_id` on `platform`, if it is stored.
+    pub fn send_context(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<SendContext>, StoreError> {
+        self.conn
+            .one(
+                "SELECT m.author_id, m.kind, m.raw, c.root_id, c.last_inbound_ms
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.platform = $1 AND m.external_id = $2",
+                &[platform.into(), external_id.into()],
+            )?
+            .map(|r| {
+                Ok(SendContext {
+                    author_id: r.text(0)?,
+                    kind: r.text(1)?,
+                    raw: r.text(2)?,
+                    root_id: r.opt_text(3)?,
+                    last_inbound_ms: r.opt_int(4)?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Not sent yet because the account's rate limit is used up: back to `pending` until
+    /// `at_ms`, without counting an attempt (nothing was tried).
+    pub fn mark_deferred(&mut self, id: i64, at_ms: i64, why: &str) -> Result<(), StoreError> {
+        self.conn.exec(
+            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_ms = $1,
+                last_error = $2 WHERE id = $3 AND attempts > 0",
+            &[at_ms.into(), why.into(), id.into()],
+        )?;
+        Ok(())
+    }
+}

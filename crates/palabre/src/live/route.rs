@@ -1,0 +1,97 @@
+//! The outbox's way to the platforms: each action goes to the sender of an account on its
+//! platform, with what that sender needs to know about the message answered (its author, raw
+//! payload, conversation root, last message time) looked up in the store.
+
+use super::outbox::{Deliver, DeliveryError};
+use palabre_connectors::client::{Action, Outgoing, PlatformSender, SendError};
+use palabre_store::Workspace;
+use palabre_store::workspace::{ConnectorStatus, OutboxItem};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A platform's sender, under its account's name.
+pub struct Route {
+    pub account: String,
+    pub sender: Arc<dyn PlatformSender>,
+}
+
+pub struct Router {
+    routes: HashMap<String, Route>,
+    /// The sandbox takes what no real account sends (the demo, the tests).
+    fallback: Option<Arc<dyn Deliver>>,
+    ws: Mutex<Workspace>,
+}
+
+impl Router {
+    /// `routes`: platform → the account that sends for it (the first configured one).
+    pub fn new(
+        location: &str,
+        routes: HashMap<String, Route>,
+        fallback: Option<Arc<dyn Deliver>>,
+    ) -> anyhow::Result<Router> {
+        Ok(Router {
+            routes,
+            fallback,
+            ws: Mutex::new(Workspace::open(location)?),
+        })
+    }
+
+    fn health(&self, account: &str, platform: &str, status: ConnectorStatus, error: Option<&str>) {
+        let key = format!("{account}/send");
+        if let Ok(mut ws) = self.ws.lock()
+            && let Err(e) = ws.set_connector_status(&key, platform, status, error)
+        {
+            tracing::error!(account, error = %e, "cannot record the connector's health");
+        }
+    }
+}
+
+impl Deliver for Router {
+    fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
+        let Some(route) = self.routes.get(&item.platform) else {
+            return match &self.fallback {
+                Some(f) => f.deliver(item),
+                None => super::outbox::NoConnector.deliver(item),
+            };
+        };
+        let action = Action::parse(&item.action)
+            .ok_or_else(|| DeliveryError::Fatal(format!("unknown action `{}`", item.action)))?;
+        let context = match (&item.target_id, self.ws.lock()) {
+            (Some(target), Ok(mut ws)) => {
+                ws.send_context(&item.platform, target)
+                    .map_err(|e| DeliveryError::Retry {
+                        error: format!("cannot read the message answered: {e}"),
+                        at_ms: None,
+                    })?
+            }
+            _ => None,
+        };
+        let out = Outgoing {
+            idem_key: &item.idem_key,
+            action,
+            target_id: item.target_id.as_deref(),
+            target_raw: context.as_ref().map(|c| c.raw.as_str()),
+            root_id: context.as_ref().and_then(|c| c.root_id.as_deref()),
+            recipient: context.as_ref().map(|c| c.author_id.as_str()),
+            text: item.text.as_deref(),
+            human: item.origin == "human",
+            last_inbound_ms: context.as_ref().and_then(|c| c.last_inbound_ms),
+            resend: item.attempts > 1,
+        };
+        match route.sender.send(&out) {
+            Ok(remote) => Ok(remote),
+            Err(SendError::Auth(error)) => {
+                self.health(
+                    &route.account,
+                    &item.platform,
+                    ConnectorStatus::AuthFailed,
+                    Some(&error),
+                );
+                Err(DeliveryError::Auth(error))
+            }
+            Err(SendError::NotBefore { at_ms }) => Err(DeliveryError::NotBefore { at_ms }),
+            Err(SendError::Retry { error, at_ms }) => Err(DeliveryError::Retry { error, at_ms }),
+            Err(SendError::Fatal(error)) => Err(DeliveryError::Fatal(error)),
+        }
+    }
+}
