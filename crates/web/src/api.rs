@@ -13,8 +13,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use palabre_core::{ConversationStatus, Platform};
 use palabre_store::workspace::{
-    ConversationView, DraftItem, InboxFilter, InboxRow, NewAction, OutboxItem, OutboxStatus,
-    ReviewOutcome, Role, Scope,
+    ConnectorState, ConnectorStatus, ConversationView, DraftItem, InboxFilter, InboxRow, NewAction,
+    OutboxItem, OutboxStatus, ReviewOutcome, Role, Scope,
 };
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -36,6 +36,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/drafts", get(list_drafts))
         .route("/api/drafts/{platform}/{id}/review", post(post_review))
         .route("/api/outbox", get(list_outbox))
+        .route("/api/connectors", get(list_connectors))
         .route("/api/reports/reviews", get(review_report))
         .route("/api/events", post(post_events))
         .route("/api/stream", get(stream))
@@ -62,6 +63,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         list_drafts,
         post_review,
         list_outbox,
+        list_connectors,
         post_events
     ),
     components(schemas(
@@ -70,6 +72,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         DraftItem,
         OutboxItem,
         OutboxStatus,
+        ConnectorState,
+        ConnectorStatus,
         ReplyBody,
         NoteBody,
         AssignBody,
@@ -842,4 +846,15 @@ async fn sandbox_posts(
         .sandbox_posts()
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no sandbox network in this server".into()))
+}
+
+/// The platform accounts' connectors: where each source resumes and how it is doing.
+#[utoipa::path(get, path = "/api/connectors", responses((status = 200, body = [ConnectorState]),
+    (status = 403, description = "Managers and admins only", body = ErrorBody)))]
+async fn list_connectors(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectorState>>, ApiError> {
+    caller.require(Role::Manager)?;
+    Ok(Json(state.pool.run(|ws| ws.connector_states()).await?))
 }

@@ -58,6 +58,11 @@ words! {
     moderation => "Moderation", "Modération";
     outbox => "Outbox", "Envois";
     dead_letters => "Failed sends", "Envois en échec";
+    connector_reconnecting => "connection lost, reconnecting; messages may arrive late", "connexion perdue, reconnexion en cours ; les messages peuvent arriver en retard";
+    connector_auth_failed => "the platform refused the access token: renew it in the configuration; replies wait", "la plateforme refuse le jeton d'accès : renouvelez-le dans la configuration ; les réponses attendent";
+    connector_failing => "failing; retrying", "en échec ; nouvelle tentative en cours";
+    connector_stopped => "stopped: check its configuration", "arrêté : vérifiez sa configuration";
+    since => "since", "depuis";
     all => "All", "Tous";
     open => "Open", "Ouvert";
     pending => "Pending", "En attente";

@@ -159,11 +159,23 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
             } else {
                 0
             };
-            Ok((drafts, dead))
+            // Accounts whose connector is not working: everyone sees that sends wait.
+            let failing: Vec<_> = ws
+                .connector_states()?
+                .into_iter()
+                .filter(|c| {
+                    c.status != palabre_store::workspace::ConnectorStatus::Ok && c.error.is_some()
+                })
+                .map(|c| {
+                    context! { name => c.name, platform => c.platform, status => c.status.as_str(),
+                    error => if manager { c.error } else { None }, since_ms => c.since_ms }
+                })
+                .collect();
+            Ok((drafts, dead, failing))
         })
         .await;
-    let (drafts, dead) = found.unwrap_or((0, 0));
-    context! { drafts => drafts, dead => dead }
+    let (drafts, dead, failing) = found.unwrap_or((0, 0, Vec::new()));
+    context! { drafts => drafts, dead => dead, connectors => failing }
 }
 
 // ------------------------------------------------------------------ login

@@ -18,6 +18,7 @@ pub mod http;
 pub mod rate;
 pub mod secret;
 pub mod signature;
+pub mod sse;
 pub mod stop;
 
 pub use backoff::Backoff;

@@ -9,17 +9,32 @@ use std::sync::Arc;
 /// One account; `platform` says which connector reads and sends for it.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "platform", rename_all = "snake_case")]
-pub enum AccountConfig {}
+pub enum AccountConfig {
+    Mastodon(palabre_connectors::mastodon::client::Config),
+}
 
 impl AccountConfig {
     /// The account's name: unique, it keys checkpoints, health and webhooks (`/webhooks/NAME`).
     pub fn name(&self) -> &str {
-        match *self {}
+        match self {
+            AccountConfig::Mastodon(c) => &c.name,
+        }
     }
 
     /// Builds the account's connector parts.
     pub fn build(&self) -> Result<Account, String> {
-        match *self {}
+        match self {
+            AccountConfig::Mastodon(c) => {
+                let parts = palabre_connectors::mastodon::client::build(c)?;
+                Ok(Account {
+                    name: c.name.clone(),
+                    platform: "mastodon".into(),
+                    sources: parts.sources,
+                    sender: Some(parts.sender),
+                    webhook: None,
+                })
+            }
+        }
     }
 }
 

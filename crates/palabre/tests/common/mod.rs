@@ -96,18 +96,43 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
         }
     };
     let config = root().join("examples/demo/palabre.toml");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox",
-            "--store",
-            &store,
-        ])
+    let (child, url) = start_serve(&config, &store, true, &[]);
+    Some(App {
+        url,
+        store,
+        child,
+        _dir: dir,
+        _db: db,
+    })
+}
+
+/// Starts `palabre serve` with this configuration on this store (which may already hold data:
+/// a restart); the sandbox network only when asked.
+pub fn spawn_serve(config: &Path, store: &str, sandbox: bool, env: &[(&str, &str)]) -> App {
+    let (child, url) = start_serve(config, store, sandbox, env);
+    App {
+        url,
+        store: store.to_owned(),
+        child,
+        _dir: tempfile::tempdir().unwrap(),
+        _db: None,
+    }
+}
+
+fn start_serve(config: &Path, store: &str, sandbox: bool, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = Command::new(BIN);
+    command.envs(env.iter().copied());
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store", store]);
+    if sandbox {
+        command.arg("--sandbox");
+    }
+    let mut child = command
         .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
+        .arg(config)
+        .env(
+            "RUST_LOG",
+            std::env::var("PALABRE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -124,16 +149,16 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
     };
     // Keep reading stdout so that the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Some(App {
-        url,
-        store,
-        child,
-        _dir: dir,
-        _db: db,
-    })
+    (child, url)
 }
 
 impl App {
+    /// Kills the server at once (SIGKILL: no shutdown, no flush), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// A server started elsewhere (the demo): the test owns only a stand-in child.
     pub fn attach(url: String, store: String) -> App {
         App {
@@ -278,4 +303,66 @@ pub fn mention(id: &str, author: &str, text: &str) -> String {
         "mentions": ["lumiere_tr"],
     })
     .to_string()
+}
+
+/// The fake Mastodon server (`tests/fakes/mastodon.py`), run as its own process: a platform
+/// outside Palabre's process, which a test can kill Palabre beside.
+pub struct FakeMastodon {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for FakeMastodon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl FakeMastodon {
+    pub fn start() -> FakeMastodon {
+        let mut child = Command::new("python3")
+            .arg(root().join("tests/fakes/mastodon.py"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the fake Mastodon server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        FakeMastodon { child, url }
+    }
+
+    pub fn control(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        ureq::post(&format!("{}/_fake/{path}", self.url))
+            .send_json(&body)
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+
+    /// Posts made, requests to create them, streams opened, authenticated calls.
+    pub fn state(&self) -> serde_json::Value {
+        ureq::get(&format!("{}/_fake/posts", self.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+}
+
+/// Waits up to 20 s for `check`, saying what was awaited if it never holds.
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -1,0 +1,194 @@
+//! Real connectors through the real server: `palabre serve` with a Mastodon account pointed at
+//! a fake Mastodon server run as its own process. A mention reaches the inbox; a reply goes
+//! back once even when Palabre is killed while the platform holds the request; a revoked token
+//! shows in the inbox and the API, without a reconnection storm.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{FakeMastodon, spawn_serve, wait_until};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn config(dir: &Path, fake: &FakeMastodon) -> PathBuf {
+    let path = dir.join("palabre.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[channels]]
+platform = "mastodon"
+id = "1"
+handle = "marque"
+
+[pipeline]
+queue = "service-client"
+
+[[accounts]]
+platform = "mastodon"
+name = "marque-social"
+base_url = "{}"
+access_token = "env:PALABRE_TEST_MASTODON_TOKEN"
+idle_timeout = "5s"
+"#,
+            fake.url
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn path(id: &str) -> String {
+    id.replace(':', "%3A")
+}
+
+fn conversations(app: &common::App, token: &str) -> Vec<Value> {
+    app.get_json(token, "/api/conversations")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_mention_reaches_the_inbox_and_the_reply_is_posted_once_across_a_kill() {
+    let fake = FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = config(dir.path(), &fake);
+    let mut app = spawn_serve(&config, &store, false, ENV);
+    let token = app.user("manon", "manager", "", PASSWORD);
+
+    wait_until("the stream to open", || {
+        fake.state()["streams"].as_i64().unwrap() >= 1
+    });
+    fake.control(
+        "mention",
+        json!({"acct": "claire@fake.example", "text": "Mon train est supprimé, que faire ?"}),
+    );
+    wait_until("the mention in the inbox", || {
+        conversations(&app, &token).len() == 1
+    });
+    let row = conversations(&app, &token).remove(0);
+    let id = row["id"].as_str().unwrap().to_owned();
+    let states = app.get_json(&token, "/api/connectors");
+    let stream = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "marque-social/stream:user:notification")
+        .cloned()
+        .unwrap_or_else(|| panic!("{states}"));
+    assert_eq!(stream["status"], "ok");
+    assert!(
+        stream["cursor"].is_string(),
+        "a checkpoint is kept: {stream}"
+    );
+
+    // The platform takes the post, then holds its answer: Palabre is killed meanwhile.
+    fake.control("hold", json!({"ms": 8000}));
+    let (status, body) = app.post(
+        &token,
+        &format!("/api/conversations/{}/replies", path(&id)),
+        &json!({"text": "Bonjour Claire, un car de substitution part à 14 h.", "idempotency_key": "k-kill"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_until("the platform to receive the post", || {
+        fake.state()["posts"].as_array().unwrap().len() == 1
+    });
+    app.kill();
+    fake.control("hold", json!({"ms": 0}));
+
+    // Restarted on the same store: the action is sent again with the same key, and the
+    // platform's idempotency keeps it to one post.
+    let app = spawn_serve(&config, &store, false, ENV);
+    wait_until("the action marked sent", || {
+        let sent = app.get_json(&token, "/api/outbox?status=sent");
+        sent.as_array().unwrap().len() == 1
+    });
+    let state = fake.state();
+    let posts = state["posts"].as_array().unwrap();
+    assert_eq!(posts.len(), 1, "exactly one post: {state}");
+    let key = posts[0]["idempotency_key"].as_str().unwrap();
+    let attempts = state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["key"] == key)
+        .count();
+    assert_eq!(attempts, 2, "sent, killed, sent again with the same key");
+    assert!(
+        posts[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("@claire@fake.example Bonjour Claire"),
+        "{}",
+        posts[0]["text"]
+    );
+    assert!(posts[0]["in_reply_to_id"].is_string());
+
+    // What was read before the kill is not read twice after it: still one conversation, one
+    // message.
+    fake.control(
+        "mention",
+        json!({"acct": "paul@fake.example", "text": "Et le 15 h 10 ?"}),
+    );
+    wait_until("the second mention", || {
+        conversations(&app, &token)
+            .iter()
+            .any(|c| c["id"] != id.as_str())
+    });
+    let view = app.get_json(&token, &format!("/api/conversations/{}", path(&id)));
+    assert_eq!(view["messages"].as_array().unwrap().len(), 1, "{view}");
+}
+
+#[test]
+fn a_revoked_token_is_an_alert_not_a_reconnection_storm() {
+    let fake = FakeMastodon::start();
+    fake.control("token", json!({"valid": false}));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = config(dir.path(), &fake);
+    let app = spawn_serve(&config, &store, false, ENV);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    wait_until("the alert", || {
+        app.get_json(&token, "/api/connectors")
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"] == "auth_failed")
+    });
+    let states = app.get_json(&token, "/api/connectors");
+    let failed = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "auth_failed")
+        .unwrap();
+    assert!(
+        failed["error"].as_str().unwrap().contains("renew"),
+        "{failed}"
+    );
+    // The inbox says so on every page.
+    let (status, html) = app.get(&token, "/inbox");
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("data-connector=\"marque-social&#x2f;stream:user:notification\"")
+            && html.contains("renouvelez-le"),
+        "{html}"
+    );
+    // Retried rarely (first after a minute), not in a loop.
+    let calls = fake.state()["hits"].as_i64().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let later = fake.state()["hits"].as_i64().unwrap();
+    assert!(
+        later - calls <= 1,
+        "{calls} then {later} calls in 3 s: a reconnection storm"
+    );
+}
+
+/// The token reaches the server through the environment (`env:` in the configuration), as it
+/// would in production.
+const ENV: &[(&str, &str)] = &[("PALABRE_TEST_MASTODON_TOKEN", "fake-token")];
