@@ -47,6 +47,11 @@ pub enum Mode {
     Campaigns,
     Triage,
     Sqlite,
+    /// A local replay server's SSE stream through the Mastodon connector: alone
+    /// (`stream-read`), then into the pipeline (triage included), in memory.
+    Stream,
+    /// The same, recorded to SQLite.
+    StreamSqlite,
     All,
 }
 
@@ -61,7 +66,7 @@ pub struct Measure {
     pub peak_rss_mib: f64,
 }
 
-const FR: [&str; 12] = [
+pub const FR_TEXTS: [&str; 12] = [
     "mon colis n'est toujours pas arrivé",
     "merci pour votre aide rapide",
     "plus de réseau depuis ce matin",
@@ -75,7 +80,7 @@ const FR: [&str; 12] = [
     "ça fait 3 jours sans internet",
     "bravo pour l'appli",
 ];
-const EN: [&str; 12] = [
+pub const EN_TEXTS: [&str; 12] = [
     "my order still hasn't arrived",
     "thanks for the quick help",
     "no signal since this morning",
@@ -89,7 +94,7 @@ const EN: [&str; 12] = [
     "three days without internet",
     "great app update",
 ];
-const TAGS: [&str; 8] = [
+pub const TAG_NAMES: [&str; 8] = [
     "MonRésultat",
     "SAV",
     "panne",
@@ -133,9 +138,9 @@ impl Generator {
         let uid = self.rng.u64(10..=2_000_000);
         let fr = self.rng.f64() < 0.6;
         let body = if fr {
-            FR[self.rng.usize(..FR.len())]
+            FR_TEXTS[self.rng.usize(..FR_TEXTS.len())]
         } else {
-            EN[self.rng.usize(..EN.len())]
+            EN_TEXTS[self.rng.usize(..EN_TEXTS.len())]
         };
         let created = format!(
             "2026-03-22T20:{:02}:{:02}.000Z",
@@ -173,7 +178,7 @@ impl Generator {
             let n_tags = self.rng.usize(0..=2);
             let mut tags: Vec<&str> = Vec::with_capacity(n_tags);
             while tags.len() < n_tags {
-                let t = TAGS[self.rng.usize(..TAGS.len())];
+                let t = TAG_NAMES[self.rng.usize(..TAG_NAMES.len())];
                 if !tags.contains(&t) {
                     tags.push(t);
                 }
@@ -349,6 +354,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
         }
         let engine = Engine::recorded(pipeline, Format::X, "bench".into(), store, sink());
         results.push(measure("sqlite", args.events, args.seed, engine)?);
+    }
+    if matches!(args.mode, Mode::Stream) {
+        use crate::bench_stream::{Into, measure};
+        results.push(measure(args.events, args.seed, Into::Nothing)?);
+        results.push(measure(args.events, args.seed, Into::Pipeline)?);
+    }
+    if matches!(args.mode, Mode::StreamSqlite) {
+        let dir = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
+        let path = dir.join("bench-stream.db");
+        results.push(crate::bench_stream::measure(
+            args.events,
+            args.seed,
+            crate::bench_stream::Into::Sqlite(path),
+        )?);
     }
     Ok(results)
 }

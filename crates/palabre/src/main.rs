@@ -6,6 +6,7 @@
 mod admin;
 mod bench;
 mod bench_inbox;
+mod bench_stream;
 mod config;
 mod engine;
 mod eval;

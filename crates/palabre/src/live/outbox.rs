@@ -303,6 +303,58 @@ mod tests {
         );
     }
 
+    /// A platform whose allowance is used up, then whose token is refused.
+    struct Gated(std::sync::Mutex<Vec<DeliveryError>>);
+
+    impl Deliver for Gated {
+        fn deliver(&self, _: &OutboxItem) -> Result<Option<String>, DeliveryError> {
+            match self.0.lock().unwrap().pop() {
+                Some(e) => Err(e),
+                None => Ok(Some("remote-1".into())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_used_up_allowance_or_a_refused_token_waits_without_using_attempts() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let gated = Arc::new(Gated(std::sync::Mutex::new(vec![
+            DeliveryError::Auth("401: renew the token".into()),
+            DeliveryError::NotBefore {
+                at_ms: now + 45_000,
+            },
+        ])));
+        let mut sender = Sender::open(&location, gated, Live::new(), 1).unwrap();
+        let mut ws = Workspace::open(&location).unwrap();
+        let (a, _) = ws.enqueue(&action("bot:gated", "bot", 1)).unwrap();
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert_eq!((item.status, item.attempts), (OutboxStatus::Pending, 0));
+        assert_eq!(
+            item.next_attempt_ms,
+            now + 45_000,
+            "waits for the allowance"
+        );
+        ws.mark_retry(a, "made due", 0).unwrap();
+        sender.round().unwrap();
+        let item = status(&mut ws, a);
+        assert_eq!(
+            (item.status, item.attempts),
+            (OutboxStatus::Pending, 0),
+            "a refused token is not an attempt (max_attempts is 1 here)"
+        );
+        assert!(
+            item.next_attempt_ms >= now + 590_000,
+            "retried in 10 minutes"
+        );
+        assert!(item.last_error.unwrap().contains("renew"));
+        ws.mark_retry(a, "made due", 0).unwrap();
+        sender.round().unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Sent);
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         for attempts in 1..20 {
