@@ -62,7 +62,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         list_drafts,
         post_review,
         list_outbox,
-        post_events
+        post_events,
+        crate::webhooks::challenge,
+        crate::webhooks::delivery
     ),
     components(schemas(
         InboxRow,

@@ -17,10 +17,10 @@
 //! (a deletion that finds nothing to delete on a resend is a success). Comment replies cannot be
 //! checked cheaply: a resend may post a second reply.
 
+use crate::client::Secret;
 use crate::client::http::{self, HeaderMap, RateHeaders};
 use crate::client::signature::{hmac_sha256, verify_hex};
 use crate::client::{Action, Outgoing, PlatformSender, Reply, SendError, WebhookEndpoint};
-use crate::client::Secret;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -195,7 +195,10 @@ impl Meta {
         match (status, value) {
             (200..=299, Some(v)) => Ok(v),
             (200..=299, None) => Err(SendError::Retry {
-                error: format!("{what}: Meta answered {status} with a body that is not JSON ({})", http::short(&text)),
+                error: format!(
+                    "{what}: Meta answered {status} with a body that is not JSON ({})",
+                    http::short(&text)
+                ),
                 at_ms: None,
             }),
             _ => Err(http::classify(status, &limits, what, &text)),
@@ -217,7 +220,10 @@ impl Meta {
         if out.resend
             && let Some(id) = self.already_sent(recipient, text)?
         {
-            tracing::info!(platform = self.surface.as_str(), "the message was already sent before the retry; not sending it again");
+            tracing::info!(
+                platform = self.surface.as_str(),
+                "the message was already sent before the retry; not sending it again"
+            );
             return Ok(Some(id));
         }
         let mut body = serde_json::json!({
@@ -229,7 +235,13 @@ impl Meta {
             body["tag"] = serde_json::Value::from(tag);
         }
         let what = format!("{name} Send API");
-        let v = self.call("POST", &format!("{}/messages", self.id), &[], Some(body), &what)?;
+        let v = self.call(
+            "POST",
+            &format!("{}/messages", self.id),
+            &[],
+            Some(body),
+            &what,
+        )?;
         Ok(v.get("message_id")
             .and_then(|m| m.as_str())
             .map(str::to_owned))
@@ -278,9 +290,9 @@ impl Meta {
     }
 
     fn target<'o>(&self, out: &Outgoing<'o>, action: Action) -> Result<&'o str, SendError> {
-        out.target_id
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| SendError::Fatal(format!("{}: {action} needs a comment", self.surface.name())))
+        out.target_id.filter(|t| !t.is_empty()).ok_or_else(|| {
+            SendError::Fatal(format!("{}: {action} needs a comment", self.surface.name()))
+        })
     }
 
     fn moderate(&self, out: &Outgoing<'_>, action: Action) -> Result<Option<String>, SendError> {
@@ -301,11 +313,19 @@ impl Meta {
                     Surface::Messenger => "is_hidden",
                     Surface::Instagram => "hide",
                 };
-                self.call("POST", target, &[], Some(serde_json::json!({ field: hidden })), &what)?
+                self.call(
+                    "POST",
+                    target,
+                    &[],
+                    Some(serde_json::json!({ field: hidden })),
+                    &what,
+                )?
             }
         };
         if v.get("success").and_then(|s| s.as_bool()) == Some(false) {
-            return Err(SendError::Fatal(format!("{what}: Meta answered success=false")));
+            return Err(SendError::Fatal(format!(
+                "{what}: Meta answered success=false"
+            )));
         }
         Ok(None)
     }
@@ -356,8 +376,8 @@ impl WebhookEndpoint for Meta {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.as_str())
         };
-        let token_matches = get("hub.verify_token")
-            .is_some_and(|t| same_secret(t, self.verify_token.expose()));
+        let token_matches =
+            get("hub.verify_token").is_some_and(|t| same_secret(t, self.verify_token.expose()));
         match (get("hub.mode"), token_matches, get("hub.challenge")) {
             (Some("subscribe"), true, Some(challenge)) => Reply::text(200, challenge),
             (Some("subscribe"), true, None) => Reply::text(400, "expected a hub.challenge"),
@@ -454,9 +474,9 @@ fn graph_error(e: &GraphError, status: u16, limits: &RateHeaders, what: &str) ->
         10 | 200..=299 => SendError::Fatal(format!(
             "{detail}: the app or the token lacks a permission for this"
         )),
-        _ if matches!(e.error_subcode, Some(2018278 | 2534022)) => SendError::Fatal(format!(
-            "{detail}: outside the messaging window"
-        )),
+        _ if matches!(e.error_subcode, Some(2018278 | 2534022)) => {
+            SendError::Fatal(format!("{detail}: outside the messaging window"))
+        }
         _ if status >= 500 => SendError::Retry {
             error: detail,
             at_ms: None,
@@ -550,10 +570,16 @@ mod tests {
             ),
         );
         assert_eq!(meta().verify(&h, body), Ok(()));
-        assert!(meta().verify(&h, br#"{"object":"page","entry":[ ]}"#).is_err());
+        assert!(
+            meta()
+                .verify(&h, br#"{"object":"page","entry":[ ]}"#)
+                .is_err()
+        );
         h.insert(
             SIGNATURE_HEADER,
-            HeaderValue::from_static("e6e9d7a842a48e17f43a34d6125d0d933e2aab92ee37f0993a4d493b50e3d438"),
+            HeaderValue::from_static(
+                "e6e9d7a842a48e17f43a34d6125d0d933e2aab92ee37f0993a4d493b50e3d438",
+            ),
         );
         assert!(meta().verify(&h, body).unwrap_err().contains("sha256="));
     }
@@ -571,7 +597,10 @@ mod tests {
             Ok(("MESSAGE_TAG", Some("HUMAN_AGENT")))
         );
         let bot = messaging_type(m, Some(now - 25 * HOUR_MS), false, now).unwrap_err();
-        assert!(bot.contains("25 hours ago") && bot.contains("only a person"), "{bot}");
+        assert!(
+            bot.contains("25 hours ago") && bot.contains("only a person"),
+            "{bot}"
+        );
         let late = messaging_type(m, Some(now - 8 * 24 * HOUR_MS), true, now).unwrap_err();
         assert!(late.contains("7 days"), "{late}");
         assert!(messaging_type(m, None, true, now).is_err());
@@ -585,14 +614,31 @@ mod tests {
             code,
             error_subcode: sub,
         };
-        assert!(matches!(graph_error(&e(190, Some(463)), 400, &none, "t"), SendError::Auth(_)));
+        assert!(matches!(
+            graph_error(&e(190, Some(463)), 400, &none, "t"),
+            SendError::Auth(_)
+        ));
         for code in [4, 17, 32, 613] {
-            assert!(matches!(graph_error(&e(code, None), 400, &none, "t"), SendError::Retry { .. }));
+            assert!(matches!(
+                graph_error(&e(code, None), 400, &none, "t"),
+                SendError::Retry { .. }
+            ));
         }
-        assert!(matches!(graph_error(&e(10, None), 403, &none, "t"), SendError::Fatal(s) if s.contains("permission")));
-        assert!(matches!(graph_error(&e(200, None), 403, &none, "t"), SendError::Fatal(_)));
-        assert!(matches!(graph_error(&e(100, None), 400, &none, "t"), SendError::Fatal(_)));
-        assert!(matches!(graph_error(&e(100, None), 500, &none, "t"), SendError::Retry { .. }));
+        assert!(
+            matches!(graph_error(&e(10, None), 403, &none, "t"), SendError::Fatal(s) if s.contains("permission"))
+        );
+        assert!(matches!(
+            graph_error(&e(200, None), 403, &none, "t"),
+            SendError::Fatal(_)
+        ));
+        assert!(matches!(
+            graph_error(&e(100, None), 400, &none, "t"),
+            SendError::Fatal(_)
+        ));
+        assert!(matches!(
+            graph_error(&e(100, None), 500, &none, "t"),
+            SendError::Retry { .. }
+        ));
     }
 
     #[test]
@@ -619,11 +665,19 @@ mod tests {
             verify_token: Secret::new("v"),
             graph_url: DEFAULT_GRAPH_URL.into(),
         };
-        assert!(Meta::new(&c, Surface::Instagram).unwrap_err().contains("ig_user_id"));
+        assert!(
+            Meta::new(&c, Surface::Instagram)
+                .unwrap_err()
+                .contains("ig_user_id")
+        );
         c.page_id = Some("12a".into());
         assert!(Meta::new(&c, Surface::Messenger).is_err());
         c.page_id = Some("12".into());
         c.graph_url = "graph.facebook.com".into();
-        assert!(Meta::new(&c, Surface::Messenger).unwrap_err().contains("graph_url"));
+        assert!(
+            Meta::new(&c, Surface::Messenger)
+                .unwrap_err()
+                .contains("graph_url")
+        );
     }
 }

@@ -462,7 +462,9 @@ mod tests {
 
     #[test]
     fn reads_a_direct_message_from_the_docs() {
-        let m = one(include_str!("../../fixtures/x/activity_direct_message.json"));
+        let m = one(include_str!(
+            "../../fixtures/x/activity_direct_message.json"
+        ));
         assert_eq!(m.id.to_string(), "x:1234858592");
         assert_eq!(m.kind, MessageKind::Direct);
         assert_eq!(m.text.as_str(), "Blue Bird");
@@ -517,7 +519,10 @@ mod tests {
     fn malformed_bodies_are_errors() {
         let mut out = Vec::new();
         parse_into(r#"{"for_user_id":"1"}"#, &mut out);
-        assert_eq!(out[0].as_ref().unwrap_err().reason, palabre_core::Reason::UnknownShape);
+        assert_eq!(
+            out[0].as_ref().unwrap_err().reason,
+            palabre_core::Reason::UnknownShape
+        );
         out.clear();
         parse_into(
             r#"{"for_user_id":"1","tweet_create_events":[{"id_str":"5","created_at":"yesterday","user":{"id_str":"1"}}]}"#,
@@ -525,7 +530,13 @@ mod tests {
         );
         assert!(out[0].as_ref().unwrap_err().message.contains("yesterday"));
         out.clear();
-        parse_into(r#"{"for_user_id":"1","tweet_create_events":[{"id_str""#, &mut out);
-        assert_eq!(out[0].as_ref().unwrap_err().reason, palabre_core::Reason::ParseError);
+        parse_into(
+            r#"{"for_user_id":"1","tweet_create_events":[{"id_str""#,
+            &mut out,
+        );
+        assert_eq!(
+            out[0].as_ref().unwrap_err().reason,
+            palabre_core::Reason::ParseError
+        );
     }
 }

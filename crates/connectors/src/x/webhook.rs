@@ -108,15 +108,30 @@ mod tests {
     fn signatures_are_checked_over_the_raw_body() {
         let body = br#"{"for_user_id":"1","favorite_events":[{"id":"f1"}]}"#;
         let mut h = HeaderMap::new();
-        assert!(webhook().verify(&h, body).unwrap_err().contains("no x-twitter"));
+        assert!(
+            webhook()
+                .verify(&h, body)
+                .unwrap_err()
+                .contains("no x-twitter")
+        );
         h.insert(
             SIGNATURE_HEADER,
             HeaderValue::from_static("sha256=FKGVGqBNj44PbrR9Hypu8vUqjY3YaMj67LUz7iBl8J4="),
         );
         assert_eq!(webhook().verify(&h, body), Ok(()));
-        assert_eq!(webhook().sign(body), "sha256=FKGVGqBNj44PbrR9Hypu8vUqjY3YaMj67LUz7iBl8J4=");
+        assert_eq!(
+            webhook().sign(body),
+            "sha256=FKGVGqBNj44PbrR9Hypu8vUqjY3YaMj67LUz7iBl8J4="
+        );
         // One byte changed, another secret, a malformed header: refused.
-        assert!(webhook().verify(&h, br#"{"for_user_id":"2","favorite_events":[{"id":"f1"}]}"#).is_err());
+        assert!(
+            webhook()
+                .verify(
+                    &h,
+                    br#"{"for_user_id":"2","favorite_events":[{"id":"f1"}]}"#
+                )
+                .is_err()
+        );
         let other = Webhook::new(&WebhookConfig {
             consumer_secret: Secret::new("other"),
         });
