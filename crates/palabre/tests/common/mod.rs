@@ -96,6 +96,16 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
         }
     };
     let config = root().join("examples/demo/palabre.toml");
+    Some(start(&config, store, dir, db))
+}
+
+/// Starts `palabre serve --sandbox` with `config` on the store at `store` (which the caller
+/// keeps: a second server on the same store is a restart).
+pub fn spawn_config(config: &Path, store: &str) -> App {
+    start(config, store.to_owned(), tempfile::tempdir().unwrap(), None)
+}
+
+fn start(config: &Path, store: String, dir: tempfile::TempDir, db: Option<PgDatabase>) -> App {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -106,7 +116,7 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
             &store,
         ])
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -124,13 +134,13 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
     };
     // Keep reading stdout so that the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Some(App {
+    App {
         url,
         store,
         child,
         _dir: dir,
         _db: db,
-    })
+    }
 }
 
 impl App {
