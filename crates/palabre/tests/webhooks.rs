@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 const APP_SECRET: &str = "test-app-secret";
 const PAGE: &str = "5550001";
 
-/// A fake Graph API that answers every request with `(status, body)` and records the
-/// requests' first line and body.
-fn fake_graph(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// What the fake Graph API received: each request's first line and body.
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A fake Graph API that answers every request with `(status, body)`; its URL and what it saw.
+fn fake_graph(status: u16, body: &'static str) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v21.0", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
