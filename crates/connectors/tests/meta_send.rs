@@ -320,6 +320,7 @@ fn comments_are_hidden_unhidden_deleted_and_answered() {
         (200, "", r#"{"success":true}"#),
         (200, "", r#"{"id":"c_reply"}"#),
         (200, "", r#"{"success":true}"#),
+        (200, "", r#"{"recipient_id":"2","message_id":"m_ig"}"#),
         (200, "", r#"{"success":false}"#),
     ]);
     let fb = meta(&graph, Surface::Messenger);
@@ -346,6 +347,9 @@ fn comments_are_hidden_unhidden_deleted_and_answered() {
         Some("c_reply")
     );
     ig.send(&act(Action::Hide, None)).unwrap();
+    // Instagram through Instagram Login: the Send API on the account itself.
+    let sent = ig.send(&direct("Hello", false, now())).unwrap();
+    assert_eq!(sent.as_deref(), Some("m_ig"));
     assert!(
         matches!(ig.send(&act(Action::Hide, None)), Err(SendError::Fatal(e)) if e.contains("success=false"))
     );

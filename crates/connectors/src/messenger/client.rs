@@ -30,7 +30,8 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub name: String,
-    /// The Facebook Page (Messenger).
+    /// The Facebook Page (Messenger; for Instagram, the Page linked to the account, when the
+    /// app uses Facebook Login: the Send API is then called on the Page).
     pub page_id: Option<String>,
     /// The Instagram professional account (Instagram).
     pub ig_user_id: Option<String>,
@@ -87,8 +88,11 @@ pub const HUMAN_AGENT_WINDOW_MS: i64 = 7 * 24 * HOUR_MS;
 #[derive(Debug)]
 pub struct Meta {
     surface: Surface,
-    /// The Page id (Messenger) or Instagram user id: the Send API's path, our side in threads.
+    /// The Page id (Messenger) or Instagram user id: our side in conversations.
     id: String,
+    /// Where the Send API and the conversations are: the Page when there is one, else `id`
+    /// (Instagram Login, with `graph_url = "https://graph.instagram.com/v21.0"`).
+    sender_id: String,
     token: Secret,
     app_secret: Secret,
     verify_token: Secret,
@@ -100,18 +104,20 @@ pub struct Meta {
 
 impl Meta {
     pub fn new(config: &Config, surface: Surface) -> Result<Meta, String> {
-        let id = match (surface, &config.page_id, &config.ig_user_id) {
-            (Surface::Messenger, Some(id), None) => id,
-            (Surface::Instagram, None, Some(id)) => id,
+        let (id, sender_id) = match (surface, &config.page_id, &config.ig_user_id) {
+            (Surface::Messenger, Some(id), None) => (id, id),
+            (Surface::Instagram, page, Some(id)) => (id, page.as_ref().unwrap_or(id)),
             (Surface::Messenger, _, _) => {
                 return Err("a messenger account needs `page_id` (and no `ig_user_id`)".into());
             }
-            (Surface::Instagram, _, _) => {
-                return Err("an instagram account needs `ig_user_id` (and no `page_id`)".into());
+            (Surface::Instagram, _, None) => {
+                return Err("an instagram account needs `ig_user_id`".into());
             }
         };
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("`{id}` is not a Meta id (digits)"));
+        for id in [id, sender_id] {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{id}` is not a Meta id (digits)"));
+            }
         }
         let graph_url = config.graph_url.trim_end_matches('/').to_owned();
         if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
@@ -124,6 +130,7 @@ impl Meta {
         Ok(Meta {
             surface,
             id: id.clone(),
+            sender_id: sender_id.clone(),
             token: config.page_access_token.clone(),
             app_secret: config.app_secret.clone(),
             verify_token: config.verify_token.clone(),
@@ -253,7 +260,7 @@ impl Meta {
         let what = format!("{} conversation lookup", self.surface.name());
         let found = self.call(
             "GET",
-            &format!("{}/conversations", self.id),
+            &format!("{}/conversations", self.sender_id),
             &[
                 ("platform", self.surface.as_str()),
                 ("user_id", recipient),
