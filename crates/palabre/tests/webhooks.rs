@@ -383,3 +383,38 @@ fn an_expired_page_token_keeps_the_reply_and_marks_the_account() {
     assert_eq!(sent["messaging_type"], "RESPONSE");
     assert_eq!(sent["recipient"]["id"], "24000000000000042");
 }
+
+#[test]
+fn x_account_activity_bodies_go_through_the_pipeline() {
+    // The demo configuration: the brand is @lumiere_tr (X id 1000).
+    let app = common::spawn_app(common::Backend::Sqlite).unwrap();
+    let token = app.user("manon", "manager", "", "correct horse battery");
+    let now = jiff::Timestamp::now();
+    let created = now.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string();
+    let body = json!({"for_user_id": "1000", "tweet_create_events": [{
+        "id_str": "1890000000000000001", "created_at": created,
+        "text": "@lumiere_tr mon train de 8h12 est encore supprimé, c'est inadmissible",
+        "user": {"id_str": "77", "screen_name": "jeanne", "name": "Jeanne"},
+        "entities": {"user_mentions": [{"screen_name": "lumiere_tr", "id_str": "1000"}]},
+        "lang": "fr"}],
+        "direct_message_events": [{"type": "message_create", "id": "1890000000000000002",
+            "created_timestamp": now.as_millisecond().to_string(),
+            "message_create": {"target": {"recipient_id": "1000"}, "sender_id": "78",
+                "message_data": {"text": "Bonjour, j'ai perdu mon abonnement"}}}],
+        "users": {"78": {"id": "78", "screen_name": "paul", "name": "Paul"}}})
+    .to_string();
+    let decisions = app.events(&token, &[body]);
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    for d in &decisions {
+        assert_ne!(d["outcome"], "invalid", "{d}");
+    }
+    assert_eq!(decisions[0]["event_id"], "x:1890000000000000002");
+    assert_eq!(decisions[0]["conversation_id"], "x:dm:1000:78");
+    assert_eq!(decisions[1]["event_id"], "x:1890000000000000001");
+    let view = wait_conversation(
+        &app,
+        &token,
+        decisions[1]["conversation_id"].as_str().unwrap(),
+    );
+    assert_eq!(view["messages"][0]["author_handle"], "jeanne", "{view}");
+}
