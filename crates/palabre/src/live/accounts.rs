@@ -76,3 +76,64 @@ pub fn build_all(configs: &[AccountConfig]) -> Result<Vec<Account>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct File {
+        accounts: Vec<AccountConfig>,
+    }
+
+    fn parse(toml_text: &str) -> Result<Vec<AccountConfig>, String> {
+        toml::from_str::<File>(toml_text)
+            .map(|f| f.accounts)
+            .map_err(|e| e.to_string())
+    }
+
+    const PAGE: &str = r#"
+[[accounts]]
+platform = "messenger"
+name = "page"
+page_id = "5550001"
+page_access_token = "t"
+app_secret = "s"
+verify_token = "v"
+"#;
+
+    #[test]
+    fn meta_accounts_are_read_and_built() {
+        let accounts = build_all(&parse(PAGE).unwrap()).unwrap();
+        assert_eq!(accounts[0].name, "page");
+        assert_eq!(accounts[0].platform, "messenger");
+        assert!(accounts[0].sender.is_some() && accounts[0].webhook.is_some());
+        assert!(accounts[0].sources.is_empty());
+        let ig = PAGE
+            .replace("\"messenger\"", "\"instagram\"")
+            .replace("page_id", "ig_user_id");
+        assert_eq!(
+            build_all(&parse(&ig).unwrap()).unwrap()[0].platform,
+            "instagram"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_their_reason() {
+        let typo = parse(&format!("{PAGE}verify_tokn = \"x\"\n")).unwrap_err();
+        assert!(typo.contains("verify_tokn"), "{typo}");
+        let env = parse(&PAGE.replace(
+            "app_secret = \"s\"",
+            "app_secret = \"env:PALABRE_SURELY_UNSET_SECRET\"",
+        ))
+        .unwrap_err();
+        assert!(env.contains("PALABRE_SURELY_UNSET_SECRET"), "{env}");
+        let twice = format!("{PAGE}{PAGE}");
+        let e = build_all(&parse(&twice).unwrap()).err().unwrap();
+        assert!(e.contains("two accounts are named `page`"), "{e}");
+        let no_page = parse(&PAGE.replace("page_id = \"5550001\"\n", "")).unwrap();
+        let e = build_all(&no_page).err().unwrap();
+        assert!(e.contains("page_id"), "{e}");
+    }
+}
