@@ -96,8 +96,9 @@ pub struct Meta {
     token: Secret,
     app_secret: Secret,
     verify_token: Secret,
-    /// `appsecret_proof`: HMAC-SHA256 of the token with the app secret, in hex.
-    proof: String,
+    /// `appsecret_proof`: HMAC-SHA256 of the token with the app secret, in hex (as secret as
+    /// the token it goes with: never printed).
+    proof: Secret,
     graph_url: String,
     agent: ureq::Agent,
 }
@@ -123,10 +124,10 @@ impl Meta {
         if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
             return Err(format!("graph_url `{graph_url}` is not an http(s) URL"));
         }
-        let proof = hex::encode(hmac_sha256(
+        let proof = Secret::new(hex::encode(hmac_sha256(
             config.app_secret.expose().as_bytes(),
             config.page_access_token.expose().as_bytes(),
-        ));
+        )));
         Ok(Meta {
             surface,
             id: id.clone(),
@@ -162,19 +163,19 @@ impl Meta {
                 for (k, v) in query {
                     r = r.query(*k, *v);
                 }
-                r.query("appsecret_proof", &self.proof).call()
+                r.query("appsecret_proof", self.proof.expose()).call()
             }
             "DELETE" => self
                 .agent
                 .delete(&url)
                 .header("Authorization", &auth)
-                .query("appsecret_proof", &self.proof)
+                .query("appsecret_proof", self.proof.expose())
                 .call(),
             _ => self
                 .agent
                 .post(&url)
                 .header("Authorization", &auth)
-                .query("appsecret_proof", &self.proof)
+                .query("appsecret_proof", self.proof.expose())
                 .send_json(body.unwrap_or_else(|| serde_json::json!({}))),
         };
         let mut response = result.map_err(|e| http::transport(what, &e))?;
@@ -659,6 +660,16 @@ mod tests {
         );
         assert_eq!(regain_access_ms(&h, 1_000), Some(1_000 + 180_000));
         assert_eq!(regain_access_ms(&HeaderMap::new(), 1_000), None);
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let printed = format!("{:?}", meta());
+        for secret in ["token", "app-secret", "verify-me"] {
+            assert!(!printed.contains(&format!("\"{secret}\"")), "{printed}");
+        }
+        let proof = hex::encode(hmac_sha256(b"app-secret", b"token"));
+        assert!(!printed.contains(&proof), "{printed}");
     }
 
     #[test]
