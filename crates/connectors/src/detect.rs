@@ -21,6 +21,7 @@ struct Probe {
     kind: Option<IgnoredAny>,
     text: Option<IgnoredAny>,
     id: Option<IgnoredAny>,
+    for_user_id: Option<IgnoredAny>,
 }
 
 /// The format of one JSON line, or why none fits.
@@ -41,7 +42,8 @@ pub fn detect(line: &str) -> Result<Format, NormalizeError> {
         }
     }
     let p: Probe = serde_json::from_str(line).map_err(|e| parse_error("line", e))?;
-    if p.data.is_some() {
+    // X API v2 documents, and X Account Activity webhook bodies (which name the subscribed user).
+    if p.data.is_some() || p.for_user_id.is_some() {
         return Ok(Format::X);
     }
     if p.object.is_some() && p.entry.is_some() {
@@ -91,6 +93,10 @@ mod tests {
     #[test]
     fn recognises_each_shape() {
         assert_eq!(detect(r#"{"data":{"id":"1","text":"hi"}}"#), Ok(Format::X));
+        assert_eq!(
+            detect(r#"{"for_user_id":"1","tweet_create_events":[]}"#),
+            Ok(Format::X)
+        );
         assert_eq!(
             detect(r#"{"object":"page","entry":[]}"#),
             Ok(Format::Messenger)

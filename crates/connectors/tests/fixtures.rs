@@ -196,6 +196,26 @@ fn x_errors_document_is_reported() {
     assert!(e.message.contains("Could not find tweet"), "{}", e.message);
 }
 
+#[test]
+fn x_account_activity_mention_is_a_post_by_its_author() {
+    let m = message("x/activity_tweet_create_mention.json", Format::X);
+    assert_eq!(m.id.to_string(), "x:1050118621198921728");
+    assert_eq!(m.kind, MessageKind::Post);
+    assert_eq!(m.author.handle.as_deref(), Some("TwitterAPI"));
+    assert_eq!(handles(&m), ["TwitterDev"]);
+    assert_eq!(m.created_at.to_string(), "2018-10-10T20:19:24Z");
+}
+
+#[test]
+fn x_account_activity_direct_message_is_addressed_to_the_subscribed_user() {
+    let m = message("x/activity_direct_message.json", Format::X);
+    assert_eq!(m.kind, MessageKind::Direct);
+    assert_eq!(m.id.platform, Platform::X);
+    assert_eq!(m.text.as_str(), "Blue Bird");
+    assert_eq!(m.recipient.as_deref(), Some("1234858592"));
+    assert_eq!(m.author.display_name.as_deref(), Some("Bird fan"));
+}
+
 // ---------------------------------------------------------------- Mastodon
 
 #[test]

@@ -64,7 +64,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         post_review,
         list_outbox,
         list_connectors,
-        post_events
+        post_events,
+        crate::webhooks::challenge,
+        crate::webhooks::delivery
     ),
     components(schemas(
         InboxRow,

@@ -6,6 +6,7 @@
 //! browser ─► router ─► auth (session cookie + CSRF, or API token) ─► handler ─► Pool ─► store
 //!                                                                      │
 //!                                       Engine (the binary: pipeline, outbox) ◄┘ ─► Live ─► SSE
+//! platform ─► /webhooks/{account} (signature, no session) ─► Engine: durable queue ─► ingest
 //! ```
 //!
 //! The web layer never talks to a platform: replies, hides and approved drafts are written to
@@ -21,10 +22,12 @@ mod pages;
 pub mod pool;
 pub mod rules;
 mod templates;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use live::{Live, LiveEvent};
 pub use pool::Pool;
+pub use webhooks::{WebhookError, WebhookReply};
 
 use axum::Router;
 use std::sync::Arc;
@@ -41,6 +44,26 @@ pub trait Engine: Send + Sync {
     /// What the sandbox network received, when it is the platform (demo and tests).
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
         None
+    }
+    /// A platform's GET on `/webhooks/{account}` (a verification handshake): the answer, or
+    /// None when no account of that name takes webhooks.
+    fn webhook_challenge(
+        &self,
+        _account: &str,
+        _query: &[(String, String)],
+    ) -> Option<WebhookReply> {
+        None
+    }
+    /// A platform's POST on `/webhooks/{account}`: checks its signature over the raw body,
+    /// queues it durably and wakes the ingest. `Ok(false)`: the same delivery was already
+    /// queued (stored once).
+    fn webhook_delivery(
+        &self,
+        _account: &str,
+        _headers: &axum::http::HeaderMap,
+        _body: &[u8],
+    ) -> Result<bool, WebhookError> {
+        Err(WebhookError::UnknownAccount)
     }
 }
 
@@ -105,6 +128,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(webhooks::routes())
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }

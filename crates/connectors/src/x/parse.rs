@@ -27,6 +27,8 @@ struct Envelope<'a> {
     includes: Includes<'a>,
     #[serde(borrow, default)]
     errors: Vec<ApiError<'a>>,
+    /// Present in Account Activity webhook bodies only (read by `activity.rs`).
+    for_user_id: Option<serde::de::IgnoredAny>,
 }
 
 /// `data` is one tweet (stream lines, lookups) or a page of them. Told apart on the first byte
@@ -217,6 +219,10 @@ pub fn parse_into(line: &str, out: &mut Vec<Normalized>) {
         Err(e) => return out.push(Err(parse_error("X API v2", e))),
     };
     let Some(data) = envelope.data else {
+        if envelope.for_user_id.is_some() {
+            // An Account Activity webhook body: v1.1 tweets and direct messages.
+            return super::activity::parse_into(line, out);
+        }
         let detail = envelope
             .errors
             .first()
@@ -405,7 +411,7 @@ fn fill_entities(message: &mut Message, text: &str, entities: TweetEntities) {
 }
 
 /// The creation time encoded in an X snowflake id.
-fn snowflake_time(id: &str) -> Result<jiff::Timestamp, NormalizeError> {
+pub(crate) fn snowflake_time(id: &str) -> Result<jiff::Timestamp, NormalizeError> {
     let n: i64 = id.parse().map_err(|_| {
         NormalizeError::parse("tweet without `created_at`, and its id is not a snowflake")
     })?;

@@ -3,6 +3,7 @@
 //! Secrets are read from the file or from the environment (`token = "env:NAME"`), never logged.
 
 use palabre_connectors::client::{PlatformSender, Source, WebhookEndpoint};
+use palabre_connectors::messenger::client::{self as meta, Meta, Surface};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -11,6 +12,10 @@ use std::sync::Arc;
 #[serde(tag = "platform", rename_all = "snake_case")]
 pub enum AccountConfig {
     Mastodon(palabre_connectors::mastodon::client::Config),
+    /// A Facebook Page: Messenger conversations and comments, through its webhook.
+    Messenger(meta::Config),
+    /// An Instagram professional account: direct messages and comments, through its webhook.
+    Instagram(meta::Config),
 }
 
 impl AccountConfig {
@@ -18,6 +23,7 @@ impl AccountConfig {
     pub fn name(&self) -> &str {
         match self {
             AccountConfig::Mastodon(c) => &c.name,
+            AccountConfig::Messenger(c) | AccountConfig::Instagram(c) => &c.name,
         }
     }
 
@@ -34,8 +40,22 @@ impl AccountConfig {
                     webhook: None,
                 })
             }
+            AccountConfig::Messenger(c) => meta_account(c, Surface::Messenger),
+            AccountConfig::Instagram(c) => meta_account(c, Surface::Instagram),
         }
     }
+}
+
+/// Meta pushes everything through the webhook: no source; one sender.
+fn meta_account(config: &meta::Config, surface: Surface) -> Result<Account, String> {
+    let meta = Arc::new(Meta::new(config, surface)?);
+    Ok(Account {
+        name: config.name.clone(),
+        platform: surface.as_str().to_owned(),
+        sources: Vec::new(),
+        sender: Some(meta.clone()),
+        webhook: Some(meta),
+    })
 }
 
 /// What a configured account became.
@@ -47,7 +67,7 @@ pub struct Account {
     /// kept under `NAME/KIND`.
     pub sources: Vec<(String, Box<dyn Source>)>,
     pub sender: Option<Arc<dyn PlatformSender>>,
-    #[allow(dead_code)] // read by the webhook route once a platform has one
+    /// Checks what arrives on `/webhooks/NAME` (its deliveries are queued, then ingested).
     pub webhook: Option<Arc<dyn WebhookEndpoint>>,
 }
 
@@ -67,4 +87,65 @@ pub fn build_all(configs: &[AccountConfig]) -> Result<Vec<Account>, String> {
         out.push(account);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct File {
+        accounts: Vec<AccountConfig>,
+    }
+
+    fn parse(toml_text: &str) -> Result<Vec<AccountConfig>, String> {
+        toml::from_str::<File>(toml_text)
+            .map(|f| f.accounts)
+            .map_err(|e| e.to_string())
+    }
+
+    const PAGE: &str = r#"
+[[accounts]]
+platform = "messenger"
+name = "page"
+page_id = "5550001"
+page_access_token = "t"
+app_secret = "s"
+verify_token = "v"
+"#;
+
+    #[test]
+    fn meta_accounts_are_read_and_built() {
+        let accounts = build_all(&parse(PAGE).unwrap()).unwrap();
+        assert_eq!(accounts[0].name, "page");
+        assert_eq!(accounts[0].platform, "messenger");
+        assert!(accounts[0].sender.is_some() && accounts[0].webhook.is_some());
+        assert!(accounts[0].sources.is_empty());
+        let ig = PAGE
+            .replace("\"messenger\"", "\"instagram\"")
+            .replace("page_id", "ig_user_id");
+        assert_eq!(
+            build_all(&parse(&ig).unwrap()).unwrap()[0].platform,
+            "instagram"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_their_reason() {
+        let typo = parse(&format!("{PAGE}verify_tokn = \"x\"\n")).unwrap_err();
+        assert!(typo.contains("verify_tokn"), "{typo}");
+        let env = parse(&PAGE.replace(
+            "app_secret = \"s\"",
+            "app_secret = \"env:PALABRE_SURELY_UNSET_SECRET\"",
+        ))
+        .unwrap_err();
+        assert!(env.contains("PALABRE_SURELY_UNSET_SECRET"), "{env}");
+        let twice = format!("{PAGE}{PAGE}");
+        let e = build_all(&parse(&twice).unwrap()).err().unwrap();
+        assert!(e.contains("two accounts are named `page`"), "{e}");
+        let no_page = parse(&PAGE.replace("page_id = \"5550001\"\n", "")).unwrap();
+        let e = build_all(&no_page).err().unwrap();
+        assert!(e.contains("page_id"), "{e}");
+    }
 }

@@ -46,8 +46,11 @@ impl Ingest {
     }
 
     pub fn run(mut self, commands: Receiver<Command>) {
+        // What was acknowledged to a platform but not processed before a crash or a stop.
+        self.drain_webhooks();
         while let Ok(command) = commands.recv() {
             match command {
+                Command::Webhooks => self.drain_webhooks(),
                 Command::Pause(conversation, paused) => self
                     .pipeline
                     .set_bot_paused(&ConversationId::from_stored(&conversation), paused),
@@ -72,6 +75,37 @@ impl Ingest {
                         tracing::error!(error = %e, "ingest failed");
                     }
                     let _ = reply.send(result);
+                }
+            }
+        }
+    }
+
+    /// Runs the queued webhook deliveries through the pipeline, oldest first, and marks each
+    /// one done, or failed with its error (kept in the queue for a person to look at).
+    fn drain_webhooks(&mut self) {
+        loop {
+            let pending = match self.ws.pending_webhooks(100) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the webhook queue; it will be read at the next delivery");
+                    return;
+                }
+            };
+            if pending.is_empty() {
+                return;
+            }
+            for delivery in pending {
+                let origin = format!("webhook {}#{}", delivery.account, delivery.id);
+                let error = self
+                    .ingest(std::slice::from_ref(&delivery.body), &origin)
+                    .err()
+                    .map(|e| format!("{e:#}"));
+                if let Some(e) = &error {
+                    tracing::error!(account = %delivery.account, id = delivery.id, error = %e, "webhook delivery failed");
+                }
+                if let Err(e) = self.ws.finish_webhook(delivery.id, error.as_deref()) {
+                    tracing::error!(id = delivery.id, error = %e, "cannot mark the webhook delivery; it will be read again");
+                    return;
                 }
             }
         }

@@ -5,6 +5,8 @@
 //! /api/events, sandbox ─► ingest thread: pipeline → Store::write (one tx) → outbox rows for the
 //!                          bot's replies and hides, round-robin assignment → Live (SSE)
 //! web actions ─► outbox rows ─► sender thread: claim → deliver → sent | retry later | dead
+//! /webhooks/NAME ─► signature ─► webhook_queue (durable, 200 at once) ─► wake ─► ingest thread
+//!                   drains the queue in order (and at start, what a crash left) → done | failed
 //! ```
 //!
 //! Decide stays pure: takeovers reach the pipeline as facts (`Pipeline::set_bot_paused`).
@@ -16,9 +18,12 @@ pub mod outbox;
 pub mod route;
 pub mod sandbox;
 
-use palabre_web::{Engine, Live};
-use std::sync::Arc;
+use palabre_connectors::client::WebhookEndpoint;
+use palabre_store::Workspace;
+use palabre_web::{Engine, Live, WebhookError, WebhookReply};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
 /// What the ingest thread is asked to do.
 pub enum Command {
@@ -38,6 +43,14 @@ pub enum Command {
         first: bool,
         done: SyncSender<Result<(), String>>,
     },
+    /// Webhook deliveries were queued: run what is pending through the pipeline.
+    Webhooks,
+}
+
+/// An account's webhook, under its name.
+pub struct Webhook {
+    pub platform: String,
+    pub endpoint: Arc<dyn WebhookEndpoint>,
 }
 
 /// The binary's side of the web layer.
@@ -45,6 +58,9 @@ pub struct LiveEngine {
     commands: Sender<Command>,
     wake_outbox: Sender<()>,
     sandbox: Option<Arc<sandbox::Sandbox>>,
+    webhooks: HashMap<String, Webhook>,
+    /// Where deliveries are queued (one connection: a queue insert is short).
+    queue: Mutex<Workspace>,
 }
 
 impl LiveEngine {
@@ -52,11 +68,15 @@ impl LiveEngine {
         commands: Sender<Command>,
         wake_outbox: Sender<()>,
         sandbox: Option<Arc<sandbox::Sandbox>>,
+        webhooks: HashMap<String, Webhook>,
+        queue: Workspace,
     ) -> Self {
         LiveEngine {
             commands,
             wake_outbox,
             sandbox,
+            webhooks,
+            queue: Mutex::new(queue),
         }
     }
 }
@@ -83,6 +103,45 @@ impl Engine for LiveEngine {
 
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
         self.sandbox.as_ref().map(|s| s.snapshot())
+    }
+
+    fn webhook_challenge(&self, account: &str, query: &[(String, String)]) -> Option<WebhookReply> {
+        let reply = self.webhooks.get(account)?.endpoint.challenge(query);
+        Some(WebhookReply {
+            status: reply.status,
+            content_type: reply.content_type.to_owned(),
+            body: reply.body,
+        })
+    }
+
+    fn webhook_delivery(
+        &self,
+        account: &str,
+        headers: &palabre_connectors::client::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<bool, WebhookError> {
+        let hook = self
+            .webhooks
+            .get(account)
+            .ok_or(WebhookError::UnknownAccount)?;
+        hook.endpoint
+            .verify(headers, body)
+            .map_err(WebhookError::BadSignature)?;
+        // Signed bodies are JSON, hence UTF-8; anything else is the pipeline's to call invalid.
+        let text = String::from_utf8_lossy(body);
+        let (id, new) = self
+            .queue
+            .lock()
+            .map_err(|_| WebhookError::Failed("the webhook queue's connection is poisoned".into()))?
+            .queue_webhook(&hook.platform, account, &text)
+            .map_err(|e| WebhookError::Failed(e.to_string()))?;
+        if new {
+            tracing::info!(account, id, bytes = body.len(), "webhook delivery queued");
+            let _ = self.commands.send(Command::Webhooks);
+        } else {
+            tracing::info!(account, id, "webhook delivery already queued; stored once");
+        }
+        Ok(new)
     }
 }
 
@@ -111,8 +170,18 @@ pub fn start(
     std::thread::Builder::new()
         .name("ingest".into())
         .spawn(move || ingest.run(inbox))?;
-    let mut routes = std::collections::HashMap::new();
+    let mut routes = HashMap::new();
+    let mut webhooks = HashMap::new();
     for account in &accounts {
+        if let Some(endpoint) = &account.webhook {
+            webhooks.insert(
+                account.name.clone(),
+                Webhook {
+                    platform: account.platform.clone(),
+                    endpoint: endpoint.clone(),
+                },
+            );
+        }
         if let Some(sender) = &account.sender {
             routes
                 .entry(account.platform.clone())
@@ -130,6 +199,12 @@ pub fn start(
         .name("outbox".into())
         .spawn(move || sender.run(woken))?;
     Ok(Running {
-        engine: Arc::new(LiveEngine::new(commands, wake, sandbox)),
+        engine: Arc::new(LiveEngine::new(
+            commands,
+            wake,
+            sandbox,
+            webhooks,
+            Workspace::open(location)?,
+        )),
     })
 }

@@ -1,0 +1,701 @@
+//! Messenger and Instagram through Meta's Graph API: the webhook (verification handshake,
+//! `X-Hub-Signature-256`), the Send API for private answers, and moderation of comments.
+//!
+//! ```text
+//! GET  /webhooks/NAME?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…  → the challenge
+//! POST /webhooks/NAME  X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>
+//! direct  → POST {graph}/{page-id | ig-user-id}/messages  (messaging windows enforced first)
+//! reply   → POST {graph}/{comment-id}/comments (Facebook) | /{ig-comment-id}/replies (Instagram)
+//! hide    → POST {graph}/{comment-id} is_hidden=true (Facebook) | hide=true (Instagram)
+//! delete  → DELETE {graph}/{comment-id}
+//! ```
+//!
+//! The Send API has no idempotency key. When an action was already handed to Meta once
+//! ([`Outgoing::resend`]: a timeout, a crash after the call), a private message is first looked
+//! for among the conversation's last messages (`GET /{id}/conversations?user_id=…`): the same
+//! text already sent by the Page counts as sent. Hides and deletions are idempotent by nature
+//! (a deletion that finds nothing to delete on a resend is a success). Comment replies cannot be
+//! checked cheaply: a resend may post a second reply.
+
+use crate::client::Secret;
+use crate::client::http::{self, HeaderMap, RateHeaders};
+use crate::client::signature::{hmac_sha256, verify_hex};
+use crate::client::{Action, Outgoing, PlatformSender, Reply, SendError, WebhookEndpoint};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// `[[accounts]]` with `platform = "messenger"` (a Facebook Page) or `"instagram"` (an
+/// Instagram professional account linked to a Page).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub name: String,
+    /// The Facebook Page (Messenger; for Instagram, the Page linked to the account, when the
+    /// app uses Facebook Login: the Send API is then called on the Page).
+    pub page_id: Option<String>,
+    /// The Instagram professional account (Instagram).
+    pub ig_user_id: Option<String>,
+    /// The Page access token (`env:NAME` reads it from the environment).
+    pub page_access_token: Secret,
+    /// The app secret: Meta signs webhook deliveries with it; calls carry `appsecret_proof`.
+    pub app_secret: Secret,
+    /// The token typed into the app's webhook settings, echoed by Meta's verification request.
+    pub verify_token: Secret,
+    /// The Graph API's base URL, with its version.
+    #[serde(default = "default_graph_url")]
+    pub graph_url: String,
+}
+
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";
+
+fn default_graph_url() -> String {
+    DEFAULT_GRAPH_URL.to_owned()
+}
+
+/// Which of Meta's surfaces an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Messenger,
+    Instagram,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Messenger => "messenger",
+            Surface::Instagram => "instagram",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Surface::Messenger => "Messenger",
+            Surface::Instagram => "Instagram",
+        }
+    }
+}
+
+/// The header Meta signs each delivery with.
+pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+
+const HOUR_MS: i64 = 3_600_000;
+/// Standard messaging: 24 hours after the person's last message.
+pub const STANDARD_WINDOW_MS: i64 = 24 * HOUR_MS;
+/// A person answering with the HUMAN_AGENT tag: 7 days.
+pub const HUMAN_AGENT_WINDOW_MS: i64 = 7 * 24 * HOUR_MS;
+
+/// One Meta account: its webhook and its sender (secrets print as `[redacted]`).
+#[derive(Debug)]
+pub struct Meta {
+    surface: Surface,
+    /// The Page id (Messenger) or Instagram user id: our side in conversations.
+    id: String,
+    /// Where the Send API and the conversations are: the Page when there is one, else `id`
+    /// (Instagram Login, with `graph_url = "https://graph.instagram.com/v21.0"`).
+    sender_id: String,
+    token: Secret,
+    app_secret: Secret,
+    verify_token: Secret,
+    /// `appsecret_proof`: HMAC-SHA256 of the token with the app secret, in hex (as secret as
+    /// the token it goes with: never printed).
+    proof: Secret,
+    graph_url: String,
+    agent: ureq::Agent,
+}
+
+impl Meta {
+    pub fn new(config: &Config, surface: Surface) -> Result<Meta, String> {
+        let (id, sender_id) = match (surface, &config.page_id, &config.ig_user_id) {
+            (Surface::Messenger, Some(id), None) => (id, id),
+            (Surface::Instagram, page, Some(id)) => (id, page.as_ref().unwrap_or(id)),
+            (Surface::Messenger, _, _) => {
+                return Err("a messenger account needs `page_id` (and no `ig_user_id`)".into());
+            }
+            (Surface::Instagram, _, None) => {
+                return Err("an instagram account needs `ig_user_id`".into());
+            }
+        };
+        for id in [id, sender_id] {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{id}` is not a Meta id (digits)"));
+            }
+        }
+        let graph_url = config.graph_url.trim_end_matches('/').to_owned();
+        if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
+            return Err(format!("graph_url `{graph_url}` is not an http(s) URL"));
+        }
+        let proof = Secret::new(hex::encode(hmac_sha256(
+            config.app_secret.expose().as_bytes(),
+            config.page_access_token.expose().as_bytes(),
+        )));
+        Ok(Meta {
+            surface,
+            id: id.clone(),
+            sender_id: sender_id.clone(),
+            token: config.page_access_token.clone(),
+            app_secret: config.app_secret.clone(),
+            verify_token: config.verify_token.clone(),
+            proof,
+            graph_url,
+            agent: http::agent(Duration::from_secs(20)),
+        })
+    }
+
+    pub fn surface(&self) -> Surface {
+        self.surface
+    }
+
+    /// One Graph call: the JSON answer, or what to do about its failure. A Graph error is read
+    /// from the body whatever the status (Meta sometimes answers 200 with `{"error": …}`).
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+        what: &str,
+    ) -> Result<serde_json::Value, SendError> {
+        let url = format!("{}/{}", self.graph_url, path.trim_start_matches('/'));
+        let auth = format!("Bearer {}", self.token.expose());
+        let result = match method {
+            "GET" => {
+                let mut r = self.agent.get(&url).header("Authorization", &auth);
+                for (k, v) in query {
+                    r = r.query(*k, *v);
+                }
+                r.query("appsecret_proof", self.proof.expose()).call()
+            }
+            "DELETE" => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .query("appsecret_proof", self.proof.expose())
+                .call(),
+            _ => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .query("appsecret_proof", self.proof.expose())
+                .send_json(body.unwrap_or_else(|| serde_json::json!({}))),
+        };
+        let mut response = result.map_err(|e| http::transport(what, &e))?;
+        let status = response.status().as_u16();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut limits = RateHeaders::read(response.headers(), now);
+        if limits.reset_ms.is_none() {
+            limits.reset_ms = regain_access_ms(response.headers(), now);
+        }
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        if let Some(error) = value
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .filter(|e| e.is_object())
+        {
+            let e: GraphError = serde_json::from_value(error.clone()).unwrap_or_default();
+            return Err(graph_error(&e, status, &limits, what));
+        }
+        match (status, value) {
+            (200..=299, Some(v)) => Ok(v),
+            (200..=299, None) => Err(SendError::Retry {
+                error: format!(
+                    "{what}: Meta answered {status} with a body that is not JSON ({})",
+                    http::short(&text)
+                ),
+                at_ms: None,
+            }),
+            _ => Err(http::classify(status, &limits, what, &text)),
+        }
+    }
+
+    fn send_message(&self, out: &Outgoing<'_>, now_ms: i64) -> Result<Option<String>, SendError> {
+        let name = self.surface.name();
+        let recipient = out.recipient.ok_or_else(|| {
+            SendError::Fatal(format!("{name}: no recipient for this private message"))
+        })?;
+        let text = out
+            .text
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| SendError::Fatal(format!("{name}: the message is empty")))?;
+        let (messaging_type, tag) =
+            messaging_type(self.surface, out.last_inbound_ms, out.human, now_ms)
+                .map_err(SendError::Fatal)?;
+        if out.resend
+            && let Some(id) = self.already_sent(recipient, text)?
+        {
+            tracing::info!(
+                platform = self.surface.as_str(),
+                "the message was already sent before the retry; not sending it again"
+            );
+            return Ok(Some(id));
+        }
+        let mut body = serde_json::json!({
+            "recipient": { "id": recipient },
+            "messaging_type": messaging_type,
+            "message": { "text": text },
+        });
+        if let Some(tag) = tag {
+            body["tag"] = serde_json::Value::from(tag);
+        }
+        let what = format!("{name} Send API");
+        let v = self.call(
+            "POST",
+            &format!("{}/messages", self.id),
+            &[],
+            Some(body),
+            &what,
+        )?;
+        Ok(v.get("message_id")
+            .and_then(|m| m.as_str())
+            .map(str::to_owned))
+    }
+
+    /// On a resend: the id of a message with this text the account already sent to this person
+    /// among their conversation's last ten, if any.
+    fn already_sent(&self, recipient: &str, text: &str) -> Result<Option<String>, SendError> {
+        let what = format!("{} conversation lookup", self.surface.name());
+        let found = self.call(
+            "GET",
+            &format!("{}/conversations", self.sender_id),
+            &[
+                ("platform", self.surface.as_str()),
+                ("user_id", recipient),
+                ("fields", "messages.limit(10){message,from}"),
+            ],
+            None,
+            &what,
+        );
+        let v = match found {
+            Ok(v) => v,
+            // Without the permission to read conversations, the only choice left is to send:
+            // a message sent twice rather than one lost.
+            Err(SendError::Fatal(e)) => {
+                tracing::warn!(platform = self.surface.as_str(), error = %e, "cannot check whether a retried message was already sent; sending it (it may arrive twice)");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let threads = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for thread in threads {
+            let messages = thread["messages"]["data"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for m in messages {
+                if m["from"]["id"].as_str() == Some(self.id.as_str())
+                    && m["message"].as_str() == Some(text)
+                {
+                    return Ok(Some(m["id"].as_str().unwrap_or_default().to_owned()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn target<'o>(&self, out: &Outgoing<'o>, action: Action) -> Result<&'o str, SendError> {
+        out.target_id.filter(|t| !t.is_empty()).ok_or_else(|| {
+            SendError::Fatal(format!("{}: {action} needs a comment", self.surface.name()))
+        })
+    }
+
+    fn moderate(&self, out: &Outgoing<'_>, action: Action) -> Result<Option<String>, SendError> {
+        let name = self.surface.name();
+        let target = self.target(out, action)?;
+        let what = format!("{name} {action} of a comment");
+        let v = match action {
+            Action::Delete => match self.call("DELETE", target, &[], None, &what) {
+                // Already gone: on a resend, that is our own first attempt.
+                Err(SendError::Fatal(e)) if out.resend && e.contains("(code 100") => {
+                    return Ok(None);
+                }
+                other => other?,
+            },
+            _ => {
+                let hidden = action == Action::Hide;
+                let field = match self.surface {
+                    Surface::Messenger => "is_hidden",
+                    Surface::Instagram => "hide",
+                };
+                self.call(
+                    "POST",
+                    target,
+                    &[],
+                    Some(serde_json::json!({ field: hidden })),
+                    &what,
+                )?
+            }
+        };
+        if v.get("success").and_then(|s| s.as_bool()) == Some(false) {
+            return Err(SendError::Fatal(format!(
+                "{what}: Meta answered success=false"
+            )));
+        }
+        Ok(None)
+    }
+
+    fn reply_to_comment(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
+        let name = self.surface.name();
+        let target = self.target(out, Action::Reply)?;
+        let text = out
+            .text
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| SendError::Fatal(format!("{name}: the reply is empty")))?;
+        let edge = match self.surface {
+            Surface::Messenger => "comments",
+            Surface::Instagram => "replies",
+        };
+        let what = format!("{name} reply to a comment");
+        let v = self.call(
+            "POST",
+            &format!("{target}/{edge}"),
+            &[],
+            Some(serde_json::json!({ "message": text })),
+            &what,
+        )?;
+        Ok(v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+    }
+}
+
+impl PlatformSender for Meta {
+    fn send(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        match out.action {
+            Action::Direct => self.send_message(out, now),
+            Action::Reply => self.reply_to_comment(out),
+            Action::Hide | Action::Unhide | Action::Delete => self.moderate(out, out.action),
+            Action::Post => Err(SendError::Fatal(format!(
+                "{}: Palabre does not publish new posts there",
+                self.surface.name()
+            ))),
+        }
+    }
+}
+
+impl WebhookEndpoint for Meta {
+    fn challenge(&self, query: &[(String, String)]) -> Reply {
+        let get = |key: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let token_matches =
+            get("hub.verify_token").is_some_and(|t| same_secret(t, self.verify_token.expose()));
+        match (get("hub.mode"), token_matches, get("hub.challenge")) {
+            (Some("subscribe"), true, Some(challenge)) => Reply::text(200, challenge),
+            (Some("subscribe"), true, None) => Reply::text(400, "expected a hub.challenge"),
+            _ => Reply::text(403, "the verify token does not match"),
+        }
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+        let given = headers
+            .get(SIGNATURE_HEADER)
+            .ok_or_else(|| format!("no {SIGNATURE_HEADER} header"))?
+            .to_str()
+            .map_err(|_| format!("{SIGNATURE_HEADER} is not text"))?;
+        let hex = given
+            .trim()
+            .strip_prefix("sha256=")
+            .ok_or_else(|| format!("{SIGNATURE_HEADER} does not start with sha256="))?;
+        if verify_hex(self.app_secret.expose().as_bytes(), body, hex) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{SIGNATURE_HEADER} does not match the body (wrong app secret, or a body altered on the way)"
+            ))
+        }
+    }
+}
+
+/// Which messaging type a private message may use `now_ms`, given when the person last wrote:
+/// `RESPONSE` within 24 hours; within 7 days only a person, with the `HUMAN_AGENT` tag; never
+/// after that. The error names the window.
+pub fn messaging_type(
+    surface: Surface,
+    last_inbound_ms: Option<i64>,
+    human: bool,
+    now_ms: i64,
+) -> Result<(&'static str, Option<&'static str>), String> {
+    let name = surface.name();
+    let Some(last) = last_inbound_ms else {
+        return Err(format!(
+            "{name} messaging window: no message from this person is known, and {name} lets a Page write only within 24 hours of the person's last message"
+        ));
+    };
+    let age = now_ms.saturating_sub(last);
+    let hours = age / HOUR_MS;
+    if age <= STANDARD_WINDOW_MS {
+        Ok(("RESPONSE", None))
+    } else if age <= HUMAN_AGENT_WINDOW_MS && human {
+        Ok(("MESSAGE_TAG", Some("HUMAN_AGENT")))
+    } else if age <= HUMAN_AGENT_WINDOW_MS {
+        Err(format!(
+            "{name} messaging window: the person wrote last {hours} hours ago; after 24 hours only a person may answer (HUMAN_AGENT tag, up to 7 days), not the bot"
+        ))
+    } else {
+        Err(format!(
+            "{name} messaging window: the person wrote last {hours} hours ago; {name} refuses messages after 7 days (the HUMAN_AGENT window), even from a person"
+        ))
+    }
+}
+
+/// `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`.
+#[derive(Debug, Default, Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+}
+
+fn graph_error(e: &GraphError, status: u16, limits: &RateHeaders, what: &str) -> SendError {
+    let detail = format!(
+        "{what}: {} (code {}{})",
+        http::short(&e.message),
+        e.code,
+        e.error_subcode
+            .map(|s| format!(", subcode {s}"))
+            .unwrap_or_default()
+    );
+    match e.code {
+        190 | 102 => SendError::Auth(format!(
+            "{detail}: the Page access token is expired or revoked; renew page_access_token in the configuration"
+        )),
+        // Application, account, page and Messenger rate limits.
+        4 | 17 | 32 | 613 | 80001..=80009 => SendError::Retry {
+            error: format!("{detail}: rate limited"),
+            at_ms: limits.reset_ms,
+        },
+        // Unknown and temporary errors.
+        1 | 2 => SendError::Retry {
+            error: detail,
+            at_ms: None,
+        },
+        10 | 200..=299 => SendError::Fatal(format!(
+            "{detail}: the app or the token lacks a permission for this"
+        )),
+        _ if matches!(e.error_subcode, Some(2018278 | 2534022)) => {
+            SendError::Fatal(format!("{detail}: outside the messaging window"))
+        }
+        _ if status >= 500 => SendError::Retry {
+            error: detail,
+            at_ms: None,
+        },
+        _ => SendError::Fatal(detail),
+    }
+}
+
+/// Meta's `X-Business-Use-Case-Usage` says in minutes when a throttled Page may call again.
+fn regain_access_ms(headers: &HeaderMap, now_ms: i64) -> Option<i64> {
+    let raw = headers.get("x-business-use-case-usage")?.to_str().ok()?;
+    let usage: std::collections::HashMap<String, Vec<serde_json::Value>> =
+        serde_json::from_str(raw).ok()?;
+    usage
+        .values()
+        .flatten()
+        .filter_map(|u| u["estimated_time_to_regain_access"].as_i64())
+        .max()
+        .filter(|m| *m > 0)
+        .map(|minutes| now_ms + minutes * 60_000)
+}
+
+/// Compares two secrets in time that depends on their length only.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ureq::http::HeaderValue;
+
+    fn meta() -> Meta {
+        Meta::new(
+            &Config {
+                name: "page".into(),
+                page_id: Some("5550001".into()),
+                ig_user_id: None,
+                page_access_token: Secret::new("token"),
+                app_secret: Secret::new("app-secret"),
+                verify_token: Secret::new("verify-me"),
+                graph_url: DEFAULT_GRAPH_URL.into(),
+            },
+            Surface::Messenger,
+        )
+        .unwrap()
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_handshake_echoes_the_challenge_only_for_the_right_token() {
+        let m = meta();
+        let ok = m.challenge(&q(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "verify-me"),
+            ("hub.challenge", "1158201444"),
+        ]));
+        assert_eq!((ok.status, ok.body.as_str()), (200, "1158201444"));
+        let wrong = m.challenge(&q(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "verify-m3"),
+            ("hub.challenge", "1158201444"),
+        ]));
+        assert_eq!(wrong.status, 403);
+        assert!(!wrong.body.contains("1158201444"));
+        assert_eq!(m.challenge(&[]).status, 403);
+    }
+
+    #[test]
+    fn signatures_are_hex_hmacs_of_the_raw_body() {
+        // Computed independently with Python's hmac module.
+        let body = br#"{"object":"page","entry":[]}"#;
+        let mut h = HeaderMap::new();
+        assert!(meta().verify(&h, body).unwrap_err().contains("no x-hub"));
+        h.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_static(
+                "sha256=e6e9d7a842a48e17f43a34d6125d0d933e2aab92ee37f0993a4d493b50e3d438",
+            ),
+        );
+        assert_eq!(meta().verify(&h, body), Ok(()));
+        assert!(
+            meta()
+                .verify(&h, br#"{"object":"page","entry":[ ]}"#)
+                .is_err()
+        );
+        h.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_static(
+                "e6e9d7a842a48e17f43a34d6125d0d933e2aab92ee37f0993a4d493b50e3d438",
+            ),
+        );
+        assert!(meta().verify(&h, body).unwrap_err().contains("sha256="));
+    }
+
+    #[test]
+    fn windows_name_what_closed() {
+        let now = 1_000 * HUMAN_AGENT_WINDOW_MS;
+        let m = Surface::Messenger;
+        assert_eq!(
+            messaging_type(m, Some(now - 23 * HOUR_MS), false, now),
+            Ok(("RESPONSE", None))
+        );
+        assert_eq!(
+            messaging_type(m, Some(now - 25 * HOUR_MS), true, now),
+            Ok(("MESSAGE_TAG", Some("HUMAN_AGENT")))
+        );
+        let bot = messaging_type(m, Some(now - 25 * HOUR_MS), false, now).unwrap_err();
+        assert!(
+            bot.contains("25 hours ago") && bot.contains("only a person"),
+            "{bot}"
+        );
+        let late = messaging_type(m, Some(now - 8 * 24 * HOUR_MS), true, now).unwrap_err();
+        assert!(late.contains("7 days"), "{late}");
+        assert!(messaging_type(m, None, true, now).is_err());
+    }
+
+    #[test]
+    fn graph_errors_map_to_what_to_do() {
+        let none = RateHeaders::default();
+        let e = |code, sub| GraphError {
+            message: "m".into(),
+            code,
+            error_subcode: sub,
+        };
+        assert!(matches!(
+            graph_error(&e(190, Some(463)), 400, &none, "t"),
+            SendError::Auth(_)
+        ));
+        for code in [4, 17, 32, 613] {
+            assert!(matches!(
+                graph_error(&e(code, None), 400, &none, "t"),
+                SendError::Retry { .. }
+            ));
+        }
+        assert!(
+            matches!(graph_error(&e(10, None), 403, &none, "t"), SendError::Fatal(s) if s.contains("permission"))
+        );
+        assert!(matches!(
+            graph_error(&e(200, None), 403, &none, "t"),
+            SendError::Fatal(_)
+        ));
+        assert!(matches!(
+            graph_error(&e(100, None), 400, &none, "t"),
+            SendError::Fatal(_)
+        ));
+        assert!(matches!(
+            graph_error(&e(100, None), 500, &none, "t"),
+            SendError::Retry { .. }
+        ));
+    }
+
+    #[test]
+    fn throttled_pages_say_when_to_come_back() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_static(
+                r#"{"5550001":[{"type":"messenger","call_count":100,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":3}]}"#,
+            ),
+        );
+        assert_eq!(regain_access_ms(&h, 1_000), Some(1_000 + 180_000));
+        assert_eq!(regain_access_ms(&HeaderMap::new(), 1_000), None);
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let printed = format!("{:?}", meta());
+        for secret in ["token", "app-secret", "verify-me"] {
+            assert!(!printed.contains(&format!("\"{secret}\"")), "{printed}");
+        }
+        let proof = hex::encode(hmac_sha256(b"app-secret", b"token"));
+        assert!(!printed.contains(&proof), "{printed}");
+    }
+
+    #[test]
+    fn configuration_is_checked() {
+        let mut c = Config {
+            name: "ig".into(),
+            page_id: Some("1".into()),
+            ig_user_id: None,
+            page_access_token: Secret::new("t"),
+            app_secret: Secret::new("s"),
+            verify_token: Secret::new("v"),
+            graph_url: DEFAULT_GRAPH_URL.into(),
+        };
+        assert!(
+            Meta::new(&c, Surface::Instagram)
+                .unwrap_err()
+                .contains("ig_user_id")
+        );
+        c.page_id = Some("12a".into());
+        assert!(Meta::new(&c, Surface::Messenger).is_err());
+        c.page_id = Some("12".into());
+        c.graph_url = "graph.facebook.com".into();
+        assert!(
+            Meta::new(&c, Surface::Messenger)
+                .unwrap_err()
+                .contains("graph_url")
+        );
+    }
+}

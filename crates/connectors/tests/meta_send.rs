@@ -1,0 +1,401 @@
+//! The Messenger/Instagram sender against a fake Graph API on a local port: messaging windows,
+//! Graph error bodies (also inside a 200), expired tokens, rate limits, resends, moderation.
+
+#![cfg(feature = "client")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use palabre_connectors::client::{Action, Outgoing, PlatformSender, Secret, SendError};
+use palabre_connectors::messenger::client::{Config, Meta, Surface};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// A request the fake Graph API received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    authorization: String,
+    body: String,
+}
+
+/// Answers each request with the next scripted (status, extra headers, body); records them.
+struct FakeGraph {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+fn fake_graph(script: Vec<(u16, &'static str, &'static str)>) -> FakeGraph {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v21.0", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (status, headers, body) in script {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_owned();
+            let path = parts.next().unwrap_or_default().to_owned();
+            let (mut length, mut authorization) = (0usize, String::new());
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(':').unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "content-length" => length = v.trim().parse().unwrap(),
+                    "authorization" => authorization = v.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            let mut buf = vec![0; length];
+            reader.read_exact(&mut buf).unwrap();
+            log.lock().unwrap().push(Seen {
+                method,
+                path,
+                authorization,
+                body: String::from_utf8(buf).unwrap(),
+            });
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    FakeGraph { url, seen }
+}
+
+fn meta(graph: &FakeGraph, surface: Surface) -> Meta {
+    let (page_id, ig_user_id) = match surface {
+        Surface::Messenger => (Some("5550001".to_owned()), None),
+        Surface::Instagram => (None, Some("17841400000000000".to_owned())),
+    };
+    Meta::new(
+        &Config {
+            name: "page".into(),
+            page_id,
+            ig_user_id,
+            page_access_token: Secret::new("page-token"),
+            app_secret: Secret::new("app-secret"),
+            verify_token: Secret::new("verify"),
+            graph_url: graph.url.clone(),
+        },
+        surface,
+    )
+    .unwrap()
+}
+
+const HOUR: i64 = 3_600_000;
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn direct(text: &'static str, human: bool, last_inbound_ms: i64) -> Outgoing<'static> {
+    Outgoing {
+        idem_key: "human:ana:1",
+        action: Action::Direct,
+        target_id: Some("m_1"),
+        target_raw: None,
+        root_id: None,
+        recipient: Some("24000000000000001"),
+        text: Some(text),
+        human,
+        last_inbound_ms: Some(last_inbound_ms),
+        resend: false,
+    }
+}
+
+fn body(seen: &Seen) -> serde_json::Value {
+    serde_json::from_str(&seen.body).unwrap()
+}
+
+#[test]
+fn inside_24_hours_a_response_goes_out() {
+    let graph = fake_graph(vec![(
+        200,
+        "",
+        r#"{"recipient_id":"24000000000000001","message_id":"m_sent_1"}"#,
+    )]);
+    let sent = meta(&graph, Surface::Messenger)
+        .send(&direct("Bonjour !", false, now() - 2 * HOUR))
+        .unwrap();
+    assert_eq!(sent.as_deref(), Some("m_sent_1"));
+    let seen = graph.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "POST");
+    assert!(
+        seen[0]
+            .path
+            .starts_with("/v21.0/5550001/messages?appsecret_proof="),
+        "{}",
+        seen[0].path
+    );
+    assert_eq!(seen[0].authorization, "Bearer page-token");
+    let b = body(&seen[0]);
+    assert_eq!(b["recipient"]["id"], "24000000000000001");
+    assert_eq!(b["messaging_type"], "RESPONSE");
+    assert_eq!(b["message"]["text"], "Bonjour !");
+    assert!(b.get("tag").is_none());
+}
+
+#[test]
+fn after_24_hours_only_a_human_may_send_with_the_human_agent_tag() {
+    let graph = fake_graph(vec![(
+        200,
+        "",
+        r#"{"recipient_id":"2","message_id":"m_2"}"#,
+    )]);
+    let m = meta(&graph, Surface::Messenger);
+    // The bot, 25 hours on: refused before any call, and the error names the window.
+    let bot = m
+        .send(&direct("Relance", false, now() - 25 * HOUR))
+        .unwrap_err();
+    assert!(
+        matches!(&bot, SendError::Fatal(e) if e.contains("24 hours") && e.contains("only a person")),
+        "{bot:?}"
+    );
+    // Eight days on: refused even for a person.
+    let late = m
+        .send(&direct("Relance", true, now() - 8 * 24 * HOUR))
+        .unwrap_err();
+    assert!(
+        matches!(&late, SendError::Fatal(e) if e.contains("7 days")),
+        "{late:?}"
+    );
+    assert!(
+        graph.seen.lock().unwrap().is_empty(),
+        "nothing may reach Meta"
+    );
+    // A person, 25 hours on: MESSAGE_TAG with HUMAN_AGENT.
+    m.send(&direct(
+        "Je reprends votre dossier",
+        true,
+        now() - 25 * HOUR,
+    ))
+    .unwrap();
+    let seen = graph.seen.lock().unwrap().clone();
+    let b = body(&seen[0]);
+    assert_eq!(b["messaging_type"], "MESSAGE_TAG");
+    assert_eq!(b["tag"], "HUMAN_AGENT");
+}
+
+#[test]
+fn a_200_whose_body_is_an_error_is_an_error() {
+    let graph = fake_graph(vec![(
+        200,
+        "",
+        r#"{"error":{"message":"(#100) No matching user found","type":"OAuthException","code":100,"error_subcode":2018001,"fbtrace_id":"A1"}}"#,
+    )]);
+    let e = meta(&graph, Surface::Messenger)
+        .send(&direct("Bonjour", false, now()))
+        .unwrap_err();
+    assert!(
+        matches!(&e, SendError::Fatal(m) if m.contains("No matching user found") && m.contains("code 100")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn an_expired_token_is_an_auth_error() {
+    let graph = fake_graph(vec![(
+        400,
+        "",
+        r#"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}"#,
+    )]);
+    let e = meta(&graph, Surface::Messenger)
+        .send(&direct("Bonjour", false, now()))
+        .unwrap_err();
+    assert!(
+        matches!(&e, SendError::Auth(m) if m.contains("expired or revoked") && m.contains("page_access_token")),
+        "{e:?}"
+    );
+    // The token never appears in what is logged.
+    assert!(!format!("{e}").contains("page-token"));
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_and_permissions_are_not() {
+    let graph = fake_graph(vec![
+        (
+            429,
+            "Retry-After: 30\r\n",
+            r#"{"error":{"message":"busy","code":4}}"#,
+        ),
+        (
+            400,
+            "X-Business-Use-Case-Usage: {\"5550001\":[{\"type\":\"messenger\",\"estimated_time_to_regain_access\":2}]}\r\n",
+            r#"{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","code":613}}"#,
+        ),
+        (503, "", "Service Unavailable"),
+        (
+            500,
+            "",
+            r#"{"error":{"message":"An unexpected error has occurred.","code":2}}"#,
+        ),
+        (
+            403,
+            "",
+            r#"{"error":{"message":"(#10) Requires pages_messaging permission","code":10}}"#,
+        ),
+    ]);
+    let m = meta(&graph, Surface::Messenger);
+    let out = direct("Bonjour", false, now());
+    let before = now();
+    match m.send(&out).unwrap_err() {
+        SendError::Retry {
+            at_ms: Some(at), ..
+        } => {
+            assert!(at >= before + 29_000 && at <= now() + 31_000, "{at}")
+        }
+        other => panic!("429: {other:?}"),
+    }
+    match m.send(&out).unwrap_err() {
+        SendError::Retry {
+            at_ms: Some(at),
+            error,
+        } => {
+            assert!(error.contains("613"), "{error}");
+            assert!(at >= before + 119_000, "{at}");
+        }
+        other => panic!("613: {other:?}"),
+    }
+    assert!(matches!(m.send(&out).unwrap_err(), SendError::Retry { .. }));
+    assert!(matches!(m.send(&out).unwrap_err(), SendError::Retry { .. }));
+    assert!(matches!(m.send(&out).unwrap_err(), SendError::Fatal(e) if e.contains("permission")));
+}
+
+#[test]
+fn a_resend_finds_the_message_already_sent_and_does_not_post_it_again() {
+    let graph = fake_graph(vec![
+        (
+            200,
+            "",
+            r#"{"data":[{"id":"t_1","messages":{"data":[{"id":"m_earlier","message":"Autre chose","from":{"id":"5550001"}},{"id":"m_first_try","message":"Bonjour !","from":{"id":"5550001"}}]}}]}"#,
+        ),
+        // A second resend whose first attempt never reached Meta: looked up, then sent.
+        (
+            200,
+            "",
+            r#"{"data":[{"id":"t_1","messages":{"data":[{"id":"m_x","message":"Bonjour !","from":{"id":"24000000000000001"}}]}}]}"#,
+        ),
+        (200, "", r#"{"recipient_id":"2","message_id":"m_new"}"#),
+    ]);
+    let m = meta(&graph, Surface::Messenger);
+    let mut out = direct("Bonjour !", false, now());
+    out.resend = true;
+    assert_eq!(m.send(&out).unwrap().as_deref(), Some("m_first_try"));
+    assert_eq!(m.send(&out).unwrap().as_deref(), Some("m_new"));
+    let seen = graph.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[0].method, "GET");
+    assert!(
+        seen[0].path.contains("/5550001/conversations?"),
+        "{}",
+        seen[0].path
+    );
+    assert!(
+        seen[0].path.contains("user_id=24000000000000001"),
+        "{}",
+        seen[0].path
+    );
+    assert!(seen[2].path.contains("/5550001/messages"));
+}
+
+#[test]
+fn comments_are_hidden_unhidden_deleted_and_answered() {
+    let graph = fake_graph(vec![
+        (200, "", r#"{"success":true}"#),
+        (200, "", r#"{"success":true}"#),
+        (200, "", r#"{"success":true}"#),
+        (200, "", r#"{"id":"c_reply"}"#),
+        (200, "", r#"{"success":true}"#),
+        (200, "", r#"{"recipient_id":"2","message_id":"m_ig"}"#),
+        (200, "", r#"{"success":false}"#),
+    ]);
+    let fb = meta(&graph, Surface::Messenger);
+    let ig = meta(&graph, Surface::Instagram);
+    let act = |action, text| Outgoing {
+        idem_key: "k",
+        action,
+        target_id: Some("111_222"),
+        target_raw: None,
+        root_id: None,
+        recipient: None,
+        text,
+        human: false,
+        last_inbound_ms: None,
+        resend: false,
+    };
+    assert_eq!(fb.send(&act(Action::Hide, None)).unwrap(), None);
+    assert_eq!(fb.send(&act(Action::Unhide, None)).unwrap(), None);
+    assert_eq!(fb.send(&act(Action::Delete, None)).unwrap(), None);
+    assert_eq!(
+        fb.send(&act(Action::Reply, Some("Merci !")))
+            .unwrap()
+            .as_deref(),
+        Some("c_reply")
+    );
+    ig.send(&act(Action::Hide, None)).unwrap();
+    // Instagram through Instagram Login: the Send API on the account itself.
+    let sent = ig.send(&direct("Hello", false, now())).unwrap();
+    assert_eq!(sent.as_deref(), Some("m_ig"));
+    assert!(
+        matches!(ig.send(&act(Action::Hide, None)), Err(SendError::Fatal(e)) if e.contains("success=false"))
+    );
+    assert!(matches!(
+        fb.send(&act(Action::Post, Some("x"))),
+        Err(SendError::Fatal(_))
+    ));
+    let seen = graph.seen.lock().unwrap().clone();
+    let summary: Vec<(String, String, String)> = seen
+        .iter()
+        .map(|s| {
+            (
+                s.method.clone(),
+                s.path.split('?').next().unwrap().to_owned(),
+                if s.body.is_empty() {
+                    String::new()
+                } else {
+                    body(s).to_string()
+                },
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary[..5],
+        [
+            (
+                "POST".into(),
+                "/v21.0/111_222".into(),
+                r#"{"is_hidden":true}"#.into()
+            ),
+            (
+                "POST".into(),
+                "/v21.0/111_222".into(),
+                r#"{"is_hidden":false}"#.into()
+            ),
+            ("DELETE".into(), "/v21.0/111_222".into(), String::new()),
+            (
+                "POST".into(),
+                "/v21.0/111_222/comments".into(),
+                r#"{"message":"Merci !"}"#.into()
+            ),
+            (
+                "POST".into(),
+                "/v21.0/111_222".into(),
+                r#"{"hide":true}"#.into()
+            ),
+        ]
+    );
+}
