@@ -373,31 +373,46 @@ impl Source for StreamSource {
         // A blocking read cannot time out by itself: a reader thread reads, this one watches
         // the idle time. When this one gives up, the reader ends at its next read (its channel
         // is gone).
-        let (tx, rx) = sync_channel::<Read>(8192);
+        // What was read goes over in chunks: everything already received (until the next read
+        // would wait for the network), so a fast stream costs one hand-over per chunk, not per
+        // line.
+        let (tx, rx) = sync_channel::<Vec<Read>>(64);
         std::thread::Builder::new()
             .name("mastodon sse".into())
             .spawn(move || {
                 let mut reader = std::io::BufReader::with_capacity(256 * 1024, reader);
                 let mut parser = SseParser::new();
                 let mut line = String::new();
+                let mut chunk: Vec<Read> = Vec::with_capacity(256);
                 loop {
                     line.clear();
                     let read = match reader.read_line(&mut line) {
-                        Ok(0) => Read::End("the server closed the stream".into()),
+                        Ok(0) => Some(Read::End("the server closed the stream".into())),
                         Ok(_) if !line.ends_with('\n') => {
-                            Read::End("the stream ended in the middle of a line".into())
+                            Some(Read::End("the stream ended in the middle of a line".into()))
                         }
                         Ok(_) => match parser.line(&line) {
-                            SseLine::Event(e) => Read::Event {
+                            SseLine::Event(e) => Some(Read::Event {
                                 event: e.event,
                                 data: e.data,
-                            },
-                            SseLine::Heartbeat | SseLine::Partial => Read::Alive,
+                            }),
+                            SseLine::Heartbeat | SseLine::Partial => {
+                                chunk.is_empty().then_some(Read::Alive)
+                            }
                         },
-                        Err(e) => Read::End(format!("reading the stream: {e}")),
+                        Err(e) => Some(Read::End(format!("reading the stream: {e}"))),
                     };
-                    let end = matches!(read, Read::End(_));
-                    if tx.send(read).is_err() || end {
+                    let end = matches!(read, Some(Read::End(_)));
+                    chunk.extend(read);
+                    if (end || chunk.len() >= 256 || reader.buffer().is_empty())
+                        && !chunk.is_empty()
+                    {
+                        if tx.send(std::mem::take(&mut chunk)).is_err() {
+                            return;
+                        }
+                        chunk.reserve(256);
+                    }
+                    if end {
                         return;
                     }
                 }
@@ -444,48 +459,8 @@ impl Source for StreamSource {
             } else {
                 BATCH_WAIT.saturating_sub(batch_started.elapsed())
             };
-            match rx.recv_timeout(wait) {
-                Ok(Read::Alive) => last_byte = Instant::now(),
-                Ok(Read::Event { event, data }) => {
-                    last_byte = Instant::now();
-                    match event.as_str() {
-                        "notification" | "update" => {
-                            if event == "notification"
-                                && self.catch_up
-                                && let Ok(n) = serde_json::from_str::<IdOnly>(&data)
-                                && batch_cursor
-                                    .as_deref()
-                                    .or(cursor.as_deref())
-                                    .is_none_or(|c| id_order(&n.id, c).is_gt())
-                            {
-                                batch_cursor = Some(n.id.into_owned());
-                            }
-                            if lines.is_empty() {
-                                batch_started = Instant::now();
-                            }
-                            lines.push(data);
-                        }
-                        "delete" => {
-                            if lines.is_empty() {
-                                batch_started = Instant::now();
-                            }
-                            lines.push(
-                                serde_json::json!({"event": "delete", "payload": data}).to_string(),
-                            );
-                        }
-                        other => tracing::debug!(event = other, "stream event not read"),
-                    }
-                    if lines.len() >= BATCH_LINES {
-                        flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
-                    }
-                }
-                Ok(Read::End(error)) => {
-                    flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
-                    return Err(SourceError::Disconnected {
-                        error: format!("{what}: {error}"),
-                        retry_in: None,
-                    });
-                }
+            let chunk = match rx.recv_timeout(wait) {
+                Ok(chunk) => chunk,
                 Err(RecvTimeoutError::Timeout) => {
                     if !lines.is_empty() && batch_started.elapsed() >= BATCH_WAIT {
                         flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
@@ -500,6 +475,7 @@ impl Source for StreamSource {
                             retry_in: None,
                         });
                     }
+                    continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
@@ -507,6 +483,52 @@ impl Source for StreamSource {
                         error: format!("{what}: the reader stopped"),
                         retry_in: None,
                     });
+                }
+            };
+            last_byte = Instant::now();
+            for read in chunk {
+                match read {
+                    Read::Alive => {}
+                    Read::Event { event, data } => {
+                        match event.as_str() {
+                            "notification" | "update" => {
+                                if event == "notification"
+                                    && self.catch_up
+                                    && let Ok(n) = serde_json::from_str::<IdOnly>(&data)
+                                    && batch_cursor
+                                        .as_deref()
+                                        .or(cursor.as_deref())
+                                        .is_none_or(|c| id_order(&n.id, c).is_gt())
+                                {
+                                    batch_cursor = Some(n.id.into_owned());
+                                }
+                                if lines.is_empty() {
+                                    batch_started = Instant::now();
+                                }
+                                lines.push(data);
+                            }
+                            "delete" => {
+                                if lines.is_empty() {
+                                    batch_started = Instant::now();
+                                }
+                                lines.push(
+                                    serde_json::json!({"event": "delete", "payload": data})
+                                        .to_string(),
+                                );
+                            }
+                            other => tracing::debug!(event = other, "stream event not read"),
+                        }
+                        if lines.len() >= BATCH_LINES {
+                            flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                        }
+                    }
+                    Read::End(error) => {
+                        flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                        return Err(SourceError::Disconnected {
+                            error: format!("{what}: {error}"),
+                            retry_in: None,
+                        });
+                    }
                 }
             }
         }
