@@ -1,0 +1,1 @@
+//! Review-site pollers and senders against a fake platform (filled in below).
