@@ -9,17 +9,52 @@ use std::sync::Arc;
 /// One account; `platform` says which connector reads and sends for it.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "platform", rename_all = "snake_case")]
-pub enum AccountConfig {}
+pub enum AccountConfig {
+    /// X API v2: filtered stream, mentions polling, replies, DMs, hides, deletes.
+    X(palabre_connectors::x::client::Config),
+    /// Google Business Profile: a location's reviews, polled; replies.
+    Google(palabre_connectors::google::client::Config),
+    /// Trustpilot: a business unit's reviews, polled; replies.
+    Trustpilot(palabre_connectors::trustpilot::client::Config),
+}
 
 impl AccountConfig {
     /// The account's name: unique, it keys checkpoints, health and webhooks (`/webhooks/NAME`).
     pub fn name(&self) -> &str {
-        match *self {}
+        match self {
+            AccountConfig::X(c) => &c.name,
+            AccountConfig::Google(c) => &c.name,
+            AccountConfig::Trustpilot(c) => &c.name,
+        }
     }
 
     /// Builds the account's connector parts.
     pub fn build(&self) -> Result<Account, String> {
-        match *self {}
+        match self {
+            AccountConfig::X(c) => Ok(Account {
+                name: c.name.clone(),
+                platform: "x".into(),
+                sources: c.sources()?,
+                sender: c.sender()?.map(|s| -> Arc<dyn PlatformSender> { s }),
+                webhook: None,
+            }),
+            AccountConfig::Google(c) => Ok(Account {
+                name: c.name.clone(),
+                platform: "google".into(),
+                sources: vec![("reviews".into(), Box::new(c.source()?) as Box<dyn Source>)],
+                sender: Some(Arc::new(c.sender()?)),
+                webhook: None,
+            }),
+            AccountConfig::Trustpilot(c) => Ok(Account {
+                name: c.name.clone(),
+                platform: "trustpilot".into(),
+                sources: vec![("reviews".into(), Box::new(c.source()?) as Box<dyn Source>)],
+                sender: c
+                    .sender()?
+                    .map(|s| -> Arc<dyn PlatformSender> { Arc::new(s) }),
+                webhook: None,
+            }),
+        }
     }
 }
 
