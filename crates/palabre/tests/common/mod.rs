@@ -87,6 +87,21 @@ fn postgres_database() -> Option<(String, PgDatabase)> {
 /// Starts `palabre serve --sandbox` with the demo configuration (its channels, campaigns and
 /// moderation) on a fresh store. None when the backend cannot run here.
 pub fn spawn_app(backend: Backend) -> Option<App> {
+    spawn_with(
+        backend,
+        &root().join("examples/demo/palabre.toml"),
+        true,
+        &[],
+    )
+}
+
+/// Starts `palabre serve` with this configuration (and these environment variables) on a
+/// fresh SQLite store, without the sandbox: actions go to the configured accounts.
+pub fn spawn_with_config(config: &Path, env: &[(&str, &str)]) -> App {
+    spawn_with(Backend::Sqlite, config, false, env).expect("SQLite always runs")
+}
+
+fn spawn_with(backend: Backend, config: &Path, sandbox: bool, env: &[(&str, &str)]) -> Option<App> {
     let dir = tempfile::tempdir().unwrap();
     let (store, db) = match backend {
         Backend::Sqlite => (dir.path().join("palabre.db").display().to_string(), None),
@@ -95,19 +110,17 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
             (url, Some(db))
         }
     };
-    let config = root().join("examples/demo/palabre.toml");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox",
-            "--store",
-            &store,
-        ])
+    let mut command = Command::new(BIN);
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    if sandbox {
+        command.arg("--sandbox");
+    }
+    let mut child = command
+        .args(["--store", &store])
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
