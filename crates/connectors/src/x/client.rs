@@ -33,6 +33,9 @@ pub(crate) const EXPANSIONS: &str = "author_id,referenced_tweets.id,referenced_t
 pub(crate) const USER_FIELDS: &str = "description,name,public_metrics,username,verified";
 pub(crate) const MEDIA_FIELDS: &str = "preview_image_url,type,url";
 
+/// An account's sources, each with its kind (`stream`, `mentions`).
+pub type Sources = Vec<(String, Box<dyn Source>)>;
+
 /// `[[accounts]]` with `platform = "x"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,9 +129,9 @@ impl Config {
     }
 
     /// The account's sources: `stream` and `mentions`, as configured.
-    pub fn sources(&self) -> Result<Vec<(String, Box<dyn Source>)>, String> {
+    pub fn sources(&self) -> Result<Sources, String> {
         self.check()?;
-        let mut out: Vec<(String, Box<dyn Source>)> = Vec::new();
+        let mut out: Sources = Vec::new();
         if self.stream
             && let Some(token) = &self.bearer_token
         {
