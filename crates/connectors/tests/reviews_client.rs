@@ -397,3 +397,74 @@ fn trustpilot_replies_are_posted_with_the_business_user() {
         Err(SendError::Auth(_))
     ));
 }
+
+#[test]
+fn google_access_tokens_come_from_the_refresh_token_and_are_renewed_after_a_401() {
+    let tokens = Arc::new(AtomicUsize::new(0));
+    let reviews = Arc::new(AtomicUsize::new(0));
+    let (t, r) = (tokens.clone(), reviews.clone());
+    let fake = Fake::start(move |req| match req.path.as_str() {
+        "/token" => {
+            let n = t.fetch_add(1, Ordering::SeqCst) + 1;
+            json(
+                200,
+                &format!(
+                    r#"{{"access_token":"ya29.fresh-{n}","expires_in":3599,"scope":"https://www.googleapis.com/auth/business.manage","token_type":"Bearer"}}"#
+                ),
+            )
+        }
+        _ => match r.fetch_add(1, Ordering::SeqCst) {
+            0 => json(401, &fixture("google/error_unauthenticated_401.json")),
+            _ => json(200, r#"{"reviews":[]}"#),
+        },
+    });
+    let config: google::client::Config = serde_json::from_value(serde_json::json!({
+        "name": "brand-google",
+        "account_id": "107761523648472389137",
+        "location_id": "8514732934027138462",
+        "client_id": "1234.apps.googleusercontent.com",
+        "client_secret": "google-client-secret",
+        "refresh_token": "1//refresh-token",
+        "token_url": format!("{}/token", fake.url),
+        "api_url": fake.url,
+        "timeout": "2s",
+    }))
+    .unwrap();
+    let (source, sender) = config.parts().unwrap();
+    assert!(matches!(source.poll(None), Err(SourceError::Auth(_))));
+    source.poll(None).unwrap();
+    source.poll(None).unwrap();
+    assert_eq!(
+        tokens.load(Ordering::SeqCst),
+        2,
+        "renewed once, after the 401 only"
+    );
+    let token_requests = fake.on("/token");
+    assert!(token_requests[0].body.contains("grant_type=refresh_token"));
+    assert!(
+        token_requests[0]
+            .body
+            .contains("client_id=1234.apps.googleusercontent.com")
+    );
+    let calls = fake.on(GOOGLE_REVIEWS);
+    assert_eq!(
+        calls[0].header("authorization"),
+        Some("Bearer ya29.fresh-1")
+    );
+    assert_eq!(
+        calls[2].header("authorization"),
+        Some("Bearer ya29.fresh-2")
+    );
+    // The sender shares the token: no third exchange.
+    let _ = sender.send(&reply("r1", "Merci"));
+    assert_eq!(tokens.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        fake.requests().last().unwrap().header("authorization"),
+        Some("Bearer ya29.fresh-2")
+    );
+    let both = serde_json::from_value::<google::client::Config>(serde_json::json!({
+        "name": "g", "account_id": "1", "location_id": "2", "token": "t", "refresh_token": "r"
+    }))
+    .unwrap();
+    assert!(both.parts().err().unwrap().contains("either"));
+}

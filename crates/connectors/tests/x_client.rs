@@ -683,3 +683,40 @@ fn the_configuration_is_checked_and_secrets_are_never_printed() {
     }));
     assert!(unknown.unwrap_err().to_string().contains("bearer"));
 }
+
+/// A measurement, not a check: `cargo test -p palabre-connectors --features client --release
+/// --test x_client -- --ignored --nocapture stream_throughput`.
+#[test]
+#[ignore]
+fn stream_throughput() {
+    let line = one_line("x/tweet_reply_with_expansions.json");
+    let n = 100_000;
+    let per_chunk = 200;
+    let chunk = format!("{line}\r\n").repeat(per_chunk);
+    let chunks = n / per_chunk;
+    let fake = Fake::start(move |r| match r.path.as_str() {
+        RULES => rules_in_sync(),
+        _ => Reply::Stream {
+            status: 200,
+            parts: (0..chunks).map(|_| bytes(&chunk)).collect(),
+        },
+    });
+    let mut source = stream_source(&fake.url, serde_json::json!({}));
+    let mut sink = TestSink::default();
+    let started = Instant::now();
+    let _ = source.run(None, &mut sink, &Stop::new());
+    let took = started.elapsed();
+    let lines = sink.lines().len();
+    assert_eq!(lines, n);
+    let sizes: Vec<usize> = sink.batches.iter().map(|b| b.lines.len()).collect();
+    println!(
+        "{lines} lines of {} bytes in {:.0} ms: {:.0} lines/s, {:.1} MB/s; {} batches, largest {}, mean {:.0}",
+        line.len(),
+        took.as_secs_f64() * 1000.0,
+        lines as f64 / took.as_secs_f64(),
+        (lines * (line.len() + 2)) as f64 / took.as_secs_f64() / 1e6,
+        sizes.len(),
+        sizes.iter().max().unwrap_or(&0),
+        lines as f64 / sizes.len().max(1) as f64
+    );
+}

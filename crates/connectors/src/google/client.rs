@@ -14,6 +14,7 @@
 //! Replying is idempotent on Google's side (`PUT` replaces the one reply a review may have),
 //! so a resend needs no check.
 
+use super::auth::Auth;
 use crate::client::de::now_ms;
 use crate::client::http::{self, RateHeaders};
 use crate::client::{
@@ -23,6 +24,7 @@ use crate::client::{
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `[[accounts]]` with `platform = "google"`.
@@ -33,8 +35,19 @@ pub struct Config {
     /// The numeric ids of `accounts/{account_id}/locations/{location_id}`.
     pub account_id: String,
     pub location_id: String,
-    /// An OAuth 2.0 access token with the `business.manage` scope (`env:NAME` reads it).
-    pub token: Secret,
+    /// An OAuth 2.0 access token with the `business.manage` scope (`env:NAME` reads it). Access
+    /// tokens last an hour: for a lasting setup give `client_id`, `client_secret` and
+    /// `refresh_token` instead.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    #[serde(default)]
+    pub refresh_token: Option<Secret>,
+    #[serde(default = "default_token_url")]
+    pub token_url: String,
     #[serde(default = "default_api_url")]
     pub api_url: String,
     /// How often the reviews are read.
@@ -60,6 +73,9 @@ fn default_api_url() -> String {
 fn default_poll() -> Duration {
     Duration::from_secs(300)
 }
+fn default_token_url() -> String {
+    "https://oauth2.googleapis.com/token".into()
+}
 fn default_page_size() -> u32 {
     50
 }
@@ -83,7 +99,51 @@ impl Config {
         if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
             return Err(format!("api_url `{}` is not an http(s) URL", self.api_url));
         }
-        Ok(())
+        self.auth().map(|_| ())
+    }
+
+    fn auth(&self) -> Result<Auth, String> {
+        match (
+            &self.token,
+            &self.client_id,
+            &self.client_secret,
+            &self.refresh_token,
+        ) {
+            (Some(t), None, None, None) => Ok(Auth::Fixed(t.clone())),
+            (None, Some(id), Some(secret), Some(refresh)) => Ok(Auth::Refresh {
+                agent: http::agent(self.timeout),
+                token_url: self.token_url.clone(),
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+                refresh_token: refresh.clone(),
+                cached: std::sync::Mutex::new(None),
+            }),
+            _ => Err(
+                "give either `token`, or `client_id`, `client_secret` and `refresh_token`".into(),
+            ),
+        }
+    }
+
+    /// The account's poller and sender, sharing one token.
+    pub fn parts(&self) -> Result<(ReviewsSource, ReplySender), String> {
+        self.check()?;
+        let auth = Arc::new(self.auth()?);
+        Ok((
+            ReviewsSource {
+                agent: http::agent(self.timeout),
+                base: self.base(),
+                auth: auth.clone(),
+                poll: self.poll,
+                page_size: self.page_size.clamp(1, 50).to_string(),
+                max_pages: self.max_pages.max(1),
+            },
+            ReplySender {
+                agent: http::agent(self.timeout),
+                base: self.base(),
+                auth,
+                gate: RateGate::new(None),
+            },
+        ))
     }
 
     fn base(&self) -> String {
@@ -97,25 +157,11 @@ impl Config {
 
     /// The account's one source, `reviews`.
     pub fn source(&self) -> Result<ReviewsSource, String> {
-        self.check()?;
-        Ok(ReviewsSource {
-            agent: http::agent(self.timeout),
-            base: self.base(),
-            token: self.token.clone(),
-            poll: self.poll,
-            page_size: self.page_size.clamp(1, 50).to_string(),
-            max_pages: self.max_pages.max(1),
-        })
+        self.parts().map(|(source, _)| source)
     }
 
     pub fn sender(&self) -> Result<ReplySender, String> {
-        self.check()?;
-        Ok(ReplySender {
-            agent: http::agent(self.timeout),
-            base: self.base(),
-            token: self.token.clone(),
-            gate: RateGate::new(None),
-        })
+        self.parts().map(|(_, sender)| sender)
     }
 }
 
@@ -123,7 +169,7 @@ impl Config {
 pub struct ReviewsSource {
     agent: ureq::Agent,
     base: String,
-    token: Secret,
+    auth: Arc<Auth>,
     poll: Duration,
     page_size: String,
     max_pages: u32,
@@ -157,10 +203,17 @@ impl ReviewsSource {
         let mut lines = Vec::new();
         let mut token: Option<String> = None;
         'pages: for _ in 0..self.max_pages {
+            let bearer = self.auth.bearer().map_err(|e| match e {
+                SendError::Auth(e) => SourceError::Auth(e),
+                other => SourceError::Disconnected {
+                    error: other.to_string(),
+                    retry_in: None,
+                },
+            })?;
             let mut request = self
                 .agent
                 .get(&self.base)
-                .header("Authorization", format!("Bearer {}", self.token.expose()))
+                .header("Authorization", format!("Bearer {}", bearer.expose()))
                 .query("pageSize", &self.page_size)
                 .query("orderBy", "updateTime desc");
             if let Some(t) = &token {
@@ -180,6 +233,9 @@ impl ReviewsSource {
                         error: format!("Google reviews: {e}"),
                         retry_in: None,
                     })?;
+            if status == 401 {
+                self.auth.refused();
+            }
             if status != 200 {
                 return Err(source_error(status, &limits, "Google reviews", &body));
             }
@@ -289,7 +345,7 @@ pub(crate) fn source_error(
 pub struct ReplySender {
     agent: ureq::Agent,
     base: String,
-    token: Secret,
+    auth: Arc<Auth>,
     gate: RateGate,
 }
 
@@ -312,10 +368,11 @@ impl PlatformSender for ReplySender {
         self.gate
             .acquire(now_ms())
             .map_err(|at_ms| SendError::NotBefore { at_ms })?;
+        let bearer = self.auth.bearer()?;
         let response = self
             .agent
             .put(&format!("{}/{id}/reply", self.base))
-            .header("Authorization", format!("Bearer {}", self.token.expose()))
+            .header("Authorization", format!("Bearer {}", bearer.expose()))
             .send_json(serde_json::json!({ "comment": text }))
             .map_err(|e| http::transport("Google reply", &e))?;
         let status = response.status().as_u16();
@@ -325,6 +382,9 @@ impl PlatformSender for ReplySender {
             .into_body()
             .read_to_string()
             .map_err(|e| http::transport("Google reply", &e))?;
+        if status == 401 {
+            self.auth.refused();
+        }
         if !(200..300).contains(&status) {
             return Err(http::classify(status, &limits, "Google reply", &body));
         }

@@ -4,6 +4,8 @@
 //! `parse.rs` is pure; `client.rs` (feature `client`) polls a location's reviews and replies.
 
 #[cfg(feature = "client")]
+mod auth;
+#[cfg(feature = "client")]
 pub mod client;
 mod parse;
 

@@ -38,13 +38,16 @@ impl AccountConfig {
                 sender: c.sender()?.map(|s| -> Arc<dyn PlatformSender> { s }),
                 webhook: None,
             }),
-            AccountConfig::Google(c) => Ok(Account {
-                name: c.name.clone(),
-                platform: "google".into(),
-                sources: vec![("reviews".into(), Box::new(c.source()?) as Box<dyn Source>)],
-                sender: Some(Arc::new(c.sender()?)),
-                webhook: None,
-            }),
+            AccountConfig::Google(c) => {
+                let (source, sender) = c.parts()?;
+                Ok(Account {
+                    name: c.name.clone(),
+                    platform: "google".into(),
+                    sources: vec![("reviews".into(), Box::new(source) as Box<dyn Source>)],
+                    sender: Some(Arc::new(sender)),
+                    webhook: None,
+                })
+            }
             AccountConfig::Trustpilot(c) => Ok(Account {
                 name: c.name.clone(),
                 platform: "trustpilot".into(),
