@@ -286,8 +286,16 @@ impl palabre_connectors::client::Sink for TestSink {
     }
 }
 
+/// A fixture of the connectors crate (this module is shared with the binary's tests).
 pub fn fixture(path: &str) -> String {
-    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let here = root.join("fixtures");
+    let dir = if here.is_dir() {
+        here
+    } else {
+        root.join("../connectors/fixtures")
+    };
+    let full = dir.join(path).display().to_string();
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 

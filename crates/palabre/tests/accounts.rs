@@ -1,6 +1,6 @@
-//! The X connector through the real binary: `palabre serve` with an `[[accounts]]` X entry
-//! pointed at a fake X. A mention on the fake filtered stream becomes a conversation in the
-//! API, and a person's reply to it is posted to the fake X as a reply to that tweet.
+//! Connectors through the real binary: `palabre serve` with `[[accounts]]` entries pointed at
+//! fakes. A mention on a fake X filtered stream, and a review on a fake Trustpilot, become
+//! conversations in the API, and a person's reply is posted to the fake platform.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,7 +9,7 @@ mod common;
 mod fake;
 
 use common::spawn_with_config;
-use fake::{Fake, Part, Reply, bytes, json};
+use fake::{Fake, Part, Reply, bytes, fixture, json};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -112,4 +112,103 @@ rules = [{{ value = "@lumiere_tr", tag = "mentions" }}]
         posted.json(),
         json!({"text": "Bonjour Claire, nous regardons votre trajet.", "reply": {"in_reply_to_tweet_id": "1790000000000000042"}})
     );
+}
+
+#[test]
+fn a_trustpilot_review_becomes_a_conversation_and_its_reply_goes_to_trustpilot() {
+    let page = fixture("trustpilot/business_unit_reviews_page.json");
+    let fake = Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/v1/business-units/46d6a890ffa235a75b00021d/reviews") => json(200, &page),
+        ("POST", p) if p.starts_with("/v1/private/reviews/") => json(201, ""),
+        _ => json(404, "{}"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[pipeline]
+queue = "service-client"
+
+[[accounts]]
+platform = "trustpilot"
+name = "lumiere-trustpilot"
+business_unit_id = "46d6a890ffa235a75b00021d"
+api_key = "tp-api-key"
+token = "tp-oauth-token"
+author_business_user_id = "507f191e810c19729de860ea"
+api_url = "{}"
+poll = "1s"
+"#,
+            fake.url
+        ),
+    )
+    .unwrap();
+    let app = spawn_with_config(&config, &[]);
+    let token = app.user("manon", "manager", "", "a long enough password 42");
+    let id = "trustpilot:5e4a0c2b9e1f7a0001a2b3c4";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = app.get_json(&token, "/api/conversations");
+        if list.as_array().unwrap().iter().any(|r| r["id"] == id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no conversation from the review: {list}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let view = app.get_json(
+        &token,
+        &format!("/api/conversations/{}", id.replace(':', "%3A")),
+    );
+    assert!(view.to_string().contains("Colis jamais livr"), "{view}");
+    let (status, body) = app.post(
+        &token,
+        &format!("/api/conversations/{}/replies", id.replace(':', "%3A")),
+        &json!({"text": "Bonjour Marie, votre colis est reparti ce matin.", "idempotency_key": "k-tp-1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let posted = loop {
+        if let Some(p) = fake.requests().into_iter().find(|r| r.method == "POST") {
+            break p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reply never reached Trustpilot"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        posted.path,
+        "/v1/private/reviews/5e4a0c2b9e1f7a0001a2b3c4/reply"
+    );
+    assert_eq!(
+        posted.json(),
+        json!({"message": "Bonjour Marie, votre colis est reparti ce matin.", "authorBusinessUserId": "507f191e810c19729de860ea"})
+    );
+    assert_eq!(
+        posted.header("authorization"),
+        Some("Bearer tp-oauth-token")
+    );
+    // Polled again every second from the saved checkpoint: the review at the checkpoint is
+    // read again, and stays one message.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fake.requests().iter().filter(|r| r.method == "GET").count() < 3 {
+        assert!(Instant::now() < deadline, "not polled again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let view = app.get_json(
+        &token,
+        &format!("/api/conversations/{}", id.replace(':', "%3A")),
+    );
+    let messages = view["messages"].as_array().unwrap();
+    let inbound = messages
+        .iter()
+        .filter(|m| m.to_string().contains("Colis jamais livr"))
+        .count();
+    assert_eq!(inbound, 1, "{view}");
 }
