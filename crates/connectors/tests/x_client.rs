@@ -720,3 +720,22 @@ fn stream_throughput() {
         lines as f64 / sizes.len().max(1) as f64
     );
 }
+
+#[test]
+fn a_quiet_stream_still_says_once_that_it_works() {
+    let fake = Fake::start(|r| match r.path.as_str() {
+        RULES => rules_in_sync(),
+        _ => Reply::Stream {
+            status: 200,
+            parts: vec![bytes("\r\n"), bytes("\r\n"), bytes("\r\n")],
+        },
+    });
+    let mut source = stream_source(&fake.url, serde_json::json!({}));
+    let mut sink = TestSink::default();
+    let _ = source.run(None, &mut sink, &Stop::new());
+    // One empty batch (the ingest thread marks the account's health `ok`), no lines.
+    assert_eq!(
+        sink.batches,
+        vec![palabre_connectors::client::Batch::default()]
+    );
+}

@@ -128,9 +128,13 @@ impl Source for MentionsSource {
         stop: &Stop,
     ) -> Result<(), SourceError> {
         let mut since = checkpoint.map(str::to_owned);
+        // The first poll that works is handed on even when empty: the account's health turns
+        // `ok` on a quiet account too.
+        let mut first = true;
         while !stop.is_raised() {
             let (lines, newest) = self.poll(since.as_deref())?;
-            if !lines.is_empty() || newest != since {
+            if first || !lines.is_empty() || newest != since {
+                first = false;
                 sink.accept(Batch {
                     lines,
                     checkpoint: newest.clone(),

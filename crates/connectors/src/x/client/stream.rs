@@ -210,6 +210,7 @@ impl StreamSource {
         let mut lines: Vec<String> = Vec::new();
         let mut first_at = Instant::now();
         let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
+        let mut announced = false;
         loop {
             if stop.is_raised() {
                 return flush(sink, &mut lines);
@@ -236,6 +237,11 @@ impl StreamSource {
                 }
                 Ok(_) => {
                     self.policy.connected();
+                    if !announced {
+                        // The first byte: the connection works, even before any tweet.
+                        announced = true;
+                        sink.accept(Batch::default()).map_err(SourceError::Sink)?;
+                    }
                     let line = String::from_utf8_lossy(&buf);
                     let line = line.trim_end_matches(['\r', '\n']);
                     if !line.trim().is_empty() {
