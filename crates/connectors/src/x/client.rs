@@ -187,7 +187,7 @@ impl Api {
         format!("Bearer {}", self.token.expose())
     }
 
-    /// `method` on `path` (with `query`), with a JSON body or none.
+    /// `method` (GET, DELETE, PUT, POST) on `path`; GET takes `query`, PUT and POST a JSON body.
     pub fn call(
         &self,
         method: &str,
@@ -209,11 +209,11 @@ impl Api {
                 .delete(&url)
                 .header("Authorization", &self.auth())
                 .call()?,
-            ("PUT", Some(b)) => self
+            ("PUT", b) => self
                 .agent
                 .put(&url)
                 .header("Authorization", &self.auth())
-                .send_json(b)?,
+                .send_json(b.unwrap_or(&serde_json::Value::Null))?,
             (_, b) => self
                 .agent
                 .post(&url)
