@@ -14,6 +14,8 @@ pub enum Unit {
     Chars,
     /// Extended grapheme clusters (Bluesky).
     Graphemes,
+    /// UTF-8 bytes (Google's review replies).
+    Bytes,
 }
 
 /// A platform's limit on one post.
@@ -25,7 +27,7 @@ pub struct Limit {
 
 impl Limit {
     /// 280 on X, 500 characters on Mastodon, 300 graphemes on Bluesky, 2,000 on Messenger,
-    /// 1,000 on Instagram; the generic format takes X's, the strictest.
+    /// 1,000 on Instagram, 4,096 bytes on Google reviews, 2,000 on Trustpilot; the generic format takes X's, the strictest.
     pub fn for_platform(platform: Platform) -> Limit {
         let (max, unit) = match platform {
             Platform::X | Platform::Generic => (280, Unit::XWeighted),
@@ -33,6 +35,10 @@ impl Limit {
             Platform::Bluesky => (300, Unit::Graphemes),
             Platform::Messenger => (2000, Unit::Chars),
             Platform::Instagram => (1000, Unit::Chars),
+            // Google's reply `comment` is limited to 4,096 bytes. Trustpilot documents no
+            // limit for replies; 2,000 characters keeps an answer readable.
+            Platform::Google => (4096, Unit::Bytes),
+            Platform::Trustpilot => (2000, Unit::Chars),
         };
         Limit { max, unit }
     }
@@ -42,6 +48,7 @@ impl Limit {
         match self.unit {
             Unit::Chars => text.chars().count(),
             Unit::Graphemes => text.graphemes(true).count(),
+            Unit::Bytes => text.len(),
             Unit::XWeighted => text.chars().map(x_weight).sum(),
         }
     }

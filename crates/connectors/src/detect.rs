@@ -22,6 +22,33 @@ struct Probe {
     text: Option<IgnoredAny>,
     id: Option<IgnoredAny>,
     for_user_id: Option<IgnoredAny>,
+    #[serde(rename = "reviewId")]
+    review_id: Option<IgnoredAny>,
+    #[serde(rename = "starRating")]
+    star_rating: Option<IgnoredAny>,
+    stars: Option<IgnoredAny>,
+    consumer: Option<IgnoredAny>,
+    /// A page of reviews (Google or Trustpilot): told apart by its first review.
+    reviews: Option<Vec<ReviewProbe>>,
+}
+
+#[derive(Deserialize)]
+struct ReviewProbe {
+    #[serde(rename = "reviewId")]
+    review_id: Option<IgnoredAny>,
+    #[serde(rename = "starRating")]
+    star_rating: Option<IgnoredAny>,
+    stars: Option<IgnoredAny>,
+    consumer: Option<IgnoredAny>,
+}
+
+impl ReviewProbe {
+    fn google(&self) -> bool {
+        self.review_id.is_some() || self.star_rating.is_some()
+    }
+    fn trustpilot(&self) -> bool {
+        self.stars.is_some() || self.consumer.is_some()
+    }
 }
 
 /// The format of one JSON line, or why none fits.
@@ -56,6 +83,27 @@ pub fn detect(line: &str) -> Result<Format, NormalizeError> {
         || (p.account.is_some() && (p.content.is_some() || p.kind.is_some()))
     {
         return Ok(Format::Mastodon);
+    }
+    let review = ReviewProbe {
+        review_id: p.review_id,
+        star_rating: p.star_rating,
+        stars: p.stars,
+        consumer: p.consumer,
+    };
+    if review.google() {
+        return Ok(Format::Google);
+    }
+    // Before the generic format: a Trustpilot review has an `id` and a `text` too.
+    if p.id.is_some() && review.trustpilot() {
+        return Ok(Format::Trustpilot);
+    }
+    if let Some(first) = p.reviews.as_ref().and_then(|r| r.first()) {
+        if first.google() {
+            return Ok(Format::Google);
+        }
+        if first.trustpilot() {
+            return Ok(Format::Trustpilot);
+        }
     }
     if p.id.is_some() && p.text.is_some() {
         return Ok(Format::Generic);
@@ -120,6 +168,22 @@ mod tests {
         assert_eq!(
             detect(r#"{"id":"g-1","text":"bonjour"}"#),
             Ok(Format::Generic)
+        );
+        assert_eq!(
+            detect(r#"{"reviewId":"r","starRating":"ONE","comment":"x"}"#),
+            Ok(Format::Google)
+        );
+        assert_eq!(
+            detect(r#"{"reviews":[{"reviewId":"r"}],"nextPageToken":"t"}"#),
+            Ok(Format::Google)
+        );
+        assert_eq!(
+            detect(r#"{"id":"5e","text":"ok","stars":4,"consumer":{}}"#),
+            Ok(Format::Trustpilot)
+        );
+        assert_eq!(
+            detect(r#"{"links":[],"reviews":[{"id":"5e","stars":4}]}"#),
+            Ok(Format::Trustpilot)
         );
     }
 

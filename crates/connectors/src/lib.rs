@@ -1,4 +1,5 @@
-//! Platform payloads in, [`Message`]s out: one pure normalizer per platform, and `auto` detection.
+//! Platform payloads in, [`Message`]s out: one pure normalizer per platform (social networks
+//! and review sites), and `auto` detection.
 //!
 //! Each platform has its own folder (`x/`, `mastodon/`…) holding `parse.rs` (pure: JSON to
 //! `Message`), with real recorded payloads under `fixtures/PLATFORM/` at the crate root.
@@ -9,10 +10,12 @@ pub mod bluesky;
 pub mod client;
 pub mod detect;
 pub mod generic;
+pub mod google;
 mod json;
 pub mod mastodon;
 pub mod messenger;
 pub mod text;
+pub mod trustpilot;
 pub mod x;
 
 use palabre_core::{EventId, Message, Reason};
@@ -30,6 +33,9 @@ pub enum Format {
     Mastodon,
     Bluesky,
     Messenger,
+    /// Google Business Profile reviews.
+    Google,
+    Trustpilot,
     Generic,
 }
 
@@ -41,6 +47,8 @@ impl Format {
             Format::Mastodon => "mastodon",
             Format::Bluesky => "bluesky",
             Format::Messenger => "messenger",
+            Format::Google => "google",
+            Format::Trustpilot => "trustpilot",
             Format::Generic => "generic",
         }
     }
@@ -61,10 +69,12 @@ impl FromStr for Format {
             "mastodon" => Format::Mastodon,
             "bluesky" => Format::Bluesky,
             "messenger" | "instagram" => Format::Messenger,
+            "google" => Format::Google,
+            "trustpilot" => Format::Trustpilot,
             "generic" => Format::Generic,
             other => {
                 return Err(format!(
-                    "unknown format `{other}` (expected auto, x, mastodon, bluesky, messenger or generic)"
+                    "unknown format `{other}` (expected auto, x, mastodon, bluesky, messenger, google, trustpilot or generic)"
                 ));
             }
         })
@@ -145,6 +155,8 @@ pub fn normalize_into(line: &str, format: Format, out: &mut Vec<Normalized>) {
         Format::Mastodon => mastodon::parse_into(line, out),
         Format::Bluesky => bluesky::parse_into(line, out),
         Format::Messenger => messenger::parse_into(line, out),
+        Format::Google => google::parse_into(line, out),
+        Format::Trustpilot => trustpilot::parse_into(line, out),
         Format::Generic | Format::Auto => generic::parse_into(line, out),
     }
 }

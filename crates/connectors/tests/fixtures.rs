@@ -611,3 +611,99 @@ fn empty_text_is_read_not_refused() {
     };
     assert!(m.is_empty());
 }
+
+#[test]
+fn google_reviews_become_review_messages_with_their_stars() {
+    let m = message("google/review_with_reply.json", Format::Google);
+    assert_eq!(m.id.platform, Platform::Google);
+    assert_eq!(m.id.external.as_str(), "AbFvOqnIzZ0bYQ1Xo9rQwB6b2d3sL0");
+    assert_eq!(m.kind, MessageKind::Review);
+    assert_eq!(m.rating.map(|r| r.stars()), Some(4));
+    assert_eq!(
+        m.text.as_str(),
+        "Accueil chaleureux, mais 40 minutes d'attente au guichet."
+    );
+    assert_eq!(m.author.display_name.as_deref(), Some("Camille Martin"));
+    assert_eq!(m.author.id, "review:AbFvOqnIzZ0bYQ1Xo9rQwB6b2d3sL0");
+    assert_eq!(m.created_at.to_string(), "2026-03-21T09:12:44.118Z");
+    assert_eq!(&*m.raw, fixture("google/review_with_reply.json"));
+
+    let m = message("google/review_anonymous_rating_only.json", Format::Google);
+    assert_eq!(m.rating.map(|r| r.stars()), Some(1));
+    assert_eq!(m.text.as_str(), "");
+    assert_eq!(m.author.display_name.as_deref(), Some("A Google User"));
+
+    let page = events("google/reviews_list_page.json", Format::Google);
+    let ids: Vec<(String, Option<u8>)> = page
+        .iter()
+        .map(|e| match e {
+            Event::Message(m) => (m.id.to_string(), m.rating.map(|r| r.stars())),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("google:AbFvOqmZ4s9QwErTy1u".to_owned(), Some(2)),
+            ("google:AbFvOqnIzZ0bYQ1Xo9rQwB6b2d3sL0".to_owned(), Some(4))
+        ]
+    );
+}
+
+#[test]
+fn trustpilot_reviews_become_review_messages_with_their_stars() {
+    let m = message("trustpilot/review.json", Format::Trustpilot);
+    assert_eq!(m.id.to_string(), "trustpilot:5e3de1b45fb06f0001790b51");
+    assert_eq!(m.kind, MessageKind::Review);
+    assert_eq!(m.rating.map(|r| r.stars()), Some(5));
+    assert_eq!(
+        m.text.as_str(),
+        "Excellent customer service\n\nI had a great experience with this company. The support team was very helpful and resolved my issue quickly."
+    );
+    assert_eq!(m.author.id, "5e3de1b45fb06f0001790b50");
+    assert_eq!(m.author.display_name.as_deref(), Some("John D."));
+    assert_eq!(m.lang_hint.as_deref(), Some("en"));
+    assert_eq!(m.created_at.to_string(), "2026-04-28T10:15:00Z");
+
+    let page = events(
+        "trustpilot/business_unit_reviews_page.json",
+        Format::Trustpilot,
+    );
+    assert_eq!(page.len(), 2);
+    let Event::Message(first) = &page[0] else {
+        panic!("{:?}", page[0])
+    };
+    assert_eq!(first.rating.map(|r| r.stars()), Some(1));
+    assert_eq!(first.lang_hint.as_deref(), Some("fr"));
+    assert!(first.text.starts_with("Colis jamais livré\n\n"));
+    // A review's own JSON is its raw payload.
+    assert!(first.raw.contains("5e4a0c2b9e1f7a0001a2b3c4") && !first.raw.contains("John D."));
+}
+
+#[test]
+fn broken_reviews_are_errors_not_panics() {
+    for (line, format) in [
+        (
+            r#"{"reviewId":"r","starRating":"ZERO","createTime":"2026-01-01T00:00:00Z"}"#,
+            Format::Google,
+        ),
+        (r#"{"reviewId":"r","starRating":"ONE"}"#, Format::Google),
+        (
+            r#"{"id":"t","stars":9,"createdAt":"2026-01-01T00:00:00Z","consumer":{}}"#,
+            Format::Trustpilot,
+        ),
+        (r#"{"id":"t","stars":3,"consumer":{}}"#, Format::Trustpilot),
+        (
+            r#"{"reviews":[{"reviewId":"r","createTime":"yesterday"}]}"#,
+            Format::Auto,
+        ),
+    ] {
+        let out = normalize(line, format);
+        assert_eq!(out.len(), 1, "{line}");
+        assert_eq!(
+            out[0].as_ref().unwrap_err().reason,
+            Reason::ParseError,
+            "{line}"
+        );
+    }
+}

@@ -13,16 +13,21 @@ pub enum Platform {
     Bluesky,
     Messenger,
     Instagram,
+    /// Google Business Profile reviews.
+    Google,
+    Trustpilot,
     Generic,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 6] = [
+    pub const ALL: [Platform; 8] = [
         Platform::X,
         Platform::Mastodon,
         Platform::Bluesky,
         Platform::Messenger,
         Platform::Instagram,
+        Platform::Google,
+        Platform::Trustpilot,
         Platform::Generic,
     ];
 
@@ -34,6 +39,8 @@ impl Platform {
             Platform::Bluesky => "bluesky",
             Platform::Messenger => "messenger",
             Platform::Instagram => "instagram",
+            Platform::Google => "google",
+            Platform::Trustpilot => "trustpilot",
             Platform::Generic => "generic",
         }
     }
@@ -48,7 +55,7 @@ impl fmt::Display for Platform {
 /// The name given is not one of Palabre's platforms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown platform `{0}` (expected one of: x, mastodon, bluesky, messenger, instagram, generic)"
+    "unknown platform `{0}` (expected one of: x, mastodon, bluesky, messenger, instagram, google, trustpilot, generic)"
 )]
 pub struct UnknownPlatform(pub String);
 
@@ -62,6 +69,8 @@ impl FromStr for Platform {
             "bluesky" | "bsky" => Ok(Platform::Bluesky),
             "messenger" | "facebook" => Ok(Platform::Messenger),
             "instagram" => Ok(Platform::Instagram),
+            "google" => Ok(Platform::Google),
+            "trustpilot" => Ok(Platform::Trustpilot),
             "generic" => Ok(Platform::Generic),
             _ => Err(UnknownPlatform(s.to_owned())),
         }

@@ -418,3 +418,73 @@ fn x_account_activity_bodies_go_through_the_pipeline() {
     );
     assert_eq!(view["messages"][0]["author_handle"], "jeanne", "{view}");
 }
+
+/// An X account with `webhook = { consumer_secret }` answers X's CRC on `/webhooks/NAME` and
+/// takes only deliveries signed with that secret.
+#[test]
+fn an_x_account_answers_the_crc_and_checks_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palabre.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[[channels]]
+platform = "x"
+id = "2244994945"
+handle = "TwitterDev"
+
+[[accounts]]
+platform = "x"
+name = "brand-x"
+user_id = "2244994945"
+webhook = { consumer_secret = "env:PALABRE_TEST_X_SECRET" }
+"#,
+    )
+    .unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = spawn_serve(
+        &cfg,
+        &store,
+        false,
+        &[("PALABRE_TEST_X_SECRET", "x-secret")],
+    );
+    let agent = app.agent();
+    let mut r = agent
+        .get(&format!(
+            "{}/webhooks/brand-x?crc_token=challenge123",
+            app.url
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.body_mut().read_json().unwrap();
+    use base64::Engine as _;
+    let expected = format!(
+        "sha256={}",
+        base64::engine::general_purpose::STANDARD.encode(hmac_sha256(b"x-secret", b"challenge123"))
+    );
+    assert_eq!(v["response_token"], expected.as_str());
+
+    let body = std::fs::read_to_string(
+        common::root().join("crates/connectors/fixtures/x/activity_tweet_create_mention.json"),
+    )
+    .unwrap();
+    let sign = |secret: &[u8]| {
+        format!(
+            "sha256={}",
+            base64::engine::general_purpose::STANDARD.encode(hmac_sha256(secret, body.as_bytes()))
+        )
+    };
+    let post = |signature: &str| {
+        agent
+            .post(&format!("{}/webhooks/brand-x", app.url))
+            .header("x-twitter-webhooks-signature", signature)
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post(&sign(b"wrong secret")), 401);
+    assert_eq!(post(&sign(b"x-secret")), 200);
+}

@@ -16,6 +16,12 @@ pub enum AccountConfig {
     Messenger(meta::Config),
     /// An Instagram professional account: direct messages and comments, through its webhook.
     Instagram(meta::Config),
+    /// X API v2: filtered stream, mentions polling, replies, DMs, hides, deletes.
+    X(palabre_connectors::x::client::Config),
+    /// Google Business Profile: a location's reviews, polled; replies.
+    Google(palabre_connectors::google::client::Config),
+    /// Trustpilot: a business unit's reviews, polled; replies.
+    Trustpilot(palabre_connectors::trustpilot::client::Config),
 }
 
 impl AccountConfig {
@@ -24,6 +30,9 @@ impl AccountConfig {
         match self {
             AccountConfig::Mastodon(c) => &c.name,
             AccountConfig::Messenger(c) | AccountConfig::Instagram(c) => &c.name,
+            AccountConfig::X(c) => &c.name,
+            AccountConfig::Google(c) => &c.name,
+            AccountConfig::Trustpilot(c) => &c.name,
         }
     }
 
@@ -42,6 +51,34 @@ impl AccountConfig {
             }
             AccountConfig::Messenger(c) => meta_account(c, Surface::Messenger),
             AccountConfig::Instagram(c) => meta_account(c, Surface::Instagram),
+            AccountConfig::X(c) => Ok(Account {
+                name: c.name.clone(),
+                platform: "x".into(),
+                sources: c.sources()?,
+                sender: c.sender()?.map(|s| -> Arc<dyn PlatformSender> { s }),
+                webhook: c.webhook.as_ref().map(|w| -> Arc<dyn WebhookEndpoint> {
+                    Arc::new(palabre_connectors::x::webhook::Webhook::new(w))
+                }),
+            }),
+            AccountConfig::Google(c) => {
+                let (source, sender) = c.parts()?;
+                Ok(Account {
+                    name: c.name.clone(),
+                    platform: "google".into(),
+                    sources: vec![("reviews".into(), Box::new(source) as Box<dyn Source>)],
+                    sender: Some(Arc::new(sender)),
+                    webhook: None,
+                })
+            }
+            AccountConfig::Trustpilot(c) => Ok(Account {
+                name: c.name.clone(),
+                platform: "trustpilot".into(),
+                sources: vec![("reviews".into(), Box::new(c.source()?) as Box<dyn Source>)],
+                sender: c
+                    .sender()?
+                    .map(|s| -> Arc<dyn PlatformSender> { Arc::new(s) }),
+                webhook: None,
+            }),
         }
     }
 }

@@ -119,6 +119,21 @@ pub fn spawn_serve(config: &Path, store: &str, sandbox: bool, env: &[(&str, &str
     }
 }
 
+/// Starts `palabre serve` with this configuration (and these environment variables) on a
+/// fresh SQLite store, without the sandbox: actions go to the configured accounts.
+pub fn spawn_with_config(config: &Path, env: &[(&str, &str)]) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let (child, url) = start_serve(config, &store, false, env);
+    App {
+        url,
+        store,
+        child,
+        _dir: dir,
+        _db: None,
+    }
+}
+
 fn start_serve(config: &Path, store: &str, sandbox: bool, env: &[(&str, &str)]) -> (Child, String) {
     let mut command = Command::new(BIN);
     command.envs(env.iter().copied());
