@@ -121,7 +121,7 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
         "error.html",
         context! { status => status.as_u16(), message => e.to_string(),
         user => caller.map(|c| c.user.clone()), csrf => caller.map_or("", |c| c.csrf()),
-        nav => "", counts => context! { drafts => 0, dead => 0 } },
+        nav => "", counts => context! { drafts => 0, dead => 0, connectors => Vec::<()>::new() } },
     );
     *r.status_mut() = status;
     r
