@@ -9,17 +9,33 @@ use std::sync::Arc;
 /// One account; `platform` says which connector reads and sends for it.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "platform", rename_all = "snake_case")]
-pub enum AccountConfig {}
+pub enum AccountConfig {
+    /// Jetstream or a PDS's firehose, and a sender with an app password.
+    Bluesky(palabre_connectors::bluesky::Config),
+}
 
 impl AccountConfig {
     /// The account's name: unique, it keys checkpoints, health and webhooks (`/webhooks/NAME`).
     pub fn name(&self) -> &str {
-        match *self {}
+        match self {
+            AccountConfig::Bluesky(c) => &c.name,
+        }
     }
 
     /// Builds the account's connector parts.
     pub fn build(&self) -> Result<Account, String> {
-        match *self {}
+        match self {
+            AccountConfig::Bluesky(c) => {
+                let parts = c.build()?;
+                Ok(Account {
+                    name: c.name.clone(),
+                    platform: "bluesky".into(),
+                    sources: parts.sources,
+                    sender: parts.sender,
+                    webhook: None,
+                })
+            }
+        }
     }
 }
 
@@ -52,4 +68,47 @@ pub fn build_all(configs: &[AccountConfig]) -> Result<Vec<Account>, String> {
         out.push(account);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct File {
+        accounts: Vec<AccountConfig>,
+    }
+
+    #[test]
+    fn a_bluesky_account_from_toml() {
+        let file: File = toml::from_str(
+            r#"
+            [[accounts]]
+            platform = "bluesky"
+            name = "brand-bsky"
+            handle = "brand.example"
+            service = "https://pds.example"
+            password = "env:PATH"
+            firehose = true
+            jetstream = "wss://jetstream.example/subscribe"
+            wanted = { collections = ["app.bsky.feed.post"] }
+            "#,
+        )
+        .unwrap();
+        let accounts = build_all(&file.accounts).unwrap();
+        assert_eq!(accounts[0].name, "brand-bsky");
+        assert_eq!(accounts[0].platform, "bluesky");
+        let kinds: Vec<&str> = accounts[0]
+            .sources
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(kinds, ["firehose", "jetstream"]);
+        assert!(accounts[0].sender.is_some());
+        let typo = toml::from_str::<File>(
+            "[[accounts]]\nplatform = \"bluesky\"\nname = \"b\"\nhandel = \"x.example\"\n",
+        );
+        assert!(typo.err().unwrap().to_string().contains("handel"));
+    }
 }
