@@ -632,6 +632,208 @@ mod tests {
         assert_eq!(t.root, t.parent);
     }
 
+    /// A scripted PDS on loopback: each request (method, path, bearer token) is recorded and
+    /// answered by `answer` with a status, headers and a body.
+    type Answerer =
+        dyn Fn(&str, Option<&str>) -> (u16, Vec<(&'static str, String)>, String) + Send + Sync;
+
+    fn fake_pds(answer: Box<Answerer>) -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let (mut length, mut bearer) = (0usize, None);
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    let (name, value) = h.split_once(':').unwrap_or(("", ""));
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.trim().parse().unwrap_or(0),
+                        "authorization" => {
+                            bearer = value.trim().strip_prefix("Bearer ").map(str::to_owned)
+                        }
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let path = request.split(' ').nth(1).unwrap_or("").to_owned();
+                let nsid = path
+                    .trim_start_matches("/xrpc/")
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                log.lock()
+                    .unwrap()
+                    .push(format!("{nsid} {}", bearer.as_deref().unwrap_or("-")));
+                let (status, headers, body) = answer(&nsid, bearer.as_deref());
+                let mut out = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                out.push_str(&body);
+                let mut stream = stream;
+                let _ = stream.write_all(out.as_bytes());
+            }
+        });
+        (url, seen)
+    }
+
+    fn session_answer(access: &str, refresh: &str) -> (u16, Vec<(&'static str, String)>, String) {
+        (
+            200,
+            vec![],
+            json!({"accessJwt": access, "refreshJwt": refresh, "did": "did:plc:brand", "handle": "brand.test"})
+                .to_string(),
+        )
+    }
+
+    fn post<'a>(key: &'a str) -> Outgoing<'a> {
+        Outgoing {
+            idem_key: key,
+            action: Action::Post,
+            target_id: None,
+            target_raw: None,
+            root_id: None,
+            recipient: None,
+            text: Some("Bonjour"),
+            human: false,
+            last_inbound_ms: None,
+            resend: false,
+        }
+    }
+
+    #[test]
+    fn an_expired_access_token_is_refreshed_once() {
+        let (url, seen) = fake_pds(Box::new(|nsid, bearer| match (nsid, bearer) {
+            ("com.atproto.server.createSession", None) => session_answer("a1", "r1"),
+            ("com.atproto.server.refreshSession", Some("r1")) => session_answer("a2", "r2"),
+            ("com.atproto.repo.createRecord", Some("a1")) => (
+                400,
+                vec![],
+                json!({"error": "ExpiredToken", "message": "Token has expired"}).to_string(),
+            ),
+            ("com.atproto.repo.createRecord", Some("a2")) => (
+                200,
+                vec![],
+                json!({"uri": "at://did:plc:brand/app.bsky.feed.post/3k", "cid": "bafy"})
+                    .to_string(),
+            ),
+            _ => (500, vec![], "{}".into()),
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        assert_eq!(
+            sender.send(&post("k1")).unwrap().as_deref(),
+            Some("at://did:plc:brand/app.bsky.feed.post/3k")
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "com.atproto.server.createSession -",
+                "com.atproto.repo.createRecord a1",
+                "com.atproto.server.refreshSession r1",
+                "com.atproto.repo.createRecord a2",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_429_waits_for_the_reset_and_the_gate_holds_the_next_send() {
+        let reset = jiff::Timestamp::now().as_second() + 600;
+        let (url, seen) = fake_pds(Box::new(move |nsid, _| match nsid {
+            "com.atproto.server.createSession" => session_answer("a", "r"),
+            _ => (
+                429,
+                vec![
+                    ("ratelimit-limit", "5000".into()),
+                    ("ratelimit-remaining", "0".into()),
+                    ("ratelimit-reset", reset.to_string()),
+                ],
+                json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}).to_string(),
+            ),
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        assert_eq!(
+            sender.send(&post("k1")),
+            Err(SendError::Retry {
+                error: "Bluesky createRecord: 429 Too Many Requests ({\"error\":\"RateLimitExceeded\",\"message\":\"Rate Limit Exceeded\"})".into(),
+                at_ms: Some(reset * 1000)
+            })
+        );
+        assert_eq!(
+            sender.send(&post("k2")),
+            Err(SendError::NotBefore {
+                at_ms: reset * 1000
+            })
+        );
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            2,
+            "the second send was not tried"
+        );
+    }
+
+    #[test]
+    fn a_200_with_an_error_body_is_not_a_success_and_a_bad_password_is_auth() {
+        let (url, _) = fake_pds(Box::new(|nsid, _| match nsid {
+            "com.atproto.server.createSession" => session_answer("a", "r"),
+            _ => (
+                200,
+                vec![],
+                json!({"error": "InternalServerError", "message": "oops"}).to_string(),
+            ),
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        let e = sender.send(&post("k")).unwrap_err();
+        assert!(
+            matches!(&e, SendError::Fatal(m) if m.contains("InternalServerError")),
+            "{e:?}"
+        );
+
+        let (url, _) = fake_pds(Box::new(|_, _| {
+            (
+                401,
+                vec![],
+                json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
+                    .to_string(),
+            )
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        let e = sender.send(&post("k")).unwrap_err();
+        assert!(
+            matches!(&e, SendError::Auth(m) if m.contains("Invalid identifier or password") && m.contains("app password") && !m.contains("pw")),
+            "{e:?}"
+        );
+        // The session's DID must be the configured one.
+        let (url, _) = fake_pds(Box::new(|_, _| session_answer("a", "r")));
+        let sender = BlueskySender::new(
+            &url,
+            "brand.test",
+            Secret::new("pw"),
+            Some("did:plc:other".into()),
+            None,
+        );
+        assert!(
+            matches!(sender.send(&post("k")), Err(SendError::Auth(m)) if m.contains("did:plc:other"))
+        );
+    }
+
     #[test]
     fn record_uris_split_in_three() {
         assert_eq!(

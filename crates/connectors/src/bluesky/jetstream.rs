@@ -91,7 +91,8 @@ impl Source for Jetstream {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
+    // The handshake callback's type is tungstenite's (its error is a whole HTTP response).
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::result_large_err)]
     use super::*;
     use crate::client::Batch;
     use std::io::Write;
