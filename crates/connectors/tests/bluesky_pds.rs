@@ -10,7 +10,7 @@ use palabre_connectors::bluesky::{Config, facets, tid};
 use palabre_connectors::client::{Action, Batch, Outgoing, SendError, Sink, SourceError, Stop};
 use palabre_connectors::{Event, Format, normalize};
 use serde_json::{Value, json};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -43,9 +43,9 @@ fn start() -> Option<Pds> {
         if std::env::var("PALABRE_REQUIRE_BLUESKY").as_deref() == Ok("1") {
             panic!("PALABRE_REQUIRE_BLUESKY=1 but {why}");
         }
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!("!!! SKIPPED: {why}");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        // Straight to the process's stderr: the test harness captures `eprintln!`.
+        let bar = "!".repeat(72);
+        let _ = writeln!(std::io::stderr(), "{bar}\n!!! SKIPPED: {why}\n{bar}");
         return None;
     }
     let mut child = Command::new(&node)

@@ -452,6 +452,8 @@ impl BlueskySender {
             };
         }
         let error = self.fail(&a, "createRecord");
+        // A record key already taken is refused, but not as a conflict: @atproto/pds answers
+        // 500 InternalServerError (seen on a real PDS). So after any refusal or 5xx, look.
         if matches!(
             error,
             SendError::Fatal(_) | SendError::Retry { at_ms: None, .. }

@@ -235,3 +235,33 @@ pub fn pump(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A `wss://` URL goes through rustls (the crypto provider is the one ureq's rustls brings):
+    /// a server that is not TLS is a disconnection to retry, not a panic.
+    #[test]
+    fn tls_to_a_server_that_is_not_tls_is_a_disconnection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = std::io::Write::write_all(&mut s, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let err = connect(&format!("wss://127.0.0.1:{port}/subscribe"), "test").unwrap_err();
+        assert!(
+            matches!(&err, SourceError::Disconnected { error, .. } if error.contains("handshake")),
+            "{err:?}"
+        );
+        server.join().unwrap();
+        let refused = connect(&format!("ws://127.0.0.1:{port}/subscribe"), "test").unwrap_err();
+        assert!(matches!(refused, SourceError::Disconnected { .. }));
+        assert!(matches!(
+            connect("not a url", "test"),
+            Err(SourceError::Config(_))
+        ));
+    }
+}
