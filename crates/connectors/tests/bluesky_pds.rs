@@ -134,10 +134,20 @@ fn list_posts(pds: &str, did: &str) -> Vec<Value> {
 
 /// Waits for a line from the source that `pick` accepts.
 fn wait_line(rx: &mpsc::Receiver<Batch>, pick: impl Fn(&Value) -> bool) -> (String, String) {
+    wait_line_seen(rx, pick, &mut Vec::new())
+}
+
+/// The same, keeping every line read on the way in `seen`.
+fn wait_line_seen(
+    rx: &mpsc::Receiver<Batch>,
+    pick: impl Fn(&Value) -> bool,
+    seen: &mut Vec<String>,
+) -> (String, String) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(batch) = rx.recv_timeout(Duration::from_millis(200)) {
             for line in batch.lines {
+                seen.push(line.clone());
                 let v: Value = serde_json::from_str(&line).unwrap();
                 if pick(&v) {
                     return (line, batch.checkpoint.unwrap_or_default());
@@ -373,6 +383,44 @@ fn read_answer_once_hide_and_delete_on_a_real_pds() {
     assert!(
         matches!(ended, Ok(()) | Err(SourceError::Disconnected { .. })),
         "{ended:?}"
+    );
+    // Everything read before the stop, and where it ended.
+    let mut read_before: Vec<String> = Vec::new();
+    let mut checkpoint = None;
+    while let Ok(batch) = rx.try_recv() {
+        read_before.extend(batch.lines);
+        checkpoint = batch.checkpoint.or(checkpoint);
+    }
+    let checkpoint = checkpoint.expect("the stop flushes a checkpoint");
+
+    // A restart from the checkpoint reads what came after it, and nothing before it again.
+    let later = xrpc_post(
+        &url,
+        "com.atproto.repo.createRecord",
+        &json!({"repo": customer_did, "collection": "app.bsky.feed.post", "record": {
+            "$type": "app.bsky.feed.post", "text": "Toujours rien reçu.",
+            "createdAt": jiff::Timestamp::now().to_string()}}),
+        Some(customer_jwt),
+    );
+    let mut parts = config.build().unwrap();
+    let (_, mut source) = parts.sources.remove(0);
+    let stop = Stop::new();
+    let (tx, rx) = mpsc::channel();
+    let source_stop = stop.clone();
+    let resume = checkpoint.clone();
+    let reader = std::thread::spawn(move || {
+        let mut sink = ToChannel(tx);
+        source.run(Some(&resume), &mut sink, &source_stop)
+    });
+    let mut again = Vec::new();
+    let (_, moved) = wait_line_seen(&rx, |v| v["commit"]["cid"] == later["cid"], &mut again);
+    assert!(moved.parse::<i64>().unwrap() > checkpoint.parse::<i64>().unwrap());
+    stop.raise();
+    reader.join().unwrap().ok();
+    again.extend(rx.try_iter().flat_map(|b| b.lines));
+    assert!(
+        again.iter().all(|l| !read_before.contains(l)),
+        "nothing before the checkpoint is read again"
     );
     eprintln!(
         "Bluesky PDS scenario took {:.1} s after the harness started",
