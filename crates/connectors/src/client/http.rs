@@ -38,14 +38,17 @@ pub struct RateHeaders {
 
 impl RateHeaders {
     /// Reads `x-ratelimit-*` (Mastodon: the reset is an ISO timestamp), `x-rate-limit-*`
-    /// (X: the reset is in Unix seconds) and `retry-after` (seconds or an HTTP date).
+    /// (X: the reset is in Unix seconds), `ratelimit-*` (Bluesky's PDS: Unix seconds) and
+    /// `retry-after` (seconds or an HTTP date).
     pub fn read(headers: &HeaderMap, now_ms: i64) -> RateHeaders {
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let remaining = get("x-ratelimit-remaining")
             .or_else(|| get("x-rate-limit-remaining"))
+            .or_else(|| get("ratelimit-remaining"))
             .and_then(|v| v.trim().parse::<u64>().ok());
         let reset_ms = get("x-ratelimit-reset")
             .or_else(|| get("x-rate-limit-reset"))
+            .or_else(|| get("ratelimit-reset"))
             .and_then(|v| parse_reset(v, now_ms))
             .or_else(|| get("retry-after").and_then(|v| parse_retry_after(v, now_ms)));
         RateHeaders {
@@ -163,6 +166,19 @@ mod tests {
             RateHeaders {
                 remaining: Some(12),
                 reset_ms: Some(1_700_000_900_000)
+            }
+        );
+        // Bluesky's PDS (IETF draft names, the reset in Unix seconds).
+        let mut b = HeaderMap::new();
+        b.insert("ratelimit-limit", HeaderValue::from_static("5000"));
+        b.insert("ratelimit-remaining", HeaderValue::from_static("4998"));
+        b.insert("ratelimit-reset", HeaderValue::from_static("1700003600"));
+        b.insert("ratelimit-policy", HeaderValue::from_static("5000;w=3600"));
+        assert_eq!(
+            RateHeaders::read(&b, now),
+            RateHeaders {
+                remaining: Some(4998),
+                reset_ms: Some(1_700_003_600_000)
             }
         );
         let mut ra = HeaderMap::new();

@@ -22,6 +22,8 @@ pub enum AccountConfig {
     Google(palabre_connectors::google::client::Config),
     /// Trustpilot: a business unit's reviews, polled; replies.
     Trustpilot(palabre_connectors::trustpilot::client::Config),
+    /// Jetstream or a PDS's firehose, and a sender with an app password.
+    Bluesky(palabre_connectors::bluesky::Config),
 }
 
 impl AccountConfig {
@@ -33,6 +35,7 @@ impl AccountConfig {
             AccountConfig::X(c) => &c.name,
             AccountConfig::Google(c) => &c.name,
             AccountConfig::Trustpilot(c) => &c.name,
+            AccountConfig::Bluesky(c) => &c.name,
         }
     }
 
@@ -79,6 +82,16 @@ impl AccountConfig {
                     .map(|s| -> Arc<dyn PlatformSender> { Arc::new(s) }),
                 webhook: None,
             }),
+            AccountConfig::Bluesky(c) => {
+                let parts = c.build()?;
+                Ok(Account {
+                    name: c.name.clone(),
+                    platform: "bluesky".into(),
+                    sources: parts.sources,
+                    sender: parts.sender,
+                    webhook: None,
+                })
+            }
         }
     }
 }
@@ -184,5 +197,37 @@ verify_token = "v"
         let no_page = parse(&PAGE.replace("page_id = \"5550001\"\n", "")).unwrap();
         let e = build_all(&no_page).err().unwrap();
         assert!(e.contains("page_id"), "{e}");
+    }
+
+    #[test]
+    fn a_bluesky_account_from_toml() {
+        let file: File = toml::from_str(
+            r#"
+            [[accounts]]
+            platform = "bluesky"
+            name = "brand-bsky"
+            handle = "brand.example"
+            service = "https://pds.example"
+            password = "env:PATH"
+            firehose = true
+            jetstream = "wss://jetstream.example/subscribe"
+            wanted = { collections = ["app.bsky.feed.post"] }
+            "#,
+        )
+        .unwrap();
+        let accounts = build_all(&file.accounts).unwrap();
+        assert_eq!(accounts[0].name, "brand-bsky");
+        assert_eq!(accounts[0].platform, "bluesky");
+        let kinds: Vec<&str> = accounts[0]
+            .sources
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(kinds, ["firehose", "jetstream"]);
+        assert!(accounts[0].sender.is_some());
+        let typo = toml::from_str::<File>(
+            "[[accounts]]\nplatform = \"bluesky\"\nname = \"b\"\nhandel = \"x.example\"\n",
+        );
+        assert!(typo.err().unwrap().to_string().contains("handel"));
     }
 }
