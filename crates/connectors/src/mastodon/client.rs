@@ -278,10 +278,12 @@ impl Client {
             .map_err(SourceError::Sink)?;
             return Ok(Some(newest));
         };
+        let mut handed = false;
         while !stop.is_raised() {
             let page = self.notifications(Some(&cursor))?;
             let full = page.len() >= 40;
             let Some((last, _)) = page.last() else { break };
+            handed = true;
             cursor = last.clone();
             sink.accept(Batch {
                 lines: page.into_iter().map(|(_, raw)| raw).collect(),
@@ -291,6 +293,14 @@ impl Client {
             if !full {
                 break;
             }
+        }
+        if !handed {
+            // Nothing new, but the server answered: say so (the account's health turns `ok`).
+            sink.accept(Batch {
+                lines: Vec::new(),
+                checkpoint: Some(cursor.clone()),
+            })
+            .map_err(SourceError::Sink)?;
         }
         Ok(Some(cursor))
     }
@@ -425,7 +435,11 @@ impl Source for StreamSource {
         // a mention made between the two is in one or the other, never in neither.
         let mut cursor = match self.catch_up {
             true => self.client.catch_up(checkpoint, sink, stop)?,
-            false => None,
+            false => {
+                // The stream is open: the account's health turns `ok`.
+                sink.accept(Batch::default()).map_err(SourceError::Sink)?;
+                None
+            }
         };
         tracing::info!(stream = %self.path, "streaming");
         let mut lines: Vec<String> = Vec::with_capacity(BATCH_LINES);
