@@ -14,8 +14,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The SSE body: `events` notifications, about 20% reblogs of the brand's status and 5% repeats
-/// of a recent request by the same author, 60% French.
+/// The SSE body, in the mix of `palabre bench`'s X stream: 5% repeats of a recent request by the
+/// same author, 20% reblogs of the brand's status, and of the rest 70% mentions of the brand
+/// (`notification` events) and 30% statuses that do not address it (`update` events, as on a
+/// hashtag stream); 60% French.
 pub fn stream_body(events: u64, seed: u64) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut body = Vec::with_capacity(events as usize * 900);
@@ -46,7 +48,12 @@ pub fn stream_body(events: u64, seed: u64) -> Vec<u8> {
             } else {
                 recent[rng.usize(0..256)] = (author, text.clone());
             }
-            (author, text, "mention")
+            let kind = if rng.u32(0..100) < 70 {
+                "mention"
+            } else {
+                "status"
+            };
+            (author, text, kind)
         };
         let at = jiff::Timestamp::from_second(1_790_000_000 + i as i64 / 50)
             .map(|t| t.to_string())
@@ -62,6 +69,11 @@ pub fn stream_body(events: u64, seed: u64) -> Vec<u8> {
                     "account": {"id": "1", "username": "marque", "acct": "marque"},
                     "mentions": [], "tags": [], "media_attachments": []},
                 "mentions": [], "tags": [], "media_attachments": []})
+        } else if kind == "status" {
+            serde_json::json!({"id": (id + 1).to_string(), "created_at": at, "visibility": "public",
+                "language": null, "in_reply_to_id": null,
+                "content": format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;")),
+                "account": account, "mentions": [], "tags": [], "media_attachments": []})
         } else {
             serde_json::json!({"id": (id + 1).to_string(), "created_at": at, "visibility": "public",
                 "language": null, "in_reply_to_id": null,
@@ -70,10 +82,15 @@ pub fn stream_body(events: u64, seed: u64) -> Vec<u8> {
                 "mentions": [{"id": "1", "username": "marque", "acct": "marque", "url": "https://social.example/@marque"}],
                 "tags": [], "media_attachments": []})
         };
-        let notification = serde_json::json!({"id": id.to_string(), "type": kind, "created_at": at,
-            "account": status["account"].clone(), "status": status});
-        body.extend_from_slice(b"event: notification\ndata: ");
-        body.extend_from_slice(notification.to_string().as_bytes());
+        if kind == "status" {
+            body.extend_from_slice(b"event: update\ndata: ");
+            body.extend_from_slice(status.to_string().as_bytes());
+        } else {
+            let notification = serde_json::json!({"id": id.to_string(), "type": kind,
+                "created_at": at, "account": status["account"].clone(), "status": status});
+            body.extend_from_slice(b"event: notification\ndata: ");
+            body.extend_from_slice(notification.to_string().as_bytes());
+        }
         body.extend_from_slice(b"\n\n");
         if i % 1000 == 0 {
             body.extend_from_slice(b":thump\n");
