@@ -16,6 +16,7 @@
 pub mod backoff;
 pub mod de;
 pub mod http;
+pub mod poll;
 pub mod rate;
 pub mod secret;
 pub mod signature;

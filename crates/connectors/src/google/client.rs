@@ -18,8 +18,7 @@ use super::auth::Auth;
 use crate::client::de::now_ms;
 use crate::client::http::{self, RateHeaders};
 use crate::client::{
-    Action, Batch, Outgoing, PlatformSender, RateGate, Secret, SendError, Sink, Source,
-    SourceError, Stop,
+    Action, Outgoing, PlatformSender, RateGate, Secret, SendError, Sink, Source, SourceError, Stop,
 };
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -286,26 +285,8 @@ impl Source for ReviewsSource {
         sink: &mut dyn Sink,
         stop: &Stop,
     ) -> Result<(), SourceError> {
-        let mut since = checkpoint.map(str::to_owned);
-        // The first poll that works is handed on even when empty: the account's health turns
-        // `ok` on a quiet account too.
-        let mut first = true;
-        while !stop.is_raised() {
-            let (lines, newest) = self.poll(since.as_deref())?;
-            if first || !lines.is_empty() || newest != since {
-                first = false;
-                sink.accept(Batch {
-                    lines,
-                    checkpoint: newest.clone(),
-                })
-                .map_err(SourceError::Sink)?;
-                since = newest;
-            }
-            if stop.sleep(self.poll) {
-                break;
-            }
-        }
-        Ok(())
+        let every = self.poll;
+        crate::client::poll::run(|since| self.poll(since), every, checkpoint, sink, stop)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::{Api, Config, EXPANSIONS, MEDIA_FIELDS, TWEET_FIELDS, USER_FIELDS, errors_of, newer};
 use crate::client::de::now_ms;
-use crate::client::{Batch, Secret, Sink, Source, SourceError, Stop};
+use crate::client::{Secret, Sink, Source, SourceError, Stop};
 use std::time::Duration;
 
 /// One account's mentions timeline, polled.
@@ -127,25 +127,7 @@ impl Source for MentionsSource {
         sink: &mut dyn Sink,
         stop: &Stop,
     ) -> Result<(), SourceError> {
-        let mut since = checkpoint.map(str::to_owned);
-        // The first poll that works is handed on even when empty: the account's health turns
-        // `ok` on a quiet account too.
-        let mut first = true;
-        while !stop.is_raised() {
-            let (lines, newest) = self.poll(since.as_deref())?;
-            if first || !lines.is_empty() || newest != since {
-                first = false;
-                sink.accept(Batch {
-                    lines,
-                    checkpoint: newest.clone(),
-                })
-                .map_err(SourceError::Sink)?;
-                since = newest;
-            }
-            if stop.sleep(self.every) {
-                break;
-            }
-        }
-        Ok(())
+        let every = self.every;
+        crate::client::poll::run(|since| self.poll(since), every, checkpoint, sink, stop)
     }
 }
