@@ -5,6 +5,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_workspace.sql")),
     (3, include_str!("../migrations/sqlite/0003_connectors.sql")),
+    (4, include_str!("../migrations/sqlite/0004_moderation.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -14,6 +15,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         3,
         include_str!("../migrations/postgres/0003_connectors.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_moderation.sql"),
     ),
 ];
 

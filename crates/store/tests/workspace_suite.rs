@@ -164,6 +164,8 @@ suite!(
     the_audit_log_records_human_work,
     writing_the_same_events_again_leaves_the_inbox_alone,
     text_search_folds_the_case_of_accented_letters,
+    the_moderation_queue_lists_hidden_and_toxic_messages_newest_first,
+    connector_checkpoints_health_and_the_webhook_queue,
 );
 
 // ------------------------------------------------------------------ builders
@@ -1737,4 +1739,108 @@ fn text_search_folds_the_case_of_accented_letters(mut f: Fixture) {
         ..all()
     };
     assert_eq!(find(&mut ws, &filter, &Scope::All), vec!["x:1"]);
+}
+
+fn the_moderation_queue_lists_hidden_and_toxic_messages_newest_first(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::Hidden)
+            .text("espèce d'idiot")
+            .queue(Some("moderation"))
+            .triage(mood(SentimentLabel::Negative, Emotion::Anger, true))
+            .entry(),
+        m("2", "x:2", Outcome::RoutedToHuman)
+            .text("vous êtes nuls")
+            .triage(mood(SentimentLabel::Negative, Emotion::Anger, true))
+            .at(10)
+            .entry(),
+        m("3", "x:3", Outcome::RoutedToHuman)
+            .text("merci beaucoup")
+            .triage(mood(SentimentLabel::Positive, Emotion::Joy, false))
+            .at(20)
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    let all = ws.moderation_queue(&Scope::All, 50).unwrap();
+    let ids: Vec<&str> = all.iter().map(|i| i.external_id.as_str()).collect();
+    assert_eq!(ids, ["2", "1"], "toxic or hidden, newest first");
+    assert_eq!(all[1].outcome, "hidden");
+    assert_eq!(all[1].author_handle.as_deref(), Some("hu1"));
+    assert_eq!(all[0].conversation_id, "x:2");
+    // An agent sees only their queues.
+    let scoped = ws
+        .moderation_queue(&Scope::Queues(strings(&["moderation"])), 50)
+        .unwrap();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].external_id, "1");
+    assert_eq!(ws.moderation_queue(&Scope::All, 1).unwrap().len(), 1);
+}
+
+fn connector_checkpoints_health_and_the_webhook_queue(f: Fixture) {
+    use palabre_store::workspace::ConnectorStatus;
+    let mut ws = f.ws();
+    assert_eq!(ws.checkpoint("brand/stream").unwrap(), None);
+    ws.save_checkpoint("brand/stream", "mastodon", "110")
+        .unwrap();
+    ws.save_checkpoint("brand/stream", "mastodon", "111")
+        .unwrap();
+    assert_eq!(
+        ws.checkpoint("brand/stream").unwrap().as_deref(),
+        Some("111")
+    );
+
+    ws.set_connector_status(
+        "brand/stream",
+        "mastodon",
+        ConnectorStatus::AuthFailed,
+        Some("401"),
+    )
+    .unwrap();
+    let first = ws.connector_states().unwrap().remove(0);
+    assert_eq!(first.status, ConnectorStatus::AuthFailed);
+    assert_eq!(
+        first.cursor.as_deref(),
+        Some("111"),
+        "health keeps the checkpoint"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    // The same status again keeps its start (how long it has been failing), and is audited once.
+    ws.set_connector_status(
+        "brand/stream",
+        "mastodon",
+        ConnectorStatus::AuthFailed,
+        Some("401"),
+    )
+    .unwrap();
+    let again = ws.connector_states().unwrap().remove(0);
+    assert_eq!(again.since_ms, first.since_ms);
+    ws.set_connector_status("brand/stream", "mastodon", ConnectorStatus::Ok, None)
+        .unwrap();
+    let ok = ws.connector_states().unwrap().remove(0);
+    assert_eq!((ok.status, ok.error), (ConnectorStatus::Ok, None));
+    let audit: Vec<String> = ws
+        .audit_of("connector:brand/stream")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(audit, ["connector_auth_failed", "connector_ok"]);
+
+    // The same delivery twice is kept once; deliveries come back in order, then are finished.
+    let (a, new_a) = ws.queue_webhook("messenger", "page", "{\"a\":1}").unwrap();
+    let (again, new_again) = ws.queue_webhook("messenger", "page", "{\"a\":1}").unwrap();
+    let (b, _) = ws.queue_webhook("messenger", "page", "{\"b\":2}").unwrap();
+    assert!(new_a && !new_again);
+    assert_eq!(a, again);
+    assert_eq!(ws.webhook_backlog().unwrap(), 2);
+    let pending: Vec<i64> = ws
+        .pending_webhooks(10)
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(pending, [a, b]);
+    ws.finish_webhook(a, None).unwrap();
+    ws.finish_webhook(b, Some("store down")).unwrap();
+    assert_eq!(ws.webhook_backlog().unwrap(), 0);
+    assert!(ws.pending_webhooks(10).unwrap().is_empty());
 }

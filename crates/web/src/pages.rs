@@ -722,35 +722,22 @@ async fn moderation(
     if let Err(e) = caller.require(Role::Manager) {
         return error_page(&state, &lang, Some(&caller), e);
     }
-    let filter = palabre_store::workspace::InboxFilter {
-        status: None,
-        limit: 200,
-        ..Default::default()
-    };
     let found = state
         .pool
-        .run(move |ws| {
-            let mut items = Vec::new();
-            for row in ws.inbox(&filter, &Scope::All)? {
-                if let Some(view) = ws.conversation_view(&row.id, &Scope::All)? {
-                    for m in view.messages {
-                        let toxic = m
-                            .triage
-                            .as_deref()
-                            .is_some_and(|t| t.contains("\"toxic\":true"));
-                        if m.outcome == "hidden" || toxic {
-                            items.push(context! {
-                                platform => m.platform, external_id => m.external_id,
-                                conversation_id => row.id.clone(), author => m.author_handle,
-                                text => m.text, outcome => m.outcome,
-                            });
-                        }
+        .run(move |ws| ws.moderation_queue(&Scope::All, 200))
+        .await
+        .map(|items| {
+            items
+                .into_iter()
+                .map(|m| {
+                    context! {
+                        platform => m.platform, external_id => m.external_id,
+                        conversation_id => m.conversation_id, author => m.author_handle,
+                        text => m.text, outcome => m.outcome,
                     }
-                }
-            }
-            Ok(items)
-        })
-        .await;
+                })
+                .collect::<Vec<_>>()
+        });
     let items = match found {
         Ok(i) => i,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),

@@ -841,3 +841,53 @@ pub struct ReviewCount {
     pub reason: String,
     pub count: i64,
 }
+
+/// A message waiting in the moderation queue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModerationItem {
+    pub platform: String,
+    pub external_id: String,
+    pub conversation_id: String,
+    pub author_handle: Option<String>,
+    pub text: String,
+    /// `hidden` when the bot hid it at once; otherwise what was decided (toxic, left visible).
+    pub outcome: String,
+}
+
+impl Workspace {
+    /// Messages hidden by the bot or triaged toxic, newest first, within the caller's scope
+    /// (one statement, through the partial index `messages_moderation`).
+    pub fn moderation_queue(
+        &mut self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ModerationItem>, StoreError> {
+        let sql = format!(
+            "SELECT m.platform, m.external_id, m.conversation_id, a.handle, m.text, m.outcome, c.queue
+             FROM messages m LEFT JOIN authors a ON a.key = m.author_key
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE (m.outcome = 'hidden' OR m.triage LIKE '%\"toxic\":true%')
+             ORDER BY m.seq DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let mut out = Vec::new();
+        for r in self.conn.query(&sql, &[])? {
+            let queue = r.opt_text(6)?;
+            if let Scope::Queues(allowed) = scope
+                && !queue.as_ref().is_some_and(|q| allowed.contains(q))
+            {
+                continue;
+            }
+            out.push(ModerationItem {
+                platform: r.text(0)?,
+                external_id: r.text(1)?,
+                conversation_id: r.text(2)?,
+                author_handle: r.opt_text(3)?,
+                text: r.text(4)?,
+                outcome: r.text(5)?,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -10,8 +10,8 @@ mod people;
 
 pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
 pub use inbox::{
-    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, NoteView, ReviewCount,
-    ReviewOutcome, Scope,
+    ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, ModerationItem, NoteView,
+    ReviewCount, ReviewOutcome, Scope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus, SendContext};
 pub use people::{Role, Session, User};
