@@ -174,7 +174,10 @@ firehose = true
     let id = conversation["id"].as_str().unwrap().to_owned();
     let view = app.get_json(
         &token,
-        &format!("/api/conversations/{}", id.replace(':', "%3A").replace('/', "%2F")),
+        &format!(
+            "/api/conversations/{}",
+            id.replace(':', "%3A").replace('/', "%2F")
+        ),
     );
     let answered = view["messages"][0]["external_id"]
         .as_str()
@@ -188,7 +191,10 @@ firehose = true
     let reply = "Bonjour, nous regardons votre commande : https://exemple.fr/suivi";
     let (status, body) = app.post(
         &token,
-        &format!("/api/conversations/{}/replies", id.replace(':', "%3A").replace('/', "%2F")),
+        &format!(
+            "/api/conversations/{}/replies",
+            id.replace(':', "%3A").replace('/', "%2F")
+        ),
         &json!({"text": reply, "idempotency_key": "bsky-1"}),
     );
     assert_eq!(status, 200, "{body}");

@@ -1,5 +1,6 @@
-//! Browser tests of the web inbox: headless Chromium driven through chromedriver, speaking the
-//! W3C WebDriver protocol (JSON over HTTP) directly. Each test starts the real server
+//! Browser tests of the web inbox: headless Chromium driven through chromedriver (or, with
+//! `PALABRE_BROWSER=firefox`, headless Firefox through geckodriver), speaking the W3C WebDriver
+//! protocol (JSON over HTTP) directly. Each test starts the real server
 //! (`palabre serve --sandbox`), signs in as a person would and checks what they see, and what
 //! the sandbox platform received.
 //!
@@ -28,23 +29,67 @@ const PASSWORD: &str = "correct horse battery";
 
 // ------------------------------------------------------------------ WebDriver
 
-fn chromedriver() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("CHROMEDRIVER") {
+/// Which browser drives the tests: Chromium (default) or Firefox (`PALABRE_BROWSER=firefox`).
+fn firefox() -> bool {
+    std::env::var("PALABRE_BROWSER").as_deref() == Ok("firefox")
+}
+
+/// The WebDriver server: chromedriver (`CHROMEDRIVER`) or geckodriver (`GECKODRIVER`), else
+/// the first on the PATH.
+fn driver() -> Option<PathBuf> {
+    let (var, name) = if firefox() {
+        ("GECKODRIVER", "geckodriver")
+    } else {
+        ("CHROMEDRIVER", "chromedriver")
+    };
+    if let Ok(p) = std::env::var(var) {
         return Some(PathBuf::from(p));
     }
-    let default = Path::new("/usr/bin/chromedriver");
+    let default = Path::new("/usr/bin").join(name);
     if default.exists() {
-        return Some(default.to_owned());
+        return Some(default);
     }
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|d| d.join("chromedriver"))
+            .map(|d| d.join(name))
             .find(|p| p.exists())
     })
 }
 
 fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+fn firefox_binary() -> String {
+    std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".into())
+}
+
+/// The session's capabilities: a headless browser at 1280×900 with a fresh profile.
+fn capabilities(profile: &Path) -> Value {
+    if firefox() {
+        return json!({"capabilities": {"alwaysMatch": {
+            "browserName": "firefox",
+            "moz:firefoxOptions": {"binary": firefox_binary(),
+                "args": ["-headless", "-width=1280", "-height=900", "-profile", profile.display().to_string()],
+                "prefs": {"intl.accept_languages": "fr-FR, fr", "browser.shell.checkDefaultBrowser": false}},
+        }}});
+    }
+    let args = [
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1280,900".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {"binary": chromium(), "args": args},
+    }}})
 }
 
 /// A free TCP port on the loopback interface.
@@ -81,9 +126,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium at 1280×900; None (skipped loudly) when
     /// there is no chromedriver and PALABRE_REQUIRE_BROWSER is not 1.
     fn start() -> Option<Browser> {
-        let Some(driver_bin) = chromedriver() else {
+        let Some(driver_bin) = driver() else {
             if std::env::var("PALABRE_REQUIRE_BROWSER").as_deref() == Ok("1") {
-                panic!("PALABRE_REQUIRE_BROWSER=1 but chromedriver is not installed");
+                panic!(
+                    "PALABRE_REQUIRE_BROWSER=1 but its WebDriver (chromedriver or geckodriver) is not installed"
+                );
             }
             eprintln!(
                 "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
@@ -134,22 +181,7 @@ impl Browser {
                 continue;
             }
             let profile = tempfile::tempdir().unwrap();
-            let args = [
-                "--headless".to_owned(),
-                "--no-sandbox".to_owned(),
-                "--disable-gpu".to_owned(),
-                "--disable-quic".to_owned(),
-                "--no-first-run".to_owned(),
-                "--disable-background-networking".to_owned(),
-                "--disable-component-update".to_owned(),
-                "--disable-sync".to_owned(),
-                "--window-size=1280,900".to_owned(),
-                format!("--user-data-dir={}", profile.path().display()),
-            ];
-            let caps = json!({"capabilities": {"alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {"binary": chromium(), "args": args},
-            }}});
+            let caps = capabilities(profile.path());
             let answer = post(&agent, &format!("{base}/session"), &caps);
             let Some(session) = answer["value"]["sessionId"].as_str().map(str::to_owned) else {
                 let _ = driver.kill();
