@@ -185,6 +185,22 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
     let sandbox = plan.sandbox.then(|| Arc::new(sandbox::Sandbox::new()));
     let accounts = live::accounts::build_all(&plan.config.accounts)
         .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    for account in &accounts {
+        let known = pipeline
+            .policy()
+            .channels
+            .iter()
+            .any(|c| c.platform.as_str() == account.platform);
+        // Reviews are addressed to the brand by nature; everything else needs the channel.
+        let reviews = matches!(account.platform.as_str(), "google" | "trustpilot");
+        if !known && !reviews {
+            tracing::warn!(
+                account = %account.name,
+                platform = %account.platform,
+                "no [[channels]] entry for this platform: what the account reads will not be recognised as addressed to the brand (add the account's id and handle as a channel)"
+            );
+        }
+    }
     let attempts = plan.config.server.outbox_attempts.unwrap_or(8);
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
