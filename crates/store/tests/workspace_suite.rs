@@ -16,7 +16,7 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope,
+    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Team, Scope,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -449,6 +449,43 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     ws.set_team("support", &strings(&["support"])).unwrap();
     assert_eq!(ws.team_queues(&a.teams).unwrap(), vec!["support"]);
     assert!(ws.team_queues(&strings(&["ghosts"])).unwrap().is_empty());
+
+    assert_eq!(
+        ws.team_list().unwrap(),
+        vec![
+            Team {
+                name: "support".into(),
+                queues: strings(&["support"])
+            },
+            Team {
+                name: "vip".into(),
+                queues: strings(&["vip", "billing"])
+            },
+        ]
+    );
+
+    // Role and teams change in place; an unknown user is said so.
+    assert!(
+        ws.set_role_and_teams("alice", Role::Manager, &strings(&["vip", "support"]))
+            .unwrap()
+    );
+    let a2 = ws.user_by_name("alice").unwrap().unwrap();
+    assert_eq!(
+        (a2.id, a2.role, a2.teams.clone(), a2.password_hash.as_str()),
+        (alice, Role::Manager, strings(&["vip", "support"]), "argon2-a")
+    );
+    assert!(ws.set_role_and_teams("alice", Role::Agent, &a.teams).unwrap());
+    assert_eq!(ws.user_by_name("alice").unwrap().unwrap().role, Role::Agent);
+    assert!(!ws.set_role_and_teams("nobody", Role::Admin, &[]).unwrap());
+    assert!(ws.user_by_name("nobody").unwrap().is_none());
+
+    // A new password replaces the hash.
+    assert!(ws.set_password("alice", "argon2-a2").unwrap());
+    assert_eq!(
+        ws.user_by_name("alice").unwrap().unwrap().password_hash,
+        "argon2-a2"
+    );
+    assert!(!ws.set_password("nobody", "h").unwrap());
 
     // Sessions: found while live, never once expired, gone once deleted.
     let later = now() + 3_600_000;
