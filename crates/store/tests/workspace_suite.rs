@@ -16,7 +16,7 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Team, Scope,
+    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope, Team,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -472,9 +472,17 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     let a2 = ws.user_by_name("alice").unwrap().unwrap();
     assert_eq!(
         (a2.id, a2.role, a2.teams.clone(), a2.password_hash.as_str()),
-        (alice, Role::Manager, strings(&["vip", "support"]), "argon2-a")
+        (
+            alice,
+            Role::Manager,
+            strings(&["vip", "support"]),
+            "argon2-a"
+        )
     );
-    assert!(ws.set_role_and_teams("alice", Role::Agent, &a.teams).unwrap());
+    assert!(
+        ws.set_role_and_teams("alice", Role::Agent, &a.teams)
+            .unwrap()
+    );
     assert_eq!(ws.user_by_name("alice").unwrap().unwrap().role, Role::Agent);
     assert!(!ws.set_role_and_teams("nobody", Role::Admin, &[]).unwrap());
     assert!(ws.user_by_name("nobody").unwrap().is_none());
