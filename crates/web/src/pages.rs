@@ -970,7 +970,9 @@ where
     }
 }
 
-#[derive(Deserialize)]
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct NewUserForm {
     csrf: Option<String>,
     name: String,
@@ -1005,7 +1007,9 @@ async fn form_new_user(
     .await
 }
 
-#[derive(Deserialize)]
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UserForm {
     csrf: Option<String>,
     name: String,
@@ -1052,7 +1056,9 @@ async fn form_token(
     .await
 }
 
-#[derive(Deserialize)]
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct AccessForm {
     csrf: Option<String>,
     name: String,
@@ -1086,7 +1092,9 @@ async fn form_access(
     .await
 }
 
-#[derive(Deserialize)]
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct TeamForm {
     csrf: Option<String>,
     name: String,
