@@ -526,10 +526,18 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     assert!(ws.api_token_user("api-x").unwrap().is_none());
     assert!(ws.create_api_token(alice, "api-b", "dup").is_err());
 
-    // A disabled user opens nothing any more.
-    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'bob'");
+    // A disabled user opens nothing any more; enabled again, they do.
+    assert!(ws.set_disabled("bob", true).unwrap());
     assert!(ws.user_by_name("bob").unwrap().unwrap().disabled);
     assert!(ws.session("tok-b").unwrap().is_none());
+    assert!(ws.api_token_user("api-b").unwrap().is_none());
+    assert!(ws.set_disabled("bob", false).unwrap());
+    assert!(!ws.user_by_name("bob").unwrap().unwrap().disabled);
+    assert_eq!(ws.api_token_user("api-b").unwrap().unwrap().name, "bob");
+    assert!(ws.session("tok-b").unwrap().is_some());
+    assert!(!ws.set_disabled("nobody", true).unwrap());
+    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'bob'");
+    assert!(ws.user_by_name("bob").unwrap().unwrap().disabled);
     assert!(ws.api_token_user("api-b").unwrap().is_none());
 }
 

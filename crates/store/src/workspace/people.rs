@@ -165,6 +165,16 @@ impl Workspace {
         Ok(n > 0)
     }
 
+    /// Disables a user (their sessions and API tokens open nothing any more) or enables them
+    /// again; whether the user exists.
+    pub fn set_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        let n = self.conn.exec(
+            "UPDATE users SET disabled = $1 WHERE name = $2",
+            &[i64::from(disabled).into(), name.into()],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Every team with its queues, by name.
     pub fn team_list(&mut self) -> Result<Vec<Team>, StoreError> {
         self.conn
