@@ -987,6 +987,21 @@ fn the_admin_creates_accounts_that_work(backend: Backend) {
         (me["name"].as_str(), me["role"].as_str()),
         (Some("nadia"), Some("manager"))
     );
+    // Disabled, she cannot sign in; enabled again, she can.
+    let (status, body) = app.post(
+        &admin,
+        "/api/admin/users/nadia/disabled",
+        &json!({"disabled": true}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(login(&app, "nadia", &new_password).0, 401);
+    let (status, _) = app.post(
+        &admin,
+        "/api/admin/users/nadia/disabled",
+        &json!({"disabled": false}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(login(&app, "nadia", &new_password).0, 303);
     // Everything is in the audit log with the admin as actor; no secret is.
     let mut ws = palabre_store::Workspace::open(&app.store).unwrap();
     let log = ws.audit_of("nadia").unwrap();
@@ -1001,6 +1016,8 @@ fn the_admin_creates_accounts_that_work(backend: Backend) {
             ("ada", "password_reset"),
             ("ada", "user_access_set"),
             ("ada", "api_token_created"),
+            ("ada", "user_disabled"),
+            ("ada", "user_enabled"),
         ]
     );
     for e in &log {
@@ -1042,6 +1059,7 @@ fn only_admins_manage_accounts() {
                 json!({"role": "admin", "teams": []}),
             ),
             ("/api/admin/users/manon/tokens", json!({})),
+            ("/api/admin/users/alix/disabled", json!({"disabled": true})),
             (
                 "/api/admin/teams",
                 json!({"name": "x", "queues": ["inbox"]}),
@@ -1149,6 +1167,25 @@ fn account_forms_need_the_csrf_token_and_show_names_as_text() {
     let password = &html[at..at + html[at..].find('<').unwrap()];
     assert_eq!(password.len(), 20, "{password}");
     assert_eq!(login(&app, "manon", password).0, 303);
+    let form = format!("csrf={}&name=manon&disabled=true", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/disabled", &form).0, 303);
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/users")[2]["disabled"],
+        true
+    );
+    let (_, html) = get_cookie(&app, &s, "/admin");
+    assert!(
+        html.contains("name=\"disabled\" value=\"false\""),
+        "offers to enable"
+    );
+    assert_eq!(
+        post_form(&app, &s, "/admin/disabled", "name=manon&disabled=false").0,
+        403
+    );
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/users")[2]["disabled"],
+        true
+    );
     // A form missing a field says so (once its token is checked).
     let form = format!("csrf={}&role=agent", s.csrf);
     let (status, html, _) = post_form(&app, &s, "/admin/users", &form);
@@ -1232,6 +1269,18 @@ fn malformed_account_requests_get_a_4xx_that_says_why() {
             409,
             "yourself",
         ),
+        (
+            "/api/admin/users/ada/disabled",
+            json!({"disabled": true}),
+            409,
+            "yourself",
+        ),
+        (
+            "/api/admin/users/manon/disabled",
+            json!({"disabled": "yes"}),
+            400,
+            "disabled",
+        ),
     ];
     for (path, body, expected, says) in cases {
         let (status, answer) = app.post(&admin, path, &body);
@@ -1249,6 +1298,7 @@ fn malformed_account_requests_get_a_4xx_that_says_why() {
         "/api/admin/users/{name}/password",
         "/api/admin/users/{name}/access",
         "/api/admin/users/{name}/tokens",
+        "/api/admin/users/{name}/disabled",
         "/api/admin/teams",
     ] {
         assert!(doc["paths"].get(p).is_some(), "OpenAPI lacks {p}");

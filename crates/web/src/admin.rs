@@ -25,6 +25,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/admin/users/{name}/password", post(post_password))
         .route("/api/admin/users/{name}/access", post(post_access))
         .route("/api/admin/users/{name}/tokens", post(post_token))
+        .route("/api/admin/users/{name}/disabled", post(post_disabled))
         .route("/api/admin/teams", get(list_teams).post(post_team))
 }
 
@@ -185,6 +186,25 @@ pub fn set_access(
     Ok(found)
 }
 
+/// Disables or enables a user; whether the user exists.
+pub fn set_disabled(
+    ws: &mut Workspace,
+    actor: &str,
+    name: &str,
+    disabled: bool,
+) -> Result<bool, StoreError> {
+    let found = ws.set_disabled(name, disabled)?;
+    if found {
+        let action = if disabled {
+            "user_disabled"
+        } else {
+            "user_enabled"
+        };
+        ws.audit(actor, action, Some(name), None)?;
+    }
+    Ok(found)
+}
+
 /// Declares (or redefines) a team and its queues.
 pub fn set_team(
     ws: &mut Workspace,
@@ -309,6 +329,29 @@ pub(crate) async fn change_access(
     Ok(())
 }
 
+pub(crate) async fn disable(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    disabled: bool,
+) -> Result<(), ApiError> {
+    caller.require(Role::Admin)?;
+    if disabled && name == caller.user.name {
+        return Err(ApiError::Conflict(
+            "you cannot disable yourself: ask another admin".into(),
+        ));
+    }
+    let (actor, n) = (caller.user.name.clone(), name.to_owned());
+    if !state
+        .pool
+        .run(move |ws| set_disabled(ws, &actor, &n, disabled))
+        .await?
+    {
+        return Err(no_user(name));
+    }
+    Ok(())
+}
+
 pub(crate) async fn add_team(
     state: &AppState,
     caller: &Caller,
@@ -411,6 +454,13 @@ pub struct AccessBody {
 pub struct TeamBody {
     pub name: String,
     pub queues: Vec<String>,
+}
+
+/// Whether a user is disabled (signs in and opens nothing) or enabled.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisabledBody {
+    pub disabled: bool,
 }
 
 /// A new API token's label.
@@ -522,6 +572,29 @@ pub(crate) async fn post_token(
     Ok(no_store(
         Json(add_token(&state, &caller, &name, b.label.as_deref()).await?).into_response(),
     ))
+}
+
+#[utoipa::path(post, path = "/api/admin/users/{name}/disabled", request_body = DisabledBody,
+    params(("name" = String, Path, description = "User name")),
+    responses((status = 200, body = Accepted), (status = 400, body = ErrorBody),
+              (status = 403, description = "Admins only", body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "An admin cannot disable themselves", body = ErrorBody)))]
+pub(crate) async fn post_disabled(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    parsed: Result<Json<DisabledBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    caller.require(Role::Admin)?;
+    let b = body(parsed)?;
+    disable(&state, &caller, &name, b.disabled).await?;
+    Ok(Json(Accepted {
+        ok: true,
+        outbox_id: None,
+        created: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/admin/teams", request_body = TeamBody,

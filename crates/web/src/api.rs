@@ -73,6 +73,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::post_password,
         crate::admin::post_access,
         crate::admin::post_token,
+        crate::admin::post_disabled,
         crate::admin::post_team
     ),
     components(schemas(
@@ -100,6 +101,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::AccessBody,
         crate::admin::TeamBody,
         crate::admin::TokenBody,
+        crate::admin::DisabledBody,
         crate::admin::Secret
     ))
 )]

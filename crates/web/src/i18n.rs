@@ -156,6 +156,8 @@ words! {
     new_token => "New API token", "Nouveau jeton d'API";
     shown_once => "Copy it now: it is shown only this once and cannot be found again.", "Copiez-le maintenant : il n'est affiché qu'une fois et ne pourra pas être retrouvé.";
     no_teams => "No team yet.", "Aucune équipe pour l'instant.";
+    disable => "Disable", "Désactiver";
+    enable => "Enable", "Réactiver";
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/admin/access", post(form_access))
         .route("/admin/token", post(form_token))
         .route("/admin/teams", post(form_team))
+        .route("/admin/disabled", post(form_disabled))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
 }
@@ -1120,6 +1121,36 @@ async fn form_team(
                 queues: accounts::split_list(&f.queues),
             };
             accounts::add_team(st, ca, body).await.map(|()| None)
+        },
+    )
+    .await
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct DisabledForm {
+    csrf: Option<String>,
+    name: String,
+    disabled: String,
+}
+
+async fn form_disabled(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<DisabledForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            accounts::disable(st, ca, &f.name, f.disabled == "true")
+                .await
+                .map(|()| None)
         },
     )
     .await
