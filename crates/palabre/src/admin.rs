@@ -2,7 +2,7 @@
 //! created here).
 
 use palabre_store::Workspace;
-use palabre_store::workspace::Role;
+use palabre_web::admin as accounts;
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -52,16 +52,13 @@ pub enum AdminCommand {
     Users,
 }
 
-/// A readable random password: 20 characters from an unambiguous alphabet (about 110 bits).
+/// A readable random password (the generator the web inbox's admin page uses too).
 pub fn generated_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect())
+    Ok(palabre_web::auth::generated_password()?)
 }
+
+/// Who the audit log says did it.
+const ACTOR: &str = "admin-cli";
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     let location = crate::wiring::store_location(args.store.as_deref(), None, args.data.as_deref());
@@ -74,53 +71,32 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             display_name,
             password_stdin,
         } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
-            let (password, generated) = if password_stdin {
+            let user = accounts::NewUser::new(&name, display_name.as_deref(), &role, &teams)?;
+            let given = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
-                let line = line.trim_end_matches(['\r', '\n']).to_owned();
-                if line.chars().count() < 12 {
-                    anyhow::bail!("the password must have at least 12 characters");
-                }
-                (line, false)
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
             } else {
-                (generated_password()?, true)
+                None
             };
-            let hash = palabre_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            let display = display_name.unwrap_or_else(|| name.clone());
-            match ws.create_user(&name, &display, &hash, role, &teams)? {
-                Some(_) => {
-                    ws.audit(
-                        "admin-cli",
-                        "user_created",
-                        Some(&name),
-                        Some(role.as_str()),
-                    )?;
-                    println!("created {name} ({})", role.as_str());
-                    if generated {
-                        println!("password: {password}");
-                    }
-                }
-                None => anyhow::bail!("a user named {name} already exists"),
+            let (password, hash, generated) = accounts::password(given)?;
+            if !accounts::create_user(&mut ws, ACTOR, &user, &hash)? {
+                anyhow::bail!("a user named {} already exists", user.name);
+            }
+            println!("created {} ({})", user.name, user.role.as_str());
+            if generated {
+                println!("password: {password}");
             }
         }
         AdminCommand::Team { name, queues } => {
-            ws.set_team(&name, &queues)?;
-            ws.audit(
-                "admin-cli",
-                "team_set",
-                Some(&name),
-                Some(&queues.join(",")),
-            )?;
+            accounts::set_team(&mut ws, ACTOR, &name, &queues)?;
             println!("team {name}: {}", queues.join(", "));
         }
         AdminCommand::Token { name, label } => {
-            let user = ws
-                .user_by_name(&name)?
-                .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
-            let token = palabre_web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?;
-            ws.create_api_token(user.id, &palabre_web::auth::token_hash(&token), &label)?;
-            ws.audit("admin-cli", "api_token_created", Some(&name), Some(&label))?;
+            let token = palabre_web::auth::random_token()?;
+            if !accounts::create_token(&mut ws, ACTOR, &name, &label, &token)? {
+                anyhow::bail!("no user named {name}");
+            }
             println!("{token}");
         }
         AdminCommand::Users => {

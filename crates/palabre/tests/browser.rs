@@ -857,3 +857,36 @@ fn the_main_screens_fit_the_window() {
     b.find("h1");
     assert_eq!(fits(), true, "moderation fits 1280 px");
 }
+
+#[test]
+fn an_admin_creates_an_account_in_the_browser_and_it_signs_in() {
+    let Some((b, app, _)) = setup() else {
+        return;
+    };
+    app.user("ada", "admin", "", PASSWORD);
+    b.sign_in(&app, "ada");
+    b.click("header nav a[href='/admin']");
+    b.find("#create-user");
+    b.fill("#new-name", "nadia");
+    b.fill("#new-display-name", "Nadia <N.>");
+    b.fill("#new-teams", "care");
+    b.click("#create-user");
+    let password = b.wait_text(".secret .secret-value", "");
+    assert_eq!(password.trim().len(), 20, "{password:?}");
+    b.wait_text("tr[data-user='nadia']", "Nadia <N.>");
+    let fits = b.script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+    );
+    assert_eq!(fits, true, "the accounts page fits 1280 px");
+    b.screenshot("accounts");
+    // The new agent signs in with the password the page showed.
+    b.goto(&app, "/login?lang=en");
+    b.fill("#name", "nadia");
+    b.fill("#password", password.trim());
+    b.click("#sign-in");
+    b.wait_text(".who", "Nadia <N.>");
+    assert!(
+        b.all("header nav a[href='/admin']").is_empty(),
+        "an agent has no accounts link"
+    );
+}

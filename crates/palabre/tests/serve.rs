@@ -870,3 +870,438 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+// ------------------------------------------------------------------ accounts (admins)
+
+/// POST a form with a session cookie: (status, page, Cache-Control).
+fn post_form(app: &App, s: &Session, path: &str, form: &str) -> (u16, String, String) {
+    let mut r = app
+        .agent()
+        .post(&format!("{}{path}", app.url))
+        .header("Cookie", &s.cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    let cache = r
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap(),
+        cache,
+    )
+}
+
+fn user_names(app: &App, token: &str) -> Vec<String> {
+    app.get_json(token, "/api/admin/users")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn the_admin_creates_accounts_that_work(backend: Backend) {
+    let Some(app) = spawn_app(backend) else {
+        return;
+    };
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    let (status, body) = app.post(
+        &admin,
+        "/api/admin/teams",
+        &json!({"name": "care", "queues": ["inbox", "review"]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, created) = app.post(
+        &admin,
+        "/api/admin/users",
+        &json!({"name": "nadia", "display_name": "Nadia N.", "role": "agent", "teams": ["care"]}),
+    );
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(
+        (created["name"].as_str(), created["kind"].as_str()),
+        (Some("nadia"), Some("password"))
+    );
+    let password = created["value"].as_str().unwrap().to_owned();
+    assert_eq!(password.len(), 20, "generated like the CLI's");
+    // The new user signs in with the password shown, and is who the admin said.
+    let (status, s) = login(&app, "nadia", &password);
+    assert_eq!(status, 303);
+    let s = s.expect("nadia signs in");
+    let (status, me) = get_cookie(&app, &s, "/api/me");
+    assert_eq!(status, 200);
+    let me: Value = serde_json::from_str(&me).unwrap();
+    assert_eq!(
+        (me["display_name"].as_str(), me["role"].as_str()),
+        (Some("Nadia N."), Some("agent"))
+    );
+    assert_eq!(me["teams"], json!(["care"]));
+    // The name is taken now.
+    let (status, body) = app.post(
+        &admin,
+        "/api/admin/users",
+        &json!({"name": "nadia", "role": "admin"}),
+    );
+    assert_eq!(status, 409, "{body}");
+    // Lists: users (never their hash) and teams with their queues.
+    let users = app.get_json(&admin, "/api/admin/users");
+    let nadia = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "nadia")
+        .unwrap();
+    assert_eq!(nadia["disabled"], false);
+    assert!(nadia.get("password_hash").is_none());
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/teams"),
+        json!([{"name": "care", "queues": ["inbox", "review"]}])
+    );
+    // A reset: the old password stops working, the new one works.
+    let (status, reset) = app.post(&admin, "/api/admin/users/nadia/password", &json!({}));
+    assert_eq!(status, 200, "{reset}");
+    let new_password = reset["value"].as_str().unwrap().to_owned();
+    assert_ne!(new_password, password);
+    assert_eq!(login(&app, "nadia", &password).0, 401);
+    assert_eq!(login(&app, "nadia", &new_password).0, 303);
+    // Role and teams change.
+    let (status, body) = app.post(
+        &admin,
+        "/api/admin/users/nadia/access",
+        &json!({"role": "manager", "teams": []}),
+    );
+    assert_eq!(status, 200, "{body}");
+    // An API token for her: it is hers.
+    let (status, token) = app.post(
+        &admin,
+        "/api/admin/users/nadia/tokens",
+        &json!({"label": "zapier"}),
+    );
+    assert_eq!(status, 200, "{token}");
+    let token = token["value"].as_str().unwrap().to_owned();
+    let me = app.get_json(&token, "/api/me");
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("nadia"), Some("manager"))
+    );
+    // Disabled, she cannot sign in; enabled again, she can.
+    let (status, body) = app.post(
+        &admin,
+        "/api/admin/users/nadia/disabled",
+        &json!({"disabled": true}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(login(&app, "nadia", &new_password).0, 401);
+    let (status, _) = app.post(
+        &admin,
+        "/api/admin/users/nadia/disabled",
+        &json!({"disabled": false}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(login(&app, "nadia", &new_password).0, 303);
+    // Everything is in the audit log with the admin as actor; no secret is.
+    let mut ws = palabre_store::Workspace::open(&app.store).unwrap();
+    let log = ws.audit_of("nadia").unwrap();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("ada", "user_created"),
+            ("ada", "password_reset"),
+            ("ada", "user_access_set"),
+            ("ada", "api_token_created"),
+            ("ada", "user_disabled"),
+            ("ada", "user_enabled"),
+        ]
+    );
+    for e in &log {
+        let detail = e.detail.clone().unwrap_or_default();
+        assert!(!detail.contains(&new_password) && !detail.contains(&token));
+    }
+    assert_eq!(ws.audit_of("care").unwrap()[0].actor, "ada");
+    let stored = ws.user_by_name("nadia").unwrap().unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$"));
+}
+
+#[test]
+fn the_admin_creates_accounts_that_work_on_sqlite() {
+    the_admin_creates_accounts_that_work(Backend::Sqlite);
+}
+
+#[test]
+fn the_admin_creates_accounts_that_work_on_postgres() {
+    the_admin_creates_accounts_that_work(Backend::Postgres);
+}
+
+#[test]
+fn only_admins_manage_accounts() {
+    let (app, manager) = app_with_manager(Backend::Sqlite).unwrap();
+    let agent = app.user("alix", "agent", "care", PASSWORD);
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    for token in [&manager, &agent] {
+        for get in ["/api/admin/users", "/api/admin/teams"] {
+            assert_eq!(app.get(token, get).0, 403, "GET {get}");
+        }
+        for (post, body) in [
+            (
+                "/api/admin/users",
+                json!({"name": "intruder", "role": "admin"}),
+            ),
+            ("/api/admin/users/alix/password", json!({})),
+            (
+                "/api/admin/users/alix/access",
+                json!({"role": "admin", "teams": []}),
+            ),
+            ("/api/admin/users/manon/tokens", json!({})),
+            ("/api/admin/users/alix/disabled", json!({"disabled": true})),
+            (
+                "/api/admin/teams",
+                json!({"name": "x", "queues": ["inbox"]}),
+            ),
+        ] {
+            let (status, body) = app.post(token, post, &body);
+            assert_eq!(status, 403, "POST {post}: {body}");
+        }
+    }
+    // Nothing changed: no intruder, no team, roles as they were.
+    assert_eq!(user_names(&app, &admin), vec!["ada", "alix", "manon"]);
+    assert_eq!(app.get_json(&admin, "/api/admin/teams"), json!([]));
+    assert_eq!(app.get_json(&agent, "/api/me")["role"], "agent");
+    // The pages: a manager sees no link to the accounts and is refused them.
+    let (_, s) = login(&app, "manon", PASSWORD);
+    let s = s.unwrap();
+    let (status, html) = get_cookie(&app, &s, "/inbox");
+    assert_eq!(status, 200);
+    assert!(!html.contains("href=\"/admin\""));
+    assert_eq!(get_cookie(&app, &s, "/admin").0, 403);
+    let form = format!("csrf={}&name=intruder&role=admin", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/users", &form).0, 403);
+    let form = format!("csrf={}&name=x&queues=inbox", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/teams", &form).0, 403);
+    assert_eq!(user_names(&app, &admin), vec!["ada", "alix", "manon"]);
+    // An admin sees the link.
+    let (_, s) = login(&app, "ada", PASSWORD);
+    let (_, html) = get_cookie(&app, &s.unwrap(), "/inbox");
+    assert!(html.contains("href=\"/admin\""));
+}
+
+#[test]
+fn account_forms_need_the_csrf_token_and_show_names_as_text() {
+    let (app, _) = app_with_manager(Backend::Sqlite).unwrap();
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    let (_, s) = login(&app, "ada", PASSWORD);
+    let s = s.unwrap();
+    let (status, html) = get_cookie(&app, &s, "/admin");
+    assert_eq!(status, 200);
+    assert!(html.contains("action=\"/admin/users\""));
+    // Missing or forged token: refused, nothing created.
+    let fields = "name=mallory&role=admin";
+    let forged = "0".repeat(s.csrf.len());
+    for form in [
+        fields.to_owned(),
+        format!("csrf=forged&{fields}"),
+        format!("csrf={forged}&{fields}"),
+    ] {
+        let (status, html, _) = post_form(&app, &s, "/admin/users", &form);
+        assert_eq!(status, 403, "{form}: {html}");
+    }
+    let (status, _, _) = post_form(&app, &s, "/admin/password", "name=manon");
+    assert_eq!(status, 403);
+    // The JSON API with the cookie needs the header too.
+    assert_eq!(
+        post_cookie(
+            &app,
+            &s,
+            "/api/admin/users",
+            None,
+            &json!({"name": "mallory", "role": "admin"})
+        ),
+        403
+    );
+    assert!(!user_names(&app, &admin).contains(&"mallory".to_owned()));
+    // A name and a display name full of HTML: created, and shown as text.
+    let form = format!(
+        "csrf={}&name=%3Ci%3Eeve%3C%2Fi%3E&display_name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&role=agent&teams=care",
+        s.csrf
+    );
+    let (status, html, cache) = post_form(&app, &s, "/admin/users", &form);
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(cache, "no-store", "a page with a password is not cached");
+    assert!(html.contains("data-secret=\"password\""));
+    assert!(
+        html.contains("&lt;i&gt;eve&lt;&#x2f;i&gt;") || html.contains("&lt;i&gt;eve&lt;/i&gt;")
+    );
+    assert!(!html.contains("<i>eve"));
+    assert!(!html.contains("<script>alert(1)"));
+    let (_, html) = get_cookie(&app, &s, "/admin");
+    assert!(!html.contains("<i>eve") && !html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+    assert!(!html.contains("data-secret"), "the password is shown once");
+    assert!(user_names(&app, &admin).contains(&"<i>eve</i>".to_owned()));
+    // The other forms, with their token.
+    let form = format!("csrf={}&name=care&queues=inbox%2C+review", s.csrf);
+    let (status, _, _) = post_form(&app, &s, "/admin/teams", &form);
+    assert_eq!(status, 303);
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/teams"),
+        json!([{"name": "care", "queues": ["inbox", "review"]}])
+    );
+    let form = format!("csrf={}&name=manon&role=agent&teams=care", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/access", &form).0, 303);
+    assert_eq!(app.get_json(&admin, "/api/admin/users")[2]["role"], "agent");
+    let form = format!("csrf={}&name=manon&label=ci", s.csrf);
+    let (status, html, cache) = post_form(&app, &s, "/admin/token", &form);
+    assert_eq!((status, cache.as_str()), (200, "no-store"));
+    assert!(html.contains("data-secret=\"token\""));
+    let form = format!("csrf={}&name=manon", s.csrf);
+    let (status, html, _) = post_form(&app, &s, "/admin/password", &form);
+    assert_eq!(status, 200);
+    let marker = "class=\"secret-value\">";
+    let at = html.find(marker).unwrap() + marker.len();
+    let password = &html[at..at + html[at..].find('<').unwrap()];
+    assert_eq!(password.len(), 20, "{password}");
+    assert_eq!(login(&app, "manon", password).0, 303);
+    let form = format!("csrf={}&name=manon&disabled=true", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/disabled", &form).0, 303);
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/users")[2]["disabled"],
+        true
+    );
+    let (_, html) = get_cookie(&app, &s, "/admin");
+    assert!(
+        html.contains("name=\"disabled\" value=\"false\""),
+        "offers to enable"
+    );
+    assert_eq!(
+        post_form(&app, &s, "/admin/disabled", "name=manon&disabled=false").0,
+        403
+    );
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/users")[2]["disabled"],
+        true
+    );
+    // A form missing a field says so (once its token is checked).
+    let form = format!("csrf={}&role=agent", s.csrf);
+    let (status, html, _) = post_form(&app, &s, "/admin/users", &form);
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("a user name has 1 to 64 characters"),
+        "{html}"
+    );
+    let form = format!("csrf={}&name=zoe&role=boss", s.csrf);
+    let (status, html, _) = post_form(&app, &s, "/admin/users", &form);
+    assert_eq!(status, 422);
+    assert!(html.contains("boss"), "{html}");
+    assert_eq!(post_form(&app, &s, "/admin/users", "role=agent").0, 403);
+}
+
+#[test]
+fn malformed_account_requests_get_a_4xx_that_says_why() {
+    let (app, _) = app_with_manager(Backend::Sqlite).unwrap();
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    let send_raw = |raw: &str| {
+        let mut r = app
+            .agent()
+            .post(&format!("{}/api/admin/users", app.url))
+            .header("Authorization", &format!("Bearer {admin}"))
+            .header("Content-Type", "application/json")
+            .send(raw.as_bytes())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (status, body) = send_raw("{\"name\": \"tron");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("EOF") || body.contains("line 1"), "{body}");
+    let (status, body) = send_raw("{\"nme\": \"typo\", \"role\": \"agent\"}");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("nme"), "names the unknown field: {body}");
+    let (status, body) = send_raw("{\"name\": \"zoe\"}");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("role"), "names the missing field: {body}");
+    let cases = [
+        (
+            "/api/admin/users",
+            json!({"name": "zoe", "role": "boss"}),
+            422,
+            "boss",
+        ),
+        (
+            "/api/admin/users",
+            json!({"name": "zo e", "role": "agent"}),
+            422,
+            "spaces",
+        ),
+        (
+            "/api/admin/users",
+            json!({"name": "zoe", "role": "agent", "teams": ["a,b"]}),
+            422,
+            "commas",
+        ),
+        (
+            "/api/admin/teams",
+            json!({"name": "care", "queues": []}),
+            422,
+            "queue",
+        ),
+        (
+            "/api/admin/teams",
+            json!({"name": "care", "queues": "inbox"}),
+            400,
+            "sequence",
+        ),
+        ("/api/admin/users/ghost/password", json!({}), 404, "ghost"),
+        ("/api/admin/users/ghost/tokens", json!({}), 404, "ghost"),
+        (
+            "/api/admin/users/ghost/access",
+            json!({"role": "agent"}),
+            404,
+            "ghost",
+        ),
+        (
+            "/api/admin/users/ada/access",
+            json!({"role": "manager"}),
+            409,
+            "yourself",
+        ),
+        (
+            "/api/admin/users/ada/disabled",
+            json!({"disabled": true}),
+            409,
+            "yourself",
+        ),
+        (
+            "/api/admin/users/manon/disabled",
+            json!({"disabled": "yes"}),
+            400,
+            "disabled",
+        ),
+    ];
+    for (path, body, expected, says) in cases {
+        let (status, answer) = app.post(&admin, path, &body);
+        assert_eq!(status, expected, "{path} {body}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(says),
+            "{path} {body}: {answer}"
+        );
+    }
+    assert_eq!(user_names(&app, &admin), vec!["ada", "manon"]);
+    assert_eq!(app.get_json(&admin, "/api/me")["role"], "admin");
+    let doc = app.get_json(&admin, "/api/openapi.json");
+    for p in [
+        "/api/admin/users",
+        "/api/admin/users/{name}/password",
+        "/api/admin/users/{name}/access",
+        "/api/admin/users/{name}/tokens",
+        "/api/admin/users/{name}/disabled",
+        "/api/admin/teams",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["schemas"].get("Secret").is_some());
+}

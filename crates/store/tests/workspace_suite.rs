@@ -16,7 +16,7 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope,
+    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope, Team,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -452,6 +452,51 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     assert_eq!(ws.team_queues(&a.teams).unwrap(), vec!["support"]);
     assert!(ws.team_queues(&strings(&["ghosts"])).unwrap().is_empty());
 
+    assert_eq!(
+        ws.team_list().unwrap(),
+        vec![
+            Team {
+                name: "support".into(),
+                queues: strings(&["support"])
+            },
+            Team {
+                name: "vip".into(),
+                queues: strings(&["vip", "billing"])
+            },
+        ]
+    );
+
+    // Role and teams change in place; an unknown user is said so.
+    assert!(
+        ws.set_role_and_teams("alice", Role::Manager, &strings(&["vip", "support"]))
+            .unwrap()
+    );
+    let a2 = ws.user_by_name("alice").unwrap().unwrap();
+    assert_eq!(
+        (a2.id, a2.role, a2.teams.clone(), a2.password_hash.as_str()),
+        (
+            alice,
+            Role::Manager,
+            strings(&["vip", "support"]),
+            "argon2-a"
+        )
+    );
+    assert!(
+        ws.set_role_and_teams("alice", Role::Agent, &a.teams)
+            .unwrap()
+    );
+    assert_eq!(ws.user_by_name("alice").unwrap().unwrap().role, Role::Agent);
+    assert!(!ws.set_role_and_teams("nobody", Role::Admin, &[]).unwrap());
+    assert!(ws.user_by_name("nobody").unwrap().is_none());
+
+    // A new password replaces the hash.
+    assert!(ws.set_password("alice", "argon2-a2").unwrap());
+    assert_eq!(
+        ws.user_by_name("alice").unwrap().unwrap().password_hash,
+        "argon2-a2"
+    );
+    assert!(!ws.set_password("nobody", "h").unwrap());
+
     // Sessions: found while live, never once expired, gone once deleted.
     let later = now() + 3_600_000;
     ws.create_session(alice, "tok-a", "csrf-a", later).unwrap();
@@ -483,10 +528,18 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     assert!(ws.api_token_user("api-x").unwrap().is_none());
     assert!(ws.create_api_token(alice, "api-b", "dup").is_err());
 
-    // A disabled user opens nothing any more.
-    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'bob'");
+    // A disabled user opens nothing any more; enabled again, they do.
+    assert!(ws.set_disabled("bob", true).unwrap());
     assert!(ws.user_by_name("bob").unwrap().unwrap().disabled);
     assert!(ws.session("tok-b").unwrap().is_none());
+    assert!(ws.api_token_user("api-b").unwrap().is_none());
+    assert!(ws.set_disabled("bob", false).unwrap());
+    assert!(!ws.user_by_name("bob").unwrap().unwrap().disabled);
+    assert_eq!(ws.api_token_user("api-b").unwrap().unwrap().name, "bob");
+    assert!(ws.session("tok-b").unwrap().is_some());
+    assert!(!ws.set_disabled("nobody", true).unwrap());
+    (f.raw)("UPDATE users SET disabled = 1 WHERE name = 'bob'");
+    assert!(ws.user_by_name("bob").unwrap().unwrap().disabled);
     assert!(ws.api_token_user("api-b").unwrap().is_none());
 }
 

@@ -66,7 +66,15 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         list_connectors,
         post_events,
         crate::webhooks::challenge,
-        crate::webhooks::delivery
+        crate::webhooks::delivery,
+        crate::admin::list_users,
+        crate::admin::list_teams,
+        crate::admin::post_user,
+        crate::admin::post_password,
+        crate::admin::post_access,
+        crate::admin::post_token,
+        crate::admin::post_disabled,
+        crate::admin::post_team
     ),
     components(schemas(
         InboxRow,
@@ -87,7 +95,14 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         palabre_store::workspace::MessageView,
         palabre_store::workspace::NoteView,
         palabre_store::workspace::User,
-        palabre_store::workspace::Role
+        palabre_store::workspace::Role,
+        palabre_store::workspace::Team,
+        crate::admin::NewUserBody,
+        crate::admin::AccessBody,
+        crate::admin::TeamBody,
+        crate::admin::TokenBody,
+        crate::admin::DisabledBody,
+        crate::admin::Secret
     ))
 )]
 pub struct ApiDoc;
@@ -121,7 +136,7 @@ fn accepted() -> Json<Accepted> {
     })
 }
 
-fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     parsed
         .map(|Json(v)| v)
         .map_err(|e| rejection(e.body_text()))

@@ -48,6 +48,18 @@ pub(crate) fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("not a password").unwrap_or_default())
 }
 
+/// A readable random password: 20 characters from an unambiguous alphabet (about 110 bits).
+/// What `palabre admin create` prints and what the admin page shows, once.
+pub fn generated_password() -> Result<String, ApiError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
 /// 32 random bytes, hex.
 pub fn random_token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
@@ -323,6 +335,15 @@ mod tests {
         assert!(same_secret(&a, &a.clone()));
         assert!(!same_secret(&a, &b));
         assert!(!same_secret("ab", "abc"));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_random_and_unambiguous() {
+        let a = generated_password().unwrap();
+        assert_eq!(a.chars().count(), 20);
+        assert_ne!(a, generated_password().unwrap());
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(!a.contains(['0', 'O', 'l', 'I', '1']));
     }
 
     #[test]

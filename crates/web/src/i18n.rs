@@ -137,6 +137,27 @@ words! {
     count => "Count", "Nombre";
     approved => "approved", "validé";
     rejected => "rejected", "refusé";
+    accounts => "Accounts", "Comptes";
+    users => "Users", "Utilisateurs";
+    teams => "Teams", "Équipes";
+    queues => "Queues", "Files";
+    display_name => "Display name", "Nom affiché";
+    role => "Role", "Rôle";
+    disabled => "disabled", "désactivé";
+    save => "Save", "Enregistrer";
+    create_user => "Create a user", "Créer un utilisateur";
+    create_team => "Create or redefine a team", "Créer ou redéfinir une équipe";
+    reset_password => "New password", "Nouveau mot de passe";
+    create_token => "New API token", "Nouveau jeton d'API";
+    token_label => "Token label", "Libellé du jeton";
+    comma_separated => "comma-separated", "séparées par des virgules";
+    password_generated => "The password is generated and shown once.", "Le mot de passe est généré et affiché une seule fois.";
+    new_password => "New password", "Nouveau mot de passe";
+    new_token => "New API token", "Nouveau jeton d'API";
+    shown_once => "Copy it now: it is shown only this once and cannot be found again.", "Copiez-le maintenant : il n'est affiché qu'une fois et ne pourra pas être retrouvé.";
+    no_teams => "No team yet.", "Aucune équipe pour l'instant.";
+    disable => "Disable", "Désactiver";
+    enable => "Enable", "Réactiver";
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! the outbox (in the store), and the binary's sender delivers them. Everything a post contains
 //! is untrusted: templates escape it, and the pages allow no inline script (CSP).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 mod error;
@@ -127,6 +128,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())
         .layer(axum::middleware::from_fn(security_headers))

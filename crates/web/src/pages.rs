@@ -1,7 +1,8 @@
 //! The server-rendered pages: login, inbox, conversation, drafts, moderation, failed sends,
-//! and the static files. Forms post here and are redirected back (POST → redirect → GET); each
+//! accounts (admins), and the static files. Forms post here and are redirected back (POST → redirect → GET); each
 //! action is the same function the JSON API calls.
 
+use crate::admin::{self as accounts, AccessBody, NewUserBody, Secret, TeamBody};
 use crate::api::{self, ListQuery, ReviewBody};
 use crate::auth::{self, Caller, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::i18n::{UiLang, words};
@@ -34,6 +35,13 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/moderation/{platform}/{id}/{action}", post(form_moderate))
         .route("/outbox", get(outbox))
         .route("/outbox/{id}/retry", post(form_retry))
+        .route("/admin", get(admin))
+        .route("/admin/users", post(form_new_user))
+        .route("/admin/password", post(form_password))
+        .route("/admin/access", post(form_access))
+        .route("/admin/token", post(form_token))
+        .route("/admin/teams", post(form_team))
+        .route("/admin/disabled", post(form_disabled))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
 }
@@ -873,6 +881,263 @@ async fn form_retry(
             state.pool.run(move |ws| ws.retry_dead(id, &actor)).await?;
             state.engine.outbox_changed();
             Ok(())
+        },
+    )
+    .await
+}
+
+// ------------------------------------------------------------------ accounts (admins)
+
+/// The accounts page, with a secret to show once after a creation or a reset.
+async fn admin_page(
+    state: &AppState,
+    lang: &Lang,
+    caller: &Caller,
+    secret: Option<Secret>,
+) -> Response {
+    let (users, teams) = match accounts::overview(state, caller).await {
+        Ok(v) => v,
+        Err(e) => return error_page(state, lang, Some(caller), e),
+    };
+    let shown = secret.is_some();
+    let r = page(
+        state,
+        lang,
+        caller,
+        "admin.html",
+        "admin",
+        context! { users => users, teams => teams, secret => secret,
+        roles => ["agent", "manager", "admin"] },
+    )
+    .await;
+    if shown { accounts::no_store(r) } else { r }
+}
+
+async fn admin(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+) -> Response {
+    admin_page(&state, &lang, &caller, None).await
+}
+
+/// An accounts form: checks the role and the CSRF token before anything else, then runs;
+/// a secret is shown on the page, otherwise back to `/admin`.
+async fn admin_act<T, F>(
+    state: &AppState,
+    lang: &Lang,
+    caller: &Caller,
+    form: Result<Form<T>, axum::extract::rejection::FormRejection>,
+    csrf: impl FnOnce(&T) -> Option<String>,
+    action: impl FnOnce(T) -> F,
+) -> Response
+where
+    F: std::future::Future<Output = Result<Option<Secret>, ApiError>>,
+{
+    if let Err(e) = caller.require(Role::Admin) {
+        return error_page(state, lang, Some(caller), e);
+    }
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => {
+            // Still refuse a form without its token before saying what else is wrong.
+            let e = caller
+                .check_csrf(None)
+                .err()
+                .unwrap_or(ApiError::BadRequest(e.body_text()));
+            return error_page(state, lang, Some(caller), e);
+        }
+    };
+    if let Err(e) = caller.check_csrf(csrf(&f).as_deref()) {
+        return error_page(state, lang, Some(caller), e);
+    }
+    match action(f).await {
+        Ok(Some(secret)) => admin_page(state, lang, caller, Some(secret)).await,
+        Ok(None) => Redirect::to("/admin").into_response(),
+        Err(e) => error_page(state, lang, Some(caller), e),
+    }
+}
+
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct NewUserForm {
+    csrf: Option<String>,
+    name: String,
+    display_name: Option<String>,
+    role: String,
+    teams: Option<String>,
+}
+
+async fn form_new_user(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<NewUserForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            let body = NewUserBody {
+                name: f.name,
+                display_name: f.display_name,
+                role: f.role,
+                teams: accounts::split_list(f.teams.as_deref().unwrap_or("")),
+            };
+            accounts::add_user(st, ca, body).await.map(Some)
+        },
+    )
+    .await
+}
+
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct UserForm {
+    csrf: Option<String>,
+    name: String,
+    label: Option<String>,
+}
+
+async fn form_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<UserForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move { accounts::new_password(st, ca, &f.name).await.map(Some) },
+    )
+    .await
+}
+
+async fn form_token(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<UserForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            accounts::add_token(st, ca, &f.name, f.label.as_deref())
+                .await
+                .map(Some)
+        },
+    )
+    .await
+}
+
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AccessForm {
+    csrf: Option<String>,
+    name: String,
+    role: String,
+    teams: Option<String>,
+}
+
+async fn form_access(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<AccessForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            let body = AccessBody {
+                role: f.role,
+                teams: accounts::split_list(f.teams.as_deref().unwrap_or("")),
+            };
+            accounts::change_access(st, ca, &f.name, body)
+                .await
+                .map(|()| None)
+        },
+    )
+    .await
+}
+
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct TeamForm {
+    csrf: Option<String>,
+    name: String,
+    queues: String,
+}
+
+async fn form_team(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<TeamForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            let body = TeamBody {
+                name: f.name,
+                queues: accounts::split_list(&f.queues),
+            };
+            accounts::add_team(st, ca, body).await.map(|()| None)
+        },
+    )
+    .await
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct DisabledForm {
+    csrf: Option<String>,
+    name: String,
+    disabled: String,
+}
+
+async fn form_disabled(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<DisabledForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            accounts::disable(st, ca, &f.name, f.disabled == "true")
+                .await
+                .map(|()| None)
         },
     )
     .await

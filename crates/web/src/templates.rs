@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/moderation.html"),
     ),
     ("outbox.html", include_str!("../templates/outbox.html")),
+    ("admin.html", include_str!("../templates/admin.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 

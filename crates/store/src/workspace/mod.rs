@@ -14,7 +14,7 @@ pub use inbox::{
     ReviewCount, ReviewOutcome, Scope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus, SendContext};
-pub use people::{Role, Session, User};
+pub use people::{Role, Session, Team, User};
 
 use crate::StoreError;
 use db::Conn;

@@ -52,6 +52,14 @@ pub struct User {
     pub disabled: bool,
 }
 
+/// A team and the queues it works on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Team {
+    pub name: String,
+    pub queues: Vec<String>,
+}
+
 /// A signed-in session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -140,6 +148,45 @@ impl Workspace {
             &[name.into(), queues.as_str().into()],
         )?;
         Ok(())
+    }
+
+    /// Changes a user's role and teams; whether the user exists.
+    pub fn set_role_and_teams(
+        &mut self,
+        name: &str,
+        role: Role,
+        teams: &[String],
+    ) -> Result<bool, StoreError> {
+        let teams = teams.join(",");
+        let n = self.conn.exec(
+            "UPDATE users SET role = $1, teams = $2 WHERE name = $3",
+            &[role.as_str().into(), teams.as_str().into(), name.into()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Disables a user (their sessions and API tokens open nothing any more) or enables them
+    /// again; whether the user exists.
+    pub fn set_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        let n = self.conn.exec(
+            "UPDATE users SET disabled = $1 WHERE name = $2",
+            &[i64::from(disabled).into(), name.into()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Every team with its queues, by name.
+    pub fn team_list(&mut self) -> Result<Vec<Team>, StoreError> {
+        self.conn
+            .query("SELECT name, queues FROM teams ORDER BY name", &[])?
+            .iter()
+            .map(|r| {
+                Ok(Team {
+                    name: r.text(0)?,
+                    queues: list(&r.text(1)?),
+                })
+            })
+            .collect()
     }
 
     /// Every team's name, in order.
