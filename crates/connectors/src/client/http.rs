@@ -2,7 +2,7 @@
 //! not a stuck thread), rate-limit headers read in each platform's dialect, and the usual
 //! mapping of statuses to [`SendError`].
 
-use super::SendError;
+use super::{SendError, SourceError};
 use std::time::Duration;
 pub use ureq::http::HeaderMap;
 
@@ -111,6 +111,28 @@ pub fn classify(status: u16, limits: &RateHeaders, what: &str, body: &str) -> Se
             "{what}: 401, the access token is invalid, expired or revoked; renew it in the configuration{detail}"
         )),
         _ => SendError::Fatal(format!("{what}: HTTP {status}{detail}")),
+    }
+}
+
+/// What a failed read means for a poller: 401 and 403 are the token (a person must renew it),
+/// 429 and 5xx a reconnection (at the platform's reset when it gives one), any other 4xx a
+/// configuration that cannot work.
+pub fn source_error(status: u16, limits: &RateHeaders, what: &str, body: &str) -> SourceError {
+    match classify(status, limits, what, body) {
+        SendError::Auth(e) => SourceError::Auth(e),
+        SendError::Retry { error, at_ms } => SourceError::Disconnected {
+            error,
+            retry_in: at_ms
+                .map(|at| Duration::from_millis((at - super::de::now_ms()).max(1000) as u64)),
+        },
+        SendError::Fatal(e) if status == 403 => SourceError::Auth(e),
+        SendError::Fatal(e) => SourceError::Config(e),
+        SendError::NotBefore { at_ms } => SourceError::Disconnected {
+            error: format!("{what}: rate limited"),
+            retry_in: Some(Duration::from_millis(
+                (at_ms - super::de::now_ms()).max(1000) as u64,
+            )),
+        },
     }
 }
 

@@ -236,7 +236,7 @@ impl ReviewsSource {
                 self.auth.refused();
             }
             if status != 200 {
-                return Err(source_error(status, &limits, "Google reviews", &body));
+                return Err(http::source_error(status, &limits, "Google reviews", &body));
             }
             if let Some(error) = google_error(&body) {
                 return Err(SourceError::Disconnected {
@@ -303,27 +303,6 @@ fn google_error(body: &str) -> Option<String> {
             .trim()
             .to_owned(),
     )
-}
-
-pub(crate) fn source_error(
-    status: u16,
-    limits: &RateHeaders,
-    what: &str,
-    body: &str,
-) -> SourceError {
-    match http::classify(status, limits, what, body) {
-        SendError::Auth(e) => SourceError::Auth(e),
-        SendError::Retry { error, at_ms } => SourceError::Disconnected {
-            error,
-            retry_in: at_ms.map(|at| Duration::from_millis((at - now_ms()).max(1000) as u64)),
-        },
-        SendError::Fatal(e) if status == 403 => SourceError::Auth(e),
-        SendError::Fatal(e) => SourceError::Config(e),
-        SendError::NotBefore { at_ms } => SourceError::Disconnected {
-            error: format!("{what}: rate limited"),
-            retry_in: Some(Duration::from_millis((at_ms - now_ms()).max(1000) as u64)),
-        },
-    }
 }
 
 /// Replies to reviews of one location.

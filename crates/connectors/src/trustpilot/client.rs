@@ -188,7 +188,7 @@ impl ReviewsSource {
                         retry_in: None,
                     })?;
             if status != 200 {
-                return Err(crate::google::client::source_error(
+                return Err(crate::client::http::source_error(
                     status,
                     &limits,
                     "Trustpilot reviews",
