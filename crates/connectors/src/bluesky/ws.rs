@@ -4,7 +4,8 @@
 //! A message is only ever whole: a frame cut by a disconnection is dropped by the WebSocket
 //! layer, and every whole message read before the cut is handed over before returning.
 
-use crate::client::{Batch, Sink, SourceError, Stop};
+use crate::client::batch::{Batcher, MAX_WAIT};
+use crate::client::{Sink, SourceError, Stop};
 use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -15,8 +16,7 @@ use tungstenite::{Message, WebSocket};
 pub type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// How often the read loop wakes up to flush a batch and look at the stop flag.
-const TICK: Duration = Duration::from_millis(50);
-const MAX_LINES: usize = 500;
+const TICK: Duration = MAX_WAIT;
 /// An empty batch that only moves the checkpoint (events nobody wanted) goes this often.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// Silence before a ping, and before giving the connection up.
@@ -114,39 +114,12 @@ pub fn pump(
     stop: &Stop,
     mut read: impl FnMut(Message) -> Result<Option<Read>, SourceError>,
 ) -> Result<(), SourceError> {
-    let mut batch = Batch::default();
-    let mut first_line: Option<Instant> = None;
-    let mut moved = false;
-    let mut last_flush = Instant::now();
+    let mut batch = Batcher::new(None);
     let mut last_seen = Instant::now();
     let mut pinged = false;
-    let flush = |batch: &mut Batch,
-                 first_line: &mut Option<Instant>,
-                 moved: &mut bool,
-                 last_flush: &mut Instant,
-                 sink: &mut dyn Sink|
-     -> Result<(), SourceError> {
-        if batch.lines.is_empty() && !*moved {
-            return Ok(());
-        }
-        let out = Batch {
-            lines: std::mem::take(&mut batch.lines),
-            checkpoint: batch.checkpoint.clone(),
-        };
-        *first_line = None;
-        *moved = false;
-        *last_flush = Instant::now();
-        sink.accept(out).map_err(SourceError::Sink)
-    };
     loop {
         if stop.is_raised() {
-            flush(
-                &mut batch,
-                &mut first_line,
-                &mut moved,
-                &mut last_flush,
-                sink,
-            )?;
+            batch.flush(sink)?;
             let _ = socket.close(None);
             let _ = socket.flush();
             return Ok(());
@@ -163,25 +136,15 @@ pub fn pump(
                 pinged = false;
                 match read(message) {
                     Ok(Some(r)) => {
-                        if !r.lines.is_empty() && first_line.is_none() {
-                            first_line = Some(Instant::now());
-                        }
-                        batch.lines.extend(r.lines);
-                        if r.checkpoint.is_some() {
-                            batch.checkpoint = r.checkpoint;
-                            moved = true;
+                        batch.extend(r.lines);
+                        if let Some(checkpoint) = r.checkpoint {
+                            batch.advance(checkpoint);
                         }
                         None
                     }
                     Ok(None) => None,
                     Err(e) => {
-                        flush(
-                            &mut batch,
-                            &mut first_line,
-                            &mut moved,
-                            &mut last_flush,
-                            sink,
-                        )?;
+                        batch.flush(sink)?;
                         return Err(e);
                     }
                 }
@@ -194,36 +157,16 @@ pub fn pump(
             Err(e) => Some(format!("{what}: {e}")),
         };
         if let Some(error) = failure {
-            flush(
-                &mut batch,
-                &mut first_line,
-                &mut moved,
-                &mut last_flush,
-                sink,
-            )?;
+            batch.flush(sink)?;
             return Err(disconnected(error));
         }
-        let lines_due =
-            batch.lines.len() >= MAX_LINES || first_line.is_some_and(|t| t.elapsed() >= TICK);
-        let checkpoint_due = moved && last_flush.elapsed() >= CHECKPOINT_EVERY;
-        if lines_due || checkpoint_due {
-            flush(
-                &mut batch,
-                &mut first_line,
-                &mut moved,
-                &mut last_flush,
-                sink,
-            )?;
+        let checkpoint_due = batch.moved() && batch.since_flush() >= CHECKPOINT_EVERY;
+        if batch.lines_due() || checkpoint_due {
+            batch.flush(sink)?;
         }
         let silent = last_seen.elapsed();
         if silent >= DEAD_AFTER {
-            flush(
-                &mut batch,
-                &mut first_line,
-                &mut moved,
-                &mut last_flush,
-                sink,
-            )?;
+            batch.flush(sink)?;
             return Err(disconnected(format!(
                 "{what}: nothing received for {} s",
                 silent.as_secs()

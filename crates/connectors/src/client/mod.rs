@@ -14,6 +14,7 @@
 //! A [`PlatformSender`] performs one outgoing action; the outbox (in the binary) decides when.
 
 pub mod backoff;
+pub mod batch;
 pub mod de;
 pub mod http;
 pub mod poll;

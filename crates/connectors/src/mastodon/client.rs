@@ -4,6 +4,7 @@
 //! `Idempotency-Key` (Mastodon keeps it an hour: the same key never makes a second post).
 //! Rate limits come from `X-RateLimit-Remaining` and `X-RateLimit-Reset` (an ISO timestamp).
 
+use crate::client::batch::Batcher;
 use crate::client::http::{self, RateHeaders};
 use crate::client::sse::{SseLine, SseParser};
 use crate::client::{
@@ -349,10 +350,6 @@ struct StreamSource {
     idle: Duration,
 }
 
-/// Lines go to the sink in batches of this many, or after this long.
-const BATCH_LINES: usize = 500;
-const BATCH_WAIT: Duration = Duration::from_millis(50);
-
 impl Source for StreamSource {
     fn run(
         &mut self,
@@ -433,7 +430,7 @@ impl Source for StreamSource {
             })?;
         // Caught up only once the stream is open (its events wait in the channel meanwhile):
         // a mention made between the two is in one or the other, never in neither.
-        let mut cursor = match self.catch_up {
+        let cursor = match self.catch_up {
             true => self.client.catch_up(checkpoint, sink, stop)?,
             false => {
                 // The stream is open: the account's health turns `ok`.
@@ -442,45 +439,21 @@ impl Source for StreamSource {
             }
         };
         tracing::info!(stream = %self.path, "streaming");
-        let mut lines: Vec<String> = Vec::with_capacity(BATCH_LINES);
-        let mut batch_cursor: Option<String> = None;
+        let mut batch = Batcher::new(cursor);
         let mut last_byte = Instant::now();
-        let mut batch_started = Instant::now();
-        let flush = |lines: &mut Vec<String>,
-                     batch_cursor: &mut Option<String>,
-                     cursor: &mut Option<String>,
-                     sink: &mut dyn Sink|
-         -> Result<(), SourceError> {
-            if lines.is_empty() && batch_cursor.is_none() {
-                return Ok(());
-            }
-            let checkpoint = batch_cursor.take().or_else(|| cursor.clone());
-            sink.accept(Batch {
-                lines: std::mem::take(lines),
-                checkpoint: checkpoint.clone(),
-            })
-            .map_err(SourceError::Sink)?;
-            *cursor = checkpoint;
-            Ok(())
-        };
         loop {
             if stop.is_raised() {
-                flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                batch.flush(sink)?;
                 return Ok(());
             }
-            let wait = if lines.is_empty() {
-                BATCH_WAIT
-            } else {
-                BATCH_WAIT.saturating_sub(batch_started.elapsed())
-            };
-            let chunk = match rx.recv_timeout(wait) {
+            let chunk = match rx.recv_timeout(batch.wait()) {
                 Ok(chunk) => chunk,
                 Err(RecvTimeoutError::Timeout) => {
-                    if !lines.is_empty() && batch_started.elapsed() >= BATCH_WAIT {
-                        flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                    if batch.lines_due() {
+                        batch.flush(sink)?;
                     }
                     if last_byte.elapsed() >= self.idle {
-                        flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                        batch.flush(sink)?;
                         return Err(SourceError::Disconnected {
                             error: format!(
                                 "{what}: nothing received for {} s (not even a heartbeat)",
@@ -492,7 +465,7 @@ impl Source for StreamSource {
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                    batch.flush(sink)?;
                     return Err(SourceError::Disconnected {
                         error: format!("{what}: the reader stopped"),
                         retry_in: None,
@@ -509,35 +482,25 @@ impl Source for StreamSource {
                                 if event == "notification"
                                     && self.catch_up
                                     && let Ok(n) = serde_json::from_str::<IdOnly>(&data)
-                                    && batch_cursor
-                                        .as_deref()
-                                        .or(cursor.as_deref())
+                                    && batch
+                                        .checkpoint()
                                         .is_none_or(|c| id_order(&n.id, c).is_gt())
                                 {
-                                    batch_cursor = Some(n.id.into_owned());
+                                    batch.advance(n.id.into_owned());
                                 }
-                                if lines.is_empty() {
-                                    batch_started = Instant::now();
-                                }
-                                lines.push(data);
+                                batch.push(data);
                             }
-                            "delete" => {
-                                if lines.is_empty() {
-                                    batch_started = Instant::now();
-                                }
-                                lines.push(
-                                    serde_json::json!({"event": "delete", "payload": data})
-                                        .to_string(),
-                                );
-                            }
+                            "delete" => batch.push(
+                                serde_json::json!({"event": "delete", "payload": data}).to_string(),
+                            ),
                             other => tracing::debug!(event = other, "stream event not read"),
                         }
-                        if lines.len() >= BATCH_LINES {
-                            flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                        if batch.lines_due() {
+                            batch.flush(sink)?;
                         }
                     }
                     Read::End(error) => {
-                        flush(&mut lines, &mut batch_cursor, &mut cursor, sink)?;
+                        batch.flush(sink)?;
                         return Err(SourceError::Disconnected {
                             error: format!("{what}: {error}"),
                             retry_in: None,
