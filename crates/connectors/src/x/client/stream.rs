@@ -6,14 +6,13 @@
 
 use super::policy::ReconnectPolicy;
 use super::{Api, Config, EXPANSIONS, MEDIA_FIELDS, Rule, TWEET_FIELDS, USER_FIELDS, errors_of};
+use crate::client::batch::Batcher;
 use crate::client::de::now_ms;
 use crate::client::http::RateHeaders;
 use crate::client::{Batch, Secret, Sink, Source, SourceError, Stop};
 use std::io::{BufRead, BufReader, Read};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const MAX_BATCH: usize = 500;
-const MAX_WAIT: Duration = Duration::from_millis(50);
 /// The longest line accepted (a tweet with full expansions is a few KiB; X long posts ~100 KiB).
 const MAX_LINE: usize = 1 << 20;
 
@@ -207,13 +206,12 @@ impl StreamSource {
             return Err(self.status_error(status, &limits, "X stream", &body));
         }
         let mut reader = BufReader::with_capacity(64 * 1024, response.into_body().into_reader());
-        let mut lines: Vec<String> = Vec::new();
-        let mut first_at = Instant::now();
+        let mut batch = Batcher::new(None);
         let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
         let mut announced = false;
         loop {
             if stop.is_raised() {
-                return flush(sink, &mut lines);
+                return batch.flush(sink);
             }
             buf.clear();
             let read = (&mut reader)
@@ -221,11 +219,11 @@ impl StreamSource {
                 .read_until(b'\n', &mut buf);
             match read {
                 Ok(0) => {
-                    flush(sink, &mut lines)?;
+                    batch.flush(sink)?;
                     return Err(self.network("X stream: the connection was closed"));
                 }
                 Ok(_) if buf.last() != Some(&b'\n') => {
-                    flush(sink, &mut lines)?;
+                    batch.flush(sink)?;
                     if buf.len() > MAX_LINE {
                         return Err(self.network("X stream: a line longer than 1 MiB"));
                     }
@@ -246,27 +244,20 @@ impl StreamSource {
                     let line = line.trim_end_matches(['\r', '\n']);
                     if !line.trim().is_empty() {
                         if let Some(error) = stream_error(line) {
-                            flush(sink, &mut lines)?;
+                            batch.flush(sink)?;
                             return Err(SourceError::Disconnected {
                                 error: format!("X stream: {error}"),
                                 retry_in: Some(self.policy.http_error()),
                             });
                         }
-                        if lines.is_empty() {
-                            first_at = Instant::now();
-                        }
-                        lines.push(line.to_owned());
+                        batch.push(line.to_owned());
                     }
-                    if !lines.is_empty()
-                        && (lines.len() >= MAX_BATCH
-                            || reader.buffer().is_empty()
-                            || first_at.elapsed() >= MAX_WAIT)
-                    {
-                        flush(sink, &mut lines)?;
+                    if batch.lines_due() || reader.buffer().is_empty() {
+                        batch.flush(sink)?;
                     }
                 }
                 Err(e) => {
-                    flush(sink, &mut lines)?;
+                    batch.flush(sink)?;
                     let timed_out = e.kind() == std::io::ErrorKind::TimedOut
                         || e.to_string().contains("timeout");
                     return Err(if timed_out {
@@ -288,17 +279,6 @@ impl StreamSource {
 pub struct RuleSync {
     pub added: usize,
     pub deleted: usize,
-}
-
-fn flush(sink: &mut dyn Sink, lines: &mut Vec<String>) -> Result<(), SourceError> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    sink.accept(Batch {
-        lines: std::mem::take(lines),
-        checkpoint: None,
-    })
-    .map_err(SourceError::Sink)
 }
 
 /// A stream line that is X telling us it is closing the connection (`operational-disconnect`)
