@@ -74,8 +74,11 @@ pub struct StoredTotals {
     pub rejected: u64,
 }
 
-/// A batch handed to the writer; its emptied buffers come back to be filled again, so that a
-/// long run does not allocate (and the kernel zero) fresh megabytes for every batch.
+/// A batch handed to the writer. Its buffers come back once written, entries included, to be
+/// dropped and filled again on the pipeline thread: a long run does not allocate (and the kernel
+/// zero) fresh megabytes for every batch, and every message is freed by the thread that
+/// allocated it (freed by the writer, the allocator returned its pages to the kernel and faulted
+/// fresh ones in for the pipeline: a tenth of a recorded run's time).
 #[derive(Default)]
 struct Job {
     entries: Vec<Entry>,
@@ -155,10 +158,11 @@ impl Engine {
                     // Group commit: everything already queued goes into the same transaction, so a
                     // busy stream pays one fsync for many batches and a quiet one waits for none.
                     let mut next = Some(first);
+                    let mut written = Vec::new();
                     while let Some(mut job) = next {
                         group.entries.append(&mut job.entries);
                         group.output.append(&mut job.output);
-                        let _ = give_back.try_send(job);
+                        written.push(job);
                         next = inbox.try_recv().ok();
                     }
                     let WriteSummary {
@@ -171,8 +175,15 @@ impl Engine {
                     totals.rejected += rejected;
                     out.write_all(&group.output)?;
                     out.flush()?;
-                    group.entries.clear();
                     group.output.clear();
+                    // The written entries go back with the first job, to be dropped where they
+                    // were allocated.
+                    if let Some(job) = written.first_mut() {
+                        std::mem::swap(&mut job.entries, &mut group.entries);
+                    }
+                    for job in written {
+                        let _ = give_back.try_send(job);
+                    }
                 }
                 Ok((totals, store))
             });
@@ -346,7 +357,8 @@ impl Output {
         if entries.is_empty() && output.is_empty() {
             return Ok(());
         }
-        let recycled = spare.try_recv().unwrap_or_else(|_| Job::with_capacity());
+        let mut recycled = spare.try_recv().unwrap_or_else(|_| Job::with_capacity());
+        recycled.entries.clear();
         let job = Job {
             entries: std::mem::replace(entries, recycled.entries),
             output: std::mem::replace(output, recycled.output),

@@ -27,7 +27,7 @@ pub enum StoreError {
 }
 
 /// PostgreSQL's own message (`db error` alone says nothing), with its code and detail.
-fn postgres_detail(e: &postgres::Error) -> String {
+pub(crate) fn postgres_detail(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
             let mut out = format!("{} ({})", db.message(), db.code().code());

@@ -66,6 +66,8 @@ pub struct Prepared {
     pub triage: Option<String>,
     /// [`author_key`] of the message's author.
     pub author_key: i64,
+    /// Triage read an insult or abuse: the message belongs in the moderation queue.
+    pub toxic: bool,
 }
 
 /// The key of an author in the store: a 64-bit fingerprint of `platform:id`. Integer keys in
@@ -96,6 +98,7 @@ impl Entry {
                 .as_ref()
                 .and_then(|t| serde_json::to_string(t).ok()),
             author_key: author_key(message.id.platform, &message.author.id),
+            toxic: decision.triage.as_ref().is_some_and(|t| t.toxic),
         };
         Entry::Message {
             message,

@@ -6,6 +6,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_workspace.sql")),
     (3, include_str!("../migrations/sqlite/0003_connectors.sql")),
     (4, include_str!("../migrations/sqlite/0004_moderation.sql")),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_authors_in_messages.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -19,6 +23,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         4,
         include_str!("../migrations/postgres/0004_moderation.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_authors_in_messages.sql"),
     ),
 ];
 

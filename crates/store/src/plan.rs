@@ -1,20 +1,13 @@
 //! Turns a batch of entries into the rows each table receives, the same for every backend:
-//! authors and conversations folded to one row each; and back, the decoding of stored values.
+//! conversations folded to one row each; and back, the decoding of stored values.
 
 use crate::Entry;
 use crate::StoreError;
 use palabre_core::{
-    Author, Conversation, ConversationId, ConversationStatus, ExternalId, Platform, Timestamp,
+    Conversation, ConversationId, ConversationStatus, ExternalId, Platform, Timestamp,
 };
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3Builder;
-
-pub(crate) struct AuthorRow<'a> {
-    pub key: i64,
-    pub platform: Platform,
-    pub author: &'a Author,
-    pub seen_ms: i64,
-}
 
 pub(crate) struct ConversationRow<'a> {
     pub id: &'a str,
@@ -81,22 +74,17 @@ pub(crate) fn priority(decision: &palabre_core::Decision) -> i64 {
 }
 
 pub(crate) struct Plan<'a> {
-    pub authors: Vec<AuthorRow<'a>>,
     pub conversations: Vec<ConversationRow<'a>>,
 }
 
-/// Folds the batch: the newest profile of each author, one row per conversation. `fresh[i]`
+/// Folds the batch: one row per conversation. `fresh[i]`
 /// says whether entry `i` was stored by this write: only those count for the inbox, so that
 /// writing the same events again changes nothing there either.
 pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
-    let mut authors: HashMap<i64, AuthorRow, Xxh3Builder> = HashMap::default();
     let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
     for (i, entry) in entries.iter().enumerate() {
         let Entry::Message {
-            message,
-            decision,
-            prepared,
-            ..
+            message, decision, ..
         } = entry
         else {
             continue;
@@ -116,21 +104,6 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
         let queue = decision.queue.as_deref().filter(|_| inbox);
         let urgency = if inbox { priority(decision) } else { 0 };
         let drafts = i64::from(level > 0 && decision.outcome == Outcome::Drafted);
-        let author = &message.author;
-        authors
-            .entry(prepared.author_key)
-            .and_modify(|row| {
-                if at >= row.seen_ms {
-                    row.author = author;
-                    row.seen_ms = at;
-                }
-            })
-            .or_insert(AuthorRow {
-                key: prepared.author_key,
-                platform,
-                author,
-                seen_ms: at,
-            });
         conversations
             .entry(conversation.as_str())
             .and_modify(|row| {
@@ -156,7 +129,6 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
             });
     }
     Plan {
-        authors: authors.into_values().collect(),
         conversations: conversations.into_values().collect(),
     }
 }

@@ -57,7 +57,7 @@ impl PostgresStore {
             tx.batch_execute(sql).map_err(|e| StoreError::Migration {
                 backend: "postgres",
                 version: *version,
-                message: e.to_string(),
+                message: crate::error::postgres_detail(&e),
             })?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
@@ -119,6 +119,11 @@ struct MessageColumns<'a> {
     author_key: Vec<i64>,
     campaign: Vec<Option<&'a str>>,
     campaign_key: Vec<Option<&'a str>>,
+    author_handle: Vec<Option<&'a str>>,
+    author_name: Vec<Option<&'a str>>,
+    author_verified: Vec<bool>,
+    author_followers: Vec<Option<i64>>,
+    toxic: Vec<i16>,
 }
 
 impl crate::Store for PostgresStore {
@@ -174,17 +179,25 @@ impl crate::Store for PostgresStore {
             cols.author_key.push(prepared.author_key);
             cols.campaign.push(decision.campaign.as_deref());
             cols.campaign_key.push(decision.campaign_key.as_deref());
+            cols.author_handle.push(m.author.handle.as_deref());
+            cols.author_name.push(m.author.display_name.as_deref());
+            cols.author_verified.push(m.author.verified);
+            cols.author_followers
+                .push(m.author.followers.map(|n| n as i64));
+            cols.toxic.push(i16::from(prepared.toxic));
         }
 
         let mut tx = self.client.transaction()?;
         let inserted_rows = tx.query(
             "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                 rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
-                outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key)
+                outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key,
+                author_handle, author_name, author_verified, author_followers, toxic)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
                 $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
                 $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                $23::bigint[], $24::bigint[], $25::text[], $26::text[])
+                $23::bigint[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[], $29::bool[],
+                $30::bigint[], $31::smallint[])
              ON CONFLICT (platform, external_id) DO NOTHING
              RETURNING platform, external_id",
             &[
@@ -214,6 +227,11 @@ impl crate::Store for PostgresStore {
                 &cols.author_key,
                 &cols.campaign,
                 &cols.campaign_key,
+                &cols.author_handle,
+                &cols.author_name,
+                &cols.author_verified,
+                &cols.author_followers,
+                &cols.toxic,
             ],
         )?;
         summary.inserted = inserted_rows.len() as u64;
@@ -283,44 +301,6 @@ impl crate::Store for PostgresStore {
         }
 
         let plan = plan(entries, &fresh);
-        if !plan.authors.is_empty() {
-            let mut keys: Vec<i64> = Vec::with_capacity(plan.authors.len());
-            let mut a = (
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-                vec![],
-            );
-            for row in &plan.authors {
-                let p = row.author;
-                keys.push(row.key);
-                a.0.push(row.platform.as_str());
-                a.1.push(p.id.as_str());
-                a.2.push(p.handle.as_deref());
-                a.3.push(p.display_name.as_deref());
-                a.4.push(p.verified);
-                a.5.push(p.followers.map(|n| n as i64));
-                a.6.push(p.following.map(|n| n as i64));
-                a.7.push(p.bio.as_deref());
-                a.8.push(row.seen_ms);
-            }
-            tx.execute(
-                "INSERT INTO authors (key, platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
-                 SELECT k, p, i, h, d, v, fr, fg, b, s, s FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
-                    $5::bool[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])
-                    AS t(p, i, h, d, v, fr, fg, b, s, k)
-                 ON CONFLICT (key) DO UPDATE SET handle = excluded.handle, display_name = excluded.display_name,
-                    verified = excluded.verified, followers = excluded.followers, following = excluded.following,
-                    bio = excluded.bio, last_seen_ms = excluded.last_seen_ms
-                 WHERE excluded.last_seen_ms > authors.last_seen_ms",
-                &[&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6, &a.7, &a.8, &keys],
-            )?;
-        }
         if !plan.conversations.is_empty() {
             let ids: Vec<&str> = plan.conversations.iter().map(|c| c.id).collect();
             let platforms: Vec<&str> = plan
@@ -526,7 +506,7 @@ impl crate::Store for PostgresStore {
     fn counts(&mut self) -> Result<Counts, StoreError> {
         let r = self.client.query_one(
             "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM decisions), (SELECT COUNT(*) FROM conversations),
-                    (SELECT COUNT(*) FROM authors), (SELECT COUNT(*) FROM rejects), (SELECT COUNT(*) FROM audit_log)",
+                    (SELECT COUNT(DISTINCT author_key) FROM messages), (SELECT COUNT(*) FROM rejects), (SELECT COUNT(*) FROM audit_log)",
             &[],
         )?;
         let n = |i: usize| -> Result<u64, StoreError> { Ok(r.try_get::<_, i64>(i)? as u64) };

@@ -141,12 +141,11 @@ const ROW_COLUMNS: &str =
 /// fifty index probes inside the database rather than fifty round trips through the driver.
 fn with_latest(where_sql: &str, order: &str, limit: usize) -> String {
     format!(
-        "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage, a.display_name
+        "SELECT {ROW_COLUMNS}, l.text, COALESCE(l.author_handle, l.author_id), l.triage, l.author_name
          FROM (SELECT c.*, (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id AND m.outcome <> 'ignored'
                             ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1) AS latest
                FROM conversations c WHERE {where_sql} ORDER BY {order} LIMIT {limit}) c
          LEFT JOIN messages l ON l.seq = c.latest
-         LEFT JOIN authors a ON a.key = l.author_key
          ORDER BY {order}"
     )
 }
@@ -372,10 +371,10 @@ impl Workspace {
         let messages = self
             .conn
             .query(
-                "SELECT m.platform, m.external_id, m.kind, m.author_id, a.handle, a.display_name, a.followers,
-                        a.verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms, m.outcome, m.reasons,
-                        m.queue, m.reply, m.triage, m.campaign, r.verdict
-                 FROM messages m LEFT JOIN authors a ON a.key = m.author_key
+                "SELECT m.platform, m.external_id, m.kind, m.author_id, m.author_handle, m.author_name,
+                        m.author_followers, m.author_verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms,
+                        m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, r.verdict
+                 FROM messages m
                  LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
                  WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
                 &[id.into()],
@@ -431,19 +430,20 @@ impl Workspace {
                 clauses: vec!["c.inbox = 1".to_owned()],
                 params: Vec::new(),
             };
+            // `outcome <> 'ignored'` lets the partial index `messages_author` answer.
             w.add_int("h.author_key = ?", key);
+            w.clauses.push("h.outcome <> 'ignored'".to_owned());
             w.add("h.conversation_id <> ?", id.to_owned());
             scope_clause(&mut w, scope);
             // From the author's messages (indexed) to their conversations by primary key.
             let sql = format!(
-                "SELECT {ROW_COLUMNS}, l.text, COALESCE(a.handle, l.author_id), l.triage, a.display_name
+                "SELECT {ROW_COLUMNS}, l.text, COALESCE(l.author_handle, l.author_id), l.triage, l.author_name
                  FROM (SELECT h.conversation_id AS cid, MAX(h.created_ms) AS at FROM messages h
                        JOIN conversations c ON c.id = h.conversation_id
                        WHERE {} GROUP BY h.conversation_id ORDER BY MAX(h.created_ms) DESC LIMIT 10) recent
                  JOIN conversations c ON c.id = recent.cid
                  LEFT JOIN messages l ON l.seq = (SELECT m.seq FROM messages m WHERE m.conversation_id = c.id
                      AND m.outcome <> 'ignored' ORDER BY m.created_ms DESC, m.seq DESC LIMIT 1)
-                 LEFT JOIN authors a ON a.key = l.author_key
                  ORDER BY recent.at DESC",
                 w.sql()
             );
@@ -633,10 +633,9 @@ impl Workspace {
     ) -> Result<Vec<DraftItem>, StoreError> {
         let w = pending_drafts_where(scope);
         let sql = format!(
-            "SELECT m.platform, m.external_id, m.conversation_id, COALESCE(a.handle, m.author_id), m.text, m.reply,
+            "SELECT m.platform, m.external_id, m.conversation_id, COALESCE(m.author_handle, m.author_id), m.text, m.reply,
                     m.reasons, m.campaign, m.created_ms
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN authors a ON a.key = m.author_key
              LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
              WHERE {} ORDER BY m.created_ms LIMIT {}",
             w.sql(),
@@ -864,10 +863,9 @@ impl Workspace {
         limit: usize,
     ) -> Result<Vec<ModerationItem>, StoreError> {
         let sql = format!(
-            "SELECT m.platform, m.external_id, m.conversation_id, a.handle, m.text, m.outcome, c.queue
-             FROM messages m LEFT JOIN authors a ON a.key = m.author_key
-             JOIN conversations c ON c.id = m.conversation_id
-             WHERE (m.outcome = 'hidden' OR m.triage LIKE '%\"toxic\":true%')
+            "SELECT m.platform, m.external_id, m.conversation_id, m.author_handle, m.text, m.outcome, c.queue
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE (m.outcome = 'hidden' OR m.toxic = 1)
              ORDER BY m.seq DESC LIMIT {}",
             limit.clamp(1, 1000)
         );

@@ -1,0 +1,33 @@
+-- Author profiles leave the per-event write path. Each message keeps the profile it was written
+-- with (what the inbox shows beside it), and `authors` becomes a view: the newest profile of each
+-- author, computed when it is read. The authors table took one upsert at a random key for every
+-- event: on a million events it was a third of the recorded path's time (docs/performance.md).
+-- The full profile (bio, following…) stays in each message's raw payload.
+ALTER TABLE messages ADD COLUMN author_handle TEXT;
+ALTER TABLE messages ADD COLUMN author_name TEXT;
+ALTER TABLE messages ADD COLUMN author_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN author_followers INTEGER;
+UPDATE messages SET author_handle = a.handle, author_name = a.display_name,
+    author_verified = a.verified, author_followers = a.followers
+    FROM authors a WHERE a.key = messages.author_key;
+DROP TABLE authors;
+CREATE VIEW authors AS
+    SELECT key, platform, id, handle, display_name, verified, followers, first_seen_ms, last_seen_ms
+    FROM (SELECT author_key AS key, platform, author_id AS id, author_handle AS handle,
+                 author_name AS display_name, author_verified AS verified, author_followers AS followers,
+                 MIN(created_ms) OVER w AS first_seen_ms, MAX(created_ms) OVER w AS last_seen_ms,
+                 ROW_NUMBER() OVER (PARTITION BY author_key ORDER BY created_ms DESC, seq DESC) AS newest
+          FROM messages WINDOW w AS (PARTITION BY author_key)) ranked
+    WHERE newest = 1;
+
+-- An author's history with the brand: only what they addressed to it is indexed (the messages
+-- decided `ignored` — reposts, posts about something else — are about half of a stream).
+DROP INDEX messages_author;
+CREATE INDEX messages_author ON messages (author_key, created_ms) WHERE outcome <> 'ignored';
+
+-- The moderation queue's index tested `triage LIKE '%"toxic":true%'` on every insert (6% of the
+-- writer's instructions): a flag set when the message is written replaces it.
+ALTER TABLE messages ADD COLUMN toxic INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET toxic = 1 WHERE triage LIKE '%"toxic":true%';
+DROP INDEX messages_moderation;
+CREATE INDEX messages_moderation ON messages (seq) WHERE outcome = 'hidden' OR toxic = 1;
