@@ -142,14 +142,20 @@ pub struct Media {
     pub url: Option<String>,
 }
 
-/// What a message carries besides its text.
+/// What a message carries besides its text. Stored as JSON with every message: empty lists and
+/// a missing point are left out (most messages have neither links, media nor a place).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Entities {
     /// Without the `#`, as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hashtags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Mention>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<Media>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoPoint>,
 }
 

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 pub const BATCH: usize = 2048;
 
 /// Batches that may wait for the writer; a transaction takes all that are waiting.
-const QUEUED_BATCHES: usize = 16;
+const QUEUED_BATCHES: usize = 8;
 
 /// One output line, as the replay contract of DESIGN.md shows it.
 #[derive(Serialize)]
