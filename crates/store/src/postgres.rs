@@ -188,8 +188,10 @@ impl crate::Store for PostgresStore {
         }
 
         let mut tx = self.client.transaction()?;
+        // Each new message addressed to the brand is filed in the author's history in the
+        // same statement (see migration 5).
         let inserted_rows = tx.query(
-            "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
+            "WITH inserted AS (INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                 rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
                 outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key,
                 author_handle, author_name, author_verified, author_followers, toxic)
@@ -199,7 +201,10 @@ impl crate::Store for PostgresStore {
                 $23::bigint[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[], $29::bool[],
                 $30::bigint[], $31::smallint[])
              ON CONFLICT (platform, external_id) DO NOTHING
-             RETURNING platform, external_id",
+             RETURNING platform, external_id, author_key, seq, outcome),
+             history AS (INSERT INTO author_history (author_key, seq)
+                SELECT author_key, seq FROM inserted WHERE outcome <> 'ignored')
+             SELECT platform, external_id FROM inserted",
             &[
                 &cols.platform,
                 &cols.external_id,

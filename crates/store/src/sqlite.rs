@@ -13,6 +13,9 @@ use std::path::Path;
 /// A Palabre store in a SQLite database.
 pub struct SqliteStore {
     conn: Connection,
+    /// Rows in `author_recent`, merged into `author_history` once they reach `merge_at`.
+    author_recent: u64,
+    merge_at: u64,
     /// Copies the WAL back into the database from its own connection and thread.
     _checkpointer: Option<Checkpointer>,
 }
@@ -84,6 +87,13 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Merges the recent level of the authors' history once it holds `rows` rows (default
+    /// 2^17); a low value shows merges in tests.
+    pub fn with_history_merge_at(mut self, rows: u64) -> Self {
+        self.merge_at = rows.max(1);
+        self
+    }
+
     /// A throw-away database in memory.
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::setup(Connection::open_in_memory()?)
@@ -104,9 +114,17 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = SqliteStore {
             conn,
+            author_recent: 0,
+            merge_at: MERGE_AT,
             _checkpointer: None,
         };
         store.migrate()?;
+        store.author_recent =
+            store
+                .conn
+                .query_row("SELECT COUNT(*) FROM author_recent", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64;
         Ok(store)
     }
 
@@ -142,6 +160,11 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+/// Rows `author_recent` holds before they are merged into `author_history`: about 2.5 MiB, so
+/// that the random inserts of every event land in pages already in cache, while a merge writes
+/// each page of the big table about once for every 2^17 messages.
+const MERGE_AT: u64 = 1 << 17;
 
 fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
     let external = ExternalId::new(external)
@@ -200,6 +223,7 @@ impl crate::Store for SqliteStore {
     fn write(&mut self, entries: &[Entry]) -> Result<WriteSummary, StoreError> {
         let mut summary = WriteSummary::default();
         let mut fresh = vec![false; entries.len()];
+        let mut recent = self.author_recent;
         let tx = self.conn.transaction()?;
         {
             let mut insert_message = tx.prepare_cached(
@@ -316,6 +340,24 @@ impl crate::Store for SqliteStore {
                     last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
                 crate::plan::INBOX_UPSERT
             ))?;
+            // The trigger `messages_author_recent` filed each new message addressed to the brand
+            // in `author_recent`; past MERGE_AT rows they move to `author_history` in key order.
+            recent += entries
+                .iter()
+                .zip(&fresh)
+                .filter(|(e, fresh)| {
+                    **fresh
+                        && matches!(e, Entry::Message { decision, .. } if decision.outcome != palabre_core::Outcome::Ignored)
+                })
+                .count() as u64;
+            if recent >= self.merge_at {
+                tx.execute_batch(
+                    "INSERT INTO author_history (author_key, seq)
+                         SELECT author_key, seq FROM author_recent ORDER BY author_key, seq;
+                     DELETE FROM author_recent;",
+                )?;
+                recent = 0;
+            }
             for c in &plan.conversations {
                 upsert_conversation.execute(params![
                     c.id,
@@ -332,6 +374,7 @@ impl crate::Store for SqliteStore {
             }
         }
         tx.commit()?;
+        self.author_recent = recent;
         Ok(summary)
     }
 

@@ -28,18 +28,27 @@ fn old_migrations(backend: &str) -> Vec<String> {
         .collect()
 }
 
-/// Two messages by one author (the profile changed in between), one toxic, in the old shape.
-const OLD_ROWS: &str = "
+/// Three messages by one author in two conversations, one toxic, in the old shape; flags are
+/// written `0`/`1` in SQLite and `false`/`true` in PostgreSQL.
+fn old_rows(no: &str, yes: &str) -> String {
+    let key = palabre_store::author_key(palabre_core::Platform::X, "u1");
+    "
     INSERT INTO authors (key, platform, id, handle, display_name, verified, followers, following, bio, first_seen_ms, last_seen_ms)
-    VALUES (77, 'x', 'u1', 'alice_new', 'Alice N.', 1, 1200, 10, 'bio', 1000, 2000);
+    VALUES (77, 'x', 'u1', 'alice_new', 'Alice N.', YES, 1200, 10, 'bio', 1000, 2000);
     INSERT INTO conversations (id, platform, root_id, status, created_ms, last_inbound_ms, inbox, queue)
-    VALUES ('x:1', 'x', '1', 'open', 1000, 2000, 1, 'inbox');
+    VALUES ('x:1', 'x', '1', 'open', 1000, 2000, 1, 'inbox'), ('x:9', 'x', '9', 'open', 500, 500, 1, 'inbox');
     INSERT INTO messages (platform, external_id, fingerprint, content_hash, conversation_id, rootless, kind, author_id,
         author_key, text, entities, created_ms, raw, outcome, reasons, queue, triage, decided_ms)
-    VALUES ('x', '1', 1, 1, 'x:1', 0, 'post', 'u1', 77, 'bonjour', '{}', 1000, '{}', 'routed_to_human', 'mention',
+    VALUES ('x', '1', 1, 1, 'x:1', NO, 'post', 'u1', 77, 'bonjour', '{}', 1000, '{}', 'routed_to_human', 'mention',
             'inbox', '{\"lang\":\"fr\",\"toxic\":false}', 1000),
-           ('x', '2', 2, 2, 'x:1', 0, 'reply', 'u1', 77, 'espèce d''idiot', '{}', 2000, '{}', 'routed_to_human',
-            'reply_to_channel,toxic', 'inbox', '{\"lang\":\"fr\",\"toxic\":true}', 2000);";
+           ('x', '2', 2, 2, 'x:1', NO, 'reply', 'u1', 77, 'espèce d''idiot', '{}', 2000, '{}', 'routed_to_human',
+            'reply_to_channel,toxic', 'inbox', '{\"lang\":\"fr\",\"toxic\":true}', 2000),
+           ('x', '9', 9, 9, 'x:9', NO, 'post', 'u1', 77, 'plus tôt', '{}', 500, '{}', 'routed_to_human', 'mention',
+            'inbox', NULL, 500);"
+        .replace("77", &key.to_string())
+        .replace("NO", no)
+        .replace("YES", yes)
+}
 
 fn check(store: &mut dyn Store, workspace: &mut Workspace) {
     let view = workspace
@@ -47,6 +56,8 @@ fn check(store: &mut dyn Store, workspace: &mut Workspace) {
         .unwrap()
         .expect("the conversation is still there");
     assert_eq!(view.messages.len(), 2);
+    let history: Vec<&str> = view.author_history.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(history, ["x:9"], "the author's history was carried over");
     for m in &view.messages {
         assert_eq!(m.author_handle.as_deref(), Some("alice_new"));
         assert_eq!(m.author_name.as_deref(), Some("Alice N."));
@@ -82,7 +93,7 @@ fn a_sqlite_store_of_the_previous_schema_is_upgraded_without_loss() {
             )
             .unwrap();
         }
-        conn.execute_batch(OLD_ROWS).unwrap();
+        conn.execute_batch(&old_rows("0", "1")).unwrap();
     }
     let mut store = SqliteStore::open(&path).unwrap();
     let mut workspace = Workspace::open(&path.display().to_string()).unwrap();
@@ -123,17 +134,7 @@ fn a_postgres_store_of_the_previous_schema_is_upgraded_without_loss() {
             )
             .unwrap();
     }
-    client
-        .batch_execute(
-            &OLD_ROWS
-                .replace("0, 'post'", "false, 'post'")
-                .replace("0, 'reply'", "false, 'reply'")
-                .replace(
-                    "VALUES (77, 'x', 'u1', 'alice_new', 'Alice N.', 1,",
-                    "VALUES (77, 'x', 'u1', 'alice_new', 'Alice N.', true,",
-                ),
-        )
-        .unwrap();
+    client.batch_execute(&old_rows("false", "true")).unwrap();
     let mut store = PostgresStore::connect(&url, Some(&schema)).unwrap();
     let mut workspace = Workspace::open_in(&url, Some(&schema)).unwrap();
     check(&mut store, &mut workspace);

@@ -1897,3 +1897,61 @@ fn connector_checkpoints_health_and_the_webhook_queue(f: Fixture) {
     assert_eq!(ws.webhook_backlog().unwrap(), 0);
     assert!(ws.pending_webhooks(10).unwrap().is_empty());
 }
+
+/// SQLite files an author's messages in a small recent table and merges it into the big one
+/// every so often (migration 5): the history reads both, before and after a merge, and
+/// re-writing the same events files nothing twice.
+#[test]
+fn the_author_history_reads_both_levels_across_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palabre.db");
+    let mut store = SqliteStore::open(&path).unwrap().with_history_merge_at(3);
+    let ws = || Workspace::open(path.to_str().unwrap()).unwrap();
+    let count = |table: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let history = |ws: &mut Workspace, id: &str| -> Vec<String> {
+        let v = ws.conversation_view(id, &Scope::All).unwrap().unwrap();
+        v.author_history.iter().map(|r| r.id.clone()).collect()
+    };
+    // Two messages addressed to the brand and one ignored: nothing merged yet.
+    let first = vec![
+        m("1", "x:1", Outcome::RoutedToHuman).at(1).entry(),
+        m("2", "x:2", Outcome::RoutedToHuman).at(2).entry(),
+        m("3", "x:3", Outcome::Ignored).at(3).entry(),
+    ];
+    store.write(&first).unwrap();
+    assert_eq!((count("author_recent"), count("author_history")), (2, 0));
+    assert_eq!(history(&mut ws(), "x:2"), vec!["x:1"]);
+    // The third addressed message reaches the threshold: all three move to the big table.
+    store
+        .write(&[m("4", "x:4", Outcome::RoutedToHuman).at(4).entry()])
+        .unwrap();
+    assert_eq!((count("author_recent"), count("author_history")), (0, 3));
+    // One more lands in the recent table; the history reads both.
+    store
+        .write(&[m("5", "x:5", Outcome::RoutedToHuman).at(5).entry()])
+        .unwrap();
+    assert_eq!((count("author_recent"), count("author_history")), (1, 3));
+    assert_eq!(history(&mut ws(), "x:5"), vec!["x:4", "x:2", "x:1"]);
+    // The same events again: already stored, filed nowhere twice.
+    store.write(&first).unwrap();
+    assert_eq!((count("author_recent"), count("author_history")), (1, 3));
+    // A restart counts what the recent table holds and merges at the same point.
+    drop(store);
+    let mut store = SqliteStore::open(&path).unwrap().with_history_merge_at(3);
+    store
+        .write(&[
+            m("6", "x:6", Outcome::RoutedToHuman).at(6).entry(),
+            m("7", "x:7", Outcome::Drafted).at(7).entry(),
+        ])
+        .unwrap();
+    assert_eq!((count("author_recent"), count("author_history")), (0, 6));
+    assert_eq!(
+        history(&mut ws(), "x:7"),
+        vec!["x:6", "x:5", "x:4", "x:2", "x:1"]
+    );
+}

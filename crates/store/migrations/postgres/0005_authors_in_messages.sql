@@ -20,10 +20,24 @@ CREATE VIEW authors AS
           FROM messages WINDOW w AS (PARTITION BY author_key)) ranked
     WHERE newest = 1;
 
--- An author's history with the brand: only what they addressed to it is indexed (the messages
--- decided `ignored` — reposts, posts about something else — are about half of a stream).
+-- An author's history with the brand: what they addressed to it (not the messages decided
+-- `ignored`: reposts, posts about something else, half of a stream), found by author. The same
+-- two tables as in SQLite, so that the workspace's queries are written once; here the writer
+-- adds each batch to `author_history` directly (PostgreSQL's B-trees take random keys well) and
+-- `author_recent` stays empty.
 DROP INDEX messages_author;
-CREATE INDEX messages_author ON messages (author_key, created_ms) WHERE outcome <> 'ignored';
+CREATE TABLE author_recent (
+    author_key BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (author_key, seq)
+);
+CREATE TABLE author_history (
+    author_key BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (author_key, seq)
+);
+INSERT INTO author_history (author_key, seq)
+    SELECT author_key, seq FROM messages WHERE outcome <> 'ignored';
 
 -- The moderation queue's index tested `triage LIKE '%"toxic":true%'` on every insert (6% of the
 -- writer's instructions): a flag set when the message is written replaces it.

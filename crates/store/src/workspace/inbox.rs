@@ -430,9 +430,12 @@ impl Workspace {
                 clauses: vec!["c.inbox = 1".to_owned()],
                 params: Vec::new(),
             };
-            // `outcome <> 'ignored'` lets the partial index `messages_author` answer.
-            w.add_int("h.author_key = ?", key);
-            w.clauses.push("h.outcome <> 'ignored'".to_owned());
+            // The author's messages addressed to the brand, in both levels of their history.
+            w.add_int(
+                "h.seq IN (SELECT seq FROM author_recent WHERE author_key = ?
+                           UNION ALL SELECT seq FROM author_history WHERE author_key = ?)",
+                key,
+            );
             w.add("h.conversation_id <> ?", id.to_owned());
             scope_clause(&mut w, scope);
             // From the author's messages (indexed) to their conversations by primary key.
