@@ -16,6 +16,8 @@ Control endpoints under /_fake/ let a test inject what real servers do:
   POST /_fake/token    {"valid"}  revoke or restore the token (401 everywhere)
   POST /_fake/remaining {"remaining"}  what X-RateLimit-Remaining says next
   GET  /_fake/posts               every status created, with its idempotency key
+`--brand-id` and `--brand` say which account is the brand's (default 1, `marque`): two fakes can
+play two accounts of one brand.
 Prints `listening on http://127.0.0.1:PORT` once ready. Standard library only.
 """
 
@@ -45,6 +47,7 @@ STATE = {
     "hits": 0,
 }
 TOKEN = "fake-token"
+BRAND = {"id": "1", "username": "marque"}
 
 
 def now_iso():
@@ -86,11 +89,12 @@ def make_mention(acct, text, visibility="public", in_reply_to=None):
         "language": "fr",
         "uri": "https://fake.example/statuses/" + sid,
         "url": "https://fake.example/@" + acct + "/" + sid,
-        "content": "<p><span class=\"h-card\"><a href=\"https://fake.example/@marque\" class=\"u-url mention\">@<span>marque</span></a></span> "
+        "content": "<p><span class=\"h-card\"><a href=\"https://fake.example/@" + BRAND["username"] + "\" class=\"u-url mention\">@<span>" + BRAND["username"] + "</span></a></span> "
         + text.replace("&", "&amp;").replace("<", "&lt;")
         + "</p>",
         "account": account(acct),
-        "mentions": [{"id": "1", "username": "marque", "acct": "marque", "url": "https://fake.example/@marque"}],
+        "mentions": [{"id": BRAND["id"], "username": BRAND["username"], "acct": BRAND["username"],
+                      "url": "https://fake.example/@" + BRAND["username"]}],
         "tags": [],
         "media_attachments": [],
         "emojis": [],
@@ -262,7 +266,7 @@ class Handler(BaseHTTPRequestHandler):
                     "content": "<p>" + b.get("status", "") + "</p>",
                     "text": b.get("status", ""),
                     "idempotency_key": key,
-                    "account": account("marque"),
+                    "account": account(BRAND["username"]),
                 }
                 STATE["posts"].append(status)
                 if key:
@@ -332,7 +336,12 @@ class Server(ThreadingHTTPServer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--brand-id", default="1")
+    parser.add_argument("--brand", default="marque")
     args = parser.parse_args()
+    BRAND["id"], BRAND["username"] = args.brand_id, args.brand
+    # Status ids are a server's own: two fakes (two servers) number theirs apart.
+    STATE["next_id"] += zlib.crc32(args.brand.encode()) % 1000 * 1_000_000
     server = Server(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print("listening on http://127.0.0.1:%d" % server.server_address[1], flush=True)

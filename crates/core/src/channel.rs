@@ -27,6 +27,8 @@ pub enum ChannelParseError {
     Id(#[from] IdError),
     #[error("the handle is empty or contains whitespace")]
     Handle,
+    #[error("expected PLATFORM:ID (for example x:1000), got `{0}`")]
+    Key(String),
 }
 
 impl Channel {
@@ -40,6 +42,24 @@ impl Channel {
             id: ExternalId::new(id)?,
             handle,
         })
+    }
+
+    /// How the store and the workspace name this channel: `PLATFORM:ID` (`x:1000`,
+    /// `bluesky:did:plc:abc`). Stable when the handle changes.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.platform, self.id)
+    }
+
+    /// Checks a channel key written by a person (`x:1000`, `bluesky:did:plc:abc`): a known
+    /// platform, a colon, a valid account id. Returns it trimmed.
+    pub fn check_key(key: &str) -> Result<String, ChannelParseError> {
+        let key = key.trim();
+        let (platform, id) = key
+            .split_once(':')
+            .ok_or_else(|| ChannelParseError::Key(key.to_owned()))?;
+        let platform: Platform = platform.parse()?;
+        let id = ExternalId::new(id)?;
+        Ok(format!("{platform}:{}", id.as_str()))
     }
 
     /// Does this handle (as written in a mention, with or without `@`, any case) name this channel?
@@ -111,6 +131,13 @@ mod tests {
         assert_eq!(b.id.as_str(), "did:plc:abc123");
         assert_eq!(b.handle, "brand.bsky.social");
         assert_eq!(b.to_string(), "bluesky:did:plc:abc123:brand.bsky.social");
+        assert_eq!(b.key(), "bluesky:did:plc:abc123");
+        assert_eq!(c.key(), "x:1000");
+        assert_eq!(Channel::check_key(" x:1000 ").unwrap(), "x:1000");
+        assert_eq!(Channel::check_key(&b.key()).unwrap(), b.key());
+        assert!(Channel::check_key("x").is_err());
+        assert!(Channel::check_key("myspace:1").is_err());
+        assert!(Channel::check_key("x:").is_err());
     }
 
     #[test]

@@ -176,6 +176,9 @@ pub struct Decision {
     pub campaign: Option<String>,
     /// The request's key in that campaign (`code=69003`, `help`): one answer per author and key.
     pub campaign_key: Option<String>,
+    /// The brand's channel (`PLATFORM:ID`, [`crate::Channel::key`]) the event was addressed to,
+    /// for what reaches the inbox: its conversation belongs to that account.
+    pub channel: Option<String>,
 }
 
 impl Decision {
@@ -190,6 +193,7 @@ impl Decision {
             error: None,
             campaign: None,
             campaign_key: None,
+            channel: None,
         }
     }
 

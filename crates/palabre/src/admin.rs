@@ -36,11 +36,15 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Declare a team and the queues it works on.
+    /// Declare (or redefine) a team: the queues it works on and, optionally, the brand's
+    /// channels it is limited to. With channels and no queue: every queue of those channels.
     Team {
         name: String,
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',', required_unless_present = "channels")]
         queues: Vec<String>,
+        /// Channel keys, PLATFORM:ID (for example x:1000); none: every channel.
+        #[arg(long, value_delimiter = ',')]
+        channels: Vec<String>,
     },
     /// Create an API token for a user (printed once; only its hash is kept).
     Token {
@@ -88,9 +92,25 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 println!("password: {password}");
             }
         }
-        AdminCommand::Team { name, queues } => {
-            accounts::set_team(&mut ws, ACTOR, &name, &queues)?;
-            println!("team {name}: {}", queues.join(", "));
+        AdminCommand::Team {
+            name,
+            queues,
+            channels,
+        } => {
+            let channels = channels
+                .iter()
+                .map(|c| palabre_core::Channel::check_key(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            accounts::set_team(&mut ws, ACTOR, &name, &queues, &channels)?;
+            let channels_shown = if channels.is_empty() {
+                "every channel".to_owned()
+            } else {
+                channels.join(", ")
+            };
+            println!(
+                "team {name}: queues {}; {channels_shown}",
+                queues.join(", ")
+            );
         }
         AdminCommand::Token { name, label } => {
             let token = palabre_web::auth::random_token()?;

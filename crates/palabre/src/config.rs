@@ -112,6 +112,9 @@ pub struct ChannelConfig {
     pub platform: String,
     pub id: String,
     pub handle: String,
+    /// The `[[accounts]]` entry that answers for this channel (its `name`). Needed only when a
+    /// platform has several accounts; otherwise the platform's account answers.
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,6 +198,33 @@ impl Config {
             c.to_channel().map_err(|e| {
                 invalid(format!("channels[{i}] ({}:{}): {e}", c.platform, c.handle))
             })?;
+            if let Some(name) = &c.account {
+                let account = config.accounts.iter().find(|a| a.name() == name);
+                match account {
+                    None => {
+                        let names: Vec<&str> = config.accounts.iter().map(|a| a.name()).collect();
+                        return Err(invalid(format!(
+                            "channels[{i}] ({}:{}): account `{name}` is not an [[accounts]] entry (known: {})",
+                            c.platform,
+                            c.handle,
+                            if names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        )));
+                    }
+                    Some(a) if a.platform() != c.platform && c.platform != "generic" => {
+                        return Err(invalid(format!(
+                            "channels[{i}] ({}:{}): account `{name}` is a {} account",
+                            c.platform,
+                            c.handle,
+                            a.platform()
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
         }
         if config.pipeline.window == 0 || config.pipeline.request_window == 0 {
             return Err(invalid(
@@ -266,7 +296,7 @@ impl Config {
 }
 
 impl ChannelConfig {
-    fn to_channel(&self) -> Result<Channel, palabre_core::ChannelParseError> {
+    pub fn to_channel(&self) -> Result<Channel, palabre_core::ChannelParseError> {
         Channel::new(self.platform.parse()?, &self.id, &self.handle)
     }
 }
@@ -345,6 +375,25 @@ repeat_window = "2h"
         assert!(e.contains("pipeline.repeat_window"), "{e}");
         let e = parse("[pipeline\n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn a_channel_names_an_account_of_its_platform() {
+        let account = "[[accounts]]\nplatform = \"mastodon\"\nname = \"aide\"\nbase_url = \"https://s.example\"\naccess_token = \"t\"\n";
+        let channel = |platform: &str, name: &str| {
+            format!(
+                "[[channels]]\nplatform = \"{platform}\"\nid = \"2\"\nhandle = \"aide\"\naccount = \"{name}\"\n{account}"
+            )
+        };
+        assert!(parse(&channel("mastodon", "aide")).is_ok());
+        let e = parse(&channel("mastodon", "aid")).unwrap_err().to_string();
+        assert!(
+            e.contains("channels[0]")
+                && e.contains("`aid` is not an [[accounts]] entry (known: aide)"),
+            "{e}"
+        );
+        let e = parse(&channel("x", "aide")).unwrap_err().to_string();
+        assert!(e.contains("`aide` is a mastodon account"), "{e}");
     }
 
     #[test]

@@ -129,8 +129,9 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     ws.set_team(
         "service-client",
         &["service-client".into(), "review".into()],
+        &[],
     )?;
-    ws.set_team("moderation", &["moderation".into()])?;
+    ws.set_team("moderation", &["moderation".into()], &[])?;
     println!("Palabre demo: sign in with one of these accounts (new passwords each run)");
     for (name, display, role, teams) in DEMO_PEOPLE {
         let password = crate::admin::generated_password()?;
@@ -201,12 +202,42 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             );
         }
     }
+    // Channels that name the account answering for them (checked against the accounts built).
+    let mut channel_accounts = std::collections::HashMap::new();
+    for c in &plan.config.channels {
+        let (Some(name), Ok(channel)) = (&c.account, c.to_channel()) else {
+            continue;
+        };
+        if !accounts
+            .iter()
+            .any(|a| &a.name == name && a.sender.is_some())
+        {
+            anyhow::bail!(
+                "configuration: channel {}: account `{name}` cannot send (its configuration gives no way to post)",
+                channel.key()
+            );
+        }
+        channel_accounts.insert(channel.key(), name.clone());
+    }
+    let channels: Vec<palabre_web::ChannelInfo> = pipeline
+        .policy()
+        .channels
+        .iter()
+        .map(|c| palabre_web::ChannelInfo {
+            key: c.key(),
+            platform: c.platform.as_str().to_owned(),
+            handle: c.handle.clone(),
+        })
+        .collect();
     let attempts = plan.config.server.outbox_attempts.unwrap_or(8);
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,
         pipeline,
-        accounts,
+        live::Accounts {
+            list: accounts,
+            by_channel: channel_accounts,
+        },
         sandbox.clone(),
         live_hub.clone(),
         attempts,
@@ -218,6 +249,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             palabre_store::describe(&plan.location)
         )
     })?;
+    fill_unknown_channels(&plan.location, &channels)?;
     let pool = palabre_web::Pool::open(&plan.location, 8)?;
     let secs = |raw: &Option<String>, default: i64| -> anyhow::Result<i64> {
         match raw {
@@ -250,6 +282,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
                 .map(|c| (c.name.clone(), c.text.clone()))
                 .collect(),
             queues,
+            channels,
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();
@@ -268,6 +301,25 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .await?;
         Ok::<(), anyhow::Error>(())
     })
+}
+
+/// Conversations stored before they kept their channel: on a platform with a single channel
+/// they can only be that channel's, and teams limited to it should see them.
+fn fill_unknown_channels(
+    location: &str,
+    channels: &[palabre_web::ChannelInfo],
+) -> anyhow::Result<()> {
+    let mut ws = palabre_store::Workspace::open(location)?;
+    for c in channels {
+        let alone = channels.iter().filter(|o| o.platform == c.platform).count() == 1;
+        if alone && c.platform != "generic" {
+            let n = ws.fill_unknown_channel(&c.platform, &c.key)?;
+            if n > 0 {
+                tracing::info!(channel = %c.key, conversations = n, "older conversations given their channel");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Plays the demo stream into the engine, one event every `pace` ms; the sandbox fails a few

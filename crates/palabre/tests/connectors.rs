@@ -192,3 +192,122 @@ fn a_revoked_token_is_an_alert_not_a_reconnection_storm() {
 /// The token reaches the server through the environment (`env:` in the configuration), as it
 /// would in production.
 const ENV: &[(&str, &str)] = &[("PALABRE_TEST_MASTODON_TOKEN", "fake-token")];
+
+/// Two accounts of one brand on the same platform: each conversation keeps the channel it was
+/// addressed to, a reply goes out through that channel's account, the inbox filters by channel
+/// and a team limited to one channel sees only its conversations.
+#[test]
+fn each_channel_answers_through_its_own_account() {
+    let (sales, help) = (
+        FakeMastodon::start_as("1", "marque"),
+        FakeMastodon::start_as("2", "aide"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[channels]]
+platform = "mastodon"
+id = "1"
+handle = "marque"
+account = "marque-social"
+
+[[channels]]
+platform = "mastodon"
+id = "2"
+handle = "aide"
+account = "aide-social"
+
+[pipeline]
+queue = "service-client"
+
+[[accounts]]
+platform = "mastodon"
+name = "marque-social"
+base_url = "{}"
+access_token = "env:PALABRE_TEST_MASTODON_TOKEN"
+idle_timeout = "5s"
+
+[[accounts]]
+platform = "mastodon"
+name = "aide-social"
+base_url = "{}"
+access_token = "env:PALABRE_TEST_MASTODON_TOKEN"
+idle_timeout = "5s"
+"#,
+            sales.url, help.url
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = spawn_serve(&config, &store, false, ENV);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    app.admin(&["team", "aide", "--channels", "mastodon:2"], None);
+    let agent = app.user("paul", "agent", "aide", PASSWORD);
+
+    wait_until("both streams to open", || {
+        sales.state()["streams"].as_i64().unwrap() >= 1
+            && help.state()["streams"].as_i64().unwrap() >= 1
+    });
+    help.control(
+        "mention",
+        json!({"acct": "claire@fake.example", "text": "Ma carte ne passe pas"}),
+    );
+    sales.control(
+        "mention",
+        json!({"acct": "jules@fake.example", "text": "Un tarif groupe ?"}),
+    );
+    wait_until("both mentions in the inbox", || {
+        conversations(&app, &token).len() == 2
+    });
+    let channels = app.get_json(&token, "/api/channels");
+    assert_eq!(channels.as_array().unwrap().len(), 2, "{channels}");
+    let on_help = app.get_json(&token, "/api/conversations?channel=mastodon:2");
+    let rows = on_help.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{on_help}");
+    assert_eq!(rows[0]["channel"], "mastodon:2");
+    assert_eq!(rows[0]["last_text"], "@aide Ma carte ne passe pas");
+    let id = rows[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = app.get(&token, "/api/conversations?channel=mastodon:9");
+    assert_eq!(status, 400, "an unknown channel is refused: {body}");
+    assert!(body.contains("mastodon:1, mastodon:2"), "{body}");
+
+    // The agent of the team limited to @aide sees that conversation only.
+    let theirs = app.get_json(&agent, "/api/conversations");
+    let ids: Vec<&str> = theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+    let other = conversations(&app, &token)
+        .into_iter()
+        .find(|r| r["id"] != id.as_str())
+        .unwrap();
+    let (status, _) = app.get(
+        &agent,
+        &format!("/api/conversations/{}", path(other["id"].as_str().unwrap())),
+    );
+    assert_eq!(
+        status, 404,
+        "another channel's conversation does not exist for them"
+    );
+
+    // The reply goes out through @aide's account, not the first Mastodon account.
+    let (status, body) = app.post(
+        &agent,
+        &format!("/api/conversations/{}/replies", path(&id)),
+        &json!({"text": "Bonjour Claire, essayez le sans contact."}),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_until("the reply on the help account's server", || {
+        help.state()["posts"].as_array().unwrap().len() == 1
+    });
+    assert!(
+        sales.state()["posts"].as_array().unwrap().is_empty(),
+        "nothing went through the other account"
+    );
+}

@@ -553,6 +553,74 @@ fn agents_see_only_their_teams_queues(backend: Backend) {
     assert_eq!(app.get(&carer, "/api/outbox").0, 403);
 }
 
+/// A team limited to one of the brand's channels: its agents see that channel's conversations
+/// only; the inbox filters by channel and names it on each row.
+fn teams_limited_to_a_channel_see_only_its_conversations(backend: Backend) {
+    let Some((app, token)) = app_with_manager(backend) else {
+        return;
+    };
+    app.admin(&["team", "fediverse", "--channels", "mastodon:109"], None);
+    let agent = app.user("ines", "agent", "fediverse", PASSWORD);
+    let toot = json!({
+        "platform": "mastodon", "id": "m1", "kind": "post", "text": "@lumiere mon train est en retard",
+        "created_at": jiff::Timestamp::now().to_string(), "author": {"id": "77", "handle": "zoe@piaille.example"},
+        "mentions": ["lumiere@social.example"],
+    })
+    .to_string();
+    let d = app.events(
+        &token,
+        &[
+            mention("c1", "602", "@lumiere_tr un contrôleur introuvable"),
+            toot,
+        ],
+    );
+    let (on_x, on_mastodon) = (conversation_of(&d[0]), conversation_of(&d[1]));
+    let ids = |t: &str, query: &str| -> Vec<String> {
+        app.get_json(t, &format!("/api/conversations{query}"))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&agent, ""), [on_mastodon.as_str()]);
+    assert_eq!(
+        app.get(&agent, &format!("/api/conversations/{}", path(&on_x)))
+            .0,
+        404
+    );
+    assert_eq!(ids(&token, "?channel=x:1000"), [on_x.as_str()]);
+    assert_eq!(ids(&token, "?team=fediverse"), [on_mastodon.as_str()]);
+    let (status, body) = app.get(&token, "/api/conversations?channel=x:2");
+    assert_eq!(status, 400, "{body}");
+    // The page: the channel filter, and each row says which account it was addressed to.
+    let (_, s) = login(&app, "ines", PASSWORD);
+    let (status, html) = get_cookie(&app, &s.unwrap(), "/inbox?status=all");
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("@lumiere@social.example (mastodon)"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("contrôleur introuvable"),
+        "another channel's conversation shows"
+    );
+    assert!(
+        !html.contains("<option value=\"x:1000\""),
+        "the filter offers only the team's channels"
+    );
+}
+
+#[test]
+fn teams_limited_to_a_channel_see_only_its_conversations_on_sqlite() {
+    teams_limited_to_a_channel_see_only_its_conversations(Backend::Sqlite);
+}
+
+#[test]
+fn teams_limited_to_a_channel_see_only_its_conversations_on_postgres() {
+    teams_limited_to_a_channel_see_only_its_conversations(Backend::Postgres);
+}
+
 #[test]
 fn agents_see_only_their_teams_queues_on_sqlite() {
     agents_see_only_their_teams_queues(Backend::Sqlite);
@@ -958,7 +1026,7 @@ fn the_admin_creates_accounts_that_work(backend: Backend) {
     assert!(nadia.get("password_hash").is_none());
     assert_eq!(
         app.get_json(&admin, "/api/admin/teams"),
-        json!([{"name": "care", "queues": ["inbox", "review"]}])
+        json!([{"name": "care", "queues": ["inbox", "review"], "channels": []}])
     );
     // A reset: the old password stops working, the new one works.
     let (status, reset) = app.post(&admin, "/api/admin/users/nadia/password", &json!({}));
@@ -1150,7 +1218,7 @@ fn account_forms_need_the_csrf_token_and_show_names_as_text() {
     assert_eq!(status, 303);
     assert_eq!(
         app.get_json(&admin, "/api/admin/teams"),
-        json!([{"name": "care", "queues": ["inbox", "review"]}])
+        json!([{"name": "care", "queues": ["inbox", "review"], "channels": []}])
     );
     let form = format!("csrf={}&name=manon&role=agent&teams=care", s.csrf);
     assert_eq!(post_form(&app, &s, "/admin/access", &form).0, 303);
@@ -1247,7 +1315,19 @@ fn malformed_account_requests_get_a_4xx_that_says_why() {
             "/api/admin/teams",
             json!({"name": "care", "queues": []}),
             422,
-            "queue",
+            "at least one queue or one channel",
+        ),
+        (
+            "/api/admin/teams",
+            json!({"name": "care", "channels": ["x:9"]}),
+            422,
+            "not one of the brand's channels: x:1000, mastodon:109, messenger:5550001",
+        ),
+        (
+            "/api/admin/teams",
+            json!({"name": "care", "channels": ["myspace:1"]}),
+            422,
+            "unknown platform",
         ),
         (
             "/api/admin/teams",

@@ -55,6 +55,9 @@ pub fn decide(message: &Message, facts: &Facts, policy: &Policy) -> Decision {
         decision.queue = Some(policy.default_queue.clone());
     }
     decision.triage = facts.triage;
+    if !matches!(decision.outcome, Outcome::Ignored | Outcome::Invalid) {
+        decision.channel = policy.channel_of(message).map(|c| c.key());
+    }
     decision
 }
 

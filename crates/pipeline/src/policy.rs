@@ -151,6 +151,25 @@ impl Policy {
         })
     }
 
+    /// The channel a message addressed to the brand belongs to: the account it was sent to,
+    /// replied to, commented under or mentioned (in that order), else the platform's only
+    /// channel (reviews name no account). `None` when several channels could take it.
+    pub fn channel_of(&self, message: &Message) -> Option<&Channel> {
+        let platform = message.id.platform;
+        let account =
+            |id: Option<&str>| id.and_then(|a| self.channel_for_account(platform, a, None));
+        account(message.recipient.as_deref())
+            .or_else(|| account(message.in_reply_to_author.as_deref()))
+            .or_else(|| self.mentioned_channel(message))
+            .or_else(|| {
+                let mut candidates = self.candidates(platform);
+                match (candidates.next(), candidates.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            })
+    }
+
     /// How the message is addressed to the brand, if it is: a direct message to one of our
     /// channels, a review, a comment on our post, a reply to us, a mention of us. Reposts are
     /// never addressed (their text is someone else's).

@@ -270,3 +270,45 @@ fn seeding_restores_memory_after_a_restart() {
         "the parent is remembered"
     );
 }
+
+/// Each decision that reaches the inbox names the brand's channel it was addressed to: the
+/// account mentioned, replied to or written to, else the platform's only channel.
+#[test]
+fn decisions_name_the_channel_they_were_addressed_to() {
+    let channels = vec![
+        "x:1000:brand".parse().unwrap(),
+        "x:2000:brand_help".parse().unwrap(),
+        "mastodon:109:brand@social.example".parse().unwrap(),
+    ];
+    let mut p = Pipeline::new(Policy::with_channels(channels));
+    let generic = |id: &str, extra: &str| {
+        format!(
+            r#"{{"platform":"x","id":"{id}","text":"bonjour","author":{{"id":"u{id}"}}{extra}}}"#
+        )
+    };
+    let channel = |x: &Processed| x.decision.channel.clone();
+    // Mentions name their account; a reply to the second account is its.
+    let mention = one(&mut p, &generic("1", r#","mentions":["brand_help"]"#));
+    assert_eq!(mention.decision.outcome, Outcome::RoutedToHuman);
+    assert_eq!(channel(&mention).as_deref(), Some("x:2000"));
+    let reply = one(
+        &mut p,
+        &generic(
+            "2",
+            r#","kind":"reply","in_reply_to":"99","in_reply_to_author":"1000""#,
+        ),
+    );
+    assert_eq!(channel(&reply).as_deref(), Some("x:1000"));
+    let direct = one(
+        &mut p,
+        &generic("3", r#","kind":"direct","recipient":"2000""#),
+    );
+    assert_eq!(channel(&direct).as_deref(), Some("x:2000"));
+    // Mastodon has one channel: it takes what is addressed there.
+    let toot = one(&mut p, &mastodon_status("5", "7", None, "@brand panne"));
+    assert_eq!(channel(&toot).as_deref(), Some("mastodon:109"));
+    // What is ignored belongs to no channel.
+    let other = one(&mut p, &generic("4", ""));
+    assert_eq!(other.decision.outcome, Outcome::Ignored);
+    assert_eq!(channel(&other), None);
+}

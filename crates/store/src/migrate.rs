@@ -10,6 +10,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_authors_in_messages.sql"),
     ),
+    (6, include_str!("../migrations/sqlite/0006_channels.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -28,6 +29,7 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
         5,
         include_str!("../migrations/postgres/0005_authors_in_messages.sql"),
     ),
+    (6, include_str!("../migrations/postgres/0006_channels.sql")),
 ];
 
 /// The newest schema version this build knows.

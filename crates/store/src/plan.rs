@@ -26,6 +26,8 @@ pub(crate) struct ConversationRow<'a> {
     pub priority: i64,
     /// Drafts waiting for a human, added by this batch.
     pub drafts: i64,
+    /// The brand's channel the conversation was addressed to: the first one said is kept.
+    pub channel: Option<&'a str>,
 }
 
 /// The inbox columns of the conversation upsert, the same SQL for both backends: a message for
@@ -36,6 +38,7 @@ pub(crate) const INBOX_UPSERT: &str = "
     queue = COALESCE(excluded.queue, conversations.queue),
     priority = CASE WHEN excluded.priority > conversations.priority THEN excluded.priority ELSE conversations.priority END,
     drafts = conversations.drafts + excluded.drafts,
+    channel = COALESCE(conversations.channel, excluded.channel),
     status = CASE WHEN excluded.status = 'open' THEN 'open' ELSE conversations.status END,
     snoozed_until_ms = CASE WHEN excluded.status = 'open' THEN NULL ELSE conversations.snoozed_until_ms END";
 
@@ -104,6 +107,7 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
         let queue = decision.queue.as_deref().filter(|_| inbox);
         let urgency = if inbox { priority(decision) } else { 0 };
         let drafts = i64::from(level > 0 && decision.outcome == Outcome::Drafted);
+        let channel = decision.channel.as_deref().filter(|_| inbox);
         conversations
             .entry(conversation.as_str())
             .and_modify(|row| {
@@ -114,6 +118,7 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
                 row.queue = queue.or(row.queue);
                 row.priority = row.priority.max(urgency);
                 row.drafts += drafts;
+                row.channel = row.channel.or(channel);
             })
             .or_insert(ConversationRow {
                 id: conversation.as_str(),
@@ -126,6 +131,7 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
                 queue,
                 priority: urgency,
                 drafts,
+                channel,
             });
     }
     Plan {

@@ -329,10 +329,12 @@ impl crate::Store for PostgresStore {
             let queues: Vec<Option<&str>> = plan.conversations.iter().map(|c| c.queue).collect();
             let priorities: Vec<i64> = plan.conversations.iter().map(|c| c.priority).collect();
             let drafts: Vec<i64> = plan.conversations.iter().map(|c| c.drafts).collect();
+            let channels: Vec<Option<&str>> =
+                plan.conversations.iter().map(|c| c.channel).collect();
             let sql = String::from(
-                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status)
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status, channel)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-                                      $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
+                                      $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
                  ON CONFLICT (id) DO UPDATE SET created_ms = LEAST(conversations.created_ms, excluded.created_ms),
                     last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),",
             ) + crate::plan::INBOX_UPSERT;
@@ -349,6 +351,7 @@ impl crate::Store for PostgresStore {
                     &priorities,
                     &drafts,
                     &statuses,
+                    &channels,
                 ],
             )?;
         }

@@ -334,8 +334,8 @@ impl crate::Store for SqliteStore {
             }
             let plan = plan(entries, &fresh);
             let mut upsert_conversation = tx.prepare_cached(&format!(
-                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status, channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (id) DO UPDATE SET created_ms = min(conversations.created_ms, excluded.created_ms),
                     last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
                 crate::plan::INBOX_UPSERT
@@ -369,7 +369,8 @@ impl crate::Store for SqliteStore {
                     c.queue,
                     c.priority,
                     c.drafts,
-                    c.status()
+                    c.status(),
+                    c.channel,
                 ])?;
             }
         }

@@ -16,7 +16,7 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope, Team,
+    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope, Team, TeamScope,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -166,6 +166,7 @@ suite!(
     text_search_folds_the_case_of_accented_letters,
     the_moderation_queue_lists_hidden_and_toxic_messages_newest_first,
     connector_checkpoints_health_and_the_webhook_queue,
+    conversations_keep_their_channel_and_teams_see_theirs,
 );
 
 // ------------------------------------------------------------------ builders
@@ -185,6 +186,14 @@ fn hash(s: &str) -> u64 {
     })
 }
 
+/// The scope of one team working on these queues, whatever the channel.
+fn queues(queues: Vec<String>) -> Scope {
+    Scope::Teams(vec![TeamScope {
+        queues,
+        channels: vec![],
+    }])
+}
+
 /// A message and its decision, to be written with `Store::write`.
 #[derive(Clone)]
 struct M {
@@ -200,6 +209,7 @@ struct M {
     reply: Option<String>,
     triage: Option<Triage>,
     campaign: Option<String>,
+    channel: Option<String>,
 }
 
 /// Defaults: author `u1`, at t=0, queue `support` for what goes to a human, a reply for what
@@ -224,6 +234,7 @@ fn m(id: &str, conversation: &str, outcome: Outcome) -> M {
             .then(|| format!("réponse {id}")),
         triage: None,
         campaign: None,
+        channel: None,
     }
 }
 
@@ -264,6 +275,10 @@ impl M {
         self.campaign = Some(campaign.into());
         self
     }
+    fn channel(mut self, channel: &str) -> Self {
+        self.channel = Some(channel.into());
+        self
+    }
 
     fn entry(self) -> Entry {
         let mut message = Message::new(
@@ -291,6 +306,7 @@ impl M {
         decision.reply = self.reply;
         decision.triage = self.triage;
         decision.campaign = self.campaign;
+        decision.channel = self.channel;
         let decided_at = message.created_at;
         Entry::message(Box::new(message), keys, decision, decided_at)
     }
@@ -440,28 +456,46 @@ fn users_roles_teams_sessions_and_tokens(f: Fixture) {
     assert_eq!(names, vec!["alice", "bob", "root"]);
     assert!(Role::Agent < Role::Manager && Role::Manager < Role::Admin);
 
-    // Teams: their queues, deduplicated across teams; redefining a team replaces its queues.
-    ws.set_team("support", &strings(&["support", "billing"]))
+    // Teams: what each works on, one scope per team; redefining a team replaces it.
+    ws.set_team("support", &strings(&["support", "billing"]), &[])
         .unwrap();
-    ws.set_team("vip", &strings(&["vip", "billing"])).unwrap();
+    ws.set_team("vip", &strings(&["vip", "billing"]), &strings(&["x:1000"]))
+        .unwrap();
     assert_eq!(
-        ws.team_queues(&b.teams).unwrap(),
-        vec!["support", "billing", "vip"]
+        ws.team_scopes(&b.teams).unwrap(),
+        vec![
+            TeamScope {
+                queues: strings(&["support", "billing"]),
+                channels: vec![]
+            },
+            TeamScope {
+                queues: strings(&["vip", "billing"]),
+                channels: strings(&["x:1000"])
+            }
+        ]
     );
-    ws.set_team("support", &strings(&["support"])).unwrap();
-    assert_eq!(ws.team_queues(&a.teams).unwrap(), vec!["support"]);
-    assert!(ws.team_queues(&strings(&["ghosts"])).unwrap().is_empty());
+    ws.set_team("support", &strings(&["support"]), &[]).unwrap();
+    assert_eq!(
+        ws.team_scopes(&a.teams).unwrap(),
+        vec![TeamScope {
+            queues: strings(&["support"]),
+            channels: vec![]
+        }]
+    );
+    assert!(ws.team_scopes(&strings(&["ghosts"])).unwrap().is_empty());
 
     assert_eq!(
         ws.team_list().unwrap(),
         vec![
             Team {
                 name: "support".into(),
-                queues: strings(&["support"])
+                queues: strings(&["support"]),
+                channels: vec![],
             },
             Team {
                 name: "vip".into(),
-                queues: strings(&["vip", "billing"])
+                queues: strings(&["vip", "billing"]),
+                channels: strings(&["x:1000"]),
             },
         ]
     );
@@ -909,7 +943,7 @@ fn the_inbox_filters_and_scopes(mut f: Fixture) {
     assert_eq!(ids, vec!["x:10", "mastodon:13", "x:12", "x:11"]);
 
     // An agent's scope hides the other queues, everywhere.
-    let support = Scope::Queues(strings(&["support"]));
+    let support = queues(strings(&["support"]));
     assert_eq!(
         find(&mut ws, &all(), &support),
         vec!["mastodon:13", "x:11", "x:12"]
@@ -920,14 +954,14 @@ fn the_inbox_filters_and_scopes(mut f: Fixture) {
     assert!(ws.conversation_view("x:10", &support).unwrap().is_none());
     assert!(ws.conversation_row("x:11", &support).unwrap().is_some());
     assert!(ws.conversation_view("x:12", &support).unwrap().is_some());
-    let both = Scope::Queues(strings(&["support", "billing"]));
+    let both = queues(strings(&["support", "billing"]));
     assert_eq!(find(&mut ws, &all(), &both).len(), 4);
-    let none = Scope::Queues(vec![]);
+    let none = Scope::Teams(vec![]);
     assert!(find(&mut ws, &all(), &none).is_empty());
     assert!(ws.conversation_row("x:11", &none).unwrap().is_none());
     assert_eq!(ws.pending_drafts(&support, 10).unwrap().len(), 1);
     assert!(
-        ws.pending_drafts(&Scope::Queues(strings(&["billing"])), 10)
+        ws.pending_drafts(&queues(strings(&["billing"])), 10)
             .unwrap()
             .is_empty()
     );
@@ -1080,9 +1114,9 @@ fn assignment_by_hand_and_round_robin(mut f: Fixture) {
         .collect();
     f.write(conversations);
     let mut ws = f.ws();
-    ws.set_team("care", &strings(&["support", "billing"]))
+    ws.set_team("care", &strings(&["support", "billing"]), &[])
         .unwrap();
-    ws.set_team("sales", &strings(&["sales"])).unwrap();
+    ws.set_team("sales", &strings(&["sales"]), &[]).unwrap();
     let team = |t: &str| strings(&[t]);
     ws.create_user("alice", "A", "h", Role::Agent, &strings(&["other", "care"]))
         .unwrap();
@@ -1671,7 +1705,7 @@ fn the_audit_log_records_human_work(mut f: Fixture) {
         m("92", "x:90", Outcome::Drafted).at(2).entry(),
     ]);
     let mut ws = f.ws();
-    ws.set_team("care", &strings(&["support"])).unwrap();
+    ws.set_team("care", &strings(&["support"]), &[]).unwrap();
     ws.create_user("alice", "A", "h", Role::Agent, &strings(&["care"]))
         .unwrap();
     ws.assign("x:90", Some("bob"), "mona").unwrap();
@@ -1821,7 +1855,7 @@ fn the_moderation_queue_lists_hidden_and_toxic_messages_newest_first(mut f: Fixt
     assert_eq!(all[0].conversation_id, "x:2");
     // An agent sees only their queues.
     let scoped = ws
-        .moderation_queue(&Scope::Queues(strings(&["moderation"])), 50)
+        .moderation_queue(&queues(strings(&["moderation"])), 50)
         .unwrap();
     assert_eq!(scoped.len(), 1);
     assert_eq!(scoped[0].external_id, "1");
@@ -1954,4 +1988,113 @@ fn the_author_history_reads_both_levels_across_merges() {
         history(&mut ws(), "x:7"),
         vec!["x:6", "x:5", "x:4", "x:2", "x:1"]
     );
+}
+
+fn conversations_keep_their_channel_and_teams_see_theirs(mut f: Fixture) {
+    let toxic = triage(
+        Lang::Fr,
+        SentimentLabel::Negative,
+        Emotion::Anger,
+        true,
+        Intent::Complaint,
+    );
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .channel("x:1000")
+            .at(1)
+            .entry(),
+        m("2", "x:2", Outcome::RoutedToHuman)
+            .channel("x:2000")
+            .queue(Some("sales"))
+            .triage(toxic)
+            .at(2)
+            .entry(),
+        // Stored before conversations kept their channel.
+        m("3", "x:3", Outcome::RoutedToHuman).at(3).entry(),
+        m("4", "mastodon:4", Outcome::RoutedToHuman)
+            .on(Platform::Mastodon)
+            .at(4)
+            .entry(),
+    ]);
+    // A later message naming another channel does not move the conversation.
+    f.write(vec![
+        m("5", "x:1", Outcome::RoutedToHuman)
+            .channel("x:2000")
+            .at(5)
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    let channel_of = |ws: &mut Workspace, id: &str| ws.conversation_channel(id).unwrap();
+    assert_eq!(channel_of(&mut ws, "x:1").as_deref(), Some("x:1000"));
+    assert_eq!(channel_of(&mut ws, "x:2").as_deref(), Some("x:2000"));
+    assert_eq!(channel_of(&mut ws, "x:3"), None);
+    assert_eq!(
+        ws.send_context("x", "2")
+            .unwrap()
+            .unwrap()
+            .channel
+            .as_deref(),
+        Some("x:2000")
+    );
+
+    // The inbox filters by channel and shows it on each row.
+    let ids = |ws: &mut Workspace, filter: &InboxFilter, scope: &Scope| -> Vec<String> {
+        let mut v: Vec<String> = ws
+            .inbox(filter, scope)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        v.sort();
+        v
+    };
+    let all = InboxFilter {
+        limit: 50,
+        ..InboxFilter::default()
+    };
+    let on = |channel: &str| InboxFilter {
+        channel: Some(channel.into()),
+        ..all.clone()
+    };
+    assert_eq!(ids(&mut ws, &on("x:1000"), &Scope::All), vec!["x:1"]);
+    let row = ws.conversation_row("x:2", &Scope::All).unwrap().unwrap();
+    assert_eq!(row.channel.as_deref(), Some("x:2000"));
+
+    // Teams: limited to a channel (every queue of it), to queues and a channel, to a queue.
+    let team = |queues: &[&str], channels: &[&str]| TeamScope {
+        queues: strings(queues),
+        channels: strings(channels),
+    };
+    let only_2000 = Scope::Teams(vec![team(&[], &["x:2000"])]);
+    assert_eq!(ids(&mut ws, &all, &only_2000), vec!["x:2"]);
+    assert!(ws.conversation_row("x:1", &only_2000).unwrap().is_none());
+    assert!(ws.conversation_view("x:1", &only_2000).unwrap().is_none());
+    let support_on_1000 = Scope::Teams(vec![team(&["support"], &["x:1000"])]);
+    assert_eq!(ids(&mut ws, &all, &support_on_1000), vec!["x:1"]);
+    let sales_on_1000 = Scope::Teams(vec![team(&["sales"], &["x:1000"])]);
+    assert!(ids(&mut ws, &all, &sales_on_1000).is_empty());
+    let two_teams = Scope::Teams(vec![team(&["support"], &["x:1000"]), team(&["sales"], &[])]);
+    assert_eq!(ids(&mut ws, &all, &two_teams), vec!["x:1", "x:2"]);
+    // A team naming nothing covers nothing.
+    assert!(ids(&mut ws, &all, &Scope::Teams(vec![team(&[], &[])])).is_empty());
+    // The team filter of the list takes the team's channels too.
+    let filtered = InboxFilter {
+        team: Some(team(&[], &["x:2000"])),
+        ..all.clone()
+    };
+    assert_eq!(ids(&mut ws, &filtered, &Scope::All), vec!["x:2"]);
+    // The moderation queue too.
+    let queue = ws.moderation_queue(&only_2000, 50).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert!(
+        ws.moderation_queue(&support_on_1000, 50)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Older conversations of a platform with one channel are given it; others are left alone.
+    assert_eq!(ws.fill_unknown_channel("x", "x:1000").unwrap(), 1);
+    assert_eq!(channel_of(&mut ws, "x:3").as_deref(), Some("x:1000"));
+    assert_eq!(channel_of(&mut ws, "mastodon:4"), None);
+    assert_eq!(ws.fill_unknown_channel("x", "x:1000").unwrap(), 0);
 }

@@ -205,15 +205,21 @@ pub fn set_disabled(
     Ok(found)
 }
 
-/// Declares (or redefines) a team and its queues.
+/// Declares (or redefines) a team: its queues and channels.
 pub fn set_team(
     ws: &mut Workspace,
     actor: &str,
     name: &str,
     queues: &[String],
+    channels: &[String],
 ) -> Result<(), StoreError> {
-    ws.set_team(name, queues)?;
-    ws.audit(actor, "team_set", Some(name), Some(&queues.join(",")))
+    ws.set_team(name, queues, channels)?;
+    let detail = format!(
+        "queues={} channels={}",
+        queues.join(","),
+        channels.join(",")
+    );
+    ws.audit(actor, "team_set", Some(name), Some(&detail))
 }
 
 /// Stores the hash of a new API token for a user; whether the user exists.
@@ -360,15 +366,25 @@ pub(crate) async fn add_team(
     caller.require(Role::Admin)?;
     let name = identifier("team", &b.name)?;
     let queues = identifiers("queue", &b.queues)?;
-    if queues.is_empty() {
+    let mut channels: Vec<String> = Vec::new();
+    for raw in b.channels.iter().filter(|c| !c.trim().is_empty()) {
+        let key = state
+            .settings
+            .known_channel(raw)
+            .map_err(ApiError::Unprocessable)?;
+        if !channels.contains(&key) {
+            channels.push(key);
+        }
+    }
+    if queues.is_empty() && channels.is_empty() {
         return Err(ApiError::Unprocessable(
-            "a team works on at least one queue".into(),
+            "a team works on at least one queue or one channel".into(),
         ));
     }
     let actor = caller.user.name.clone();
     state
         .pool
-        .run(move |ws| set_team(ws, &actor, &name, &queues))
+        .run(move |ws| set_team(ws, &actor, &name, &queues, &channels))
         .await
 }
 
@@ -448,12 +464,18 @@ pub struct AccessBody {
     pub teams: Vec<String>,
 }
 
-/// A team and the queues it works on (replaces them if the team exists).
+/// A team and what it works on (replaces it if the team exists): the conversations in its
+/// queues and, when it names channels, addressed to one of them. A team naming channels and no
+/// queue works on every queue of those channels.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
     pub name: String,
+    #[serde(default)]
     pub queues: Vec<String>,
+    /// The brand's channels, `PLATFORM:ID` (see `/api/channels`); empty: every channel.
+    #[serde(default)]
+    pub channels: Vec<String>,
 }
 
 /// Whether a user is disabled (signs in and opens nothing) or enabled.

@@ -37,6 +37,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/drafts/{platform}/{id}/review", post(post_review))
         .route("/api/outbox", get(list_outbox))
         .route("/api/connectors", get(list_connectors))
+        .route("/api/channels", get(list_channels))
         .route("/api/reports/reviews", get(review_report))
         .route("/api/events", post(post_events))
         .route("/api/stream", get(stream))
@@ -64,6 +65,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         post_review,
         list_outbox,
         list_connectors,
+        list_channels,
         post_events,
         crate::webhooks::challenge,
         crate::webhooks::delivery,
@@ -77,6 +79,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::post_team
     ),
     components(schemas(
+        crate::ChannelInfo,
         InboxRow,
         ConversationView,
         DraftItem,
@@ -166,9 +169,11 @@ pub struct ListQuery {
     pub queue: Option<String>,
     /// A user name, `me`, or `none`.
     pub assignee: Option<String>,
-    /// A team: the queues it works on.
+    /// A team: the queues and channels it works on.
     pub team: Option<String>,
     pub platform: Option<String>,
+    /// One of the brand's channels, `PLATFORM:ID` (see `/api/channels`).
+    pub channel: Option<String>,
     pub intent: Option<String>,
     pub sentiment: Option<String>,
     /// fr, en, other (named so that it does not clash with the interface's `lang`).
@@ -207,7 +212,11 @@ fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<Option<S
     }
 }
 
-pub(crate) fn inbox_filter(q: &ListQuery, caller: &Caller) -> Result<InboxFilter, ApiError> {
+pub(crate) fn inbox_filter(
+    q: &ListQuery,
+    caller: &Caller,
+    settings: &crate::Settings,
+) -> Result<InboxFilter, ApiError> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => Some("open".to_owned()),
         Some("all") => None,
@@ -228,6 +237,12 @@ pub(crate) fn inbox_filter(q: &ListQuery, caller: &Caller) -> Result<InboxFilter
             Some(a) => Some(a.to_owned()),
         },
         platform: one_of("platform", q.platform.as_deref(), &platforms)?,
+        channel: q
+            .channel
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| settings.known_channel(c).map_err(ApiError::BadRequest))
+            .transpose()?,
         intent: one_of("intent", q.intent.as_deref(), INTENTS)?,
         sentiment: one_of(
             "sentiment",
@@ -241,7 +256,7 @@ pub(crate) fn inbox_filter(q: &ListQuery, caller: &Caller) -> Result<InboxFilter
         )?,
         has_draft: q.draft.as_deref() == Some("1"),
         text: q.q.clone().filter(|s| !s.trim().is_empty()),
-        queues: None,
+        team: None,
         limit: q.limit.unwrap_or(50),
     })
 }
@@ -254,7 +269,7 @@ async fn list_conversations(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<InboxRow>>, ApiError> {
     let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
-    let mut filter = inbox_filter(&q, &caller)?;
+    let mut filter = inbox_filter(&q, &caller, &state.settings)?;
     let scope = caller.scope.clone();
     let team = q.team.clone().filter(|t| !t.is_empty());
     Ok(Json(
@@ -262,7 +277,8 @@ async fn list_conversations(
             .pool
             .run(move |ws| {
                 if let Some(team) = team {
-                    filter.queues = Some(ws.team_queues(&[team])?);
+                    // An unknown team covers nothing.
+                    filter.team = Some(ws.team_scopes(&[team])?.pop().unwrap_or_default());
                 }
                 ws.inbox(&filter, &scope)
             })
@@ -863,6 +879,16 @@ async fn sandbox_posts(
         .sandbox_posts()
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no sandbox network in this server".into()))
+}
+
+/// The brand's channels (`[[channels]]`): the keys the `channel` filter and teams take.
+#[utoipa::path(get, path = "/api/channels", responses((status = 200, body = [crate::ChannelInfo]),
+    (status = 401, body = ErrorBody)))]
+async fn list_channels(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<Vec<crate::ChannelInfo>> {
+    Json(state.settings.channels.clone())
 }
 
 /// The platform accounts' connectors: where each source resumes and how it is doing.

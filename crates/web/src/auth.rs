@@ -206,7 +206,7 @@ impl FromRequestParts<AppState> for Caller {
                     return Ok(None);
                 };
                 let scope = match user.role {
-                    Role::Agent => Scope::Queues(ws.team_queues(&user.teams)?),
+                    Role::Agent => Scope::Teams(ws.team_scopes(&user.teams)?),
                     Role::Manager | Role::Admin => Scope::All,
                 };
                 Ok(Some(Caller { user, scope, via }))

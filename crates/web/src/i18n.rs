@@ -74,7 +74,12 @@ words! {
     team => "Team", "Équipe";
     nobody => "Nobody", "Personne";
     me => "Me", "Moi";
-    platform => "Channel", "Canal";
+    platform => "Network", "Réseau";
+    channel => "Channel", "Canal";
+    channels => "Channels", "Canaux";
+    addressed_to => "to", "à";
+    every_channel => "empty: every channel", "vide : tous les canaux";
+    team_scope_hint => "A team works on the conversations of its queues and, when it names channels, addressed to one of them (PLATFORM:ID). With channels and no queue: every queue of those channels.", "Une équipe traite les conversations de ses files et, si elle nomme des canaux, adressées à l'un d'eux (RÉSEAU:ID). Avec des canaux et sans file : toutes les files de ces canaux.";
     intent => "Intent", "Intention";
     sentiment => "Sentiment", "Sentiment";
     language => "Language", "Langue";

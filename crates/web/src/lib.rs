@@ -83,6 +83,44 @@ pub struct Settings {
     pub session_secs: i64,
     /// The queues the pipeline routes to (offered by the inbox's queue filter, with the teams').
     pub queues: Vec<String>,
+    /// The brand's channels (`[[channels]]`): the inbox's channel filter, teams' channels.
+    pub channels: Vec<ChannelInfo>,
+}
+
+/// One of the brand's channels, as the workspace names and shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ChannelInfo {
+    /// `PLATFORM:ID`: how conversations, filters and teams name it.
+    pub key: String,
+    pub platform: String,
+    /// Without `@`.
+    pub handle: String,
+}
+
+impl Settings {
+    /// A channel key as people read it: `@handle (platform)`; the key itself for a channel
+    /// that is not (or no longer) configured.
+    pub fn channel_label(&self, key: &str) -> String {
+        match self.channels.iter().find(|c| c.key == key) {
+            Some(c) => format!("@{} ({})", c.handle, c.platform),
+            None => key.to_owned(),
+        }
+    }
+
+    /// `key` if it names one of the configured channels (any `PLATFORM:ID` when none is
+    /// configured), else a message listing them.
+    pub fn known_channel(&self, key: &str) -> Result<String, String> {
+        let key = palabre_core::Channel::check_key(key).map_err(|e| format!("channel: {e}"))?;
+        if self.channels.is_empty() || self.channels.iter().any(|c| c.key == key) {
+            Ok(key)
+        } else {
+            let list: Vec<&str> = self.channels.iter().map(|c| c.key.as_str()).collect();
+            Err(format!(
+                "channel `{key}` is not one of the brand's channels: {}",
+                list.join(", ")
+            ))
+        }
+    }
 }
 
 impl Default for Settings {
@@ -94,6 +132,7 @@ impl Default for Settings {
             canned: Vec::new(),
             session_secs: 12 * 3600,
             queues: vec!["inbox".into(), "review".into(), "moderation".into()],
+            channels: Vec::new(),
         }
     }
 }

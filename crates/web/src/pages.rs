@@ -352,7 +352,12 @@ fn rows_context(state: &AppState, rows: &[InboxRow]) -> Vec<minijinja::Value> {
     rows.iter()
         .map(|r| {
             let (waiting, late) = with_sla(state, r, now);
-            context! { waiting_ms => waiting, late => late, ..minijinja::Value::from_serialize(r) }
+            let channel_label = r
+                .channel
+                .as_deref()
+                .map(|c| state.settings.channel_label(c));
+            context! { waiting_ms => waiting, late => late, channel_label => channel_label,
+            ..minijinja::Value::from_serialize(r) }
         })
         .collect()
 }
@@ -375,7 +380,7 @@ async fn inbox(
             );
         }
     };
-    let filter = match api::inbox_filter(&q, &caller) {
+    let filter = match api::inbox_filter(&q, &caller, &state.settings) {
         Ok(f) => f,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
@@ -386,7 +391,7 @@ async fn inbox(
         .pool
         .run(move |ws| {
             if let Some(team) = team {
-                f2.queues = Some(ws.team_queues(&[team])?);
+                f2.team = Some(ws.team_scopes(&[team])?.pop().unwrap_or_default());
             }
             let rows = ws.inbox(&f2, &scope)?;
             Ok((rows, ws.users()?, ws.teams()?))
@@ -397,9 +402,22 @@ async fn inbox(
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
     let rows = rows_context(&state, &rows);
-    let queues: Vec<String> = match &caller.scope {
-        Scope::Queues(q) => q.clone(),
-        Scope::All => {
+    let teams_queues = match &caller.scope {
+        // A team naming no queue works on all of them.
+        Scope::Teams(teams) if teams.iter().all(|t| !t.queues.is_empty()) => {
+            let mut q: Vec<String> = Vec::new();
+            for queue in teams.iter().flat_map(|t| &t.queues) {
+                if !q.contains(queue) {
+                    q.push(queue.clone());
+                }
+            }
+            Some(q)
+        }
+        _ => None,
+    };
+    let queues: Vec<String> = match teams_queues {
+        Some(q) => q,
+        None => {
             let mut q = state.settings.queues.clone();
             if let Some(current) = &filter.queue
                 && !q.contains(current)
@@ -409,11 +427,23 @@ async fn inbox(
             q
         }
     };
+    // The channels an agent's teams work on (all of them when a team names none).
+    let channels: Vec<&crate::ChannelInfo> = state
+        .settings
+        .channels
+        .iter()
+        .filter(|c| match &caller.scope {
+            Scope::Teams(teams) => teams
+                .iter()
+                .any(|t| t.channels.is_empty() || t.channels.contains(&c.key)),
+            Scope::All => true,
+        })
+        .collect();
     let status_shown = filter.status.clone().unwrap_or_else(|| "all".into());
     let assignee_shown = q.assignee.clone().unwrap_or_default();
     let filter_ctx = context! {
         status => status_shown, queue => filter.queue, assignee => assignee_shown,
-        platform => filter.platform, intent => filter.intent, sentiment => filter.sentiment,
+        platform => filter.platform, channel => filter.channel, intent => filter.intent, sentiment => filter.sentiment,
         lang => filter.lang, has_draft => filter.has_draft, text => filter.text,
         team => q.team.clone().unwrap_or_default(),
     };
@@ -442,7 +472,7 @@ async fn inbox(
         "inbox",
         context! {
             rows => rows, filter => filter_ctx, queues => queues, users => users, teams => teams,
-            platforms => platforms, intents => api::INTENTS, partial_url => partial_url,
+            platforms => platforms, channels => channels, intents => api::INTENTS, partial_url => partial_url,
         },
     )
     .await
@@ -505,6 +535,7 @@ async fn conversation(
         context! {
             c => minijinja::Value::from_serialize(&view), others => others, timeline => timeline,
             waiting_ms => waiting, late => late, nonce => nonce,
+            channel_label => view.row.channel.as_deref().map(|c| state.settings.channel_label(c)),
             users => if manager { users } else { Vec::new() },
             canned => state.settings.canned.clone(),
         },
@@ -906,11 +937,29 @@ async fn admin_page(
         caller,
         "admin.html",
         "admin",
-        context! { users => users, teams => teams, secret => secret,
-        roles => ["agent", "manager", "admin"] },
+        context! { users => users, teams => teams_context(state, &teams), secret => secret,
+        roles => ["agent", "manager", "admin"], channels => state.settings.channels.clone() },
     )
     .await;
     if shown { accounts::no_store(r) } else { r }
+}
+
+/// Teams as the accounts page shows them: their channels by handle.
+fn teams_context(
+    state: &AppState,
+    teams: &[palabre_store::workspace::Team],
+) -> Vec<minijinja::Value> {
+    teams
+        .iter()
+        .map(|t| {
+            let labels: Vec<String> = t
+                .channels
+                .iter()
+                .map(|c| state.settings.channel_label(c))
+                .collect();
+            context! { channel_labels => labels, ..minijinja::Value::from_serialize(t) }
+        })
+        .collect()
 }
 
 async fn admin(
@@ -1087,6 +1136,7 @@ struct TeamForm {
     csrf: Option<String>,
     name: String,
     queues: String,
+    channels: String,
 }
 
 async fn form_team(
@@ -1106,6 +1156,7 @@ async fn form_team(
             let body = TeamBody {
                 name: f.name,
                 queues: accounts::split_list(&f.queues),
+                channels: accounts::split_list(&f.channels),
             };
             accounts::add_team(st, ca, body).await.map(|()| None)
         },

@@ -39,6 +39,19 @@ impl AccountConfig {
         }
     }
 
+    /// The platform the account is on, as `[[channels]]` names it.
+    pub fn platform(&self) -> &'static str {
+        match self {
+            AccountConfig::Mastodon(_) => "mastodon",
+            AccountConfig::Messenger(_) => "messenger",
+            AccountConfig::Instagram(_) => "instagram",
+            AccountConfig::X(_) => "x",
+            AccountConfig::Google(_) => "google",
+            AccountConfig::Trustpilot(_) => "trustpilot",
+            AccountConfig::Bluesky(_) => "bluesky",
+        }
+    }
+
     /// Builds the account's connector parts.
     pub fn build(&self) -> Result<Account, String> {
         match self {

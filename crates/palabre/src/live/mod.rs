@@ -150,15 +150,22 @@ pub struct Running {
     pub engine: Arc<LiveEngine>,
 }
 
-/// Starts the ingest and sender threads on the store at `location`.
+/// The brand's accounts, and which of them answers for which channel.
+pub struct Accounts {
+    pub list: Vec<accounts::Account>,
+    /// Channel key (`PLATFORM:ID`) → the name of the account that answers for it
+    /// (`[[channels]] account = …`); only accounts that can send.
+    pub by_channel: HashMap<String, String>,
+}
+
 /// Starts the ingest and sender threads on the store at `location`, and one thread per source of
-/// each account. The outbox sends through the accounts' senders; actions for a platform no
-/// account sends for go to the sandbox when there is one, else to the dead letters with a clear
-/// error.
+/// each account. The outbox sends through the account of each conversation's channel, else the
+/// platform's first account; actions for a platform no account sends for go to the sandbox when
+/// there is one, else to the dead letters with a clear error.
 pub fn start(
     location: &str,
     pipeline: palabre_pipeline::Pipeline,
-    mut accounts: Vec<accounts::Account>,
+    accounts: Accounts,
     sandbox: Option<Arc<sandbox::Sandbox>>,
     live: Live,
     max_attempts: u32,
@@ -170,6 +177,10 @@ pub fn start(
     std::thread::Builder::new()
         .name("ingest".into())
         .spawn(move || ingest.run(inbox))?;
+    let Accounts {
+        list: mut accounts,
+        by_channel: channel_accounts,
+    } = accounts;
     let mut routes = HashMap::new();
     let mut webhooks = HashMap::new();
     for account in &accounts {
@@ -191,8 +202,23 @@ pub fn start(
                 });
         }
     }
+    // `channel_accounts` names accounts that can send (`serve` checks it).
+    let mut by_channel = HashMap::new();
+    for (channel, name) in &channel_accounts {
+        if let Some(sender) = accounts
+            .iter()
+            .find(|a| &a.name == name)
+            .and_then(|a| a.sender.as_ref())
+        {
+            let route = route::Route {
+                account: name.clone(),
+                sender: sender.clone(),
+            };
+            by_channel.insert(channel.clone(), route);
+        }
+    }
     let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
-    let deliver = Arc::new(route::Router::new(location, routes, fallback)?);
+    let deliver = Arc::new(route::Router::new(location, routes, by_channel, fallback)?);
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
     let sender = outbox::Sender::open(location, deliver, live, max_attempts)?;
     std::thread::Builder::new()

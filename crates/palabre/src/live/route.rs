@@ -1,6 +1,7 @@
-//! The outbox's way to the platforms: each action goes to the sender of an account on its
-//! platform, with what that sender needs to know about the message answered (its author, raw
-//! payload, conversation root, last message time) looked up in the store.
+//! The outbox's way to the platforms: each action goes to the sender of the account that
+//! answers for its conversation's channel (`[[channels]] account = …`), else of the platform's
+//! first account, with what that sender needs to know about the message answered (its author,
+//! raw payload, conversation root, last message time) looked up in the store.
 
 use super::outbox::{Deliver, DeliveryError};
 use palabre_connectors::client::{Action, Outgoing, PlatformSender, SendError};
@@ -10,27 +11,34 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A platform's sender, under its account's name.
+#[derive(Clone)]
 pub struct Route {
     pub account: String,
     pub sender: Arc<dyn PlatformSender>,
 }
 
 pub struct Router {
+    /// Platform → its first account's sender.
     routes: HashMap<String, Route>,
+    /// Channel key (`PLATFORM:ID`) → the sender of the account that answers for it.
+    by_channel: HashMap<String, Route>,
     /// The sandbox takes what no real account sends (the demo, the tests).
     fallback: Option<Arc<dyn Deliver>>,
     ws: Mutex<Workspace>,
 }
 
 impl Router {
-    /// `routes`: platform → the account that sends for it (the first configured one).
+    /// `routes`: platform → the account that sends for it (the first configured one);
+    /// `by_channel`: channel key → the account named for that channel.
     pub fn new(
         location: &str,
         routes: HashMap<String, Route>,
+        by_channel: HashMap<String, Route>,
         fallback: Option<Arc<dyn Deliver>>,
     ) -> anyhow::Result<Router> {
         Ok(Router {
             routes,
+            by_channel,
             fallback,
             ws: Mutex::new(Workspace::open(location)?),
         })
@@ -48,7 +56,40 @@ impl Router {
 
 impl Deliver for Router {
     fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
-        let Some(route) = self.routes.get(&item.platform) else {
+        if self.by_channel.is_empty() && !self.routes.contains_key(&item.platform) {
+            return match &self.fallback {
+                Some(f) => f.deliver(item),
+                None => super::outbox::NoConnector.deliver(item),
+            };
+        }
+        let unreadable = |e: palabre_store::StoreError| DeliveryError::Retry {
+            error: format!("cannot read the message answered: {e}"),
+            at_ms: None,
+        };
+        let (context, channel) = match self.ws.lock() {
+            Ok(mut ws) => {
+                let context = match &item.target_id {
+                    Some(target) => ws
+                        .send_context(&item.platform, target)
+                        .map_err(unreadable)?,
+                    None => None,
+                };
+                let channel = match (&context, &item.conversation_id) {
+                    (Some(c), _) => c.channel.clone(),
+                    (None, Some(conversation)) => {
+                        ws.conversation_channel(conversation).map_err(unreadable)?
+                    }
+                    (None, None) => None,
+                };
+                (context, channel)
+            }
+            Err(_) => (None, None),
+        };
+        let route = channel
+            .as_deref()
+            .and_then(|c| self.by_channel.get(c))
+            .or_else(|| self.routes.get(&item.platform));
+        let Some(route) = route else {
             return match &self.fallback {
                 Some(f) => f.deliver(item),
                 None => super::outbox::NoConnector.deliver(item),
@@ -56,16 +97,6 @@ impl Deliver for Router {
         };
         let action = Action::parse(&item.action)
             .ok_or_else(|| DeliveryError::Fatal(format!("unknown action `{}`", item.action)))?;
-        let context = match (&item.target_id, self.ws.lock()) {
-            (Some(target), Ok(mut ws)) => {
-                ws.send_context(&item.platform, target)
-                    .map_err(|e| DeliveryError::Retry {
-                        error: format!("cannot read the message answered: {e}"),
-                        at_ms: None,
-                    })?
-            }
-            _ => None,
-        };
         let out = Outgoing {
             idem_key: &item.idem_key,
             action,

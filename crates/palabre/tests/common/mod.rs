@@ -336,8 +336,14 @@ impl Drop for FakeMastodon {
 
 impl FakeMastodon {
     pub fn start() -> FakeMastodon {
+        Self::start_as("1", "marque")
+    }
+
+    /// A fake server where the brand's account has this id and user name.
+    pub fn start_as(brand_id: &str, brand: &str) -> FakeMastodon {
         let mut child = Command::new("python3")
             .arg(root().join("tests/fakes/mastodon.py"))
+            .args(["--brand-id", brand_id, "--brand", brand])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs the fake Mastodon server");

@@ -10,8 +10,40 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
-    /// Only conversations in these queues (an agent's teams).
-    Queues(Vec<String>),
+    /// An agent's teams: the conversations at least one of them covers.
+    Teams(Vec<TeamScope>),
+}
+
+/// What one team works on: the conversations in its queues and, when it names channels,
+/// addressed to one of them (a team naming channels but no queue works on every queue of
+/// those channels). A team naming neither covers nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeamScope {
+    pub queues: Vec<String>,
+    /// Channel keys (`PLATFORM:ID`).
+    pub channels: Vec<String>,
+}
+
+impl TeamScope {
+    /// Does this team work on a conversation in `queue`, addressed to `channel`?
+    pub fn covers(&self, queue: Option<&str>, channel: Option<&str>) -> bool {
+        let in_list =
+            |list: &[String], v: Option<&str>| v.is_some_and(|v| list.iter().any(|x| x == v));
+        (!self.queues.is_empty() || !self.channels.is_empty())
+            && (self.queues.is_empty() || in_list(&self.queues, queue))
+            && (self.channels.is_empty() || in_list(&self.channels, channel))
+    }
+}
+
+impl Scope {
+    /// May one see a conversation in `queue`, addressed to `channel`?
+    pub fn covers(&self, queue: Option<&str>, channel: Option<&str>) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Teams(teams) => teams.iter().any(|t| t.covers(queue, channel)),
+        }
+    }
 }
 
 /// What the inbox list is asked for. Values are matched exactly (the web layer checks them
@@ -23,14 +55,16 @@ pub struct InboxFilter {
     /// A user name, or `""` for conversations nobody is assigned to.
     pub assignee: Option<String>,
     pub platform: Option<String>,
+    /// One of the brand's channels (`PLATFORM:ID`).
+    pub channel: Option<String>,
     pub intent: Option<String>,
     pub sentiment: Option<String>,
     pub lang: Option<String>,
     pub has_draft: bool,
     /// Words to find in the conversation's messages.
     pub text: Option<String>,
-    /// Only these queues (a team's: see [`Workspace::team_queues`]).
-    pub queues: Option<Vec<String>>,
+    /// Only what this team works on (see [`Workspace::team_scopes`]).
+    pub team: Option<TeamScope>,
     pub limit: usize,
 }
 
@@ -40,6 +74,8 @@ pub struct InboxFilter {
 pub struct InboxRow {
     pub id: String,
     pub platform: String,
+    /// The brand's channel it was addressed to (`PLATFORM:ID`), when known.
+    pub channel: Option<String>,
     pub status: String,
     pub assignee: Option<String>,
     pub queue: Option<String>,
@@ -134,7 +170,7 @@ pub enum ReviewOutcome {
 
 const ROW_COLUMNS: &str =
     "c.id, c.platform, c.status, c.assignee, c.queue, c.priority, c.drafts, c.bot_paused,
-    c.created_ms, c.last_inbound_ms, c.last_outbound_ms, c.first_outbound_ms, c.snoozed_until_ms";
+    c.created_ms, c.last_inbound_ms, c.last_outbound_ms, c.first_outbound_ms, c.snoozed_until_ms, c.channel";
 
 /// The conversations `WHERE where_sql`, in `order`, at most `limit`, each with its newest
 /// message for a human (or the newest at all): one statement, so that a page of fifty costs
@@ -165,10 +201,11 @@ fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
         last_outbound_ms: r.opt_int(10)?,
         first_outbound_ms: r.opt_int(11)?,
         snoozed_until_ms: r.opt_int(12)?,
-        last_text: r.opt_text(13)?,
-        last_author: r.opt_text(14)?,
-        last_triage: r.opt_text(15)?,
-        last_author_name: r.opt_text(16)?,
+        channel: r.opt_text(13)?,
+        last_text: r.opt_text(14)?,
+        last_author: r.opt_text(15)?,
+        last_triage: r.opt_text(16)?,
+        last_author_name: r.opt_text(17)?,
     })
 }
 
@@ -237,17 +274,31 @@ impl Where {
 }
 
 fn scope_clause(w: &mut Where, scope: &Scope) {
-    if let Scope::Queues(queues) = scope {
-        if queues.is_empty() {
-            w.clauses.push("1 = 0".to_owned());
-            return;
+    let Scope::Teams(teams) = scope else {
+        return;
+    };
+    let mut covered = Vec::new();
+    for team in teams {
+        let mut parts = Vec::new();
+        for (column, list) in [("c.queue", &team.queues), ("c.channel", &team.channels)] {
+            if list.is_empty() {
+                continue;
+            }
+            let start = w.params.len();
+            let marks: Vec<String> = (0..list.len())
+                .map(|i| format!("${}", start + i + 1))
+                .collect();
+            w.params.extend(list.iter().cloned().map(Owned::Text));
+            parts.push(format!("{column} IN ({})", marks.join(", ")));
         }
-        let start = w.params.len();
-        let marks: Vec<String> = (0..queues.len())
-            .map(|i| format!("${}", start + i + 1))
-            .collect();
-        w.params.extend(queues.iter().cloned().map(Owned::Text));
-        w.clauses.push(format!("c.queue IN ({})", marks.join(", ")));
+        if !parts.is_empty() {
+            covered.push(format!("({})", parts.join(" AND ")));
+        }
+    }
+    if covered.is_empty() {
+        w.clauses.push("1 = 0".to_owned());
+    } else {
+        w.clauses.push(format!("({})", covered.join(" OR ")));
     }
 }
 
@@ -282,8 +333,8 @@ impl Workspace {
         if let Some(q) = &filter.queue {
             w.add("c.queue = ?", q.clone());
         }
-        if let Some(queues) = &filter.queues {
-            scope_clause(&mut w, &Scope::Queues(queues.clone()));
+        if let Some(team) = &filter.team {
+            scope_clause(&mut w, &Scope::Teams(vec![team.clone()]));
         }
         match filter.assignee.as_deref() {
             Some("") => w.clauses.push("c.assignee IS NULL".to_owned()),
@@ -292,6 +343,9 @@ impl Workspace {
         }
         if let Some(p) = &filter.platform {
             w.add("c.platform = ?", p.clone());
+        }
+        if let Some(channel) = &filter.channel {
+            w.add("c.channel = ?", channel.clone());
         }
         if filter.has_draft {
             w.clauses.push("c.drafts > 0".to_owned());
@@ -866,7 +920,7 @@ impl Workspace {
         limit: usize,
     ) -> Result<Vec<ModerationItem>, StoreError> {
         let sql = format!(
-            "SELECT m.platform, m.external_id, m.conversation_id, m.author_handle, m.text, m.outcome, c.queue
+            "SELECT m.platform, m.external_id, m.conversation_id, m.author_handle, m.text, m.outcome, c.queue, c.channel
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE (m.outcome = 'hidden' OR m.toxic = 1)
              ORDER BY m.seq DESC LIMIT {}",
@@ -874,10 +928,7 @@ impl Workspace {
         );
         let mut out = Vec::new();
         for r in self.conn.query(&sql, &[])? {
-            let queue = r.opt_text(6)?;
-            if let Scope::Queues(allowed) = scope
-                && !queue.as_ref().is_some_and(|q| allowed.contains(q))
-            {
+            if !scope.covers(r.opt_text(6)?.as_deref(), r.opt_text(7)?.as_deref()) {
                 continue;
             }
             out.push(ModerationItem {

@@ -11,7 +11,7 @@ mod people;
 pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
 pub use inbox::{
     ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, ModerationItem, NoteView,
-    ReviewCount, ReviewOutcome, Scope,
+    ReviewCount, ReviewOutcome, Scope, TeamScope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus, SendContext};
 pub use people::{Role, Session, Team, User};

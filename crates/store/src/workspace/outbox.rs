@@ -321,6 +321,8 @@ pub struct SendContext {
     pub raw: String,
     pub root_id: Option<String>,
     pub last_inbound_ms: Option<i64>,
+    /// The brand's channel the conversation was addressed to: the account that answers.
+    pub channel: Option<String>,
 }
 
 impl Workspace {
@@ -332,7 +334,7 @@ impl Workspace {
     ) -> Result<Option<SendContext>, StoreError> {
         self.conn
             .one(
-                "SELECT m.author_id, m.kind, m.raw, c.root_id, c.last_inbound_ms
+                "SELECT m.author_id, m.kind, m.raw, c.root_id, c.last_inbound_ms, c.channel
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id
                  WHERE m.platform = $1 AND m.external_id = $2",
                 &[platform.into(), external_id.into()],
@@ -344,9 +346,36 @@ impl Workspace {
                     raw: r.text(2)?,
                     root_id: r.opt_text(3)?,
                     last_inbound_ms: r.opt_int(4)?,
+                    channel: r.opt_text(5)?,
                 })
             })
             .transpose()
+    }
+
+    /// The brand's channel a conversation was addressed to, if it is known.
+    pub fn conversation_channel(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .one(
+                "SELECT channel FROM conversations WHERE id = $1",
+                &[id.into()],
+            )?
+            .map(|r| r.opt_text(0))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Gives `channel` to the conversations of `platform` stored before conversations kept
+    /// their channel (when the platform has a single channel, they can only be its); how many.
+    pub fn fill_unknown_channel(
+        &mut self,
+        platform: &str,
+        channel: &str,
+    ) -> Result<u64, StoreError> {
+        self.conn.exec(
+            "UPDATE conversations SET channel = $1 WHERE channel IS NULL AND inbox = 1 AND platform = $2",
+            &[channel.into(), platform.into()],
+        )
     }
 
     /// Not sent yet because the account's rate limit is used up: back to `pending` until

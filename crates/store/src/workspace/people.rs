@@ -58,6 +58,8 @@ pub struct User {
 pub struct Team {
     pub name: String,
     pub queues: Vec<String>,
+    /// The brand's channels (`PLATFORM:ID`) it works on; empty: every channel.
+    pub channels: Vec<String>,
 }
 
 /// A signed-in session.
@@ -139,13 +141,20 @@ impl Workspace {
             .collect()
     }
 
-    /// Declares (or redefines) a team and the queues it works on.
-    pub fn set_team(&mut self, name: &str, queues: &[String]) -> Result<(), StoreError> {
+    /// Declares (or redefines) a team: the queues and the channels it works on (see
+    /// [`super::TeamScope`]).
+    pub fn set_team(
+        &mut self,
+        name: &str,
+        queues: &[String],
+        channels: &[String],
+    ) -> Result<(), StoreError> {
         let queues = queues.join(",");
+        let channels = channels.join(",");
         self.conn.exec(
-            "INSERT INTO teams (name, queues) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET queues = excluded.queues",
-            &[name.into(), queues.as_str().into()],
+            "INSERT INTO teams (name, queues, channels) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET queues = excluded.queues, channels = excluded.channels",
+            &[name.into(), queues.as_str().into(), channels.as_str().into()],
         )?;
         Ok(())
     }
@@ -175,15 +184,19 @@ impl Workspace {
         Ok(n > 0)
     }
 
-    /// Every team with its queues, by name.
+    /// Every team with its queues and channels, by name.
     pub fn team_list(&mut self) -> Result<Vec<Team>, StoreError> {
         self.conn
-            .query("SELECT name, queues FROM teams ORDER BY name", &[])?
+            .query(
+                "SELECT name, queues, channels FROM teams ORDER BY name",
+                &[],
+            )?
             .iter()
             .map(|r| {
                 Ok(Team {
                     name: r.text(0)?,
                     queues: list(&r.text(1)?),
+                    channels: list(&r.text(2)?),
                 })
             })
             .collect()
@@ -198,22 +211,21 @@ impl Workspace {
             .collect()
     }
 
-    /// The queues the given teams work on.
-    pub fn team_queues(&mut self, teams: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut queues = Vec::new();
+    /// What the given teams work on, one scope per team that exists.
+    pub fn team_scopes(&mut self, teams: &[String]) -> Result<Vec<super::TeamScope>, StoreError> {
+        let mut scopes = Vec::new();
         for team in teams {
-            if let Some(r) = self
-                .conn
-                .one("SELECT queues FROM teams WHERE name = $1", &[team.into()])?
-            {
-                for q in list(&r.text(0)?) {
-                    if !queues.contains(&q) {
-                        queues.push(q);
-                    }
-                }
+            if let Some(r) = self.conn.one(
+                "SELECT queues, channels FROM teams WHERE name = $1",
+                &[team.into()],
+            )? {
+                scopes.push(super::TeamScope {
+                    queues: list(&r.text(0)?),
+                    channels: list(&r.text(1)?),
+                });
             }
         }
-        Ok(queues)
+        Ok(scopes)
     }
 
     pub fn create_session(
