@@ -32,6 +32,10 @@ pub struct InboxBenchArgs {
     /// The SQLite file; reused when it already holds the conversations asked for.
     #[arg(long, default_value = "data/bench-inbox.db")]
     pub store: String,
+    /// Also search the text (`?q=`) in one request of five: a word found in one conversation
+    /// of all. The search index is brought up to date first, and how long that took is said.
+    #[arg(long)]
+    pub search: bool,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -52,6 +56,8 @@ pub struct Latency {
 pub struct InboxBench {
     pub conversations: i64,
     pub messages: i64,
+    /// Messages the search index took before the run, and the seconds it took (`--search`).
+    pub indexed: Option<(usize, f64)>,
     pub clients: usize,
     pub seconds: f64,
     pub requests_per_second: f64,
@@ -80,6 +86,20 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
             .ok_or_else(|| anyhow::anyhow!("cannot create the bench user"))?,
     };
     ws.create_api_token(user, &palabre_web::auth::token_hash(&token), "bench")?;
+    let indexed = if args.search {
+        let started = Instant::now();
+        let mut n = 0;
+        loop {
+            let batch = ws.index_search(50_000)?;
+            if batch == 0 {
+                break;
+            }
+            n += batch;
+        }
+        Some((n, started.elapsed().as_secs_f64()))
+    } else {
+        None
+    };
     drop(ws);
 
     let pool = palabre_web::Pool::open(&args.store, 8)?;
@@ -104,11 +124,14 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
 
     let per_client = args.requests.div_ceil(args.clients.max(1));
     let started = Instant::now();
-    let results: Vec<anyhow::Result<Vec<(bool, Duration)>>> = std::thread::scope(|scope| {
+    let results: Vec<anyhow::Result<Vec<(Kind, Duration)>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..args.clients.max(1))
             .map(|c| {
                 let token = token.clone();
-                scope.spawn(move || client(addr, &token, c as u64, per_client, conversations))
+                let search = args.search;
+                scope.spawn(move || {
+                    client(addr, &token, c as u64, per_client, conversations, search)
+                })
             })
             .collect();
         handles
@@ -122,24 +145,32 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
     let seconds = started.elapsed().as_secs_f64();
     let _ = stop.send(());
     let _ = runtime.block_on(server);
-    let mut lists = Vec::new();
-    let mut views = Vec::new();
+    let mut samples: [Vec<Duration>; 3] = Default::default();
     for r in results {
-        for (is_list, d) in r? {
-            if is_list { &mut lists } else { &mut views }.push(d);
+        for (kind, d) in r? {
+            samples[kind as usize].push(d);
         }
     }
-    let total = lists.len() + views.len();
+    let total: usize = samples.iter().map(Vec::len).sum();
+    let [mut lists, mut views, mut searches] = samples;
+    let mut latencies = vec![
+        latency("inbox list (/api/conversations)", &mut lists),
+        latency("conversation view (/api/conversations/{id})", &mut views),
+    ];
+    if args.search {
+        latencies.push(latency(
+            "text search (/api/conversations?q=)",
+            &mut searches,
+        ));
+    }
     Ok(InboxBench {
         conversations,
         messages,
+        indexed,
         clients: args.clients,
         seconds,
         requests_per_second: total as f64 / seconds,
-        latencies: vec![
-            latency("inbox list (/api/conversations)", &mut lists),
-            latency("conversation view (/api/conversations/{id})", &mut views),
-        ],
+        latencies,
     })
 }
 
@@ -160,14 +191,24 @@ fn latency(request: &'static str, samples: &mut [Duration]) -> Latency {
     }
 }
 
-/// One keep-alive client: alternates list pages (several filters) and random conversations.
+/// What a client asked.
+#[derive(Clone, Copy)]
+enum Kind {
+    List = 0,
+    View = 1,
+    Search = 2,
+}
+
+/// One keep-alive client: alternates list pages (several filters) and random conversations,
+/// and with `search`, one request in five looks for a word of one random conversation.
 fn client(
     addr: std::net::SocketAddr,
     token: &str,
     seed: u64,
     requests: usize,
     conversations: i64,
-) -> anyhow::Result<Vec<(bool, Duration)>> {
+    search: bool,
+) -> anyhow::Result<Vec<(Kind, Duration)>> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let stream = std::net::TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
@@ -182,14 +223,20 @@ fn client(
     let mut out = Vec::with_capacity(requests);
     let mut line = String::new();
     for i in 0..requests {
-        let is_list = i % 2 == 0;
-        let path = if is_list {
-            lists[rng.usize(..lists.len())].to_owned()
+        let kind = if search && i % 5 == 4 {
+            Kind::Search
+        } else if i % 2 == 0 {
+            Kind::List
         } else {
-            format!(
-                "/api/conversations/x%3Ac{}",
-                rng.i64(0..conversations.max(1))
-            )
+            Kind::View
+        };
+        let conversation = rng.i64(0..conversations.max(1));
+        let path = match kind {
+            Kind::List => lists[rng.usize(..lists.len())].to_owned(),
+            Kind::View => format!("/api/conversations/x%3Ac{conversation}"),
+            Kind::Search => {
+                format!("/api/conversations?status=all&q=conversation+{conversation}%3A")
+            }
         };
         let started = Instant::now();
         write!(
@@ -218,7 +265,7 @@ fn client(
         }
         let mut body = vec![0u8; length];
         reader.read_exact(&mut body)?;
-        out.push((is_list, started.elapsed()));
+        out.push((kind, started.elapsed()));
     }
     Ok(out)
 }
@@ -350,6 +397,12 @@ pub fn render(r: &InboxBench) -> String {
         "{} conversations, {} messages; {} clients; {:.0} requests/s over {:.1} s\n",
         r.conversations, r.messages, r.clients, r.requests_per_second, r.seconds
     );
+    if let Some((n, secs)) = r.indexed {
+        let _ = writeln!(
+            out,
+            "  search index: {n} messages indexed in {secs:.1} s before the run"
+        );
+    }
     for l in &r.latencies {
         let _ = writeln!(
             out,

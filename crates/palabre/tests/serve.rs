@@ -1385,3 +1385,53 @@ fn malformed_account_requests_get_a_4xx_that_says_why() {
     }
     assert!(doc["components"]["schemas"].get("Secret").is_some());
 }
+
+/// `palabre bench-inbox --search` fills a store, indexes it for search and measures lists,
+/// conversation views and searches against the real server (every request must answer 200).
+#[test]
+fn bench_inbox_measures_lists_views_and_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("bench.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_palabre"))
+        .args([
+            "bench-inbox",
+            "--conversations",
+            "300",
+            "--messages-per",
+            "2",
+            "--clients",
+            "2",
+            "--requests",
+            "40",
+            "--search",
+            "--json",
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = if report.is_array() {
+        report[0].clone()
+    } else {
+        report
+    };
+    assert_eq!(report["messages"], 600, "{report}");
+    assert_eq!(report["indexed"][0], 600, "every message indexed: {report}");
+    let kinds: Vec<(&str, u64)> = report["latencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["request"].as_str().unwrap(), l["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(kinds.len(), 3, "{report}");
+    assert!(
+        kinds[2].0.contains("search") && kinds[2].1 == 8,
+        "{kinds:?}"
+    );
+}

@@ -11,6 +11,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         include_str!("../migrations/sqlite/0005_authors_in_messages.sql"),
     ),
     (6, include_str!("../migrations/sqlite/0006_channels.sql")),
+    (7, include_str!("../migrations/sqlite/0007_search.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -30,6 +31,7 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
         include_str!("../migrations/postgres/0005_authors_in_messages.sql"),
     ),
     (6, include_str!("../migrations/postgres/0006_channels.sql")),
+    (7, include_str!("../migrations/postgres/0007_search.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -164,6 +164,7 @@ suite!(
     the_audit_log_records_human_work,
     writing_the_same_events_again_leaves_the_inbox_alone,
     text_search_folds_the_case_of_accented_letters,
+    text_search_reads_the_index_and_what_it_has_not_reached,
     the_moderation_queue_lists_hidden_and_toxic_messages_newest_first,
     connector_checkpoints_health_and_the_webhook_queue,
     conversations_keep_their_channel_and_teams_see_theirs,
@@ -1826,6 +1827,68 @@ fn text_search_folds_the_case_of_accented_letters(mut f: Fixture) {
         ..all()
     };
     assert_eq!(find(&mut ws, &filter, &Scope::All), vec!["x:1"]);
+}
+
+/// Search finds any substring of what people wrote to the brand, whether the index has caught
+/// up with it or not (SQLite indexes in the background); what the user types is never syntax.
+fn text_search_reads_the_index_and_what_it_has_not_reached(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .text("Remboursement du billet 100% refusé")
+            .entry(),
+        m("2", "x:2", Outcome::RoutedToHuman)
+            .text("le \"Pass Liberté\" ne passe pas_encore")
+            .at(1)
+            .entry(),
+        // Not addressed to the brand: never found.
+        m("3", "x:3", Outcome::Ignored)
+            .text("remboursement chez un autre")
+            .at(2)
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    let search = |ws: &mut Workspace, words: &str| {
+        let filter = InboxFilter {
+            text: Some(words.into()),
+            status: None,
+            ..all()
+        };
+        find(ws, &filter, &Scope::All)
+    };
+    let expectations = [
+        ("rembours", vec!["x:1"]),
+        ("BILLET 100%", vec!["x:1"]),
+        ("100%", vec!["x:1"]),
+        ("%", vec!["x:1"]),
+        ("\"pass libert", vec!["x:2"]),
+        ("pas_", vec!["x:2"]),
+        ("e_p", vec![]),
+        ("du", vec!["x:1"]),
+        ("autre", vec![]),
+        ("introuvable", vec![]),
+        ("\" OR \"", vec![]),
+    ];
+    let check = |ws: &mut Workspace, when: &str| {
+        for (words, expected) in &expectations {
+            assert_eq!(&search(ws, words), expected, "{words:?} {when}");
+        }
+    };
+    check(&mut ws, "before indexing");
+    // Index part of it, then all of it: the answers do not change.
+    ws.index_search(1).unwrap();
+    check(&mut ws, "half indexed");
+    while ws.index_search(1000).unwrap() > 0 {}
+    check(&mut ws, "indexed");
+    // New messages past the cursor are found before the indexer reaches them.
+    f.write(vec![
+        m("4", "x:4", Outcome::RoutedToHuman)
+            .text("un remboursement de plus")
+            .at(3)
+            .entry(),
+    ]);
+    assert_eq!(search(&mut ws, "rembours"), vec!["x:1", "x:4"]);
+    while ws.index_search(1000).unwrap() > 0 {}
+    assert_eq!(search(&mut ws, "rembours"), vec!["x:1", "x:4"]);
 }
 
 fn the_moderation_queue_lists_hidden_and_toxic_messages_newest_first(mut f: Fixture) {

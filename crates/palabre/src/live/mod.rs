@@ -219,6 +219,12 @@ pub fn start(
     }
     let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
     let deliver = Arc::new(route::Router::new(location, routes, by_channel, fallback)?);
+    let search = Workspace::open(location)?;
+    if search.backend() == "sqlite" {
+        std::thread::Builder::new()
+            .name("search-index".into())
+            .spawn(move || keep_search_indexed(search))?;
+    }
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
     let sender = outbox::Sender::open(location, deliver, live, max_attempts)?;
     std::thread::Builder::new()
@@ -233,4 +239,31 @@ pub fn start(
             Workspace::open(location)?,
         )),
     })
+}
+
+/// Keeps the inbox's search index (SQLite, migration 7) up with what is stored: a few thousand
+/// messages a transaction while it is behind, with a pause between them so that ingestion
+/// keeps the write lock most of the time, then a look every second.
+fn keep_search_indexed(mut ws: Workspace) {
+    const BATCH: usize = 5000;
+    let mut behind = 0usize;
+    loop {
+        match ws.index_search(BATCH) {
+            Ok(0) => {
+                if behind >= 10 * BATCH {
+                    tracing::info!(messages = behind, "search index caught up");
+                }
+                behind = 0;
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            Ok(n) => {
+                behind += n;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexing failed; searches read the messages not indexed yet");
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+        }
+    }
 }

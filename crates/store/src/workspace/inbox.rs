@@ -210,7 +210,7 @@ fn inbox_row(r: &Row) -> Result<InboxRow, StoreError> {
 }
 
 /// `%words%` for LIKE, with LIKE's own wildcards escaped.
-fn like_pattern(words: &str) -> String {
+pub(super) fn like_pattern(words: &str) -> String {
     let mut out = String::with_capacity(words.len() + 2);
     out.push('%');
     for ch in words.to_lowercase().chars() {
@@ -224,13 +224,13 @@ fn like_pattern(words: &str) -> String {
 }
 
 /// Builds a WHERE clause with numbered parameters.
-struct Where {
+pub(super) struct Where {
     clauses: Vec<String>,
     params: Vec<Owned>,
 }
 
 /// A parameter the clause owns.
-enum Owned {
+pub(super) enum Owned {
     Text(String),
     Int(i64),
 }
@@ -250,6 +250,18 @@ impl Where {
 
     fn add_int(&mut self, clause: &str, value: i64) {
         self.push(clause, Owned::Int(value));
+    }
+
+    /// Adds `clause`, where `?1`, `?2`… stand for `values` in order.
+    pub(super) fn add_all(&mut self, clause: &str, values: Vec<Owned>) {
+        let mut clause = clause.to_owned();
+        let start = self.params.len();
+        // Highest first, so that ?1 does not eat the start of ?12.
+        for i in (1..=values.len()).rev() {
+            clause = clause.replace(&format!("?{i}"), &format!("${}", start + i));
+        }
+        self.params.extend(values);
+        self.clauses.push(clause);
     }
 
     fn push(&mut self, clause: &str, value: Owned) {
@@ -362,10 +374,7 @@ impl Workspace {
             w.add(TRIAGE_MATCH, format!("%\"lang\":\"{l}\"%"));
         }
         if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            w.add(
-                "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND lower(m.text) LIKE ? ESCAPE '\\')",
-                like_pattern(t.trim()),
-            );
+            super::search::clause(&mut w, self.backend(), t.trim());
         }
         let order = if filter.status.is_some() {
             "c.priority DESC, c.last_inbound_ms DESC"

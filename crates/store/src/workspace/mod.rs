@@ -7,6 +7,7 @@ pub(crate) mod db;
 mod inbox;
 mod outbox;
 mod people;
+mod search;
 
 pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
 pub use inbox::{
