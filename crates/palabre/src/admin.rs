@@ -54,6 +54,14 @@ pub enum AdminCommand {
     },
     /// List users.
     Users,
+    /// List API tokens: id, user, label, creation (never the tokens themselves).
+    Tokens,
+    /// Revoke a user's API token (its id from `palabre admin tokens`).
+    RevokeToken { name: String, id: String },
+    /// Disable a user: they can no longer sign in, and their sessions and tokens open nothing.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
 }
 
 /// A readable random password (the generator the web inbox's admin page uses too).
@@ -118,6 +126,32 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 anyhow::bail!("no user named {name}");
             }
             println!("{token}");
+        }
+        AdminCommand::Tokens => {
+            for t in ws.api_tokens()? {
+                let created = palabre_core::Timestamp::from_millisecond(t.created_ms)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                println!("{}  {:<16} {:<16} {created}", t.id, t.user, t.label);
+            }
+        }
+        AdminCommand::RevokeToken { name, id } => {
+            if !accounts::revoke_token(&mut ws, ACTOR, &name, &id)? {
+                anyhow::bail!("no API token {id} for {name} (see palabre admin tokens)");
+            }
+            println!("revoked {id} ({name})");
+        }
+        AdminCommand::Disable { name } => {
+            if !accounts::set_disabled(&mut ws, ACTOR, &name, true)? {
+                anyhow::bail!("no user named {name}");
+            }
+            println!("disabled {name}");
+        }
+        AdminCommand::Enable { name } => {
+            if !accounts::set_disabled(&mut ws, ACTOR, &name, false)? {
+                anyhow::bail!("no user named {name}");
+            }
+            println!("enabled {name}");
         }
         AdminCommand::Users => {
             for u in ws.users()? {

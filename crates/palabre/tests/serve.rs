@@ -1435,3 +1435,123 @@ fn bench_inbox_measures_lists_views_and_searches() {
         "{kinds:?}"
     );
 }
+
+/// API tokens are listed (never shown again) and revoked, in the API, the page and the CLI;
+/// a revoked token opens nothing at once. The CLI also disables and enables accounts.
+#[test]
+fn api_tokens_are_listed_and_revoked() {
+    let Some(app) = spawn_app(Backend::Sqlite) else {
+        return;
+    };
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    let bot = app.user("zapier", "agent", "", PASSWORD);
+    let (status, created) = app.post(
+        &admin,
+        "/api/admin/users/zapier/tokens",
+        &json!({"label": "crm"}),
+    );
+    assert_eq!(status, 200, "{created}");
+    let crm = created["value"].as_str().unwrap().to_owned();
+    assert_eq!(app.get(&crm, "/api/me").0, 200);
+    let tokens = app.get_json(&admin, "/api/admin/tokens");
+    let listed: Vec<(&str, &str)> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["user"].as_str().unwrap(), t["label"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed.len(), 3, "{tokens}");
+    assert!(listed.contains(&("zapier", "crm")), "{tokens}");
+    assert!(
+        !tokens.to_string().contains(&crm),
+        "a token is never shown again"
+    );
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == "crm")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 12);
+    assert_eq!(app.get(&bot, "/api/admin/tokens").0, 403);
+    let (status, _) = app.post(
+        &bot,
+        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(status, 403, "only admins revoke");
+
+    // Revoked: the next request with it is refused, without waiting for the sign-in cache.
+    let (status, body) = app.post(
+        &admin,
+        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.get(&crm, "/api/me").0, 401);
+    assert_eq!(
+        app.get(&bot, "/api/me").0,
+        200,
+        "the user's other token still works"
+    );
+    let (status, body) = app.post(
+        &admin,
+        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = app.post(
+        &admin,
+        "/api/admin/users/zapier/tokens/not-an-id/revoke",
+        &json!({}),
+    );
+    assert_eq!(status, 404);
+
+    // The page lists them with a revoke button (CSRF required).
+    let (_, s) = login(&app, "ada", PASSWORD);
+    let s = s.unwrap();
+    let (_, html) = get_cookie(&app, &s, "/admin");
+    let other = app
+        .admin(&["tokens"], None)
+        .lines()
+        .find(|l| l.contains("zapier"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(html.contains(&format!("data-token=\"{other}\"")), "{html}");
+    let form = format!("name=zapier&id={other}");
+    assert_eq!(post_form(&app, &s, "/admin/token/revoke", &form).0, 403);
+    let form = format!("csrf={}&name=zapier&id={other}", s.csrf);
+    assert_eq!(post_form(&app, &s, "/admin/token/revoke", &form).0, 303);
+    assert_eq!(app.get(&bot, "/api/me").0, 401);
+
+    // The CLI: revoke, disable, enable.
+    let fresh = app.admin(&["token", "zapier"], None).trim().to_owned();
+    let id = app
+        .admin(&["tokens"], None)
+        .lines()
+        .find(|l| l.contains("zapier"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    app.admin(&["disable", "zapier"], None);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(
+        app.get(&fresh, "/api/me").0,
+        401,
+        "a disabled user's token opens nothing"
+    );
+    app.admin(&["enable", "zapier"], None);
+    assert_eq!(app.get(&fresh, "/api/me").0, 200);
+    app.admin(&["revoke-token", "zapier", &id], None);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    // From another process the server learns it within the sign-in cache's 5 seconds.
+    assert_eq!(app.get(&fresh, "/api/me").0, 401);
+}

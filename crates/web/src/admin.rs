@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use palabre_store::StoreError;
 use palabre_store::Workspace;
-use palabre_store::workspace::{Role, Team, User};
+use palabre_store::workspace::{ApiToken, Role, Team, User};
 use serde::Deserialize;
 
 /// Shortest password a person may choose (generated ones have 20 characters).
@@ -25,6 +25,11 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/admin/users/{name}/password", post(post_password))
         .route("/api/admin/users/{name}/access", post(post_access))
         .route("/api/admin/users/{name}/tokens", post(post_token))
+        .route(
+            "/api/admin/users/{name}/tokens/{id}/revoke",
+            post(post_revoke_token),
+        )
+        .route("/api/admin/tokens", get(list_tokens))
         .route("/api/admin/users/{name}/disabled", post(post_disabled))
         .route("/api/admin/teams", get(list_teams).post(post_team))
 }
@@ -238,6 +243,20 @@ pub fn create_token(
     Ok(true)
 }
 
+/// Revokes a user's API token; whether it existed.
+pub fn revoke_token(
+    ws: &mut Workspace,
+    actor: &str,
+    name: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let found = ws.revoke_api_token(name, id)?;
+    if found {
+        ws.audit(actor, "api_token_revoked", Some(name), Some(id))?;
+    }
+    Ok(found)
+}
+
 // ------------------------------------------------------------------ actions (API and pages)
 
 /// A secret, shown once: a new user's or a reset password, or an API token.
@@ -425,16 +444,39 @@ pub(crate) async fn add_token(
     })
 }
 
-/// Users and teams, for the admin page.
+/// Users, teams and API tokens, for the admin page.
 pub(crate) async fn overview(
     state: &AppState,
     caller: &Caller,
-) -> Result<(Vec<User>, Vec<Team>), ApiError> {
+) -> Result<(Vec<User>, Vec<Team>, Vec<ApiToken>), ApiError> {
     caller.require(Role::Admin)?;
     state
         .pool
-        .run(|ws| Ok((ws.users()?, ws.team_list()?)))
+        .run(|ws| Ok((ws.users()?, ws.team_list()?, ws.api_tokens()?)))
         .await
+}
+
+pub(crate) async fn remove_token(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    caller.require(Role::Admin)?;
+    let (actor, n, i) = (caller.user.name.clone(), name.to_owned(), id.to_owned());
+    if state
+        .pool
+        .run(move |ws| revoke_token(ws, &actor, &n, &i))
+        .await?
+    {
+        // Requests already authenticated by it are forgotten at once, not after the cache's TTL.
+        state.callers.clear();
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no API token `{id}` for `{name}`"
+        )))
+    }
 }
 
 // ------------------------------------------------------------------ JSON endpoints
@@ -594,6 +636,35 @@ pub(crate) async fn post_token(
     Ok(no_store(
         Json(add_token(&state, &caller, &name, b.label.as_deref()).await?).into_response(),
     ))
+}
+
+#[utoipa::path(get, path = "/api/admin/tokens",
+    responses((status = 200, description = "Every API token: its id (the first 12 hex characters of its hash), user, label, creation", body = [ApiToken]),
+              (status = 403, description = "Admins only", body = ErrorBody)))]
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ApiToken>>, ApiError> {
+    Ok(Json(overview(&state, &caller).await?.2))
+}
+
+#[utoipa::path(post, path = "/api/admin/users/{name}/tokens/{id}/revoke",
+    params(("name" = String, Path, description = "User name"), ("id" = String, Path, description = "The token's id, from /api/admin/tokens")),
+    responses((status = 200, body = Accepted), (status = 403, description = "Admins only", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub(crate) async fn post_revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    remove_token(&state, &caller, &name, &id).await?;
+    Ok(Json(Accepted {
+        ok: true,
+        outbox_id: None,
+        created: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/admin/users/{name}/disabled", request_body = DisabledBody,

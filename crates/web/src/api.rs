@@ -76,6 +76,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::post_access,
         crate::admin::post_token,
         crate::admin::post_disabled,
+        crate::admin::list_tokens,
+        crate::admin::post_revoke_token,
         crate::admin::post_team
     ),
     components(schemas(
@@ -100,6 +102,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         palabre_store::workspace::User,
         palabre_store::workspace::Role,
         palabre_store::workspace::Team,
+        palabre_store::workspace::ApiToken,
+        palabre_store::workspace::TeamScope,
         crate::admin::NewUserBody,
         crate::admin::AccessBody,
         crate::admin::TeamBody,

@@ -256,6 +256,14 @@ impl CallerCache {
             map.remove(key);
         }
     }
+
+    /// Forgets everyone (a revoked API token: the cache is keyed by hashes the revocation
+    /// names only by their beginning).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.clear();
+        }
+    }
 }
 
 /// Failed logins per key (an address, a user name) in a sliding window: past the limit, the

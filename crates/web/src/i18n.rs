@@ -161,6 +161,11 @@ words! {
     new_token => "New API token", "Nouveau jeton d'API";
     shown_once => "Copy it now: it is shown only this once and cannot be found again.", "Copiez-le maintenant : il n'est affiché qu'une fois et ne pourra pas être retrouvé.";
     no_teams => "No team yet.", "Aucune équipe pour l'instant.";
+    api_tokens => "API tokens", "Jetons d'API";
+    token_id => "Id", "Identifiant";
+    created => "Created", "Créé le";
+    revoke => "Revoke", "Révoquer";
+    no_tokens => "No API token.", "Aucun jeton d'API.";
     disable => "Disable", "Désactiver";
     enable => "Enable", "Réactiver";
 }

@@ -40,6 +40,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/admin/password", post(form_password))
         .route("/admin/access", post(form_access))
         .route("/admin/token", post(form_token))
+        .route("/admin/token/revoke", post(form_revoke_token))
         .route("/admin/teams", post(form_team))
         .route("/admin/disabled", post(form_disabled))
         .route("/static/app.js", get(app_js))
@@ -926,7 +927,7 @@ async fn admin_page(
     caller: &Caller,
     secret: Option<Secret>,
 ) -> Response {
-    let (users, teams) = match accounts::overview(state, caller).await {
+    let (users, teams, tokens) = match accounts::overview(state, caller).await {
         Ok(v) => v,
         Err(e) => return error_page(state, lang, Some(caller), e),
     };
@@ -937,7 +938,7 @@ async fn admin_page(
         caller,
         "admin.html",
         "admin",
-        context! { users => users, teams => teams_context(state, &teams), secret => secret,
+        context! { users => users, teams => teams_context(state, &teams), tokens => tokens, secret => secret,
         roles => ["agent", "manager", "admin"], channels => state.settings.channels.clone() },
     )
     .await;
@@ -1170,6 +1171,37 @@ struct DisabledForm {
     csrf: Option<String>,
     name: String,
     disabled: String,
+}
+
+/// Every field has a default: a missing one is reported by the checks, after the CSRF token.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RevokeForm {
+    csrf: Option<String>,
+    name: String,
+    id: String,
+}
+
+async fn form_revoke_token(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    form: Result<Form<RevokeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (st, ca) = (&state, &caller);
+    admin_act(
+        &state,
+        &lang,
+        &caller,
+        form,
+        |f| f.csrf.clone(),
+        move |f| async move {
+            accounts::remove_token(st, ca, &f.name, &f.id)
+                .await
+                .map(|()| None)
+        },
+    )
+    .await
 }
 
 async fn form_disabled(

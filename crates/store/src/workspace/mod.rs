@@ -15,7 +15,7 @@ pub use inbox::{
     ReviewCount, ReviewOutcome, Scope, TeamScope,
 };
 pub use outbox::{NewAction, OutboxItem, OutboxStatus, SendContext};
-pub use people::{Role, Session, Team, User};
+pub use people::{ApiToken, Role, Session, Team, User};
 
 use crate::StoreError;
 use db::Conn;

@@ -52,6 +52,18 @@ pub struct User {
     pub disabled: bool,
 }
 
+/// An API token as admins see it: never the token, and of its SHA-256 only the first 12 hex
+/// characters, which name it for revocation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    pub id: String,
+    /// The user it acts as.
+    pub user: String,
+    pub label: String,
+    pub created_ms: i64,
+}
+
 /// A team and the queues it works on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -288,6 +300,40 @@ impl Workspace {
             ],
         )?;
         Ok(())
+    }
+
+    /// Every API token, by user then age.
+    pub fn api_tokens(&mut self) -> Result<Vec<ApiToken>, StoreError> {
+        self.conn
+            .query(
+                "SELECT substr(t.token_hash, 1, 12), u.name, t.label, t.created_ms
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY u.name, t.created_ms",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.text(0)?,
+                    user: r.text(1)?,
+                    label: r.text(2)?,
+                    created_ms: r.int(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes the token `id` ([`ApiToken::id`]) of user `name`: it opens nothing any more.
+    /// Whether there was such a token.
+    pub fn revoke_api_token(&mut self, name: &str, id: &str) -> Result<bool, StoreError> {
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let n = self.conn.exec(
+            "DELETE FROM api_tokens WHERE substr(token_hash, 1, 12) = $1
+                AND user_id = (SELECT id FROM users WHERE name = $2)",
+            &[id.to_ascii_lowercase().as_str().into(), name.into()],
+        )?;
+        Ok(n > 0)
     }
 
     /// The user an API token hash belongs to.
