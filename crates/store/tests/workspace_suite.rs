@@ -1889,6 +1889,38 @@ fn text_search_reads_the_index_and_what_it_has_not_reached(mut f: Fixture) {
     assert_eq!(search(&mut ws, "rembours"), vec!["x:1", "x:4"]);
     while ws.index_search(1000).unwrap() > 0 {}
     assert_eq!(search(&mut ws, "rembours"), vec!["x:1", "x:4"]);
+
+    // Words in thousands of messages are looked for in the inbox's order (a page fills at
+    // once), with the same answers: the newest conversations where they were written.
+    let common: Vec<Entry> = (10..2510)
+        .map(|i| {
+            m(&i.to_string(), &format!("x:{i}"), Outcome::RoutedToHuman)
+                .text(&format!("encore un retard, le {i}e"))
+                .at(i)
+                .entry()
+        })
+        .collect();
+    f.write(common);
+    while ws.index_search(1000).unwrap() > 0 {}
+    let newest = |ws: &mut Workspace, words: &str| -> Vec<String> {
+        let filter = InboxFilter {
+            text: Some(words.into()),
+            status: None,
+            limit: 3,
+            ..all()
+        };
+        ws.inbox(&filter, &Scope::All)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(
+        newest(&mut ws, "RETARD"),
+        vec!["x:2509", "x:2508", "x:2507"]
+    );
+    assert_eq!(newest(&mut ws, "le 2508e"), vec!["x:2508"]);
+    assert_eq!(newest(&mut ws, "rembours"), vec!["x:4", "x:1"]);
 }
 
 fn the_moderation_queue_lists_hidden_and_toxic_messages_newest_first(mut f: Fixture) {

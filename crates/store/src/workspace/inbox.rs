@@ -374,7 +374,7 @@ impl Workspace {
             w.add(TRIAGE_MATCH, format!("%\"lang\":\"{l}\"%"));
         }
         if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            super::search::clause(&mut w, self.backend(), t.trim());
+            super::search::clause(&mut self.conn, &mut w, t.trim())?;
         }
         let order = if filter.status.is_some() {
             "c.priority DESC, c.last_inbound_ms DESC"
