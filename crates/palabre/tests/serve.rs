@@ -1477,19 +1477,17 @@ fn api_tokens_are_listed_and_revoked() {
         .to_owned();
     assert_eq!(id.len(), 12);
     assert_eq!(app.get(&bot, "/api/admin/tokens").0, 403);
-    let (status, _) = app.post(
-        &bot,
-        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
-        &json!({}),
-    );
-    assert_eq!(status, 403, "only admins revoke");
+    let revoke = |as_token: &str, id: &str| {
+        app.post(
+            as_token,
+            &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
+            &json!({}),
+        )
+    };
+    assert_eq!(revoke(&bot, &id).0, 403, "only admins revoke");
 
     // Revoked: the next request with it is refused, without waiting for the sign-in cache.
-    let (status, body) = app.post(
-        &admin,
-        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
-        &json!({}),
-    );
+    let (status, body) = revoke(&admin, &id);
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.get(&crm, "/api/me").0, 401);
     assert_eq!(
@@ -1497,32 +1495,26 @@ fn api_tokens_are_listed_and_revoked() {
         200,
         "the user's other token still works"
     );
-    let (status, body) = app.post(
-        &admin,
-        &format!("/api/admin/users/zapier/tokens/{id}/revoke"),
-        &json!({}),
-    );
+    let (status, body) = revoke(&admin, &id);
     assert_eq!(status, 404, "{body}");
-    let (status, _) = app.post(
-        &admin,
-        "/api/admin/users/zapier/tokens/not-an-id/revoke",
-        &json!({}),
-    );
-    assert_eq!(status, 404);
+    assert_eq!(revoke(&admin, "not-an-id").0, 404);
 
     // The page lists them with a revoke button (CSRF required).
     let (_, s) = login(&app, "ada", PASSWORD);
     let s = s.unwrap();
     let (_, html) = get_cookie(&app, &s, "/admin");
-    let other = app
-        .admin(&["tokens"], None)
-        .lines()
-        .find(|l| l.contains("zapier"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    // `palabre admin tokens`: the id of zapier's token.
+    let cli_token_id = || {
+        app.admin(&["tokens"], None)
+            .lines()
+            .find(|l| l.contains("zapier"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let other = cli_token_id();
     assert!(html.contains(&format!("data-token=\"{other}\"")), "{html}");
     let form = format!("name=zapier&id={other}");
     assert_eq!(post_form(&app, &s, "/admin/token/revoke", &form).0, 403);
@@ -1532,15 +1524,7 @@ fn api_tokens_are_listed_and_revoked() {
 
     // The CLI: revoke, disable, enable.
     let fresh = app.admin(&["token", "zapier"], None).trim().to_owned();
-    let id = app
-        .admin(&["tokens"], None)
-        .lines()
-        .find(|l| l.contains("zapier"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = cli_token_id();
     app.admin(&["disable", "zapier"], None);
     std::thread::sleep(std::time::Duration::from_secs(6));
     assert_eq!(
