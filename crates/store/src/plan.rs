@@ -15,8 +15,6 @@ pub(crate) struct ConversationRow<'a> {
     pub root: Option<&'a str>,
     pub first_ms: i64,
     pub last_inbound_ms: i64,
-    /// Something was addressed to the brand: the conversation shows in the inbox.
-    pub inbox: bool,
     /// A human is needed: the conversation opens (again, if it was resolved, pending or
     /// snoozed). A conversation the bot alone answered starts resolved.
     pub needs_human: bool,
@@ -31,10 +29,10 @@ pub(crate) struct ConversationRow<'a> {
 }
 
 /// The inbox columns of the conversation upsert, the same SQL for both backends: a message for
-/// a human puts the conversation in the inbox, opens it again if it was put aside, raises its
-/// priority and counts its drafts.
+/// a human opens the conversation again if it was put aside, raises its priority and counts
+/// its drafts. (Rows written before migration 5's time could hold `inbox = 0`.)
 pub(crate) const INBOX_UPSERT: &str = "
-    inbox = CASE WHEN excluded.inbox = 1 THEN 1 ELSE conversations.inbox END,
+    inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),
     priority = CASE WHEN excluded.priority > conversations.priority THEN excluded.priority ELSE conversations.priority END,
     drafts = conversations.drafts + excluded.drafts,
@@ -80,9 +78,11 @@ pub(crate) struct Plan<'a> {
     pub conversations: Vec<ConversationRow<'a>>,
 }
 
-/// Folds the batch: one row per conversation. `fresh[i]`
-/// says whether entry `i` was stored by this write: only those count for the inbox, so that
-/// writing the same events again changes nothing there either.
+/// Folds the batch: one row per conversation with something for the inbox in it, from the
+/// messages for the inbox only. A thread nobody addressed to the brand (reposts, other people's
+/// posts: half of a stream) is its messages alone: no conversation row, no upsert on the
+/// recorded path. `fresh[i]` says whether entry `i` was stored by this write: only those count,
+/// so that writing the same events again changes nothing.
 pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
     let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
     for (i, entry) in entries.iter().enumerate() {
@@ -103,17 +103,19 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
         } else {
             0
         };
-        let (inbox, needs_human) = (level > 0, level == 2);
-        let queue = decision.queue.as_deref().filter(|_| inbox);
-        let urgency = if inbox { priority(decision) } else { 0 };
-        let drafts = i64::from(level > 0 && decision.outcome == Outcome::Drafted);
-        let channel = decision.channel.as_deref().filter(|_| inbox);
+        if level == 0 {
+            continue;
+        }
+        let needs_human = level == 2;
+        let queue = decision.queue.as_deref();
+        let urgency = priority(decision);
+        let drafts = i64::from(decision.outcome == Outcome::Drafted);
+        let channel = decision.channel.as_deref();
         conversations
             .entry(conversation.as_str())
             .and_modify(|row| {
                 row.first_ms = row.first_ms.min(at);
                 row.last_inbound_ms = row.last_inbound_ms.max(at);
-                row.inbox |= inbox;
                 row.needs_human |= needs_human;
                 row.queue = queue.or(row.queue);
                 row.priority = row.priority.max(urgency);
@@ -126,7 +128,6 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
                 root: root_of(conversation.as_str()),
                 first_ms: at,
                 last_inbound_ms: at,
-                inbox,
                 needs_human,
                 queue,
                 priority: urgency,

@@ -320,11 +320,6 @@ impl crate::Store for PostgresStore {
                 .iter()
                 .map(|c| c.last_inbound_ms)
                 .collect();
-            let inbox: Vec<i64> = plan
-                .conversations
-                .iter()
-                .map(|c| i64::from(c.inbox))
-                .collect();
             let statuses: Vec<&str> = plan.conversations.iter().map(|c| c.status()).collect();
             let queues: Vec<Option<&str>> = plan.conversations.iter().map(|c| c.queue).collect();
             let priorities: Vec<i64> = plan.conversations.iter().map(|c| c.priority).collect();
@@ -333,8 +328,9 @@ impl crate::Store for PostgresStore {
                 plan.conversations.iter().map(|c| c.channel).collect();
             let sql = String::from(
                 "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status, channel)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-                                      $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
+                 SELECT i, p, r, f, l, 1, q, pr, d, s, ch FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[],
+                        $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
+                        AS t(i, p, r, f, l, q, pr, d, s, ch)
                  ON CONFLICT (id) DO UPDATE SET created_ms = LEAST(conversations.created_ms, excluded.created_ms),
                     last_inbound_ms = GREATEST(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),",
             ) + crate::plan::INBOX_UPSERT;
@@ -346,7 +342,6 @@ impl crate::Store for PostgresStore {
                     &roots,
                     &firsts,
                     &lasts,
-                    &inbox,
                     &queues,
                     &priorities,
                     &drafts,

@@ -335,7 +335,7 @@ impl crate::Store for SqliteStore {
             let plan = plan(entries, &fresh);
             let mut upsert_conversation = tx.prepare_cached(&format!(
                 "INSERT INTO conversations (id, platform, root_id, created_ms, last_inbound_ms, inbox, queue, priority, drafts, status, channel)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (id) DO UPDATE SET created_ms = min(conversations.created_ms, excluded.created_ms),
                     last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
                 crate::plan::INBOX_UPSERT
@@ -365,7 +365,6 @@ impl crate::Store for SqliteStore {
                     c.root,
                     c.first_ms,
                     c.last_inbound_ms,
-                    i64::from(c.inbox),
                     c.queue,
                     c.priority,
                     c.drafts,
