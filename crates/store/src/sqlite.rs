@@ -235,6 +235,8 @@ impl crate::Store for SqliteStore {
                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
                  ON CONFLICT (platform, external_id) DO NOTHING",
             )?;
+            let mut file_in_history =
+                tx.prepare_cached("INSERT INTO author_recent (author_key, seq) VALUES (?1, ?2)")?;
             let mut insert_reject = tx.prepare_cached(
                 "INSERT INTO rejects (source, line, event_id, reason, error, raw, recorded_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -292,6 +294,14 @@ impl crate::Store for SqliteStore {
                         } else {
                             summary.inserted += 1;
                             fresh[i] = true;
+                            // What the author addressed to the brand, for their history.
+                            if decision.outcome != palabre_core::Outcome::Ignored {
+                                file_in_history.execute(params![
+                                    prepared.author_key,
+                                    tx.last_insert_rowid()
+                                ])?;
+                                recent += 1;
+                            }
                         }
                     }
                     Entry::Conflict {
@@ -340,16 +350,7 @@ impl crate::Store for SqliteStore {
                     last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
                 crate::plan::INBOX_UPSERT
             ))?;
-            // The trigger `messages_author_recent` filed each new message addressed to the brand
-            // in `author_recent`; past MERGE_AT rows they move to `author_history` in key order.
-            recent += entries
-                .iter()
-                .zip(&fresh)
-                .filter(|(e, fresh)| {
-                    **fresh
-                        && matches!(e, Entry::Message { decision, .. } if decision.outcome != palabre_core::Outcome::Ignored)
-                })
-                .count() as u64;
+            // Past `merge_at` rows, `author_recent` moves to `author_history` in key order.
             if recent >= self.merge_at {
                 tx.execute_batch(
                     "INSERT INTO author_history (author_key, seq)
