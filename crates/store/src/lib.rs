@@ -184,6 +184,8 @@ pub trait Store: Send {
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
     fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;
+    /// A conversation with something for the inbox in it; `None` for a thread nobody addressed
+    /// to the brand (its messages are stored, under its id, without a conversation row).
     fn conversation(&mut self, id: &ConversationId) -> Result<Option<Conversation>, StoreError>;
     /// Messages of a conversation, oldest first.
     fn conversation_messages(
