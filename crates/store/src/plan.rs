@@ -30,7 +30,8 @@ pub(crate) struct ConversationRow<'a> {
 
 /// The inbox columns of the conversation upsert, the same SQL for both backends: a message for
 /// a human opens the conversation again if it was put aside, raises its priority and counts
-/// its drafts. (Rows written before migration 5's time could hold `inbox = 0`.)
+/// its drafts. Only threads with something for the inbox get a row (see [`plan`]); older
+/// stores may still hold rows with `inbox = 0`, which the inbox's queries leave out.
 pub(crate) const INBOX_UPSERT: &str = "
     inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),

@@ -59,7 +59,7 @@ impl AccountConfig {
                 let parts = palabre_connectors::mastodon::client::build(c)?;
                 Ok(Account {
                     name: c.name.clone(),
-                    platform: "mastodon".into(),
+                    platform: self.platform().into(),
                     sources: parts.sources,
                     sender: Some(parts.sender),
                     webhook: None,
@@ -69,7 +69,7 @@ impl AccountConfig {
             AccountConfig::Instagram(c) => meta_account(c, Surface::Instagram),
             AccountConfig::X(c) => Ok(Account {
                 name: c.name.clone(),
-                platform: "x".into(),
+                platform: self.platform().into(),
                 sources: c.sources()?,
                 sender: c.sender()?.map(|s| -> Arc<dyn PlatformSender> { s }),
                 webhook: c.webhook.as_ref().map(|w| -> Arc<dyn WebhookEndpoint> {
@@ -80,7 +80,7 @@ impl AccountConfig {
                 let (source, sender) = c.parts()?;
                 Ok(Account {
                     name: c.name.clone(),
-                    platform: "google".into(),
+                    platform: self.platform().into(),
                     sources: vec![("reviews".into(), Box::new(source) as Box<dyn Source>)],
                     sender: Some(Arc::new(sender)),
                     webhook: None,
@@ -88,7 +88,7 @@ impl AccountConfig {
             }
             AccountConfig::Trustpilot(c) => Ok(Account {
                 name: c.name.clone(),
-                platform: "trustpilot".into(),
+                platform: self.platform().into(),
                 sources: vec![("reviews".into(), Box::new(c.source()?) as Box<dyn Source>)],
                 sender: c
                     .sender()?
@@ -99,7 +99,7 @@ impl AccountConfig {
                 let parts = c.build()?;
                 Ok(Account {
                     name: c.name.clone(),
-                    platform: "bluesky".into(),
+                    platform: self.platform().into(),
                     sources: parts.sources,
                     sender: parts.sender,
                     webhook: None,

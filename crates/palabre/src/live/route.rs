@@ -56,12 +56,6 @@ impl Router {
 
 impl Deliver for Router {
     fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
-        if self.by_channel.is_empty() && !self.routes.contains_key(&item.platform) {
-            return match &self.fallback {
-                Some(f) => f.deliver(item),
-                None => super::outbox::NoConnector.deliver(item),
-            };
-        }
         let unreadable = |e: palabre_store::StoreError| DeliveryError::Retry {
             error: format!("cannot read the message answered: {e}"),
             at_ms: None,

@@ -18,25 +18,15 @@ const BEHIND: usize = 50_000;
 /// Restricts `w` to conversations with a message addressed to the brand containing `words`.
 pub(super) fn clause(conn: &mut Conn, w: &mut Where, words: &str) -> Result<(), StoreError> {
     let like = Owned::Text(like_pattern(words));
-    // The trigram index answers from three characters, and pays when the words are rare
-    // (a name, a booking number): a few matches, looked up, then their conversations.
-    // A store the indexer has not caught up with yet (just recorded by `replay`) is read in
-    // order too: its unindexed part would otherwise be scanned whole.
-    let indexed = matches!(conn, Conn::Sqlite(_))
-        && words.chars().count() >= 3
-        && {
-            let probe = conn.one(
-            "SELECT (SELECT COUNT(*) FROM (SELECT rowid FROM message_search WHERE message_search MATCH $1 LIMIT $2)),
-                    COALESCE((SELECT MAX(seq) FROM messages), 0) - (SELECT through FROM search_cursor WHERE id = 1)",
-            &[phrase(words).as_str().into(), (COMMON as i64).into()],
-        )?;
-            let (matches, behind) = match probe {
-                Some(r) => (r.int(0)?, r.int(1)?),
-                None => (0, 0),
-            };
-            (matches as usize) < COMMON && (behind as usize) < BEHIND
-        };
-    if indexed {
+    if let Conn::Postgres(_) = conn {
+        // PostgreSQL weighs its trigram index on lower(text) against reading the inbox in
+        // order with its own statistics (when pg_trgm is installed).
+        w.add_all(
+            "c.id IN (SELECT m.conversation_id FROM messages m
+                      WHERE m.outcome <> 'ignored' AND lower(m.text) LIKE ?1 ESCAPE '\\')",
+            vec![like],
+        );
+    } else if words.chars().count() >= 3 && rare(conn, words)? {
         // The index up to the cursor; the messages past it (not indexed yet) read directly.
         w.add_all(
             "c.id IN (SELECT m.conversation_id FROM message_search s JOIN messages m ON m.seq = s.rowid
@@ -47,23 +37,34 @@ pub(super) fn clause(conn: &mut Conn, w: &mut Where, words: &str) -> Result<(), 
                         AND m.outcome <> 'ignored' AND lower(m.text) LIKE ?2 ESCAPE '\\')",
             vec![Owned::Text(phrase(words)), like],
         );
-    } else if matches!(conn, Conn::Sqlite(_)) {
+    } else {
         // Common or short words: each conversation, in the inbox's order, until a page is full.
         w.add_all(
             "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
                      AND m.outcome <> 'ignored' AND lower(m.text) LIKE ?1 ESCAPE '\\')",
             vec![like],
         );
-    } else {
-        // PostgreSQL weighs its trigram index on lower(text) against reading the inbox in
-        // order with its own statistics (when pg_trgm is installed).
-        w.add_all(
-            "c.id IN (SELECT m.conversation_id FROM messages m
-                      WHERE m.outcome <> 'ignored' AND lower(m.text) LIKE ?1 ESCAPE '\\')",
-            vec![like],
-        );
     }
     Ok(())
+}
+
+/// Whether the trigram index should answer (SQLite, three characters or more): the words are
+/// rare (a name, a booking number: a few matches, looked up, then their conversations) and the
+/// indexer has caught up (a store just recorded by `replay` would have its unindexed part read
+/// whole).
+fn rare(conn: &mut Conn, words: &str) -> Result<bool, StoreError> {
+    const PROBE: &str = "SELECT
+        (SELECT COUNT(*) FROM (SELECT rowid FROM message_search WHERE message_search MATCH $1 LIMIT $2)),
+        COALESCE((SELECT MAX(seq) FROM messages), 0) - (SELECT through FROM search_cursor WHERE id = 1)";
+    let probe = conn.one(
+        PROBE,
+        &[phrase(words).as_str().into(), (COMMON as i64).into()],
+    )?;
+    let (matches, behind) = match probe {
+        Some(r) => (r.int(0)?, r.int(1)?),
+        None => (0, 0),
+    };
+    Ok((matches as usize) < COMMON && (behind as usize) < BEHIND)
 }
 
 /// `words` as one FTS5 phrase: a substring match through the trigram tokenizer. Quotes are
