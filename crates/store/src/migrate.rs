@@ -12,6 +12,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
     ),
     (6, include_str!("../migrations/sqlite/0006_channels.sql")),
     (7, include_str!("../migrations/sqlite/0007_search.sql")),
+    (8, include_str!("../migrations/sqlite/0008_assignment.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -32,6 +33,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     ),
     (6, include_str!("../migrations/postgres/0006_channels.sql")),
     (7, include_str!("../migrations/postgres/0007_search.sql")),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_assignment.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -156,6 +156,8 @@ suite!(
     the_inbox_filters_and_scopes,
     the_conversation_view_shows_everything,
     assignment_by_hand_and_round_robin,
+    assignment_with_3000_agents_in_50_teams,
+    assignment_respects_team_channels_and_disabled_agents,
     statuses_snoozes_takeover_notes_and_human_replies,
     drafts_are_reviewed_once,
     two_reviewers_at_the_same_instant_send_once,
@@ -1181,6 +1183,179 @@ fn assignment_by_hand_and_round_robin(mut f: Fixture) {
     );
     assert_eq!(ws.auto_assign("x:21", "nobody").unwrap(), None);
     assert_eq!(ws.auto_assign("x:404", "support").unwrap(), None);
+}
+
+/// Every agent's counted load equals their open conversations, counted the slow way.
+fn assert_loads_exact(ws: &mut Workspace, agents: &[String]) {
+    for a in agents {
+        let counted = ws.counted_load(a).unwrap();
+        let real = ws.open_load(a).unwrap();
+        assert_eq!(counted, Some(real), "load of {a}");
+    }
+}
+
+fn assignment_with_3000_agents_in_50_teams(mut f: Fixture) {
+    const TEAMS: usize = 50;
+    const AGENTS: usize = 3000;
+    // 600 conversations over 5 queues: teams t0..t49 each work on queue q(i % 5).
+    let conversations: Vec<Entry> = (0..600)
+        .map(|i| {
+            m(&format!("c{i}"), &format!("x:c{i}"), Outcome::RoutedToHuman)
+                .queue(Some(&format!("q{}", i % 5)))
+                .at(i)
+                .entry()
+        })
+        .collect();
+    f.write(conversations);
+    let mut ws = f.ws();
+    for t in 0..TEAMS {
+        ws.set_team(&format!("t{t}"), &strings(&[&format!("q{}", t % 5)]), &[])
+            .unwrap();
+    }
+    let agents: Vec<String> = (0..AGENTS).map(|i| format!("agent{i:04}")).collect();
+    for (i, a) in agents.iter().enumerate() {
+        ws.create_user(
+            a,
+            a,
+            "h",
+            Role::Agent,
+            &strings(&[&format!("t{}", i % TEAMS)]),
+        )
+        .unwrap();
+    }
+    (f.raw)("UPDATE users SET capacity = 1");
+    // Queue q0 is worked on by teams t0, t5, ..., t45: 600 agents of capacity 1.
+    let started = std::time::Instant::now();
+    let mut given = HashSet::new();
+    for i in (0..600).step_by(5) {
+        let got = ws.auto_assign(&format!("x:c{i}"), "q0").unwrap();
+        let agent = got.expect("600 free agents for 120 conversations");
+        let n: usize = agent[5..].parse().unwrap();
+        assert_eq!(n % TEAMS % 5, 0, "{agent} works on q0");
+        assert!(given.insert(agent), "capacity 1: nobody gets two");
+    }
+    let per_call = started.elapsed() / 120;
+    eprintln!("auto_assign with {AGENTS} agents: {per_call:?} a call");
+    // Concurrent hand assignments while the round-robin goes on: the counters stay exact.
+    let location = (f.location.clone(), f.schema.clone());
+    std::thread::scope(|scope| {
+        let by_hand = scope.spawn(|| {
+            let mut other = Workspace::open_in(&location.0, location.1.as_deref()).unwrap();
+            for i in (1..600).step_by(5) {
+                other
+                    .assign(&format!("x:c{i}"), Some("agent0001"), "mona")
+                    .unwrap();
+            }
+        });
+        for i in (2..600).step_by(5) {
+            ws.auto_assign(&format!("x:c{i}"), "q2").unwrap();
+        }
+        by_hand.join().unwrap();
+    });
+    assert_eq!(
+        ws.open_load("agent0001").unwrap(),
+        120,
+        "hand assignment ignores capacity"
+    );
+    let sample: Vec<String> = agents
+        .iter()
+        .step_by(37)
+        .cloned()
+        .chain(["agent0001".to_owned()])
+        .collect();
+    assert_loads_exact(&mut ws, &sample);
+    // Resolving frees capacity; reopening (a new message) takes it again.
+    let holder = row(&mut ws, "x:c0").assignee.unwrap();
+    assert_eq!(ws.counted_load(&holder).unwrap(), Some(1));
+    ws.set_status("x:c0", ConversationStatus::Resolved, None, &holder)
+        .unwrap();
+    assert_eq!(ws.counted_load(&holder).unwrap(), Some(0));
+    f.write(vec![
+        m("c0-again", "x:c0", Outcome::RoutedToHuman)
+            .queue(Some("q0"))
+            .at(1000)
+            .entry(),
+    ]);
+    assert_eq!(row(&mut ws, "x:c0").status, "open");
+    assert_eq!(
+        ws.counted_load(&holder).unwrap(),
+        Some(1),
+        "reopened by the writer"
+    );
+    // Every q3 agent full: the conversation waits in its queue, unassigned, at once.
+    (f.raw)(
+        "UPDATE users SET capacity = 0 WHERE teams IN ('t3','t8','t13','t18','t23','t28','t33','t38','t43','t48')",
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(ws.auto_assign("x:c3", "q3").unwrap(), None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(row(&mut ws, "x:c3").assignee, None);
+    assert_loads_exact(&mut ws, &sample);
+}
+
+fn assignment_respects_team_channels_and_disabled_agents(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .channel("x:1000")
+            .entry(),
+        m("2", "x:2", Outcome::RoutedToHuman)
+            .channel("x:2000")
+            .entry(),
+        m("3", "x:3", Outcome::RoutedToHuman)
+            .channel("x:2000")
+            .entry(),
+        m("4", "x:4", Outcome::RoutedToHuman)
+            .channel("x:1000")
+            .entry(),
+    ]);
+    let mut ws = f.ws();
+    // `paris` works on support for x:1000 only; `any` on every queue of x:2000.
+    ws.set_team("paris", &strings(&["support"]), &strings(&["x:1000"]))
+        .unwrap();
+    ws.set_team("any", &[], &strings(&["x:2000"])).unwrap();
+    ws.create_user("pia", "P", "h", Role::Agent, &strings(&["paris"]))
+        .unwrap();
+    ws.create_user("abel", "A", "h", Role::Agent, &strings(&["any"]))
+        .unwrap();
+    assert_eq!(
+        ws.auto_assign("x:1", "support").unwrap().as_deref(),
+        Some("pia")
+    );
+    assert_eq!(
+        ws.auto_assign("x:2", "support").unwrap().as_deref(),
+        Some("abel")
+    );
+    assert_eq!(
+        ws.auto_assign("x:3", "billing").unwrap().as_deref(),
+        Some("abel")
+    );
+    // Disabled while holding conversations: they go back to the queue, to someone else who
+    // covers them when there is one, else unassigned; nothing stays with the disabled account.
+    ws.create_user("paul", "P2", "h", Role::Agent, &strings(&["paris"]))
+        .unwrap();
+    ws.set_disabled("pia", true).unwrap();
+    let released = ws.release_conversations_of("pia", "admin").unwrap();
+    assert_eq!(released, vec![("x:1".to_owned(), Some("paul".to_owned()))]);
+    assert_eq!(row(&mut ws, "x:1").assignee.as_deref(), Some("paul"));
+    assert_eq!(
+        ws.auto_assign("x:4", "support").unwrap().as_deref(),
+        Some("paul")
+    );
+    ws.set_disabled("abel", true).unwrap();
+    let released = ws.release_conversations_of("abel", "admin").unwrap();
+    assert_eq!(
+        released,
+        vec![("x:2".to_owned(), None), ("x:3".to_owned(), None)],
+        "nobody else covers x:2000"
+    );
+    assert_eq!(row(&mut ws, "x:2").assignee, None);
+    assert_loads_exact(&mut ws, &strings(&["paul"]));
+    assert_eq!(ws.open_load("pia").unwrap(), 0);
+    assert_eq!(
+        ws.counted_load("pia").unwrap(),
+        None,
+        "disabled: never picked"
+    );
 }
 
 fn statuses_snoozes_takeover_notes_and_human_replies(mut f: Fixture) {

@@ -207,6 +207,13 @@ pub fn set_disabled(
         };
         ws.audit(actor, action, Some(name), None)?;
     }
+    // What a disabled person held goes back to the queues, to another agent when one is free:
+    // nobody's customers wait on an account that cannot sign in.
+    if found && disabled {
+        for (conversation, to) in ws.release_conversations_of(name, actor)? {
+            tracing::info!(conversation, from = name, to = ?to, "conversation released");
+        }
+    }
     Ok(found)
 }
 

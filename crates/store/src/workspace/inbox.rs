@@ -555,45 +555,6 @@ impl Workspace {
         })
     }
 
-    /// Gives an unassigned open conversation of `queue` to the agent of a team on that queue
-    /// with the fewest open conversations, below their capacity; the longest-waiting agent
-    /// first on a tie (round-robin). Returns who got it.
-    pub fn auto_assign(&mut self, id: &str, queue: &str) -> Result<Option<String>, StoreError> {
-        self.conn.transaction(|c| {
-            let free = c.one(
-                "SELECT 1 FROM conversations WHERE id = $1 AND assignee IS NULL AND status = 'open'",
-                &[id.into()],
-            )?;
-            if free.is_none() {
-                return Ok(None);
-            }
-            let pick = c.one(
-                "SELECT u.name FROM users u
-                 WHERE u.disabled = 0 AND u.role = 'agent'
-                   AND EXISTS (SELECT 1 FROM teams t
-                               WHERE (',' || u.teams || ',') LIKE ('%,' || t.name || ',%')
-                                 AND (',' || t.queues || ',') LIKE ('%,' || $1 || ',%'))
-                   AND (SELECT COUNT(*) FROM conversations o WHERE o.assignee = u.name AND o.status = 'open') < u.capacity
-                 ORDER BY (SELECT COUNT(*) FROM conversations o WHERE o.assignee = u.name AND o.status = 'open'),
-                          u.last_assigned_ms, u.id
-                 LIMIT 1",
-                &[queue.into()],
-            )?;
-            let Some(pick) = pick else { return Ok(None) };
-            let name = pick.text(0)?;
-            c.exec(
-                "UPDATE conversations SET assignee = $1 WHERE id = $2",
-                &[name.as_str().into(), id.into()],
-            )?;
-            c.exec(
-                "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
-                &[now_ms().into(), name.as_str().into()],
-            )?;
-            audit(c, "palabre", "conversation_auto_assigned", Some(id), Some(&name))?;
-            Ok(Some(name))
-        })
-    }
-
     /// Sets a conversation's status (`snoozed` with the time it comes back).
     pub fn set_status(
         &mut self,
@@ -754,6 +715,39 @@ impl Workspace {
             )?
             .map(|r| r.text(0))
             .transpose()
+    }
+
+    /// An approved draft as the guardrails remember a sent reply (its text as approved, at the
+    /// time of the approval), so that the same person is not sent it again automatically.
+    pub fn approved_reply(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<palabre_core::SentReply>, StoreError> {
+        let Some(r) = self.conn.one(
+            "SELECT m.author_key, m.campaign, m.campaign_key, m.conversation_id,
+                    COALESCE(r.final_text, m.reply), r.at_ms
+             FROM draft_reviews r JOIN messages m
+                 ON m.platform = r.platform AND m.external_id = r.external_id
+             WHERE r.platform = $1 AND r.external_id = $2 AND r.verdict = 'approved'",
+            &[platform.into(), external_id.into()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let (Some(text), Some(campaign)) = (r.opt_text(4)?, r.opt_text(1)?) else {
+            return Ok(None);
+        };
+        let at = palabre_core::Timestamp::from_millisecond(r.int(5)?)
+            .map_err(|e| StoreError::Corrupt(format!("review time: {e}")))?;
+        Ok(Some(palabre_core::SentReply {
+            author: r.int(0)? as u64,
+            campaign,
+            key: r.opt_text(2)?.unwrap_or_default(),
+            conversation: r.text(3)?,
+            text,
+            at,
+        }))
     }
 
     /// Approves (sending `final_text`, the draft as it is or edited) or rejects a draft, once:

@@ -2,6 +2,7 @@
 //! on conversations, draft reviews and the outbox. Written once for both backends over
 //! [`db::Conn`]; the migrations `0002_workspace.sql` hold its tables.
 
+mod assignment;
 mod connectors;
 pub(crate) mod db;
 mod inbox;

@@ -1,0 +1,278 @@
+//! Automatic assignment: who may be given a conversation of a queue, and the pick, in constant
+//! time per decision (migration 0008: `assignable`, its load counters kept by triggers).
+//!
+//! `assignable` holds one row per (queue, enabled agent, team working on that queue) with the
+//! agent's open load. It is derived from `users` and `teams`: triggers mark it stale when either
+//! changes, and the next assignment rebuilds it first. A team that names channels but no queue
+//! works on every queue of those channels: its rows carry the queue `*`.
+
+use super::db::Conn;
+use super::{Workspace, audit, list, now_ms};
+use crate::StoreError;
+
+/// The queue of the rows of teams that work on every queue (of their channels).
+const EVERY_QUEUE: &str = "*";
+
+/// Where an agent stands in the pick: open load, last assignment, id (lowest first).
+type Rank = (i64, i64, i64);
+
+/// Candidates read at a time, in pick order, when a team's channels may rule some out.
+const PAGE: i64 = 32;
+
+impl Workspace {
+    /// Gives an unassigned open conversation of `queue` to the agent of a team covering it (its
+    /// queue and its channel) with the fewest open conversations, below their capacity; the
+    /// longest-waiting agent first on a tie (round-robin). Returns who got it.
+    pub fn auto_assign(&mut self, id: &str, queue: &str) -> Result<Option<String>, StoreError> {
+        let mut got = self.auto_assign_all(&[(id, queue)])?;
+        Ok(got.pop().flatten())
+    }
+
+    /// [`Workspace::auto_assign`] for several conversations in one transaction (the ingest
+    /// thread's batch); who got each one, in order.
+    pub fn auto_assign_all(
+        &mut self,
+        items: &[(&str, &str)],
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn.transaction(|c| {
+            refresh_if_stale(c)?;
+            let now = now_ms();
+            let mut out = Vec::with_capacity(items.len());
+            for (id, queue) in items {
+                out.push(assign_one(c, id, queue, now)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Rebuilds who may be assigned what from `users` and `teams` now (the next assignment
+    /// would otherwise do it): `serve` calls it at start.
+    pub fn refresh_assignable(&mut self) -> Result<(), StoreError> {
+        self.conn.transaction(|c| {
+            c.exec("UPDATE assignment_state SET stale = 0", &[])?;
+            rebuild(c)
+        })
+    }
+
+    /// Open conversations assigned to `agent`, as the assignment counts them.
+    pub fn open_load(&mut self, agent: &str) -> Result<i64, StoreError> {
+        let row = self.conn.one(
+            "SELECT COUNT(*) FROM conversations WHERE assignee = $1 AND status = 'open'",
+            &[agent.into()],
+        )?;
+        row.map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// The load the assignment believes `agent` has (its counter), when they may be assigned.
+    pub fn counted_load(&mut self, agent: &str) -> Result<Option<i64>, StoreError> {
+        self.conn.transaction(|c| {
+            refresh_if_stale(c)?;
+            c.one(
+                "SELECT MAX(open_count) FROM assignable WHERE user_name = $1",
+                &[agent.into()],
+            )?
+            .map_or(Ok(None), |r| r.opt_int(0))
+        })
+    }
+
+    /// Gives the conversations a disabled agent held (open or waiting for the author) back to
+    /// their queues, each to another agent when one is free, else unassigned; the
+    /// conversations released, with who got each one.
+    pub fn release_conversations_of(
+        &mut self,
+        agent: &str,
+        actor: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.conn.transaction(|c| {
+            let held = c.query(
+                "SELECT id, queue FROM conversations
+                 WHERE assignee = $1 AND status IN ('open', 'pending', 'snoozed') ORDER BY id",
+                &[agent.into()],
+            )?;
+            refresh_if_stale(c)?;
+            let now = now_ms();
+            let mut out = Vec::with_capacity(held.len());
+            for row in &held {
+                let id = row.text(0)?;
+                c.exec(
+                    "UPDATE conversations SET assignee = NULL WHERE id = $1",
+                    &[id.as_str().into()],
+                )?;
+                audit(c, actor, "conversation_released", Some(&id), Some(agent))?;
+                let got = match row.opt_text(1)? {
+                    Some(queue) => assign_one(c, &id, &queue, now)?,
+                    None => None,
+                };
+                out.push((id, got));
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Rebuilds `assignable` when a change to people or teams marked it stale.
+fn refresh_if_stale(c: &mut Conn) -> Result<(), StoreError> {
+    // An UPDATE, not a read: on PostgreSQL it takes the row's lock, so two assigners never
+    // rebuild at once; the second sees `stale = 0` once the first commits.
+    if c.one(
+        "UPDATE assignment_state SET stale = 0 WHERE stale = 1 RETURNING id",
+        &[],
+    )?
+    .is_some()
+    {
+        rebuild(c)?;
+    }
+    Ok(())
+}
+
+/// One row per (queue, enabled agent, team on that queue), with the agent's open load now.
+fn rebuild(c: &mut Conn) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    c.exec("DELETE FROM assignable", &[])?;
+    let teams: Vec<(String, Vec<String>, String)> = c
+        .query("SELECT name, queues, channels FROM teams", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, list(&r.text(1)?), list(&r.text(2)?).join(","))))
+        .collect::<Result<_, StoreError>>()?;
+    let loads: std::collections::HashMap<String, i64> = c
+        .query(
+            "SELECT assignee, COUNT(*) FROM conversations
+             WHERE assignee IS NOT NULL AND status = 'open' GROUP BY assignee",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.int(1)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let agents = c.query(
+        "SELECT id, name, teams, capacity, last_assigned_ms FROM users
+         WHERE disabled = 0 AND role = 'agent'",
+        &[],
+    )?;
+    let mut rows = 0usize;
+    for agent in &agents {
+        let (user_id, name) = (agent.int(0)?, agent.text(1)?);
+        let (capacity, last) = (agent.int(3)?, agent.int(4)?);
+        let load = loads.get(&name).copied().unwrap_or(0);
+        for team in list(&agent.text(2)?) {
+            let Some((_, queues, channels)) = teams.iter().find(|(t, _, _)| *t == team) else {
+                continue;
+            };
+            // A team naming neither queues nor channels covers nothing.
+            let queues: Vec<&str> = match (queues.is_empty(), channels.is_empty()) {
+                (true, true) => continue,
+                (true, false) => vec![EVERY_QUEUE],
+                _ => queues.iter().map(String::as_str).collect(),
+            };
+            for queue in queues {
+                c.exec(
+                    "INSERT INTO assignable (queue, user_name, team, channels, user_id, capacity,
+                         open_count, last_assigned_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    &[
+                        queue.into(),
+                        name.as_str().into(),
+                        team.as_str().into(),
+                        channels.as_str().into(),
+                        user_id.into(),
+                        capacity.into(),
+                        load.into(),
+                        last.into(),
+                    ],
+                )?;
+                rows += 1;
+            }
+        }
+    }
+    tracing::info!(
+        agents = agents.len(),
+        rows,
+        ms = started.elapsed().as_millis() as u64,
+        "assignment table rebuilt"
+    );
+    Ok(())
+}
+
+/// Assigns one conversation if it is open and unassigned and someone covering it is free.
+fn assign_one(c: &mut Conn, id: &str, queue: &str, now: i64) -> Result<Option<String>, StoreError> {
+    let Some(free) = c.one(
+        "SELECT channel FROM conversations WHERE id = $1 AND assignee IS NULL AND status = 'open'",
+        &[id.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let channel = free.opt_text(0)?;
+    let best = [queue, EVERY_QUEUE]
+        .into_iter()
+        .map(|q| first_free(c, q, channel.as_deref(), q == EVERY_QUEUE))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .min_by_key(|(rank, _)| *rank);
+    let Some((_, name)) = best else {
+        return Ok(None);
+    };
+    // Only if still unassigned: a person may have assigned it by hand meanwhile.
+    let n = c.exec(
+        "UPDATE conversations SET assignee = $1 WHERE id = $2 AND assignee IS NULL",
+        &[name.as_str().into(), id.into()],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    c.exec(
+        "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
+        &[now.into(), name.as_str().into()],
+    )?;
+    c.exec(
+        "UPDATE assignable SET last_assigned_ms = $1 WHERE user_name = $2",
+        &[now.into(), name.as_str().into()],
+    )?;
+    audit(
+        c,
+        "palabre",
+        "conversation_auto_assigned",
+        Some(id),
+        Some(&name),
+    )?;
+    Ok(Some(name))
+}
+
+/// The first free agent of `queue`'s rows (one descent of `assignable_free`) whose team covers
+/// `channel`, with their rank (load, last assignment, id). Rows of teams working on every
+/// queue (`*`) must name channels, and the conversation's must be one of them.
+fn first_free(
+    c: &mut Conn,
+    queue: &str,
+    channel: Option<&str>,
+    channels_required: bool,
+) -> Result<Option<(Rank, String)>, StoreError> {
+    let mut offset = 0i64;
+    loop {
+        let page = c.query(
+            "SELECT user_name, channels, open_count, last_assigned_ms, user_id FROM assignable
+             WHERE queue = $1 AND open_count < capacity
+             ORDER BY open_count, last_assigned_ms, user_id LIMIT $2 OFFSET $3",
+            &[queue.into(), PAGE.into(), offset.into()],
+        )?;
+        for r in &page {
+            let channels = list(&r.text(1)?);
+            let covered = if channels.is_empty() {
+                !channels_required
+            } else {
+                channel.is_some_and(|ch| channels.iter().any(|c| c == ch))
+            };
+            if covered {
+                let rank = (r.int(2)?, r.int(3)?, r.int(4)?);
+                return Ok(Some((rank, r.text(0)?)));
+            }
+        }
+        if (page.len() as i64) < PAGE {
+            return Ok(None);
+        }
+        offset += PAGE;
+    }
+}
