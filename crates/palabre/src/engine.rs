@@ -17,6 +17,9 @@ use std::thread::JoinHandle;
 /// Events per batch handed to the writer.
 pub const BATCH: usize = 2048;
 
+/// How much of a line over the length limit is kept among the rejects.
+const KEPT_OF_LONG_LINE: usize = 1024;
+
 /// Batches that may wait for the writer; a transaction takes all that are waiting.
 const QUEUED_BATCHES: usize = 8;
 
@@ -251,6 +254,34 @@ impl Engine {
                 )
             }
         }
+    }
+
+    /// A line longer than the reader keeps: an `invalid` decision (`line_too_long`) saying how
+    /// long it was, and its first KiB among the rejects (not the whole line).
+    pub fn feed_too_long(
+        &mut self,
+        line_no: u64,
+        start: &[u8],
+        total_bytes: usize,
+        limit: usize,
+    ) -> anyhow::Result<()> {
+        self.lines += 1;
+        let error = format!(
+            "the line is {total_bytes} bytes long, more than the {limit} bytes read (--max-line-bytes)"
+        );
+        let kept = &start[..start.len().min(KEPT_OF_LONG_LINE)];
+        let raw = format!(
+            "{}… [{total_bytes} bytes, cut]",
+            String::from_utf8_lossy(kept)
+        );
+        self.out.emit(
+            line_no,
+            Processed {
+                event_id: None,
+                decision: Decision::invalid(Reason::LineTooLong, error),
+                record: Record::Rejected { raw },
+            },
+        )
     }
 
     /// Flushes what is pending, waits for the writer, and returns the counts and, when

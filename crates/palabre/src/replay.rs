@@ -36,10 +36,18 @@ pub struct ReplayArgs {
     /// Write decisions to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The longest input line read, in bytes; a longer one is an `invalid` decision
+    /// (`line_too_long`) and only its first KiB is kept among the rejects.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
     /// JSON lines of platform events; `-` or nothing reads standard input.
     #[arg(value_name = "INPUT")]
     pub input: Option<PathBuf>,
 }
+
+/// 8 MiB: an X page of 100 tweets with their expansions is well under 1 MiB, and `/api/events`
+/// takes bodies up to this size.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 8 << 20;
 
 fn parse_format(raw: &str) -> Result<Format, String> {
     raw.parse()
@@ -70,8 +78,6 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         args.crisis_brake,
     )
     .map_err(Failure::Usage)?;
-    let window = pipeline.policy().window;
-    let request_window = pipeline.policy().request_window;
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
@@ -112,13 +118,9 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
                     )
                 })
                 .map_err(Failure::Io)?;
-            let seeds = store.seed_rows(window).map_err(|e| Failure::Io(e.into()))?;
-            tracing::info!(store = %palabre_store::describe(location), remembered = seeds.len(), "{}", t(lang, Msg::Seeded));
-            pipeline.seed(seeds);
-            let replies = store
-                .recent_replies(request_window)
-                .map_err(|e| Failure::Io(e.into()))?;
-            pipeline.restore_replies(replies);
+            let seeded = crate::wiring::restore(&mut pipeline, store.as_mut(), location)
+                .map_err(Failure::Io)?;
+            tracing::info!(store = %palabre_store::describe(location), remembered = seeded, "{}", t(lang, Msg::Seeded));
             store
                 .append_audit(&AuditEntry {
                     at: Timestamp::now(),
@@ -139,17 +141,24 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
     let mut read_bytes = 0u64;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .context("cannot read the input")
-            .map_err(Failure::Io)?;
+        // Two more bytes than the cap: a line of exactly the cap still fits with its `\r\n`.
+        let (n, ended) =
+            read_line_capped(&mut reader, &mut buf, args.max_line_bytes.saturating_add(2))
+                .context("cannot read the input")
+                .map_err(Failure::Io)?;
         if n == 0 {
             break;
         }
         line_no += 1;
         read_bytes += n as u64;
         let line = trim_line_end(&buf);
-        engine.feed(line_no, line).map_err(Failure::Io)?;
+        if line.len() > args.max_line_bytes {
+            engine
+                .feed_too_long(line_no, line, n - usize::from(ended), args.max_line_bytes)
+                .map_err(Failure::Io)?;
+        } else {
+            engine.feed(line_no, line).map_err(Failure::Io)?;
+        }
         if line_no.is_multiple_of(8192) {
             progress.set_position(read_bytes);
         }
@@ -175,6 +184,39 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         lang,
     );
     Ok(stats)
+}
+
+/// Reads one line (through its `\n`) into `buf`, keeping at most `cap` bytes of it: the rest
+/// is read and dropped, so a 200 MiB line costs no more memory than the cap. Returns the bytes
+/// the line took in the input (0 at the end) and whether it ended with a line break.
+fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((consumed, false));
+        }
+        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len();
+        reader.consume(used);
+        consumed += used;
+        if done {
+            return Ok((consumed, true));
+        }
+    }
 }
 
 fn trim_line_end(buf: &[u8]) -> &[u8] {

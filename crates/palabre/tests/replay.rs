@@ -633,3 +633,69 @@ fn eval_triage_scores_a_labelled_file() {
         "nothing readable is a usage error"
     );
 }
+
+#[test]
+fn a_line_over_the_limit_is_invalid_and_only_its_start_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("p.db");
+    // A 3 MiB line between two good ones, read with a 64 KiB limit.
+    let long = format!(
+        "{{\"platform\":\"generic\",\"id\":\"big\",\"text\":\"{}\"}}",
+        "a".repeat(3 << 20)
+    );
+    let input = format!(
+        "{}\n{long}\n{}\n",
+        r#"{"platform":"generic","id":"g1","text":"bonjour","mentions":["marque"]}"#,
+        r#"{"platform":"generic","id":"g2","text":"merci","mentions":["marque"]}"#
+    );
+    let out = run(
+        &[
+            "replay",
+            "--channel",
+            "generic:1:marque",
+            "--max-line-bytes",
+            "65536",
+            "--state",
+            store.to_str().unwrap(),
+        ],
+        Some(input.as_bytes()),
+    );
+    let d = decisions(&out);
+    assert_eq!(d.len(), 3, "{d:?}");
+    assert_eq!(d[1]["line"], 2);
+    assert_eq!(
+        summary(&d[1]),
+        ("invalid".into(), vec!["line_too_long".into()])
+    );
+    assert!(
+        d[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{} bytes", long.len())),
+        "{}",
+        d[1]
+    );
+    assert_eq!(d[2]["event_id"], "generic:g2", "the run goes on");
+    let db = rusqlite::Connection::open(&store).unwrap();
+    let kept: i64 = db
+        .query_row("SELECT MAX(length(raw)) FROM rejects", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        kept < 2048,
+        "the reject keeps the line's start, not 3 MiB: {kept}"
+    );
+    // A line of exactly the limit is read as usual.
+    let exact = r#"{"platform":"generic","id":"g3","text":"ok","mentions":["marque"]}"#;
+    let limit = exact.len().to_string();
+    let out = run(
+        &[
+            "replay",
+            "--channel",
+            "generic:1:marque",
+            "--max-line-bytes",
+            &limit,
+        ],
+        Some(format!("{exact}\r\n").as_bytes()),
+    );
+    assert_eq!(decisions(&out)[0]["outcome"], "routed_to_human");
+}
