@@ -115,6 +115,9 @@ reasons! {
     InvalidUtf8 => "invalid_utf8",
     /// The text is longer than Palabre accepts.
     TextTooLong => "text_too_long",
+    /// The input line is longer than Palabre reads (`replay --max-line-bytes`): only its start
+    /// is kept among the rejects.
+    LineTooLong => "line_too_long",
     /// A campaign answered the request.
     CampaignAnswer => "campaign_answer",
     /// A campaign's trigger matched but the request could not be read, even repaired.
@@ -201,6 +204,17 @@ impl Decision {
         Decision::new(Outcome::Ignored, vec![reason])
     }
 
+    /// The text Palabre sends on its own for this decision: the bot's answer, or the help reply
+    /// that goes out while a person looks at a malformed request. A draft's text is not sent
+    /// until a person approves it. `replay` prints it, the guardrails remember it, and `serve`
+    /// puts it in the outbox: one definition for all three.
+    pub fn sent_reply(&self) -> Option<&str> {
+        match self.outcome {
+            Outcome::BotReplied | Outcome::RoutedToHuman => self.reply.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn invalid(reason: Reason, error: impl Into<String>) -> Self {
         Decision {
             error: Some(error.into()),
@@ -212,6 +226,21 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_replies_are_sent_and_drafts_are_not() {
+        let with = |outcome| Decision {
+            reply: Some("text".into()),
+            ..Decision::new(outcome, vec![])
+        };
+        assert_eq!(with(Outcome::BotReplied).sent_reply(), Some("text"));
+        assert_eq!(with(Outcome::RoutedToHuman).sent_reply(), Some("text"));
+        assert_eq!(with(Outcome::Drafted).sent_reply(), None);
+        assert_eq!(
+            Decision::new(Outcome::RoutedToHuman, vec![]).sent_reply(),
+            None
+        );
+    }
 
     #[test]
     fn names_match_serde_and_are_unique() {

@@ -74,6 +74,7 @@ impl palabre_web::Engine for ReadOnly {
     }
     fn bot_paused(&self, _: &str, _: bool) {}
     fn outbox_changed(&self) {}
+    fn draft_approved(&self, _: &str, _: &str) {}
 }
 
 pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {

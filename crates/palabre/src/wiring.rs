@@ -74,3 +74,26 @@ pub fn store_location(
             .to_string()
     })
 }
+
+/// What a pipeline remembered before a restart, read back from the store at `location`: the
+/// windows (dedupe, threads, repeats), the replies sent (the bot's answers and help replies,
+/// and the drafts people approved) and the conversations a person took over. `serve` and
+/// `replay --state` both start from it, so that replaying over a copy of a server's store
+/// decides as the server would. Returns how many stored messages seeded the windows.
+pub fn restore(
+    pipeline: &mut Pipeline,
+    store: &mut dyn palabre_store::Store,
+    location: &str,
+) -> anyhow::Result<usize> {
+    let seeds = store.seed_rows(pipeline.policy().window)?;
+    let seeded = seeds.len();
+    pipeline.seed(seeds);
+    pipeline.restore_replies(store.recent_replies(pipeline.policy().request_window)?);
+    for conversation in palabre_store::Workspace::open(location)?.paused_conversations()? {
+        pipeline.set_bot_paused(
+            &palabre_core::ConversationId::from_stored(&conversation),
+            true,
+        );
+    }
+    Ok(seeded)
+}

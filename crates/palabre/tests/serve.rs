@@ -1539,3 +1539,74 @@ fn api_tokens_are_listed_and_revoked() {
     // From another process the server learns it within the sign-in cache's 5 seconds.
     assert_eq!(app.get(&fresh, "/api/me").0, 401);
 }
+
+/// Opens `/api/stream` for this token; its `data:` lines arrive on the receiver.
+fn open_stream(app: &App, token: &str) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut r = app
+        .agent()
+        .get(&format!("{}/api/stream", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .config()
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let reader = std::io::BufReader::new(r.body_mut().as_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:")
+                && tx.send(data.trim().to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn the_live_stream_and_the_sandbox_tell_agents_only_what_their_teams_cover() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    app.admin(&["team", "moderation", "--queues", "moderation"], None);
+    let moderator = app.user("lucas", "agent", "moderation", PASSWORD);
+    let agent_stream = open_stream(&app, &moderator);
+    let manager_stream = open_stream(&app, &token);
+    // A private message to the brand: its conversation id names its author.
+    let dm = json!({"platform": "messenger", "id": "dm-1", "kind": "direct", "recipient": "5550001",
+        "text": "Bonjour, mon abonnement a été débité deux fois", "lang": "fr",
+        "created_at": jiff::Timestamp::now().to_string(),
+        "author": {"id": "777001", "handle": "secret_person"}});
+    let d = app.events(&token, &[dm.to_string()]);
+    let private = conversation_of(&d[0]);
+    assert!(private.contains("777001"), "{private}");
+    let one = format!("/api/conversations/{}", path(&private));
+    // The manager looks at it (presence), and hears of it.
+    let (status, _) = app.post(&token, &format!("{one}/presence"), &json!({}));
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut heard = Vec::new();
+    while !heard.iter().any(|l: &String| l.contains("presence")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        heard.push(
+            manager_stream
+                .recv_timeout(left)
+                .expect("the manager hears of it"),
+        );
+    }
+    assert!(heard.iter().any(|l| l.contains(&private)), "{heard:?}");
+    // The agent, whose team does not cover it, hears nothing of it.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let agent_heard: Vec<String> = agent_stream.try_iter().collect();
+    assert!(
+        agent_heard.iter().all(|l| !l.contains("777001")),
+        "an agent heard of a conversation their teams do not cover: {agent_heard:?}"
+    );
+    assert_eq!(app.get(&moderator, &one).0, 404);
+    // Every team's sent texts are for managers.
+    assert_eq!(app.get(&moderator, "/api/sandbox/posts").0, 403);
+    assert_eq!(app.get(&token, "/api/sandbox/posts").0, 200);
+}

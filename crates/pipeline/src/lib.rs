@@ -191,11 +191,7 @@ impl Pipeline {
         }
         let decision = decide(&message, &facts.facts, &self.policy);
         // What was sent (an answer, or a help reply) is remembered by the guardrails.
-        let sent = matches!(
-            decision.outcome,
-            Outcome::BotReplied | Outcome::RoutedToHuman
-        );
-        if let (Some(request), Some(text), true) = (&facts.facts.campaign, &decision.reply, sent) {
+        if let (Some(request), Some(text)) = (&facts.facts.campaign, decision.sent_reply()) {
             self.guard.record(
                 &message,
                 request,

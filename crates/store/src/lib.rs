@@ -178,8 +178,8 @@ pub trait Store: Send {
     /// The last `limit` stored messages' keys, oldest first, to rebuild the pipeline's windows.
     fn seed_rows(&mut self, limit: usize) -> Result<Vec<SeedRow>, StoreError>;
 
-    /// The last `limit` automated replies sent (a campaign's answer or help), oldest first, to
-    /// rebuild the guardrails' memory.
+    /// The last `limit` automated replies sent (a campaign's answer or help, or a draft a person
+    /// approved, with the text that went out), oldest first, to rebuild the guardrails' memory.
     fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError>;
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;

@@ -174,9 +174,13 @@ fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
 
 /// Automated replies that went out (answers and help replies), the newest `?1`, oldest first.
 const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
-        SELECT seq, author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM messages
-        WHERE campaign IS NOT NULL AND reply IS NOT NULL AND outcome IN ('bot_replied', 'routed_to_human')
-        ORDER BY seq DESC LIMIT ?1) ORDER BY seq";
+        SELECT m.seq, m.author_key, m.campaign, m.campaign_key, m.conversation_id,
+               COALESCE(r.final_text, m.reply) AS reply, COALESCE(r.at_ms, m.created_ms) AS created_ms
+        FROM messages m LEFT JOIN draft_reviews r
+            ON r.platform = m.platform AND r.external_id = m.external_id AND m.outcome = 'drafted'
+        WHERE m.campaign IS NOT NULL AND m.reply IS NOT NULL
+          AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
+        ORDER BY m.seq DESC LIMIT ?1) ORDER BY seq";
 
 /// Everyone who wrote in a conversation, in order of first appearance.
 const PARTICIPANTS: &str = "SELECT author_id FROM messages WHERE conversation_id = ?1

@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::rejection;
+use crate::live::Audience;
 use crate::{ApiError, AppState, LiveEvent};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -399,9 +400,11 @@ pub(crate) async fn reply(
     if created {
         state.engine.bot_paused(&row.id, true);
         state.engine.outbox_changed();
-        state
-            .live
-            .publish(LiveEvent::Conversation { id: row.id.clone() });
+        state.live.publish(LiveEvent::conversation(
+            &row.id,
+            row.queue.as_deref(),
+            row.channel.as_deref(),
+        ));
     }
     Ok(Accepted {
         ok: true,
@@ -456,7 +459,11 @@ pub(crate) async fn note(
         .pool
         .run(move |ws| ws.add_note(&cid, &author, &text))
         .await?;
-    state.live.publish(LiveEvent::Conversation { id: row.id });
+    state.live.publish(LiveEvent::conversation(
+        row.id,
+        row.queue.as_deref(),
+        row.channel.as_deref(),
+    ));
     Ok(())
 }
 
@@ -510,7 +517,11 @@ pub(crate) async fn assign(
     if !known {
         return Err(ApiError::Unprocessable("no such user".into()));
     }
-    state.live.publish(LiveEvent::Conversation { id: row.id });
+    state.live.publish(LiveEvent::conversation(
+        row.id,
+        row.queue.as_deref(),
+        row.channel.as_deref(),
+    ));
     Ok(())
 }
 
@@ -568,7 +579,11 @@ pub(crate) async fn set_status(
         .pool
         .run(move |ws| ws.set_status(&cid, status, until, &actor))
         .await?;
-    state.live.publish(LiveEvent::Conversation { id: row.id });
+    state.live.publish(LiveEvent::conversation(
+        row.id,
+        row.queue.as_deref(),
+        row.channel.as_deref(),
+    ));
     Ok(())
 }
 
@@ -608,7 +623,11 @@ pub(crate) async fn set_bot(
         .run(move |ws| ws.set_bot_paused(&cid, paused, &actor))
         .await?;
     state.engine.bot_paused(&row.id, paused);
-    state.live.publish(LiveEvent::Conversation { id: row.id });
+    state.live.publish(LiveEvent::conversation(
+        row.id,
+        row.queue.as_deref(),
+        row.channel.as_deref(),
+    ));
     Ok(())
 }
 
@@ -636,7 +655,8 @@ async fn post_presence(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let row = visible(&state, &caller, &id).await?;
-    let others = state.live.touch(&row.id, &caller.user.name);
+    let audience = Audience::of(row.queue.as_deref(), row.channel.as_deref());
+    let others = state.live.touch(&row.id, audience, &caller.user.name);
     Ok(Json(serde_json::json!({"others": others})))
 }
 
@@ -698,9 +718,10 @@ pub(crate) async fn review(
         .pool
         .run(move |ws| ws.draft_conversation(&p, &e))
         .await?;
-    if let Some(c) = &conversation {
-        visible(state, caller, c).await?;
-    }
+    let row = match &conversation {
+        Some(c) => Some(visible(state, caller, c).await?),
+        None => None,
+    };
     let text = b.text.filter(|t| !t.trim().is_empty());
     if approve && let (Some(t), Some(c)) = (&text, &conversation) {
         let row = visible(state, caller, c).await?;
@@ -738,10 +759,15 @@ pub(crate) async fn review(
     match outcome {
         ReviewOutcome::Done { outbox_id } => {
             if outbox_id.is_some() {
+                state.engine.draft_approved(platform, external_id);
                 state.engine.outbox_changed();
             }
-            if let Some(c) = conversation {
-                state.live.publish(LiveEvent::Conversation { id: c });
+            if let Some(row) = row {
+                state.live.publish(LiveEvent::conversation(
+                    row.id,
+                    row.queue.as_deref(),
+                    row.channel.as_deref(),
+                ));
             }
             Ok(Accepted {
                 ok: true,
@@ -857,27 +883,37 @@ async fn post_events(
 
 async fn stream(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
     let rx = state.live.subscribe();
-    let events = futures_util::stream::unfold(rx, |mut rx| async move {
-        let data = match rx.recv().await {
-            Ok(event) => serde_json::to_string(&event).unwrap_or_default(),
-            // A slow page missed some: tell it to reload everything.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                "{\"type\":\"reload\"}".to_owned()
+    // An agent hears only of the conversations their teams cover (ids of private
+    // conversations name their authors).
+    let scope = caller.scope.clone();
+    let events = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
+        let data = loop {
+            match rx.recv().await {
+                Ok(event) if event.visible_to(&scope) => {
+                    break serde_json::to_string(&event).unwrap_or_default();
+                }
+                Ok(_) => continue,
+                // A slow page missed some: tell it to reload everything.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    break "{\"type\":\"reload\"}".to_owned();
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
         };
-        Some((Ok(Event::default().data(data)), rx))
+        Some((Ok(Event::default().data(data)), (rx, scope)))
     });
     Sse::new(events).keep_alive(KeepAlive::default())
 }
 
 async fn sandbox_posts(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
+    // Every team's sent texts: managers and admins only.
+    caller.require(Role::Manager)?;
     state
         .engine
         .sandbox_posts()

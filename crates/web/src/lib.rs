@@ -26,7 +26,7 @@ mod templates;
 pub mod webhooks;
 
 pub use error::ApiError;
-pub use live::{Live, LiveEvent};
+pub use live::{Audience, Live, LiveEvent};
 pub use pool::Pool;
 pub use webhooks::{WebhookError, WebhookReply};
 
@@ -42,6 +42,9 @@ pub trait Engine: Send + Sync {
     fn bot_paused(&self, conversation: &str, paused: bool);
     /// Something was written to the outbox: the sender should look now.
     fn outbox_changed(&self);
+    /// A person approved the draft answering this message: the guardrails must remember its
+    /// text as sent, as they would have had the bot sent it.
+    fn draft_approved(&self, platform: &str, external_id: &str);
     /// What the sandbox network received, when it is the platform (demo and tests).
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
         None

@@ -6,18 +6,65 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+/// Who may hear of a conversation's event: its queue and channel, checked against each
+/// listener's scope. Never sent to a page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audience {
+    pub queue: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl Audience {
+    pub fn of(queue: Option<&str>, channel: Option<&str>) -> Self {
+        Audience {
+            queue: queue.map(str::to_owned),
+            channel: channel.map(str::to_owned),
+        }
+    }
+}
+
 /// Something the open pages should know.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A conversation changed (new message, reply sent, assignment, status…).
-    Conversation { id: String },
+    Conversation {
+        id: String,
+        #[serde(skip)]
+        audience: Audience,
+    },
     /// Who is working on a conversation right now.
-    Presence { id: String, users: Vec<String> },
+    Presence {
+        id: String,
+        users: Vec<String>,
+        #[serde(skip)]
+        audience: Audience,
+    },
     /// An outgoing action changed state (sent, retried, dead).
     Outbox { id: i64, status: String },
     /// A platform account's connector changed health (disconnected, token refused, back).
     Connector { name: String },
+}
+
+impl LiveEvent {
+    /// A conversation changed; only those whose teams cover its queue and channel hear of it.
+    pub fn conversation(id: impl Into<String>, queue: Option<&str>, channel: Option<&str>) -> Self {
+        LiveEvent::Conversation {
+            id: id.into(),
+            audience: Audience::of(queue, channel),
+        }
+    }
+
+    /// Whether a listener who sees `scope` may receive this event: a conversation's events
+    /// (its id, who is looking at it) go only to those who may open it.
+    pub fn visible_to(&self, scope: &palabre_store::workspace::Scope) -> bool {
+        match self {
+            LiveEvent::Conversation { audience, .. } | LiveEvent::Presence { audience, .. } => {
+                scope.covers(audience.queue.as_deref(), audience.channel.as_deref())
+            }
+            LiveEvent::Outbox { .. } | LiveEvent::Connector { .. } => true,
+        }
+    }
 }
 
 /// How long a look at a conversation counts as presence.
@@ -57,8 +104,9 @@ impl Live {
         self.sender.subscribe()
     }
 
-    /// `user` is looking at `conversation`; returns the others who are too.
-    pub fn touch(&self, conversation: &str, user: &str) -> Vec<String> {
+    /// `user` is looking at `conversation` (of this queue and channel: who may hear of it);
+    /// returns the others who are too.
+    pub fn touch(&self, conversation: &str, audience: Audience, user: &str) -> Vec<String> {
         let now = Instant::now();
         let (others, everyone) = {
             let Ok(mut map) = self.presence.lock() else {
@@ -78,6 +126,7 @@ impl Live {
         self.publish(LiveEvent::Presence {
             id: conversation.to_owned(),
             users: everyone,
+            audience,
         });
         others
     }
@@ -91,10 +140,35 @@ mod tests {
     fn presence_names_the_others() {
         let live = Live::new();
         let mut rx = live.subscribe();
-        assert!(live.touch("x:1", "alice").is_empty());
-        assert_eq!(live.touch("x:1", "bob"), vec!["alice".to_owned()]);
-        assert_eq!(live.touch("x:1", "alice"), vec!["bob".to_owned()]);
-        assert!(live.touch("x:2", "carol").is_empty());
+        let support = || Audience::of(Some("support"), Some("x:1000"));
+        assert!(live.touch("x:1", support(), "alice").is_empty());
+        assert_eq!(
+            live.touch("x:1", support(), "bob"),
+            vec!["alice".to_owned()]
+        );
+        assert_eq!(
+            live.touch("x:1", support(), "alice"),
+            vec!["bob".to_owned()]
+        );
+        assert!(live.touch("x:2", support(), "carol").is_empty());
         assert!(matches!(rx.try_recv(), Ok(LiveEvent::Presence { .. })));
+    }
+
+    #[test]
+    fn a_conversations_events_reach_only_those_who_may_open_it() {
+        use palabre_store::workspace::{Scope, TeamScope};
+        let team = |queues: &[&str], channels: &[&str]| {
+            Scope::Teams(vec![TeamScope {
+                queues: queues.iter().map(|q| q.to_string()).collect(),
+                channels: channels.iter().map(|c| c.to_string()).collect(),
+            }])
+        };
+        let event = LiveEvent::conversation("x:dm:1000:42", Some("vip"), Some("x:1000"));
+        assert!(event.visible_to(&Scope::All));
+        assert!(event.visible_to(&team(&["vip"], &[])));
+        assert!(!event.visible_to(&team(&["support"], &[])));
+        assert!(!event.visible_to(&team(&["vip"], &["x:2000"])));
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(json, r#"{"type":"conversation","id":"x:dm:1000:42"}"#);
     }
 }

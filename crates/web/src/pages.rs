@@ -503,7 +503,9 @@ async fn conversation(
         }
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
-    let others = state.live.touch(&view.row.id, &caller.user.name);
+    let audience =
+        crate::live::Audience::of(view.row.queue.as_deref(), view.row.channel.as_deref());
+    let others = state.live.touch(&view.row.id, audience, &caller.user.name);
     // What came in and what went out, in the order it happened.
     let mut timeline: Vec<(i64, minijinja::Value)> = view
         .messages

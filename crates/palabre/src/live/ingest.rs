@@ -28,14 +28,9 @@ impl Ingest {
         wake_outbox: Sender<()>,
     ) -> anyhow::Result<Ingest> {
         let mut store = palabre_store::open(location)?;
-        let window = pipeline.policy().window;
-        let request_window = pipeline.policy().request_window;
-        pipeline.seed(store.seed_rows(window)?);
-        pipeline.restore_replies(store.recent_replies(request_window)?);
+        crate::wiring::restore(&mut pipeline, store.as_mut(), location)?;
         let mut ws = Workspace::open(location)?;
-        for conversation in ws.paused_conversations()? {
-            pipeline.set_bot_paused(&ConversationId::from_stored(&conversation), true);
-        }
+        ws.refresh_assignable()?;
         Ok(Ingest {
             pipeline,
             store,
@@ -54,6 +49,14 @@ impl Ingest {
                 Command::Pause(conversation, paused) => self
                     .pipeline
                     .set_bot_paused(&ConversationId::from_stored(&conversation), paused),
+                Command::Approved(platform, external_id) => {
+                    match self.ws.approved_reply(&platform, &external_id) {
+                        Ok(reply) => self.pipeline.restore_replies(reply),
+                        Err(e) => {
+                            tracing::error!(platform, external_id, error = %e, "cannot read an approved draft; the guardrails will learn it at the next start");
+                        }
+                    }
+                }
                 Command::Batch {
                     source,
                     platform,
@@ -164,6 +167,9 @@ impl Ingest {
             "ingested"
         );
         let mut touched = Vec::new();
+        let mut to_assign = Vec::new();
+        let mut seen_touched = std::collections::HashSet::new();
+        let mut seen_assigned = std::collections::HashSet::new();
         let mut outbox = false;
         for entry in &entries {
             let Entry::Message {
@@ -177,63 +183,71 @@ impl Ingest {
             };
             let platform = message.id.platform.as_str();
             let event = message.id.to_string();
-            match decision.outcome {
-                Outcome::BotReplied => {
-                    let key = format!("bot:{event}");
-                    let action = if message.kind == palabre_core::MessageKind::Direct {
-                        "direct"
-                    } else {
-                        "reply"
-                    };
-                    let (_, created) = self.ws.enqueue(&NewAction {
-                        idem_key: &key,
-                        action,
-                        platform,
-                        conversation_id: Some(conversation),
-                        target_id: Some(message.id.external.as_str()),
-                        text: decision.reply.as_deref(),
-                        origin: "bot",
-                        actor: "palabre",
-                        priority: 1,
-                        campaign: decision.campaign.as_deref(),
-                    })?;
-                    outbox |= created;
-                }
-                Outcome::Hidden => {
-                    let key = format!("bot:hide:{event}");
-                    let (_, created) = self.ws.enqueue(&NewAction {
-                        idem_key: &key,
-                        action: "hide",
-                        platform,
-                        conversation_id: Some(conversation),
-                        target_id: Some(message.id.external.as_str()),
-                        text: None,
-                        origin: "bot",
-                        actor: "palabre",
-                        priority: 1,
-                        campaign: None,
-                    })?;
-                    outbox |= created;
-                }
-                _ => {}
+            // What `replay` prints as sent is sent: the bot's answers and the help replies to
+            // malformed requests (which also go to a person), then the hides.
+            if let Some(text) = decision.sent_reply() {
+                let action = if message.kind == palabre_core::MessageKind::Direct {
+                    "direct"
+                } else {
+                    "reply"
+                };
+                let (_, created) = self.ws.enqueue(&NewAction {
+                    idem_key: &format!("bot:{event}"),
+                    action,
+                    platform,
+                    conversation_id: Some(conversation),
+                    target_id: Some(message.id.external.as_str()),
+                    text: Some(text),
+                    origin: "bot",
+                    actor: "palabre",
+                    priority: 1,
+                    campaign: decision.campaign.as_deref(),
+                })?;
+                outbox |= created;
+            }
+            if decision.outcome == Outcome::Hidden {
+                let (_, created) = self.ws.enqueue(&NewAction {
+                    idem_key: &format!("bot:hide:{event}"),
+                    action: "hide",
+                    platform,
+                    conversation_id: Some(conversation),
+                    target_id: Some(message.id.external.as_str()),
+                    text: None,
+                    origin: "bot",
+                    actor: "palabre",
+                    priority: 1,
+                    campaign: None,
+                })?;
+                outbox |= created;
             }
             if matches!(
                 decision.outcome,
                 Outcome::RoutedToHuman | Outcome::Drafted | Outcome::Hidden
             ) && let Some(queue) = decision.queue.as_deref()
-                && let Some(agent) = self.ws.auto_assign(conversation, queue)?
+                && seen_assigned.insert(conversation)
             {
-                tracing::info!(conversation, agent, "assigned");
+                to_assign.push((conversation, queue));
             }
-            if decision.outcome != Outcome::Ignored && !touched.iter().any(|c| c == conversation) {
-                touched.push(conversation.to_owned());
+            if decision.outcome != Outcome::Ignored && seen_touched.insert(conversation) {
+                touched.push(LiveEvent::conversation(
+                    conversation,
+                    decision.queue.as_deref(),
+                    decision.channel.as_deref(),
+                ));
+            }
+        }
+        // One transaction for the batch's assignments, each a descent of an index.
+        let assigned = self.ws.auto_assign_all(&to_assign)?;
+        for ((conversation, _), agent) in to_assign.iter().zip(assigned) {
+            if let Some(agent) = agent {
+                tracing::info!(conversation, agent, "assigned");
             }
         }
         if outbox {
             let _ = self.wake_outbox.send(());
         }
-        for id in touched {
-            self.live.publish(LiveEvent::Conversation { id });
+        for event in touched {
+            self.live.publish(event);
         }
         Ok(decisions)
     }

@@ -34,6 +34,8 @@ pub enum Command {
     ),
     /// A human took a conversation over (`true`) or released it.
     Pause(String, bool),
+    /// A person approved the draft answering this message (platform, external id).
+    Approved(String, String),
     /// What a source read: stored, then its checkpoint saved, then `done` answered.
     Batch {
         source: String,
@@ -99,6 +101,13 @@ impl Engine for LiveEngine {
 
     fn outbox_changed(&self) {
         let _ = self.wake_outbox.send(());
+    }
+
+    fn draft_approved(&self, platform: &str, external_id: &str) {
+        let _ = self.commands.send(Command::Approved(
+            platform.to_owned(),
+            external_id.to_owned(),
+        ));
     }
 
     fn sandbox_posts(&self) -> Option<serde_json::Value> {

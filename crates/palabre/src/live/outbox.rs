@@ -5,7 +5,7 @@
 //! the same key at start (`recover_sending`), and the platform's idempotency makes that safe.
 
 use palabre_store::Workspace;
-use palabre_store::workspace::OutboxItem;
+use palabre_store::workspace::{OutboxItem, Scope};
 use palabre_web::{Live, LiveEvent};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -159,7 +159,13 @@ impl Sender {
                 status: status.into(),
             });
             if let Some(c) = &item.conversation_id {
-                self.live.publish(LiveEvent::Conversation { id: c.clone() });
+                // Its queue and channel say who may hear of it.
+                let row = self.ws.conversation_row(c, &Scope::All)?;
+                let (queue, channel) = row
+                    .as_ref()
+                    .map_or((None, None), |r| (r.queue.as_deref(), r.channel.as_deref()));
+                self.live
+                    .publish(LiveEvent::conversation(c.clone(), queue, channel));
             }
         }
         Ok(!items.is_empty())
