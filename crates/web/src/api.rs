@@ -400,11 +400,7 @@ pub(crate) async fn reply(
     if created {
         state.engine.bot_paused(&row.id, true);
         state.engine.outbox_changed();
-        state.live.publish(LiveEvent::conversation(
-            &row.id,
-            row.queue.as_deref(),
-            row.channel.as_deref(),
-        ));
+        state.live.publish(LiveEvent::changed(&row));
     }
     Ok(Accepted {
         ok: true,
@@ -459,11 +455,7 @@ pub(crate) async fn note(
         .pool
         .run(move |ws| ws.add_note(&cid, &author, &text))
         .await?;
-    state.live.publish(LiveEvent::conversation(
-        row.id,
-        row.queue.as_deref(),
-        row.channel.as_deref(),
-    ));
+    state.live.publish(LiveEvent::changed(&row));
     Ok(())
 }
 
@@ -517,11 +509,7 @@ pub(crate) async fn assign(
     if !known {
         return Err(ApiError::Unprocessable("no such user".into()));
     }
-    state.live.publish(LiveEvent::conversation(
-        row.id,
-        row.queue.as_deref(),
-        row.channel.as_deref(),
-    ));
+    state.live.publish(LiveEvent::changed(&row));
     Ok(())
 }
 
@@ -579,11 +567,7 @@ pub(crate) async fn set_status(
         .pool
         .run(move |ws| ws.set_status(&cid, status, until, &actor))
         .await?;
-    state.live.publish(LiveEvent::conversation(
-        row.id,
-        row.queue.as_deref(),
-        row.channel.as_deref(),
-    ));
+    state.live.publish(LiveEvent::changed(&row));
     Ok(())
 }
 
@@ -623,11 +607,7 @@ pub(crate) async fn set_bot(
         .run(move |ws| ws.set_bot_paused(&cid, paused, &actor))
         .await?;
     state.engine.bot_paused(&row.id, paused);
-    state.live.publish(LiveEvent::conversation(
-        row.id,
-        row.queue.as_deref(),
-        row.channel.as_deref(),
-    ));
+    state.live.publish(LiveEvent::changed(&row));
     Ok(())
 }
 
@@ -655,8 +635,9 @@ async fn post_presence(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let row = visible(&state, &caller, &id).await?;
-    let audience = Audience::of(row.queue.as_deref(), row.channel.as_deref());
-    let others = state.live.touch(&row.id, audience, &caller.user.name);
+    let others = state
+        .live
+        .touch(&row.id, Audience::of_row(&row), &caller.user.name);
     Ok(Json(serde_json::json!({"others": others})))
 }
 
@@ -723,8 +704,7 @@ pub(crate) async fn review(
         None => None,
     };
     let text = b.text.filter(|t| !t.trim().is_empty());
-    if approve && let (Some(t), Some(c)) = (&text, &conversation) {
-        let row = visible(state, caller, c).await?;
+    if approve && let (Some(t), Some(row)) = (&text, &row) {
         let now = jiff::Timestamp::now().as_millisecond();
         crate::rules::check_reply(
             platform_kind,
@@ -762,12 +742,8 @@ pub(crate) async fn review(
                 state.engine.draft_approved(platform, external_id);
                 state.engine.outbox_changed();
             }
-            if let Some(row) = row {
-                state.live.publish(LiveEvent::conversation(
-                    row.id,
-                    row.queue.as_deref(),
-                    row.channel.as_deref(),
-                ));
+            if let Some(row) = &row {
+                state.live.publish(LiveEvent::changed(row));
             }
             Ok(Accepted {
                 ok: true,

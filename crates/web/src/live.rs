@@ -21,6 +21,11 @@ impl Audience {
             channel: channel.map(str::to_owned),
         }
     }
+
+    /// Those who may open this conversation.
+    pub fn of_row(row: &palabre_store::workspace::InboxRow) -> Self {
+        Audience::of(row.queue.as_deref(), row.channel.as_deref())
+    }
 }
 
 /// Something the open pages should know.
@@ -52,6 +57,14 @@ impl LiveEvent {
         LiveEvent::Conversation {
             id: id.into(),
             audience: Audience::of(queue, channel),
+        }
+    }
+
+    /// This conversation changed (its row says who may hear of it).
+    pub fn changed(row: &palabre_store::workspace::InboxRow) -> Self {
+        LiveEvent::Conversation {
+            id: row.id.clone(),
+            audience: Audience::of_row(row),
         }
     }
 

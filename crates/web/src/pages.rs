@@ -503,8 +503,7 @@ async fn conversation(
         }
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
-    let audience =
-        crate::live::Audience::of(view.row.queue.as_deref(), view.row.channel.as_deref());
+    let audience = crate::live::Audience::of_row(&view.row);
     let others = state.live.touch(&view.row.id, audience, &caller.user.name);
     // What came in and what went out, in the order it happened.
     let mut timeline: Vec<(i64, minijinja::Value)> = view

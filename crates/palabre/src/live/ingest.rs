@@ -184,39 +184,34 @@ impl Ingest {
             let platform = message.id.platform.as_str();
             let event = message.id.to_string();
             // What `replay` prints as sent is sent: the bot's answers and the help replies to
-            // malformed requests (which also go to a person), then the hides.
-            if let Some(text) = decision.sent_reply() {
+            // malformed requests (which also go to a person), and the hides.
+            let reply = decision.sent_reply().map(|text| {
                 let action = if message.kind == palabre_core::MessageKind::Direct {
                     "direct"
                 } else {
                     "reply"
                 };
+                (
+                    format!("bot:{event}"),
+                    action,
+                    Some(text),
+                    decision.campaign.as_deref(),
+                )
+            });
+            let hide = (decision.outcome == Outcome::Hidden)
+                .then(|| (format!("bot:hide:{event}"), "hide", None, None));
+            for (idem_key, action, text, campaign) in reply.into_iter().chain(hide) {
                 let (_, created) = self.ws.enqueue(&NewAction {
-                    idem_key: &format!("bot:{event}"),
+                    idem_key: &idem_key,
                     action,
                     platform,
                     conversation_id: Some(conversation),
                     target_id: Some(message.id.external.as_str()),
-                    text: Some(text),
+                    text,
                     origin: "bot",
                     actor: "palabre",
                     priority: 1,
-                    campaign: decision.campaign.as_deref(),
-                })?;
-                outbox |= created;
-            }
-            if decision.outcome == Outcome::Hidden {
-                let (_, created) = self.ws.enqueue(&NewAction {
-                    idem_key: &format!("bot:hide:{event}"),
-                    action: "hide",
-                    platform,
-                    conversation_id: Some(conversation),
-                    target_id: Some(message.id.external.as_str()),
-                    text: None,
-                    origin: "bot",
-                    actor: "palabre",
-                    priority: 1,
-                    campaign: None,
+                    campaign,
                 })?;
                 outbox |= created;
             }

@@ -159,13 +159,10 @@ impl Sender {
                 status: status.into(),
             });
             if let Some(c) = &item.conversation_id {
-                // Its queue and channel say who may hear of it.
-                let row = self.ws.conversation_row(c, &Scope::All)?;
-                let (queue, channel) = row
-                    .as_ref()
-                    .map_or((None, None), |r| (r.queue.as_deref(), r.channel.as_deref()));
-                self.live
-                    .publish(LiveEvent::conversation(c.clone(), queue, channel));
+                // Its row says who may hear of it.
+                if let Some(row) = self.ws.conversation_row(c, &Scope::All)? {
+                    self.live.publish(LiveEvent::changed(&row));
+                }
             }
         }
         Ok(!items.is_empty())
