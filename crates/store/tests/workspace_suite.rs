@@ -158,6 +158,7 @@ suite!(
     assignment_by_hand_and_round_robin,
     assignment_with_3000_agents_in_50_teams,
     assignment_respects_team_channels_and_disabled_agents,
+    assignment_counts_a_conversation_the_writer_opens_again,
     statuses_snoozes_takeover_notes_and_human_replies,
     drafts_are_reviewed_once,
     two_reviewers_at_the_same_instant_send_once,
@@ -1277,11 +1278,7 @@ fn assignment_with_3000_agents_in_50_teams(mut f: Fixture) {
             .entry(),
     ]);
     assert_eq!(row(&mut ws, "x:c0").status, "open");
-    assert_eq!(
-        ws.counted_load(&holder).unwrap(),
-        Some(1),
-        "reopened by the writer"
-    );
+    assert_eq!(ws.open_load(&holder).unwrap(), 1, "reopened by the writer");
     // Every q3 agent full: the conversation waits in its queue, unassigned, at once.
     (f.raw)(
         "UPDATE users SET capacity = 0 WHERE teams IN ('t3','t8','t13','t18','t23','t28','t33','t38','t43','t48')",
@@ -1291,6 +1288,44 @@ fn assignment_with_3000_agents_in_50_teams(mut f: Fixture) {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert_eq!(row(&mut ws, "x:c3").assignee, None);
     assert_loads_exact(&mut ws, &sample);
+}
+
+/// The writer opens a resolved conversation again (a new message): its agent is full again,
+/// whatever their counter said, and is given nothing more.
+fn assignment_counts_a_conversation_the_writer_opens_again(mut f: Fixture) {
+    f.write(
+        (1..=3)
+            .map(|i| m(&i.to_string(), &format!("x:{i}"), Outcome::RoutedToHuman).entry())
+            .collect(),
+    );
+    let mut ws = f.ws();
+    ws.set_team("care", &strings(&["support"]), &[]).unwrap();
+    ws.create_user("alice", "A", "h", Role::Agent, &strings(&["care"]))
+        .unwrap();
+    ws.create_user("bob", "B", "h", Role::Agent, &strings(&["care"]))
+        .unwrap();
+    (f.raw)("UPDATE users SET capacity = 1");
+    assert_eq!(
+        ws.auto_assign("x:1", "support").unwrap().as_deref(),
+        Some("alice")
+    );
+    ws.set_status("x:1", ConversationStatus::Resolved, None, "alice")
+        .unwrap();
+    assert_eq!(ws.counted_load("alice").unwrap(), Some(0));
+    assert_eq!(
+        ws.auto_assign("x:2", "support").unwrap().as_deref(),
+        Some("bob")
+    );
+    // Alice's customer writes again: the writer opens x:1 again.
+    f.write(vec![
+        m("1-again", "x:1", Outcome::RoutedToHuman).at(5).entry(),
+    ]);
+    assert_eq!(row(&mut ws, "x:1").status, "open");
+    assert_eq!(ws.open_load("alice").unwrap(), 1);
+    // Both are full: x:3 waits in its queue, and alice's count is right again.
+    assert_eq!(ws.auto_assign("x:3", "support").unwrap(), None);
+    assert_eq!(row(&mut ws, "x:3").assignee, None);
+    assert_eq!(ws.counted_load("alice").unwrap(), Some(1));
 }
 
 fn assignment_respects_team_channels_and_disabled_agents(mut f: Fixture) {

@@ -57,13 +57,9 @@ impl Workspace {
         })
     }
 
-    /// Open conversations assigned to `agent`, as the assignment counts them.
+    /// Open conversations assigned to `agent`, counted from the conversations.
     pub fn open_load(&mut self, agent: &str) -> Result<i64, StoreError> {
-        let row = self.conn.one(
-            "SELECT COUNT(*) FROM conversations WHERE assignee = $1 AND status = 'open'",
-            &[agent.into()],
-        )?;
-        row.map_or(Ok(0), |r| r.int(0))
+        open_load(&mut self.conn, agent)
     }
 
     /// The load the assignment believes `agent` has (its counter), when they may be assigned.
@@ -111,6 +107,35 @@ impl Workspace {
             Ok(out)
         })
     }
+}
+
+/// Open conversations assigned to `agent` (a range of `conversations_assignee`).
+fn open_load(c: &mut Conn, agent: &str) -> Result<i64, StoreError> {
+    c.one(
+        "SELECT COUNT(*) FROM conversations WHERE assignee = $1 AND status = 'open'",
+        &[agent.into()],
+    )?
+    .map_or(Ok(0), |r| r.int(0))
+}
+
+/// After a person changed these conversations' statuses: their agents' loads, recounted in the
+/// same transaction. SQLite only: there, loads follow assignments by trigger but not statuses
+/// (a status trigger would cost the recorded path a statement journal per conversation upsert,
+/// migration 8), and its transactions are serial, so the count is exact. PostgreSQL's triggers
+/// follow both.
+pub(crate) fn recount_loads_of(c: &mut Conn, conversations: &[&str]) -> Result<(), StoreError> {
+    if !matches!(c, Conn::Sqlite(_)) {
+        return Ok(());
+    }
+    for id in conversations {
+        c.exec(
+            "UPDATE assignable SET open_count = (SELECT COUNT(*) FROM conversations o
+                 WHERE o.assignee = assignable.user_name AND o.status = 'open')
+             WHERE user_name = (SELECT assignee FROM conversations WHERE id = $1)",
+            &[(*id).into()],
+        )?;
+    }
+    Ok(())
 }
 
 /// Rebuilds `assignable` when a change to people or teams marked it stale.
@@ -205,15 +230,28 @@ fn assign_one(c: &mut Conn, id: &str, queue: &str, now: i64) -> Result<Option<St
         return Ok(None);
     };
     let channel = free.opt_text(0)?;
-    let best = [queue, EVERY_QUEUE]
-        .into_iter()
-        .map(|q| first_free(c, q, channel.as_deref(), q == EVERY_QUEUE))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .min_by_key(|(rank, _)| *rank);
-    let Some((_, name)) = best else {
-        return Ok(None);
+    let name = loop {
+        let best = [queue, EVERY_QUEUE]
+            .into_iter()
+            .map(|q| first_free(c, q, channel.as_deref(), q == EVERY_QUEUE))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .min_by_key(|(rank, _)| *rank);
+        let Some(((counted, _, _), name)) = best else {
+            return Ok(None);
+        };
+        // The count may be behind the conversations: one the writer opened again (a new
+        // message) is not counted until a person acts on it. Check the one picked; if it was
+        // behind, correct it and pick again (each round corrects one agent).
+        let open = open_load(c, &name)?;
+        if open == counted {
+            break name;
+        }
+        c.exec(
+            "UPDATE assignable SET open_count = $1 WHERE user_name = $2",
+            &[open.into(), name.as_str().into()],
+        )?;
     };
     // Only if still unassigned: a person may have assigned it by hand meanwhile.
     let n = c.exec(

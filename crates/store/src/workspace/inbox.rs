@@ -582,18 +582,27 @@ impl Workspace {
                 |u| format!("{} until {u}", status.as_str()),
             );
             audit(c, actor, "conversation_status", Some(id), Some(&detail))?;
+            super::assignment::recount_loads_of(c, &[id])?;
             Ok(n > 0)
         })
     }
 
     /// Snoozed conversations whose time has come open again; their ids.
     pub fn wake_snoozed(&mut self, now: i64) -> Result<Vec<String>, StoreError> {
-        let rows = self.conn.query(
-            "UPDATE conversations SET status = 'open', snoozed_until_ms = NULL
-             WHERE status = 'snoozed' AND snoozed_until_ms <= $1 RETURNING id",
-            &[now.into()],
-        )?;
-        rows.iter().map(|r| r.text(0)).collect()
+        self.conn.transaction(|c| {
+            let rows = c.query(
+                "UPDATE conversations SET status = 'open', snoozed_until_ms = NULL
+                 WHERE status = 'snoozed' AND snoozed_until_ms <= $1 RETURNING id",
+                &[now.into()],
+            )?;
+            let ids = rows
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            super::assignment::recount_loads_of(c, &refs)?;
+            Ok(ids)
+        })
     }
 
     /// A human takes the conversation over (`true`: the bot stays out) or releases it.
@@ -647,6 +656,7 @@ impl Workspace {
                     &[P::Bool(true), conversation.into()],
                 )?;
                 audit(c, action.actor, "human_replied", Some(conversation), None)?;
+                super::assignment::recount_loads_of(c, &[conversation])?;
             }
             Ok((id, created))
         })
