@@ -117,10 +117,11 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
         .max_blocking_threads(8)
         .enable_all()
         .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let listener = runtime.block_on(palabre_web::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(palabre_web::serve(listener, state, async {
+    let limits = palabre_web::Limits::default();
+    let server = runtime.spawn(palabre_web::serve(listener, state, limits, async {
         let _ = stopped.await;
     }));
 

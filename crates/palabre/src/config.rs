@@ -58,6 +58,17 @@ pub struct ServerSection {
     pub next_response: Option<String>,
     /// Attempts before an outgoing action goes to the dead letters (default 8).
     pub outbox_attempts: Option<u32>,
+    /// Time for a request's headers to arrive, and for a kept-alive connection's next
+    /// request (default 10s).
+    pub header_timeout: Option<String>,
+    /// Time for a request's whole body to arrive (default 30s).
+    pub body_timeout: Option<String>,
+    /// Connections open at once (default 8192); past it new ones are closed.
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (default 1024).
+    pub max_connections_per_ip: Option<usize>,
+    /// Live streams (`/api/stream`, one per open inbox tab) one user may have (default 8).
+    pub streams_per_user: Option<usize>,
     /// Canned responses offered in the reply box; `{author}` and `{agent}` are filled in.
     #[serde(default)]
     pub canned: Vec<CannedConfig>,

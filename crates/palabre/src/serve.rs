@@ -259,6 +259,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             None => Ok(default),
         }
     };
+    let limits = server_limits(&plan.config.server)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // As many blocking threads as store connections: more would only wait for one.
@@ -266,7 +267,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&plan.listen)
+        let listener = palabre_web::bind(&plan.listen)
             .await
             .with_context(|| format!("cannot listen on {}", plan.listen))?;
         let addr = listener.local_addr()?;
@@ -283,6 +284,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
                 .collect(),
             queues,
             channels,
+            streams_per_user: plan.config.server.streams_per_user.unwrap_or(8),
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();
@@ -295,11 +297,51 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             let sandbox = sandbox.clone();
             std::thread::spawn(move || play(&*engine, sandbox.as_deref(), lines, pace));
         }
-        palabre_web::serve(listener, state, async {
+        palabre_web::serve(listener, state, limits, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
         Ok::<(), anyhow::Error>(())
+    })
+}
+
+/// The server's timeouts and limits from `[server]`: defaults for what is not set, a clear
+/// error for a zero or an unreadable duration.
+fn server_limits(server: &crate::config::ServerSection) -> anyhow::Result<palabre_web::Limits> {
+    let defaults = palabre_web::Limits::default();
+    let duration = |key: &str, raw: &Option<String>, default: std::time::Duration| match raw {
+        None => Ok(default),
+        Some(r) => match crate::config::parse_duration(r) {
+            Ok(secs) if secs > 0 => Ok(std::time::Duration::from_secs(secs as u64)),
+            Ok(_) => Err(anyhow::anyhow!("[server] {key}: must be at least 1s")),
+            Err(e) => Err(anyhow::anyhow!("[server] {key}: {e}")),
+        },
+    };
+    let count = |key: &str, raw: Option<usize>, default: usize| match raw {
+        Some(0) => Err(anyhow::anyhow!("[server] {key}: must be at least 1")),
+        Some(n) => Ok(n),
+        None => Ok(default),
+    };
+    if server.streams_per_user == Some(0) {
+        anyhow::bail!("[server] streams_per_user: must be at least 1");
+    }
+    Ok(palabre_web::Limits {
+        header_read: duration(
+            "header_timeout",
+            &server.header_timeout,
+            defaults.header_read,
+        )?,
+        body_read: duration("body_timeout", &server.body_timeout, defaults.body_read)?,
+        max_connections: count(
+            "max_connections",
+            server.max_connections,
+            defaults.max_connections,
+        )?,
+        max_connections_per_ip: count(
+            "max_connections_per_ip",
+            server.max_connections_per_ip,
+            defaults.max_connections_per_ip,
+        )?,
     })
 }
 

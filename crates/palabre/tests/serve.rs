@@ -1610,3 +1610,187 @@ fn the_live_stream_and_the_sandbox_tell_agents_only_what_their_teams_cover() {
     assert_eq!(app.get(&moderator, "/api/sandbox/posts").0, 403);
     assert_eq!(app.get(&token, "/api/sandbox/posts").0, 200);
 }
+
+/// A TCP connection to the server from this loopback address (127.0.0.0/8 is all this
+/// machine's), so that a test can play a host other than the one measuring.
+fn connect_from(app: &App, source: &str) -> std::io::Result<std::net::TcpStream> {
+    let server: std::net::SocketAddr = app.url.trim_start_matches("http://").parse().unwrap();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    let from: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    socket.bind(&from.into())?;
+    socket.connect_timeout(&server.into(), std::time::Duration::from_secs(5))?;
+    Ok(socket.into())
+}
+
+/// Reads until the server closes the connection or `within` passes; what was read, and
+/// whether it closed.
+fn read_until_closed(
+    stream: &mut std::net::TcpStream,
+    within: std::time::Duration,
+) -> (String, bool) {
+    use std::io::Read;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&out).into_owned(), true),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (String::from_utf8_lossy(&out).into_owned(), true);
+            }
+            Err(_) => return (String::from_utf8_lossy(&out).into_owned(), false),
+        }
+    }
+}
+
+#[test]
+fn idle_and_slow_clients_cannot_stall_the_server() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        "[[channels]]\nplatform = \"x\"\nid = \"1000\"\nhandle = \"lumiere_tr\"\n\n\
+         [server]\nheader_timeout = \"5s\"\nbody_timeout = \"2s\"\nmax_connections_per_ip = 1500\nstreams_per_user = 2\n",
+    )
+    .unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = common::spawn_serve(&config, &store, false, &[]);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    let (_, session) = login(&app, "manon", PASSWORD);
+    let session = session.unwrap();
+
+    // 3,000 idle connections from another host: 1,500 held, the rest closed at once.
+    let mut idle = Vec::new();
+    let connecting = std::time::Instant::now();
+    for _ in 0..3000 {
+        if let Ok(s) = connect_from(&app, "127.0.0.2") {
+            idle.push(s);
+        }
+    }
+    assert!(idle.len() >= 2900, "connected {}", idle.len());
+    let connected_in = connecting.elapsed();
+    assert!(
+        connected_in < std::time::Duration::from_secs(4),
+        "the idle connections must all be open before the header timeout: {connected_in:?}"
+    );
+    // Meanwhile /healthz and a signed-in page answer at once.
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert_eq!(app.get("", "/healthz").0, 200);
+        assert_eq!(get_cookie(&app, &session, "/inbox").0, 200);
+        slowest = slowest.max(started.elapsed() / 2);
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(100),
+        "a request took {slowest:?} beside 3,000 idle connections"
+    );
+    // Past the per-address limit, connections were closed; the others close once idle for the
+    // header timeout.
+    let (_, closed) =
+        read_until_closed(idle.last_mut().unwrap(), std::time::Duration::from_secs(1));
+    assert!(
+        closed,
+        "past max_connections_per_ip the connection is closed"
+    );
+    let (_, closed) = read_until_closed(&mut idle[0], std::time::Duration::from_secs(6));
+    assert!(closed, "an idle connection is closed after header_timeout");
+    drop(idle);
+
+    // A header line every second: closed after the header timeout, whatever the client does.
+    let mut slow = connect_from(&app, "127.0.0.3").unwrap();
+    let started = std::time::Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut closed_after = None;
+    for i in 0..9 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if slow
+            .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+            .is_err()
+        {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+        let (_, closed) = read_until_closed(&mut slow, std::time::Duration::from_millis(10));
+        if closed {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("a slow header was never cut off");
+    assert!(
+        closed_after < std::time::Duration::from_secs(7),
+        "{closed_after:?}"
+    );
+
+    // A signed request whose body comes a byte a second: 408, as JSON, after the body timeout.
+    let mut slow = connect_from(&app, "127.0.0.3").unwrap();
+    write!(
+        slow,
+        "POST /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{{"
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    for _ in 0..6 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let _ = slow.write_all(b" ");
+        let (got, closed) = read_until_closed(&mut slow, std::time::Duration::from_millis(50));
+        answer.push_str(&got);
+        if closed || answer.contains("request_timeout") {
+            break;
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error":"request_timeout""#), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+
+    // Too large a body: 413, as JSON, from /api/events as from anywhere.
+    let big = vec![b'{'; 9 * 1024 * 1024];
+    let mut r = app
+        .agent()
+        .post(&format!("{}/api/events", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(&big[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let body: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+
+    // Live streams per user: two, then 429 until one closes.
+    let first = app
+        .agent()
+        .get(&format!("{}/api/stream", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let second = app
+        .agent()
+        .get(&format!("{}/api/stream", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let (status, body) = app.get(&token, "/api/stream");
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("too_many_requests"), "{body}");
+    drop(first);
+    common::wait_until("a closed stream frees its place", || {
+        let r = app
+            .agent()
+            .get(&format!("{}/api/stream", app.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        r.status().as_u16() == 200
+    });
+    drop(second);
+}

@@ -268,6 +268,15 @@ fn deliveries_queued_before_a_crash_are_processed_at_restart() {
     );
     assert_eq!(deliver(&app, &first, Some(&sign(&first))), 200);
     wait_conversation(&app, &token, &conversation("24000000000000007"));
+    // The delivery is marked done just after its conversation is written: wait for that, so
+    // that what the crash leaves pending is only what is queued below.
+    common::wait_until("the first delivery marked done", || {
+        palabre_store::Workspace::open(&store)
+            .unwrap()
+            .webhook_backlog()
+            .unwrap()
+            == 0
+    });
     // Killed (SIGKILL).
     drop(app);
     // What the webhook route had queued and acknowledged when the process died: pending rows.

@@ -43,6 +43,11 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/events", post(post_events))
         .route("/api/stream", get(stream))
         .route("/api/sandbox/posts", get(sandbox_posts))
+        .route("/api/moderation", get(list_moderation))
+        .route(
+            "/api/moderation/{platform}/{id}/{action}",
+            post(post_moderation),
+        )
 }
 
 /// The OpenAPI document, generated from the handlers below.
@@ -54,6 +59,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
     ),
     paths(
         healthz,
+        openapi,
         me,
         list_conversations,
         get_conversation,
@@ -62,12 +68,18 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         post_assignment,
         post_status,
         post_bot,
+        post_presence,
         list_drafts,
         post_review,
         list_outbox,
         list_connectors,
         list_channels,
+        review_report,
+        list_moderation,
+        post_moderation,
         post_events,
+        stream,
+        sandbox_posts,
         crate::webhooks::challenge,
         crate::webhooks::delivery,
         crate::admin::list_users,
@@ -96,6 +108,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         StatusBody,
         BotBody,
         ReviewBody,
+        ModerateBody,
+        PresenceReply,
         Accepted,
         ErrorBody,
         palabre_store::workspace::MessageView,
@@ -156,6 +170,8 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value
     Ok(Json(serde_json::json!({"status": "ok", "store": backend})))
 }
 
+#[utoipa::path(get, path = "/api/openapi.json",
+    responses((status = 200, description = "This document (OpenAPI 3.1)")))]
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
@@ -627,30 +643,41 @@ async fn post_bot(
     Ok(accepted())
 }
 
+/// Says the caller is looking at the conversation; answers who else is.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PresenceReply {
+    /// The others looking at it in the last 90 seconds.
+    pub others: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/conversations/{id}/presence",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = PresenceReply), (status = 404, body = ErrorBody)))]
 async fn post_presence(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PresenceReply>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let row = visible(&state, &caller, &id).await?;
     let others = state
         .live
         .touch(&row.id, Audience::of_row(&row), &caller.user.name);
-    Ok(Json(serde_json::json!({"others": others})))
+    Ok(Json(PresenceReply { others }))
 }
 
+/// How many items a list returns.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct DraftQuery {
+pub struct LimitQuery {
     pub limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/drafts", params(DraftQuery), responses((status = 200, body = [DraftItem])))]
+#[utoipa::path(get, path = "/api/drafts", params(LimitQuery), responses((status = 200, body = [DraftItem])))]
 async fn list_drafts(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<DraftQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<LimitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<DraftItem>>, ApiError> {
     let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
     let scope = caller.scope.clone();
@@ -813,6 +840,112 @@ async fn list_outbox(
     ))
 }
 
+/// Hide, show again or delete a message under one of our posts, through the outbox.
+pub(crate) async fn moderate(
+    state: &AppState,
+    caller: &Caller,
+    platform: &str,
+    external_id: &str,
+    action: &str,
+    nonce: Option<&str>,
+) -> Result<(), ApiError> {
+    caller.require(Role::Manager)?;
+    if !matches!(action, "hide" | "unhide" | "delete") {
+        return Err(ApiError::NotFound(format!(
+            "no moderation action `{action}`"
+        )));
+    }
+    let key = format!(
+        "human:{}:{action}:{platform}:{external_id}:{}",
+        caller.user.name,
+        nonce.map_or_else(
+            || crate::auth::random_token().unwrap_or_default(),
+            str::to_owned
+        )
+    );
+    let (p, e, a, actor) = (
+        platform.to_owned(),
+        external_id.to_owned(),
+        action.to_owned(),
+        caller.user.name.clone(),
+    );
+    state
+        .pool
+        .run(move |ws| {
+            ws.enqueue(&palabre_store::workspace::NewAction {
+                idem_key: &key,
+                action: &a,
+                platform: &p,
+                conversation_id: None,
+                target_id: Some(&e),
+                text: None,
+                origin: "human",
+                actor: &actor,
+                priority: 0,
+                campaign: None,
+            })?;
+            let target = format!("{p}:{e}");
+            ws.audit(&actor, &format!("moderation_{a}"), Some(&target), None)
+        })
+        .await?;
+    state.engine.outbox_changed();
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/moderation",
+    params(LimitQuery),
+    responses((status = 200, description = "Messages hidden by the bot or triaged toxic, newest first", body = [palabre_store::workspace::ModerationItem]),
+              (status = 403, description = "Managers and admins only", body = ErrorBody)))]
+async fn list_moderation(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<LimitQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<palabre_store::workspace::ModerationItem>>, ApiError> {
+    caller.require(Role::Manager)?;
+    let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
+    let limit = q.limit.unwrap_or(200);
+    let scope = caller.scope.clone();
+    Ok(Json(
+        state
+            .pool
+            .run(move |ws| ws.moderation_queue(&scope, limit))
+            .await?,
+    ))
+}
+
+/// A moderation action; the key makes a retried request harmless.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerateBody {
+    pub idempotency_key: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/moderation/{platform}/{id}/{action}", request_body = ModerateBody,
+    params(("platform" = String, Path, description = "x, mastodon, bluesky, messenger, instagram, generic"),
+           ("id" = String, Path, description = "The platform's id of the message"),
+           ("action" = String, Path, description = "hide, unhide or delete")),
+    responses((status = 200, body = Accepted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn post_moderation(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((platform, id, action)): Path<(String, String, String)>,
+    parsed: Result<Json<ModerateBody>, JsonRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let b = body(parsed)?;
+    moderate(
+        &state,
+        &caller,
+        &platform,
+        &id,
+        &action,
+        b.idempotency_key.as_deref(),
+    )
+    .await?;
+    Ok(accepted())
+}
+
 #[utoipa::path(get, path = "/api/reports/reviews",
     responses((status = 200, description = "Draft reviews by campaign, verdict and reason", body = [palabre_store::workspace::ReviewCount])))]
 async fn review_report(
@@ -822,9 +955,6 @@ async fn review_report(
     caller.require(Role::Manager)?;
     Ok(Json(state.pool.run(|ws| ws.review_report()).await?))
 }
-
-/// Largest body `/api/events` takes.
-pub const MAX_EVENTS_BODY: usize = 8 * 1024 * 1024;
 
 #[utoipa::path(post, path = "/api/events",
     request_body(content = String, description = "JSON lines of platform events (any format `palabre replay` reads)", content_type = "application/x-ndjson"),
@@ -838,12 +968,7 @@ async fn post_events(
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     caller.require(Role::Manager)?;
-    if raw.len() > MAX_EVENTS_BODY {
-        return Err(ApiError::Unprocessable(format!(
-            "the body has {} bytes; at most {MAX_EVENTS_BODY}",
-            raw.len()
-        )));
-    }
+    // The body is at most `server::MAX_BODY` (8 MiB): larger ones get 413 before this.
     // Invalid UTF-8 is the pipeline's to report (an `invalid` decision), line by line.
     let lines: Vec<String> = raw
         .split(|b| *b == b'\n')
@@ -857,33 +982,52 @@ async fn post_events(
     Ok(Json(decisions))
 }
 
+#[utoipa::path(get, path = "/api/stream",
+    responses((status = 200, description = "Server-sent events: `conversation`, `presence`, `outbox`, `connector` (and `reload` when the page missed some); an agent hears only of the conversations their teams cover", content_type = "text/event-stream"),
+              (status = 401, body = ErrorBody),
+              (status = 429, description = "This user already has as many live streams open as `[server] streams_per_user` allows", body = ErrorBody)))]
 async fn stream(
     State(state): State<AppState>,
     caller: Caller,
-) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
+{
+    let limit = state.settings.streams_per_user;
+    let slot = state
+        .live
+        .open_stream(caller.user.id, limit)
+        .ok_or_else(|| {
+            ApiError::TooMany(format!(
+                "{limit} live streams are already open for this user: close a tab"
+            ))
+        })?;
     let rx = state.live.subscribe();
     // An agent hears only of the conversations their teams cover (ids of private
-    // conversations name their authors).
+    // conversations name their authors). The slot is given back when the stream ends.
     let scope = caller.scope.clone();
-    let events = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
-        let data = loop {
-            match rx.recv().await {
-                Ok(event) if event.visible_to(&scope) => {
-                    break serde_json::to_string(&event).unwrap_or_default();
+    let events =
+        futures_util::stream::unfold((rx, scope, slot), |(mut rx, scope, slot)| async move {
+            let data = loop {
+                match rx.recv().await {
+                    Ok(event) if event.visible_to(&scope) => {
+                        break serde_json::to_string(&event).unwrap_or_default();
+                    }
+                    Ok(_) => continue,
+                    // A slow page missed some: tell it to reload everything.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        break "{\"type\":\"reload\"}".to_owned();
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                // A slow page missed some: tell it to reload everything.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    break "{\"type\":\"reload\"}".to_owned();
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        };
-        Some((Ok(Event::default().data(data)), (rx, scope)))
-    });
-    Sse::new(events).keep_alive(KeepAlive::default())
+            };
+            Some((Ok(Event::default().data(data)), (rx, scope, slot)))
+        });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
+#[utoipa::path(get, path = "/api/sandbox/posts",
+    responses((status = 200, description = "What the sandbox network received (`demo`, `serve --sandbox`): `attempts` and `posts`"),
+              (status = 403, description = "Managers and admins only", body = ErrorBody),
+              (status = 404, description = "No sandbox network in this server", body = ErrorBody)))]
 async fn sandbox_posts(
     State(state): State<AppState>,
     caller: Caller,
@@ -916,4 +1060,75 @@ async fn list_connectors(
 ) -> Result<Json<Vec<ConnectorState>>, ApiError> {
     caller.require(Role::Manager)?;
     Ok(Json(state.pool.run(|ws| ws.connector_states()).await?))
+}
+
+#[cfg(test)]
+mod route_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::ApiDoc;
+    use utoipa::OpenApi;
+
+    /// Every `.route("…", …)` of the API and the webhooks, with the methods it serves, read
+    /// from the router's source: a route added without its OpenAPI entry fails here.
+    fn declared_routes() -> Vec<(String, Vec<&'static str>)> {
+        let sources = [
+            include_str!("api.rs"),
+            include_str!("admin.rs"),
+            include_str!("webhooks.rs"),
+        ];
+        let mut out = Vec::new();
+        for source in sources {
+            let router = &source[..source.find("#[derive(OpenApi)]").unwrap_or(source.len())];
+            for chunk in router.split(".route(").skip(1) {
+                let Some(rest) = chunk.trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let Some((path, handlers)) = rest.split_once('"') else {
+                    continue;
+                };
+                let methods = ["get", "post"]
+                    .into_iter()
+                    .filter(|m| {
+                        handlers.contains(&format!(" {m}("))
+                            || handlers.contains(&format!(".{m}("))
+                            || handlers.contains(&format!("\n{m}("))
+                            || handlers.trim_start().starts_with(&format!("{m}("))
+                    })
+                    .collect();
+                out.push((path.to_owned(), methods));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_of_the_api_is_in_the_openapi_document() {
+        let doc = ApiDoc::openapi();
+        let routes = declared_routes();
+        assert!(
+            routes.len() >= 30,
+            "the router's source was read: {routes:?}"
+        );
+        let mut missing = Vec::new();
+        for (path, methods) in &routes {
+            if path.starts_with("/static") {
+                continue;
+            }
+            let item = doc.paths.paths.get(path);
+            for method in methods {
+                let documented = item.is_some_and(|i| match *method {
+                    "get" => i.get.is_some(),
+                    _ => i.post.is_some(),
+                });
+                if !documented {
+                    missing.push(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+            assert!(!methods.is_empty(), "no method read for {path}");
+        }
+        assert!(
+            missing.is_empty(),
+            "routes missing from /api/openapi.json: {missing:?}"
+        );
+    }
 }

@@ -22,12 +22,14 @@ pub mod live;
 mod pages;
 pub mod pool;
 pub mod rules;
+pub mod server;
 mod templates;
 pub mod webhooks;
 
 pub use error::ApiError;
 pub use live::{Audience, Live, LiveEvent};
 pub use pool::Pool;
+pub use server::{Limits, bind, serve};
 pub use webhooks::{WebhookError, WebhookReply};
 
 use axum::Router;
@@ -88,6 +90,8 @@ pub struct Settings {
     pub queues: Vec<String>,
     /// The brand's channels (`[[channels]]`): the inbox's channel filter, teams' channels.
     pub channels: Vec<ChannelInfo>,
+    /// Live streams (`/api/stream`) one user may have open at once.
+    pub streams_per_user: usize,
 }
 
 /// One of the brand's channels, as the workspace names and shows it.
@@ -136,6 +140,7 @@ impl Default for Settings {
             session_secs: 12 * 3600,
             queues: vec!["inbox".into(), "review".into(), "moderation".into()],
             channels: Vec::new(),
+            streams_per_user: 8,
         }
     }
 }
@@ -173,22 +178,10 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())
+        // Bodies are read (and bounded) by `server`, before any handler.
+        .layer(axum::extract::DefaultBodyLimit::max(server::MAX_BODY))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 /// No inline script, no framing, no sniffing, no referrer leaking conversation ids.

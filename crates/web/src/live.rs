@@ -91,6 +91,27 @@ type Presence = HashMap<String, Vec<(String, Instant)>>;
 pub struct Live {
     sender: broadcast::Sender<LiveEvent>,
     presence: Arc<Mutex<Presence>>,
+    /// Live streams open, by user id.
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// An open live stream, counted against its user until dropped.
+pub struct StreamSlot {
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+    user: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.streams.lock()
+            && let Some(n) = map.get_mut(&self.user)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Default for Live {
@@ -105,7 +126,23 @@ impl Live {
         Live {
             sender,
             presence: Arc::new(Mutex::new(HashMap::new())),
+            streams: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// A live stream for `user`, unless they already have `limit` open (a page left open in
+    /// many tabs, or a script opening streams in a loop).
+    pub fn open_stream(&self, user: i64, limit: usize) -> Option<StreamSlot> {
+        let mut map = self.streams.lock().ok()?;
+        let open = map.entry(user).or_insert(0);
+        if *open >= limit {
+            return None;
+        }
+        *open += 1;
+        Some(StreamSlot {
+            streams: self.streams.clone(),
+            user,
+        })
     }
 
     /// Tells every open page; nobody listening is fine.
@@ -165,6 +202,17 @@ mod tests {
         );
         assert!(live.touch("x:2", support(), "carol").is_empty());
         assert!(matches!(rx.try_recv(), Ok(LiveEvent::Presence { .. })));
+    }
+
+    #[test]
+    fn live_streams_are_limited_per_user_and_freed_when_closed() {
+        let live = Live::new();
+        let first = live.open_stream(7, 2).unwrap();
+        let _second = live.open_stream(7, 2).unwrap();
+        assert!(live.open_stream(7, 2).is_none());
+        assert!(live.open_stream(8, 2).is_some(), "another user");
+        drop(first);
+        assert!(live.open_stream(7, 2).is_some());
     }
 
     #[test]

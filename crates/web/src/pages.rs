@@ -814,58 +814,9 @@ async fn form_moderate(
         &caller,
         f.csrf.as_deref(),
         "/moderation".into(),
-        async { moderate(&state, &caller, &platform, &id, &action, f.nonce.as_deref()).await },
+        async { api::moderate(&state, &caller, &platform, &id, &action, f.nonce.as_deref()).await },
     )
     .await
-}
-
-/// Hide, show again or delete a message under one of our posts, through the outbox.
-pub(crate) async fn moderate(
-    state: &AppState,
-    caller: &Caller,
-    platform: &str,
-    external_id: &str,
-    action: &str,
-    nonce: Option<&str>,
-) -> Result<(), ApiError> {
-    caller.require(Role::Manager)?;
-    if !matches!(action, "hide" | "unhide" | "delete") {
-        return Err(ApiError::NotFound(format!(
-            "no moderation action `{action}`"
-        )));
-    }
-    let key = format!(
-        "human:{}:{action}:{platform}:{external_id}:{}",
-        caller.user.name,
-        nonce.map_or_else(|| auth::random_token().unwrap_or_default(), str::to_owned)
-    );
-    let (p, e, a, actor) = (
-        platform.to_owned(),
-        external_id.to_owned(),
-        action.to_owned(),
-        caller.user.name.clone(),
-    );
-    state
-        .pool
-        .run(move |ws| {
-            ws.enqueue(&palabre_store::workspace::NewAction {
-                idem_key: &key,
-                action: &a,
-                platform: &p,
-                conversation_id: None,
-                target_id: Some(&e),
-                text: None,
-                origin: "human",
-                actor: &actor,
-                priority: 0,
-                campaign: None,
-            })?;
-            let target = format!("{p}:{e}");
-            ws.audit(&actor, &format!("moderation_{a}"), Some(&target), None)
-        })
-        .await?;
-    state.engine.outbox_changed();
-    Ok(())
 }
 
 async fn outbox(
