@@ -67,6 +67,9 @@ pub struct ServerSection {
     pub max_connections: Option<usize>,
     /// Connections open at once from one client address (default 1024).
     pub max_connections_per_ip: Option<usize>,
+    /// This process's name among those sharing the store (default: the host's name); two
+    /// `serve` processes on one host sharing a store need different ones.
+    pub node: Option<String>,
     /// Live streams (`/api/stream`, one per open inbox tab) one user may have (default 8).
     pub streams_per_user: Option<usize>,
     /// Canned responses offered in the reply box; `{author}` and `{agent}` are filled in.

@@ -240,7 +240,10 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         },
         sandbox.clone(),
         live_hub.clone(),
-        attempts,
+        live::outbox::Settings {
+            max_attempts: attempts,
+            node: node_name(&plan.config.server),
+        },
         &stop,
     )
     .with_context(|| {
@@ -302,6 +305,16 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         })
         .await?;
         Ok::<(), anyhow::Error>(())
+    })
+}
+
+/// This process's name among those sharing the store (`[server] node`, else the host's name).
+fn node_name(server: &crate::config::ServerSection) -> String {
+    server.node.clone().unwrap_or_else(|| {
+        rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned()
     })
 }
 

@@ -13,6 +13,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_channels.sql")),
     (7, include_str!("../migrations/sqlite/0007_search.sql")),
     (8, include_str!("../migrations/sqlite/0008_assignment.sql")),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_outbox_claims.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -36,6 +40,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         8,
         include_str!("../migrations/postgres/0008_assignment.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_outbox_claims.sql"),
     ),
 ];
 

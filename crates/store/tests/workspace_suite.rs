@@ -164,6 +164,7 @@ suite!(
     two_reviewers_at_the_same_instant_send_once,
     the_outbox_lifecycle,
     two_senders_claim_each_action_once,
+    a_starting_sender_leaves_another_nodes_sends_alone,
     the_audit_log_records_human_work,
     writing_the_same_events_again_leaves_the_inbox_alone,
     text_search_folds_the_case_of_accented_letters,
@@ -1740,7 +1741,7 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     assert!(due <= t);
 
     // Humans first; claimed items are `sending`, one attempt more; not claimed twice.
-    let claimed = ws.claim_due(t, 10).unwrap();
+    let claimed = ws.claim_due("n1", t, 10).unwrap();
     let order: Vec<(i64, OutboxStatus, i64)> = claimed
         .iter()
         .map(|i| (i.id, i.status, i.attempts))
@@ -1751,7 +1752,7 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     );
     let stored = ws.outbox_item(h).unwrap().unwrap();
     assert_eq!((stored.status, stored.attempts), (OutboxStatus::Sending, 1));
-    assert!(ws.claim_due(t, 10).unwrap().is_empty());
+    assert!(ws.claim_due("n1", t, 10).unwrap().is_empty());
     assert_eq!(ws.next_due_ms().unwrap(), None, "nothing pending");
 
     // A retryable failure: pending again, not before its time.
@@ -1768,10 +1769,10 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     );
     assert_eq!(ws.next_due_ms().unwrap(), Some(later));
     assert!(
-        ws.claim_due(later - 1, 10).unwrap().is_empty(),
+        ws.claim_due("n1", later - 1, 10).unwrap().is_empty(),
         "not yet due"
     );
-    let again = ws.claim_due(later, 10).unwrap();
+    let again = ws.claim_due("n1", later, 10).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (b, 2));
 
@@ -1790,7 +1791,7 @@ fn the_outbox_lifecycle(mut f: Fixture) {
         .collect();
     assert_eq!(dead, vec![b]);
     assert!(
-        ws.claim_due(later + 1, 10).unwrap().is_empty(),
+        ws.claim_due("n1", later + 1, 10).unwrap().is_empty(),
         "the dead are not sent"
     );
     assert!(ws.retry_dead(b, "alice").unwrap());
@@ -1803,20 +1804,20 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     assert!(!ws.retry_dead(h, "alice").unwrap());
 
     // After a crash, what was being sent is pending again, with its key.
-    assert_eq!(ws.claim_due(now(), 10).unwrap().len(), 1);
+    assert_eq!(ws.claim_due("n1", now(), 10).unwrap().len(), 1);
     assert_eq!(ws.outbox_with(OutboxStatus::Sending, 10).unwrap().len(), 2);
-    assert_eq!(ws.recover_sending().unwrap(), 2);
+    assert_eq!(ws.recover_sending("n1").unwrap(), 2);
     assert!(
         ws.outbox_with(OutboxStatus::Sending, 10)
             .unwrap()
             .is_empty()
     );
     assert_eq!(ws.outbox_with(OutboxStatus::Pending, 10).unwrap().len(), 2);
-    assert_eq!(ws.recover_sending().unwrap(), 0);
+    assert_eq!(ws.recover_sending("n1").unwrap(), 0);
 
     // Sent: the conversation learns its first and last answers.
     let before = now();
-    let claimed = ws.claim_due(before, 1).unwrap();
+    let claimed = ws.claim_due("n1", before, 1).unwrap();
     assert_eq!(claimed[0].id, h, "still humans first");
     ws.mark_sent(h, Some("remote-1")).unwrap();
     let stored = ws.outbox_item(h).unwrap().unwrap();
@@ -1836,7 +1837,7 @@ fn the_outbox_lifecycle(mut f: Fixture) {
         (Some(sent_at), Some(sent_at))
     );
     std::thread::sleep(std::time::Duration::from_millis(5));
-    ws.claim_due(now(), 1).unwrap();
+    ws.claim_due("n1", now(), 1).unwrap();
     ws.mark_sent(b, None).unwrap();
     let second = ws.outbox_item(b).unwrap().unwrap().sent_ms.unwrap();
     assert!(second > sent_at);
@@ -1862,12 +1863,47 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     assert_eq!(ws.next_due_ms().unwrap(), None);
     // An action outside any conversation is sent all the same.
     let (p, _) = ws.enqueue(&action("post:1", None, "human", 0)).unwrap();
-    assert_eq!(ws.claim_due(now(), 10).unwrap()[0].id, p);
+    assert_eq!(ws.claim_due("n1", now(), 10).unwrap()[0].id, p);
     ws.mark_sent(p, Some("remote-3")).unwrap();
     assert_eq!(
         ws.outbox_item(p).unwrap().unwrap().status,
         OutboxStatus::Sent
     );
+}
+
+/// Two `serve` processes share the store: one starting does not take back what the other is
+/// sending (it would send it a second time); what a node that stopped for good was sending is
+/// taken again when its claim runs out; a node restarting takes back its own at once.
+fn a_starting_sender_leaves_another_nodes_sends_alone(f: Fixture) {
+    let mut ws = f.ws();
+    let (a, _) = ws.enqueue(&action("bot:a", None, "bot", 1)).unwrap();
+    let (b, _) = ws.enqueue(&action("bot:b", None, "bot", 1)).unwrap();
+    let t = now();
+    assert_eq!(ws.claim_due("node-a", t, 1).unwrap()[0].id, a);
+    assert_eq!(ws.claim_due("node-b", t, 1).unwrap()[0].id, b);
+    // node-b (re)starts: only its own send goes back to pending.
+    assert_eq!(ws.recover_sending("node-b").unwrap(), 1);
+    assert_eq!(
+        ws.outbox_item(a).unwrap().unwrap().status,
+        OutboxStatus::Sending
+    );
+    assert_eq!(
+        ws.outbox_item(b).unwrap().unwrap().status,
+        OutboxStatus::Pending
+    );
+    // node-a's claim holds while it may still be sending...
+    let claim_ends = t + palabre_store::workspace::SENDING_CLAIM_MS;
+    assert_eq!(ws.reclaim_expired(claim_ends - 1).unwrap(), 0);
+    assert_eq!(
+        ws.outbox_item(a).unwrap().unwrap().status,
+        OutboxStatus::Sending
+    );
+    // ...and runs out if node-a never comes back: any sender takes it, with its key.
+    assert_eq!(ws.reclaim_expired(claim_ends).unwrap(), 1);
+    let again = ws.claim_due("node-b", claim_ends, 10).unwrap();
+    let ids: HashSet<i64> = again.iter().map(|i| i.id).collect();
+    assert_eq!(ids, HashSet::from([a, b]));
+    assert_eq!(again.iter().find(|i| i.id == a).unwrap().attempts, 2);
 }
 
 fn two_senders_claim_each_action_once(f: Fixture) {
@@ -1883,7 +1919,11 @@ fn two_senders_claim_each_action_once(f: Fixture) {
         let barrier = Barrier::new(2);
         let claim = |w: &mut Workspace| -> Vec<i64> {
             barrier.wait();
-            w.claim_due(t, 1000).unwrap().iter().map(|i| i.id).collect()
+            w.claim_due("n1", t, 1000)
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect()
         };
         let (a, b) = std::thread::scope(|s| {
             let a = s.spawn(|| claim(&mut w1));

@@ -177,7 +177,7 @@ pub fn start(
     accounts: Accounts,
     sandbox: Option<Arc<sandbox::Sandbox>>,
     live: Live,
-    max_attempts: u32,
+    sending: outbox::Settings,
     stop: &palabre_connectors::client::Stop,
 ) -> anyhow::Result<Running> {
     let (commands, inbox): (Sender<Command>, Receiver<Command>) = std::sync::mpsc::channel();
@@ -235,7 +235,7 @@ pub fn start(
             .spawn(move || keep_search_indexed(search))?;
     }
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
-    let sender = outbox::Sender::open(location, deliver, live, max_attempts)?;
+    let sender = outbox::Sender::open(location, deliver, live, &sending)?;
     std::thread::Builder::new()
         .name("outbox".into())
         .spawn(move || sender.run(woken))?;

@@ -2,7 +2,10 @@
 //! idempotency key, and records what happened: sent; retried later with backoff on a 5xx or a
 //! timeout, or at the platform's reset on a 429; dead, with its error, after its attempts or on
 //! a refusal no retry can fix. An action being sent when the process stops is sent again with
-//! the same key at start (`recover_sending`), and the platform's idempotency makes that safe.
+//! the same key at start (`recover_sending`, only what this node was sending: another process
+//! sharing the store may be sending its own), and the platform's idempotency makes that safe;
+//! what a node that never came back was sending is taken again when its claim runs out
+//! (`reclaim_expired`, each round).
 
 use palabre_store::Workspace;
 use palabre_store::workspace::{OutboxItem, Scope};
@@ -53,8 +56,19 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     capped + jitter as i64
 }
 
+/// How the sender works.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Attempts before an action goes to the dead letters (`[server] outbox_attempts`).
+    pub max_attempts: u32,
+    /// This process's name in the outbox's claims (`[server] node`).
+    pub node: String,
+}
+
 pub struct Sender {
     ws: Workspace,
+    /// This process's name in the outbox's claims (`[server] node`).
+    node: String,
     deliver: Arc<dyn Deliver>,
     live: Live,
     max_attempts: i64,
@@ -65,10 +79,10 @@ impl Sender {
         location: &str,
         deliver: Arc<dyn Deliver>,
         live: Live,
-        max_attempts: u32,
+        settings: &Settings,
     ) -> anyhow::Result<Sender> {
         let mut ws = Workspace::open(location)?;
-        let recovered = ws.recover_sending()?;
+        let recovered = ws.recover_sending(&settings.node)?;
         if recovered > 0 {
             tracing::warn!(
                 recovered,
@@ -77,9 +91,10 @@ impl Sender {
         }
         Ok(Sender {
             ws,
+            node: settings.node.clone(),
             deliver,
             live,
-            max_attempts: i64::from(max_attempts.max(1)),
+            max_attempts: i64::from(settings.max_attempts.max(1)),
         })
     }
 
@@ -116,7 +131,14 @@ impl Sender {
     /// One batch; whether it did anything (then look again at once).
     fn round(&mut self) -> anyhow::Result<bool> {
         let now = jiff::Timestamp::now().as_millisecond();
-        let items = self.ws.claim_due(now, 16)?;
+        let reclaimed = self.ws.reclaim_expired(now)?;
+        if reclaimed > 0 {
+            tracing::warn!(
+                reclaimed,
+                "actions claimed by a sender that stopped are sent again with the same keys"
+            );
+        }
+        let items = self.ws.claim_due(&self.node, now, 16)?;
         for item in &items {
             let status = match self.deliver.deliver(item) {
                 Ok(remote) => {
@@ -197,7 +219,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let location = dir.path().join("p.db").display().to_string();
         let sandbox = Arc::new(Sandbox::new());
-        let sender = Sender::open(&location, sandbox.clone(), Live::new(), max_attempts).unwrap();
+        let sender = Sender::open(
+            &location,
+            sandbox.clone(),
+            Live::new(),
+            &settings(max_attempts),
+        )
+        .unwrap();
         (dir, location, sandbox, sender)
     }
 
@@ -280,6 +308,13 @@ mod tests {
         );
     }
 
+    fn settings(max_attempts: u32) -> Settings {
+        Settings {
+            max_attempts,
+            node: "n1".into(),
+        }
+    }
+
     #[test]
     fn what_was_being_sent_at_a_crash_is_sent_again_with_its_key_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -289,12 +324,13 @@ mod tests {
         let (a, _) = ws.enqueue(&action("bot:crash", "bot", 1)).unwrap();
         // The platform took it, then the process died before recording it.
         let claimed = ws
-            .claim_due(jiff::Timestamp::now().as_millisecond(), 10)
+            .claim_due("n1", jiff::Timestamp::now().as_millisecond(), 10)
             .unwrap();
         sandbox.deliver(&claimed[0]).unwrap();
         assert_eq!(status(&mut ws, a).status, OutboxStatus::Sending);
         // Restart: the sender recovers it and sends it again with the same key.
-        let mut sender = Sender::open(&location, sandbox.clone(), Live::new(), 3).unwrap();
+        let mut sender =
+            Sender::open(&location, sandbox.clone(), Live::new(), &settings(3)).unwrap();
         assert_eq!(status(&mut ws, a).status, OutboxStatus::Pending);
         sender.round().unwrap();
         assert_eq!(status(&mut ws, a).status, OutboxStatus::Sent);
@@ -329,7 +365,7 @@ mod tests {
                 at_ms: now + 45_000,
             },
         ])));
-        let mut sender = Sender::open(&location, gated, Live::new(), 1).unwrap();
+        let mut sender = Sender::open(&location, gated, Live::new(), &settings(1)).unwrap();
         let mut ws = Workspace::open(&location).unwrap();
         let (a, _) = ws.enqueue(&action("bot:gated", "bot", 1)).unwrap();
         sender.round().unwrap();

@@ -7,6 +7,10 @@ use super::db::{Conn, Row};
 use super::{Workspace, audit, now_ms};
 use crate::StoreError;
 
+/// How long a sender's claim on an action lasts: longer than any delivery takes (the platform
+/// clients time out within a minute), so that only a stopped sender's actions are taken again.
+pub const SENDING_CLAIM_MS: i64 = 5 * 60 * 1000;
+
 /// Where an action stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -155,9 +159,15 @@ impl Workspace {
         self.conn.transaction(|c| enqueue(c, action))
     }
 
-    /// Takes up to `limit` due actions, humans' first, and marks them `sending` (one more
-    /// attempt each). Several senders may run: each action is taken by one.
-    pub fn claim_due(&mut self, now: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    /// Takes up to `limit` due actions for `node`, humans' first, and marks them `sending`
+    /// (one more attempt each) until `now` + [`SENDING_CLAIM_MS`]. Several senders may run:
+    /// each action is taken by one.
+    pub fn claim_due(
+        &mut self,
+        node: &str,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         self.conn.transaction(|c| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
@@ -174,8 +184,10 @@ impl Workspace {
             let mut items = Vec::with_capacity(found.len());
             for mut it in found {
                 let taken = c.exec(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'pending'",
-                    &[it.id.into()],
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = $1,
+                         next_attempt_ms = $2
+                     WHERE id = $3 AND status = 'pending'",
+                    &[node.into(), (now + SENDING_CLAIM_MS).into(), it.id.into()],
                 )?;
                 if taken == 1 {
                     it.status = OutboxStatus::Sending;
@@ -187,12 +199,24 @@ impl Workspace {
         })
     }
 
-    /// After a restart: what was being sent when the process stopped goes back to `pending`,
-    /// to be sent again with the same idempotency key. Returns how many.
-    pub fn recover_sending(&mut self) -> Result<u64, StoreError> {
+    /// At a sender's start: what `node` itself was sending when it stopped goes back to
+    /// `pending`, to be sent again with the same idempotency key (and what no node claimed, from
+    /// before claims were recorded). What other nodes are sending is theirs. Returns how many.
+    pub fn recover_sending(&mut self, node: &str) -> Result<u64, StoreError> {
         self.conn.exec(
-            "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
-            &[],
+            "UPDATE outbox SET status = 'pending', next_attempt_ms = $1
+             WHERE status = 'sending' AND (claimed_by = $2 OR claimed_by IS NULL)",
+            &[now_ms().into(), node.into()],
+        )
+    }
+
+    /// Actions whose claim ran out at `now` (their sender stopped and did not come back) go
+    /// back to `pending` for any sender. Returns how many.
+    pub fn reclaim_expired(&mut self, now: i64) -> Result<u64, StoreError> {
+        self.conn.exec(
+            "UPDATE outbox SET status = 'pending'
+             WHERE status = 'sending' AND next_attempt_ms <= $1",
+            &[now.into()],
         )
     }
 
