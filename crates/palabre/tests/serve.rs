@@ -1794,3 +1794,64 @@ fn idle_and_slow_clients_cannot_stall_the_server() {
     });
     drop(second);
 }
+
+#[test]
+fn the_api_refuses_what_its_schema_refuses_and_moderates_through_json() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let admin = app.user("ada", "admin", "", PASSWORD);
+    // Out of the documented range, not a JSON object, no events: 4xx with a reason.
+    for path in [
+        "/api/conversations?limit=0",
+        "/api/drafts?limit=1001",
+        "/api/outbox?limit=0",
+    ] {
+        let (status, body) = app.get(&token, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("from 1 to 1000"), "{body}");
+    }
+    let (status, body) = app.post(&admin, "/api/admin/users/manon/tokens", &json!([null]));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["message"], "the body must be a JSON object");
+    let mut r = app
+        .agent()
+        .post(&format!("{}/api/events", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(&b""[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.body_mut().read_to_string().unwrap().contains("no event"));
+
+    // Moderation through the JSON API: the queue, then a hide through the outbox.
+    let insult = json!({"platform": "x", "id": "mod-1", "kind": "reply",
+        "text": "@lumiere_tr bande de connards incompétents", "in_reply_to": "p1",
+        "in_reply_to_author": "1000", "mentions": ["lumiere_tr"],
+        "created_at": jiff::Timestamp::now().to_string(),
+        "author": {"id": "666", "handle": "troll"}});
+    let d = app.events(&token, &[insult.to_string()]);
+    assert_eq!(d[0]["outcome"], "hidden");
+    let queue = app.get_json(&token, "/api/moderation");
+    assert!(
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["external_id"] == "mod-1"),
+        "{queue}"
+    );
+    let (status, body) = app.post(
+        &token,
+        "/api/moderation/x/mod-1/unhide",
+        &json!({"idempotency_key": "u-1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    app.wait_posts(&token, |p| {
+        p.iter()
+            .any(|x| x["action"] == "unhide" && x["in_reply_to"] == "mod-1")
+    });
+    let (status, _) = app.post(&token, "/api/moderation/x/mod-1/burn", &json!({}));
+    assert_eq!(status, 404, "no such action");
+    let agent = app.user("lucas", "agent", "", PASSWORD);
+    assert_eq!(app.get(&agent, "/api/moderation").0, 403);
+    let (status, _) = app.post(&agent, "/api/moderation/x/mod-1/hide", &json!({}));
+    assert_eq!(status, 403);
+}

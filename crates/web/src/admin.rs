@@ -493,10 +493,16 @@ pub(crate) async fn remove_token(
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// The sign-in name: 1 to 64 characters, no spaces or commas.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\s,\\x00-\\x1f\\x7f]+$"
+    )]
     pub name: String,
     /// Shown in the inbox (default: the name).
     pub display_name: Option<String>,
     /// admin, manager or agent.
+    #[schema(pattern = "^(admin|manager|agent)$")]
     pub role: String,
     /// The teams whose queues an agent works on.
     #[serde(default)]
@@ -508,6 +514,7 @@ pub struct NewUserBody {
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
     /// admin, manager or agent.
+    #[schema(pattern = "^(admin|manager|agent)$")]
     pub role: String,
     #[serde(default)]
     pub teams: Vec<String>,
@@ -519,6 +526,12 @@ pub struct AccessBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
+    /// 1 to 64 characters, no commas.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\s,\\x00-\\x1f\\x7f]+$"
+    )]
     pub name: String,
     #[serde(default)]
     pub queues: Vec<String>,

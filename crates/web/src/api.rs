@@ -53,6 +53,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 /// The OpenAPI document, generated from the handlers below.
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&CommonResponses),
     info(
         title = "Palabre",
         description = "The community managers' workspace: inbox, replies through the outbox, drafts, assignment."
@@ -129,6 +130,70 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 )]
 pub struct ApiDoc;
 
+/// The answers every operation may give besides its own, added to each: 400 for a malformed
+/// query or body (a missing `Content-Type: application/json` included), 401 without a session
+/// or token, 408 and 413 for a body too slow or too large (`server.rs`), 422 for a body that
+/// is not an object or whose values are refused, 500.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let public = path == "/healthz" || path == "/api/openapi.json";
+            let webhook = path.starts_with("/webhooks/");
+            for operation in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                let mut add = |code: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                add(
+                    "500",
+                    "Something failed on the server; the message says what",
+                );
+                if public {
+                    continue;
+                }
+                add(
+                    "400",
+                    "The query or the body is malformed; the message says how",
+                );
+                if !webhook {
+                    add("401", "Sign in first: a session cookie or an API token");
+                }
+                if operation.request_body.is_some() {
+                    add(
+                        "408",
+                        "The body did not arrive within [server] body_timeout",
+                    );
+                    add("413", "The body is larger than 8 MiB");
+                    add(
+                        "422",
+                        "The body is not a JSON object, or its values cannot be taken; the message says which",
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// An error, as every failing endpoint answers.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -158,6 +223,20 @@ fn accepted() -> Json<Accepted> {
     })
 }
 
+/// The most items a list returns.
+const MAX_LIST: usize = 1000;
+
+/// A list's `limit`: 1 to [`MAX_LIST`], `default` when absent.
+fn list_limit(raw: Option<usize>, default: usize) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(n @ 1..=MAX_LIST) => Ok(n),
+        Some(n) => Err(ApiError::BadRequest(format!(
+            "limit {n}: from 1 to {MAX_LIST}"
+        ))),
+    }
+}
+
 pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     parsed
         .map(|Json(v)| v)
@@ -183,6 +262,7 @@ async fn me(caller: Caller) -> Json<palabre_store::workspace::User> {
 
 /// Query of the inbox list (also the page's).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// open (default), pending, snoozed, resolved, or all.
@@ -203,6 +283,8 @@ pub struct ListQuery {
     pub draft: Option<String>,
     /// Words to find.
     pub q: Option<String>,
+    /// How many items at most (1 to 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// The interface's language (pages only).
     pub lang: Option<String>,
@@ -278,7 +360,7 @@ pub(crate) fn inbox_filter(
         has_draft: q.draft.as_deref() == Some("1"),
         text: q.q.clone().filter(|s| !s.trim().is_empty()),
         team: None,
-        limit: q.limit.unwrap_or(50),
+        limit: list_limit(q.limit, 50)?,
     })
 }
 
@@ -669,7 +751,11 @@ async fn post_presence(
 
 /// How many items a list returns.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LimitQuery {
+    /// How many items at most (1 to 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -681,7 +767,7 @@ async fn list_drafts(
 ) -> Result<Json<Vec<DraftItem>>, ApiError> {
     let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
     let scope = caller.scope.clone();
-    let limit = q.limit.unwrap_or(100);
+    let limit = list_limit(q.limit, 100)?;
     Ok(Json(
         state
             .pool
@@ -695,6 +781,7 @@ async fn list_drafts(
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `approve` or `reject`.
+    #[schema(pattern = "^(approve|reject)$")]
     pub verdict: String,
     /// The text to send instead of the draft's.
     pub text: Option<String>,
@@ -805,10 +892,13 @@ async fn post_review(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// pending, sending, sent or dead (default dead).
     pub status: Option<String>,
+    /// How many items at most (1 to 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -831,7 +921,7 @@ async fn list_outbox(
             )));
         }
     };
-    let limit = q.limit.unwrap_or(100);
+    let limit = list_limit(q.limit, 100)?;
     Ok(Json(
         state
             .pool
@@ -903,7 +993,7 @@ async fn list_moderation(
 ) -> Result<Json<Vec<palabre_store::workspace::ModerationItem>>, ApiError> {
     caller.require(Role::Manager)?;
     let Query(q) = query.map_err(|e| rejection(e.body_text()))?;
-    let limit = q.limit.unwrap_or(200);
+    let limit = list_limit(q.limit, 200)?;
     let scope = caller.scope.clone();
     Ok(Json(
         state
@@ -969,6 +1059,11 @@ async fn post_events(
     caller.check_csrf(Caller::header_csrf(&headers))?;
     caller.require(Role::Manager)?;
     // The body is at most `server::MAX_BODY` (8 MiB): larger ones get 413 before this.
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "the body holds no event: send JSON lines of platform events".into(),
+        ));
+    }
     // Invalid UTF-8 is the pipeline's to report (an `invalid` decision), line by line.
     let lines: Vec<String> = raw
         .split(|b| *b == b'\n')

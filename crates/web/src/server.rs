@@ -235,6 +235,16 @@ async fn read_body_in_time(
             .into_response();
         }
     };
+    // Every JSON body this server takes is an object: `[null]` is not a token's label.
+    let json = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if json && parts.method == axum::http::Method::POST && first.is_some_and(|b| *b != b'{') {
+        return ApiError::Unprocessable("the body must be a JSON object".into()).into_response();
+    }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
 }
