@@ -32,6 +32,17 @@ pub(crate) struct ConversationRow<'a> {
 /// a human opens the conversation again if it was put aside, raises its priority and counts
 /// its drafts. Only threads with something for the inbox get a row (see [`plan`]); older
 /// stores may still hold rows with `inbox = 0`, which the inbox's queries leave out.
+/// Automated replies that went out (the bot's answers and help replies, and drafts a person
+/// approved, with the text approved), the newest `$1`, oldest first. Both backends read `$1`.
+pub(crate) const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
+        SELECT m.seq, m.author_key, m.campaign, m.campaign_key, m.conversation_id,
+               COALESCE(r.final_text, m.reply) AS reply, COALESCE(r.at_ms, m.created_ms) AS created_ms
+        FROM messages m LEFT JOIN draft_reviews r
+            ON r.platform = m.platform AND r.external_id = m.external_id AND m.outcome = 'drafted'
+        WHERE m.campaign IS NOT NULL AND m.reply IS NOT NULL
+          AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
+        ORDER BY m.seq DESC LIMIT $1) recent ORDER BY seq";
+
 pub(crate) const INBOX_UPSERT: &str = "
     inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),

@@ -380,17 +380,9 @@ impl crate::Store for PostgresStore {
     }
 
     fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError> {
-        let rows = self.client.query(
-            "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
-                SELECT m.seq, m.author_key, m.campaign, m.campaign_key, m.conversation_id,
-                       COALESCE(r.final_text, m.reply) AS reply, COALESCE(r.at_ms, m.created_ms) AS created_ms
-                FROM messages m LEFT JOIN draft_reviews r
-                    ON r.platform = m.platform AND r.external_id = m.external_id AND m.outcome = 'drafted'
-                WHERE m.campaign IS NOT NULL AND m.reply IS NOT NULL
-                  AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
-                ORDER BY m.seq DESC LIMIT $1) recent ORDER BY seq",
-            &[&(limit as i64)],
-        )?;
+        let rows = self
+            .client
+            .query(crate::plan::RECENT_REPLIES, &[&(limit as i64)])?;
         rows.iter()
             .map(|r| {
                 Ok(SentReply {

@@ -172,16 +172,6 @@ fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
     Ok(EventId::new(platform_of(platform)?, external))
 }
 
-/// Automated replies that went out (answers and help replies), the newest `?1`, oldest first.
-const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms FROM (
-        SELECT m.seq, m.author_key, m.campaign, m.campaign_key, m.conversation_id,
-               COALESCE(r.final_text, m.reply) AS reply, COALESCE(r.at_ms, m.created_ms) AS created_ms
-        FROM messages m LEFT JOIN draft_reviews r
-            ON r.platform = m.platform AND r.external_id = m.external_id AND m.outcome = 'drafted'
-        WHERE m.campaign IS NOT NULL AND m.reply IS NOT NULL
-          AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
-        ORDER BY m.seq DESC LIMIT ?1) ORDER BY seq";
-
 /// Everyone who wrote in a conversation, in order of first appearance.
 const PARTICIPANTS: &str = "SELECT author_id FROM messages WHERE conversation_id = ?1
      GROUP BY author_id ORDER BY MIN(created_ms), author_id";
@@ -418,7 +408,7 @@ impl crate::Store for SqliteStore {
     }
 
     fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError> {
-        let mut stmt = self.conn.prepare(RECENT_REPLIES)?;
+        let mut stmt = self.conn.prepare(crate::plan::RECENT_REPLIES)?;
         let rows = stmt.query_map(params![limit as i64], |r| {
             let key: Option<String> = r.get(2)?;
             Ok((
