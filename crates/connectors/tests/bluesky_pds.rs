@@ -170,6 +170,7 @@ fn outgoing<'a>(key: &'a str, action: Action, target: Option<&'a str>) -> Outgoi
         human: false,
         last_inbound_ms: None,
         resend: false,
+        queued_ms: 0,
     }
 }
 

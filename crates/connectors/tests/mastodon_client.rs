@@ -289,6 +289,7 @@ fn reply<'a>(key: &'a str, target: &'a str, raw: &'a str) -> Outgoing<'a> {
         human: true,
         last_inbound_ms: None,
         resend: false,
+        queued_ms: 0,
     }
 }
 

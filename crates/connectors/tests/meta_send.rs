@@ -89,6 +89,7 @@ fn meta(graph: &FakeGraph, surface: Surface) -> Meta {
             app_secret: Secret::new("app-secret"),
             verify_token: Secret::new("verify"),
             graph_url: graph.url.clone(),
+            timeout: std::time::Duration::from_secs(20),
         },
         surface,
     )
@@ -113,6 +114,7 @@ fn direct(text: &'static str, human: bool, last_inbound_ms: i64) -> Outgoing<'st
         human,
         last_inbound_ms: Some(last_inbound_ms),
         resend: false,
+        queued_ms: 0,
     }
 }
 
@@ -336,6 +338,7 @@ fn comments_are_hidden_unhidden_deleted_and_answered() {
         human: false,
         last_inbound_ms: None,
         resend: false,
+        queued_ms: 0,
     };
     assert_eq!(fb.send(&act(Action::Hide, None)).unwrap(), None);
     assert_eq!(fb.send(&act(Action::Unhide, None)).unwrap(), None);
@@ -397,5 +400,72 @@ fn comments_are_hidden_unhidden_deleted_and_answered() {
                 r#"{"hide":true}"#.into()
             ),
         ]
+    );
+}
+
+#[test]
+fn a_resent_comment_reply_is_looked_for_under_the_comment_first() {
+    let graph = fake_graph(vec![
+        // Facebook: the Page's reply with this text is already there.
+        (
+            200,
+            "",
+            r#"{"data":[{"id":"c_other","message":"Merci !","from":{"id":"24000000000000001"}},{"id":"c_first_try","message":"Merci !","from":{"id":"5550001"}}]}"#,
+        ),
+        // Instagram: only someone else's reply with the same text: ours is posted.
+        (
+            200,
+            "",
+            r#"{"data":[{"id":"c_x","text":"Merci !","from":{"id":"24000000000000001"}}]}"#,
+        ),
+        (200, "", r#"{"id":"c_new"}"#),
+        // A lookup answered with an error is not an empty list: nothing is posted.
+        (
+            200,
+            "",
+            r#"{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","is_transient":true,"code":2}}"#,
+        ),
+    ]);
+    let fb = meta(&graph, Surface::Messenger);
+    let ig = meta(&graph, Surface::Instagram);
+    let reply = Outgoing {
+        idem_key: "bot:messenger:1",
+        action: Action::Reply,
+        target_id: Some("111_222"),
+        target_raw: None,
+        root_id: None,
+        recipient: None,
+        text: Some("Merci !"),
+        human: false,
+        last_inbound_ms: None,
+        resend: true,
+        queued_ms: 0,
+    };
+    assert_eq!(fb.send(&reply).unwrap().as_deref(), Some("c_first_try"));
+    assert_eq!(ig.send(&reply).unwrap().as_deref(), Some("c_new"));
+    assert!(matches!(fb.send(&reply), Err(SendError::Retry { .. })));
+    let seen = graph.seen.lock().unwrap().clone();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.path.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("GET", "/v21.0/111_222/comments"),
+            ("GET", "/v21.0/111_222/replies"),
+            ("POST", "/v21.0/111_222/replies"),
+            ("GET", "/v21.0/111_222/comments"),
+        ]
+    );
+    assert!(
+        seen[0].path.contains("fields=id%2Cmessage%2Cfrom"),
+        "{}",
+        seen[0].path
+    );
+    assert!(
+        seen[1].path.contains("fields=id%2Ctext%2Cfrom"),
+        "{}",
+        seen[1].path
     );
 }

@@ -188,6 +188,7 @@ fn reply<'a>(target: &'a str, text: &'a str) -> Outgoing<'a> {
         human: true,
         last_inbound_ms: None,
         resend: false,
+        queued_ms: 0,
     }
 }
 
@@ -216,9 +217,10 @@ fn google_replies_put_the_comment_on_the_review() {
         sender.send(&reply("r", "x")),
         Err(SendError::Auth(_))
     ));
+    // A 200 whose body is Google's RESOURCE_EXHAUSTED: Google failing, not a refusal.
     assert!(matches!(
         sender.send(&reply("r", "x")),
-        Err(SendError::Fatal(_))
+        Err(SendError::Retry { error, .. }) if error.contains("RESOURCE_EXHAUSTED")
     ));
     assert!(matches!(
         sender.send(&reply("r", "x")),

@@ -481,6 +481,7 @@ fn out<'a>(action: Action, target: Option<&'a str>, text: Option<&'a str>) -> Ou
         human: false,
         last_inbound_ms: None,
         resend: false,
+        queued_ms: 0,
     }
 }
 
@@ -650,8 +651,14 @@ fn a_resend_finds_the_reply_already_posted_instead_of_posting_twice() {
     again.target_id = Some("1699999999999999111");
     assert_eq!(s.send(&again), Ok(Some("1445880548472328192".into())));
     assert_eq!(fake.on("/2/tweets").len(), 1);
-    let lookup = &fake.on("/2/users/2244994945/tweets")[0];
+    let lookups = fake.on("/2/users/2244994945/tweets");
+    let lookup = &lookups[0];
     assert_eq!(lookup.header("authorization"), Some("Bearer user-token"));
+    // The first check reads back to the action's queueing (an hour when it is unknown); the
+    // next one only what is newer than the newest tweet it knows.
+    assert!(lookup.param("start_time").is_some() && lookup.param("since_id").is_none());
+    assert_eq!(lookups[1].param("since_id"), Some("1700000000000000003"));
+    assert_eq!(lookups[1].param("start_time"), None);
     assert!(
         lookup
             .param("tweet.fields")
@@ -738,4 +745,32 @@ fn a_quiet_stream_still_says_once_that_it_works() {
         sink.batches,
         vec![palabre_connectors::client::Batch::default()]
     );
+}
+
+#[test]
+fn a_200_with_errors_is_retried_unless_x_names_a_refusal_and_an_error_page_posts_nothing() {
+    let unavailable = r#"{"errors":[{"title":"Service Unavailable","detail":"Service is temporarily unavailable","type":"about:blank"}]}"#;
+    let fake = Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("PUT", _) => json(200, &fixture("x/error_not_authorized_200.json")),
+        // The timeline answers with errors only: the resend check does not know.
+        ("GET", "/2/users/2244994945/tweets") => json(200, unavailable),
+        ("POST", "/2/tweets") => json(200, unavailable),
+        _ => json(404, "{}"),
+    });
+    let s = sender(&fake.url);
+    assert!(matches!(
+        s.send(&out(Action::Hide, Some("1"), None)),
+        Err(SendError::Fatal(e)) if e.contains("User must be the author")
+    ));
+    let mut reply = out(Action::Reply, Some("1"), Some("hi"));
+    assert!(matches!(
+        s.send(&reply),
+        Err(SendError::Retry { error, at_ms: None }) if error.contains("Service Unavailable")
+    ));
+    reply.resend = true;
+    assert!(matches!(
+        s.send(&reply),
+        Err(SendError::Retry { error, .. }) if error.contains("resend check")
+    ));
+    assert_eq!(fake.on("/2/tweets").len(), 1, "not posted while in doubt");
 }

@@ -1,4 +1,5 @@
-//! Durations as people write them in configuration and campaign files: `90s`, `30m`, `6h`, `2d`.
+//! Durations as people write them in configuration and campaign files: `90s`, `30m`, `6h`, `2d`
+//! (and `500ms` for timeouts).
 
 use std::time::Duration;
 
@@ -7,13 +8,13 @@ use std::time::Duration;
 pub enum DurationError {
     #[error("`{0}` is not a duration such as 90s, 15m, 24h or 7d")]
     Shape(String),
-    #[error("unknown unit `{unit}` in `{raw}` (use s, m, h or d)")]
+    #[error("unknown unit `{unit}` in `{raw}` (use ms, s, m, h or d)")]
     Unit { raw: String, unit: String },
     #[error("`{0}` is too long")]
     TooLong(String),
 }
 
-/// A whole number followed by a unit: `s`, `m` (or `min`), `h`, `d`.
+/// A whole number followed by a unit: `ms`, `s`, `m` (or `min`), `h`, `d`.
 pub fn parse_duration(raw: &str) -> Result<Duration, DurationError> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
@@ -21,6 +22,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, DurationError> {
     let n: u64 = number
         .parse()
         .map_err(|_| DurationError::Shape(raw.to_owned()))?;
+    if unit.trim() == "ms" {
+        return Ok(Duration::from_millis(n));
+    }
     let factor = match unit.trim() {
         "s" => 1,
         "m" | "min" => 60,
@@ -50,6 +54,7 @@ mod tests {
         assert_eq!(parse_duration("30min"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse_duration(" 6h "), Ok(Duration::from_secs(21_600)));
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(matches!(
             parse_duration("1w"),
             Err(DurationError::Unit { .. })

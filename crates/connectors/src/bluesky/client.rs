@@ -89,6 +89,14 @@ fn micros(created_at: Option<&str>) -> Option<i64> {
         .map(|t| t.as_microsecond())
 }
 
+/// XRPC error names that say the PDS or what is behind it failed, not the request.
+const TRANSIENT: &[&str] = &[
+    "InternalServerError",
+    "UpstreamFailure",
+    "UpstreamTimeout",
+    "NotEnoughResources",
+];
+
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -162,6 +170,12 @@ impl BlueskySender {
             gate: RateGate::new(per_minute),
             handles: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The longest a call may take (30 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = http::agent(timeout);
+        self
     }
 
     fn call(
@@ -437,11 +451,20 @@ impl BlueskySender {
         if a.status == 200 {
             return match a.str("uri") {
                 Some(uri) => Ok(Some(uri.to_owned())),
-                None if !a.error().is_empty() => Err(SendError::Fatal(format!(
-                    "Bluesky createRecord: 200 with an error: {}: {}",
-                    a.error(),
-                    a.message()
-                ))),
+                None if !a.error().is_empty() => {
+                    let error = format!(
+                        "Bluesky createRecord: 200 with an error: {}: {}",
+                        a.error(),
+                        a.message()
+                    );
+                    // The PDS failing is worth another try (the record key makes it safe);
+                    // a refusal is not.
+                    Err(if TRANSIENT.contains(&a.error()) {
+                        SendError::Retry { error, at_ms: None }
+                    } else {
+                        SendError::Fatal(error)
+                    })
+                }
                 None => Err(SendError::Retry {
                     error: format!(
                         "Bluesky createRecord: 200 without a uri: {}",
@@ -718,6 +741,7 @@ mod tests {
             human: false,
             last_inbound_ms: None,
             resend: false,
+            queued_ms: 0,
         }
     }
 
@@ -804,8 +828,24 @@ mod tests {
         let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
         let e = sender.send(&post("k")).unwrap_err();
         assert!(
-            matches!(&e, SendError::Fatal(m) if m.contains("InternalServerError")),
-            "{e:?}"
+            matches!(&e, SendError::Retry { error, .. } if error.contains("InternalServerError")),
+            "the PDS failing is worth another try: {e:?}"
+        );
+        let (url, _) = fake_pds(Box::new(|nsid, _| {
+            match nsid {
+            "com.atproto.server.createSession" => session_answer("a", "r"),
+            _ => (
+                200,
+                vec![],
+                json!({"error": "InvalidRequest", "message": "Record/text must not be longer than 3000 graphemes"}).to_string(),
+            ),
+        }
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        let e = sender.send(&post("k")).unwrap_err();
+        assert!(
+            matches!(&e, SendError::Fatal(m) if m.contains("InvalidRequest")),
+            "a refusal is not retried: {e:?}"
         );
 
         let (url, _) = fake_pds(Box::new(|_, _| {

@@ -41,6 +41,16 @@ pub struct Config {
     pub wanted: Wanted,
     /// A pace to keep when sending, whatever the rate-limit headers say.
     pub per_minute: Option<u32>,
+    /// The longest a call to the PDS may take (a hang is a retryable failure).
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "crate::client::de::duration"
+    )]
+    pub timeout: std::time::Duration,
+}
+
+fn default_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(30)
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,13 +158,16 @@ impl Config {
             &self.password,
             self.identifier.as_ref().or(self.handle.as_ref()),
         ) {
-            (Some(password), Some(identifier)) => Some(Arc::new(BlueskySender::new(
-                &self.service,
-                identifier,
-                password.clone(),
-                self.did.clone(),
-                self.per_minute,
-            )) as Arc<dyn PlatformSender>),
+            (Some(password), Some(identifier)) => Some(Arc::new(
+                BlueskySender::new(
+                    &self.service,
+                    identifier,
+                    password.clone(),
+                    self.did.clone(),
+                    self.per_minute,
+                )
+                .with_timeout(self.timeout),
+            ) as Arc<dyn PlatformSender>),
             (Some(_), None) => {
                 return Err("a `password` needs an `identifier` or a `handle`".into());
             }

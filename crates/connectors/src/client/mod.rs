@@ -103,6 +103,9 @@ pub struct Outgoing<'a> {
     /// This key was already handed to the platform once (a crash, a timeout): the platform may
     /// have taken it. Connectors without idempotency check before posting again.
     pub resend: bool,
+    /// When the action was queued (Unix ms): nothing it made on the platform is older, so a
+    /// resend check reads back to there and no further.
+    pub queued_ms: i64,
 }
 
 /// Why an action was not sent.

@@ -290,6 +290,16 @@ impl Source for ReviewsSource {
     }
 }
 
+/// Google's error statuses that say its side failed, not the request.
+const TRANSIENT: &[&str] = &[
+    "UNAVAILABLE",
+    "INTERNAL",
+    "DEADLINE_EXCEEDED",
+    "ABORTED",
+    "RESOURCE_EXHAUSTED",
+    "UNKNOWN",
+];
+
 /// `{"error": {"code", "message", "status"}}`, Google's error body, on one line.
 fn google_error(body: &str) -> Option<String> {
     if !body.contains("\"error\"") {
@@ -353,7 +363,13 @@ impl PlatformSender for ReplySender {
             return Err(http::classify(status, &limits, "Google reply", &body));
         }
         if let Some(error) = google_error(&body) {
-            return Err(SendError::Fatal(format!("Google reply: {error}")));
+            let error = format!("Google reply: {error}");
+            // Google failing is worth another try (a reply replaces the previous one: safe).
+            return Err(if TRANSIENT.iter().any(|t| error.contains(t)) {
+                SendError::Retry { error, at_ms: None }
+            } else {
+                SendError::Fatal(error)
+            });
         }
         let stored: serde_json::Value =
             serde_json::from_str(&body).map_err(|e| SendError::Retry {

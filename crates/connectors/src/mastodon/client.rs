@@ -585,8 +585,16 @@ impl Sender {
             ),
             at_ms: None,
         })?;
+        // A success that carries an error: a validation refusal will not change; anything
+        // else did not say what happened, and another try with the same idempotency key is
+        // safe (bounded by the outbox's attempts).
         if let Some(error) = v.get("error").and_then(|e| e.as_str()) {
-            return Err(SendError::Fatal(format!("{what}: {error}")));
+            let error = format!("{what}: answered {status} with an error: {error}");
+            return Err(if error.contains("Validation failed") {
+                SendError::Fatal(error)
+            } else {
+                SendError::Retry { error, at_ms: None }
+            });
         }
         Ok(v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
     }

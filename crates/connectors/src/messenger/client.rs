@@ -13,9 +13,10 @@
 //! The Send API has no idempotency key. When an action was already handed to Meta once
 //! ([`Outgoing::resend`]: a timeout, a crash after the call), a private message is first looked
 //! for among the conversation's last messages (`GET /{id}/conversations?user_id=…`): the same
-//! text already sent by the Page counts as sent. Hides and deletions are idempotent by nature
-//! (a deletion that finds nothing to delete on a resend is a success). Comment replies cannot be
-//! checked cheaply: a resend may post a second reply.
+//! text already sent by the Page counts as sent; a reply to a comment is first looked for among
+//! that comment's replies (`GET /{comment-id}/comments`, `/replies` on Instagram). Hides and
+//! deletions are idempotent by nature (a deletion that finds nothing to delete on a resend is a
+//! success).
 
 use crate::client::Secret;
 use crate::client::http::{self, HeaderMap, RateHeaders};
@@ -44,6 +45,16 @@ pub struct Config {
     /// The Graph API's base URL, with its version.
     #[serde(default = "default_graph_url")]
     pub graph_url: String,
+    /// The longest a Graph API call may take (a hang is a retryable failure).
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "crate::client::de::duration"
+    )]
+    pub timeout: Duration,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(20)
 }
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";
@@ -137,7 +148,7 @@ impl Meta {
             verify_token: config.verify_token.clone(),
             proof,
             graph_url,
-            agent: http::agent(Duration::from_secs(20)),
+            agent: http::agent(config.timeout),
         })
     }
 
@@ -297,6 +308,52 @@ impl Meta {
         Ok(None)
     }
 
+    /// On a resend: the id of a reply of ours with this text under the comment, if any (the
+    /// latest hundred, newest first).
+    fn already_replied(
+        &self,
+        comment: &str,
+        edge: &str,
+        text: &str,
+    ) -> Result<Option<String>, SendError> {
+        let what = format!("{} comment replies lookup", self.surface.name());
+        // Facebook names a comment's text `message`, Instagram `text`.
+        let field = match self.surface {
+            Surface::Messenger => "message",
+            Surface::Instagram => "text",
+        };
+        let fields = format!("id,{field},from");
+        let found = self.call(
+            "GET",
+            &format!("{comment}/{edge}"),
+            &[
+                ("fields", fields.as_str()),
+                ("limit", "100"),
+                ("order", "reverse_chronological"),
+            ],
+            None,
+            &what,
+        );
+        let v = match found {
+            Ok(v) => v,
+            // Without the permission to read them, the only choice left is to post.
+            Err(SendError::Fatal(e)) => {
+                tracing::warn!(platform = self.surface.as_str(), error = %e, "cannot check whether a retried reply was already posted; posting it (it may appear twice)");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let replies = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(replies
+            .iter()
+            .find(|r| {
+                r["from"]["id"].as_str() == Some(self.id.as_str())
+                    && r[field].as_str() == Some(text)
+            })
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_owned))
+    }
+
     fn target<'o>(&self, out: &Outgoing<'o>, action: Action) -> Result<&'o str, SendError> {
         out.target_id.filter(|t| !t.is_empty()).ok_or_else(|| {
             SendError::Fatal(format!("{}: {action} needs a comment", self.surface.name()))
@@ -349,6 +406,15 @@ impl Meta {
             Surface::Messenger => "comments",
             Surface::Instagram => "replies",
         };
+        if out.resend
+            && let Some(id) = self.already_replied(target, edge, text)?
+        {
+            tracing::info!(
+                platform = self.surface.as_str(),
+                "the reply was already posted before the retry; not posting it again"
+            );
+            return Ok(Some(id));
+        }
         let what = format!("{name} reply to a comment");
         let v = self.call(
             "POST",
@@ -533,6 +599,7 @@ mod tests {
                 app_secret: Secret::new("app-secret"),
                 verify_token: Secret::new("verify-me"),
                 graph_url: DEFAULT_GRAPH_URL.into(),
+                timeout: std::time::Duration::from_secs(20),
             },
             Surface::Messenger,
         )
@@ -682,6 +749,7 @@ mod tests {
             app_secret: Secret::new("s"),
             verify_token: Secret::new("v"),
             graph_url: DEFAULT_GRAPH_URL.into(),
+            timeout: std::time::Duration::from_secs(20),
         };
         assert!(
             Meta::new(&c, Surface::Instagram)

@@ -285,12 +285,16 @@ impl PlatformSender for ReplySender {
         if !(200..300).contains(&status) {
             return Err(http::classify(status, &limits, "Trustpilot reply", &body));
         }
-        // 201 with no body; a body that is an error object is not a success.
+        // 201 with no body; a body that is an error object is not a success, and worth
+        // another try (a second reply replaces the first: safe; bounded by the attempts).
         if body.contains("\"fault\"") || body.contains("\"errorCode\"") {
-            return Err(SendError::Fatal(format!(
-                "Trustpilot reply: {}",
-                http::short(&body)
-            )));
+            return Err(SendError::Retry {
+                error: format!(
+                    "Trustpilot reply: {status} with an error: {}",
+                    http::short(&body)
+                ),
+                at_ms: None,
+            });
         }
         Ok(None)
     }

@@ -15,6 +15,7 @@ mod mentions;
 mod policy;
 mod send;
 mod stream;
+mod timeline;
 
 pub use mentions::MentionsSource;
 pub use policy::ReconnectPolicy;
@@ -253,12 +254,44 @@ pub(crate) fn data_of(answer: &Answer, what: &str) -> Result<serde_json::Value, 
         })?;
     match value.get("data") {
         Some(d) if !d.is_null() => Ok(d.clone()),
-        _ => Err(SendError::Fatal(format!(
-            "{what}: X answered {} without data: {}",
-            answer.status,
-            errors_of(&value)
-        ))),
+        _ => {
+            let error = format!(
+                "{what}: X answered {} without data: {}",
+                answer.status,
+                errors_of(&value)
+            );
+            // A refusal X names (not the author, not found, an invalid request) will not
+            // change; any other success without its data did not say what happened and is
+            // worth another try, which the resend check makes safe.
+            if refused(&value) {
+                Err(SendError::Fatal(error))
+            } else {
+                Err(SendError::Retry { error, at_ms: None })
+            }
+        }
     }
+}
+
+/// Problems that no retry fixes (X's `errors[].type`, `https://api.twitter.com/2/problems/…`).
+const REFUSALS: &[&str] = &[
+    "not-authorized-for-resource",
+    "resource-not-found",
+    "invalid-request",
+    "client-forbidden",
+    "unsupported-authentication",
+    "resource-unauthorized",
+    "duplicate-rules",
+];
+
+/// Whether the `errors` of an X body name a refusal.
+fn refused(value: &serde_json::Value) -> bool {
+    value
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("type").and_then(|t| t.as_str()))
+        .any(|t| REFUSALS.iter().any(|r| t.ends_with(r)))
 }
 
 /// The `errors` of an X body, on one line.

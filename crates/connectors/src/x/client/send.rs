@@ -4,20 +4,25 @@
 //! rate window (`x-rate-limit-*`), kept in its own [`RateGate`].
 //!
 //! X has no idempotency key. When an action may already have been taken (`Outgoing::resend`),
-//! a reply or post is first looked for among the account's latest tweets
-//! (`GET /2/users/:id/tweets`, at most [`RESEND_PAGES`] pages of 100): the same text answering
-//! the same tweet is taken as ours and its id returned. The window of doubt left: a tweet X
-//! took but does not list yet (its timeline is eventually consistent, usually for seconds), or
-//! one older than the pages read. Direct messages are not looked up (no cheap listing).
+//! a reply or post is first looked for among the account's tweets since the action was queued
+//! (`GET /2/users/:id/tweets?start_time=…`, then only `since_id=` the newest one known, see
+//! timeline.rs; at most [`RESEND_PAGES`] pages of 100, the timeline's own limit): the same text
+//! answering the same tweet is taken as ours and its id returned. The window of doubt left: a tweet X took but does not list yet (its timeline is
+//! eventually consistent, usually for seconds). Direct messages are not looked up (no cheap
+//! listing).
 
+use super::timeline::{Read, Timeline, Tweet};
 use super::{Api, Config, data_of};
 use crate::client::de::now_ms;
 use crate::client::http;
 use crate::client::{Action, Outgoing, PlatformSender, RateGate, Secret, SendError};
 use serde_json::json;
 
-/// Pages of the account's timeline read before a resend.
-pub const RESEND_PAGES: usize = 3;
+/// Pages of the account's timeline read at most before a resend: X lists 3,200 tweets back.
+pub const RESEND_PAGES: usize = 32;
+
+/// Clocks differ: the timeline is read from this long before the action was queued.
+const CLOCK_MARGIN_MS: i64 = 5 * 60_000;
 
 /// The sending side of one X account.
 pub struct XSender {
@@ -28,6 +33,8 @@ pub struct XSender {
     hides: RateGate,
     deletes: RateGate,
     lookups: RateGate,
+    /// What the resend checks know of the account's tweets.
+    timeline: Timeline,
 }
 
 impl XSender {
@@ -41,6 +48,7 @@ impl XSender {
             hides: RateGate::new(pace),
             deletes: RateGate::new(pace),
             lookups: RateGate::new(None),
+            timeline: Timeline::default(),
         }
     }
 
@@ -63,14 +71,33 @@ impl XSender {
         data_of(&answer, what)
     }
 
-    /// A tweet of ours answering `target` (None: a post) with this text, among the latest.
+    /// A tweet of ours answering `target` (None: a post) with this text, posted since
+    /// `queued_ms` (0: in the last hour).
     fn already_posted(
         &self,
         target: Option<&str>,
         text: &str,
+        queued_ms: i64,
     ) -> Result<Option<String>, SendError> {
+        let from_ms = if queued_ms > 0 {
+            queued_ms - CLOCK_MARGIN_MS
+        } else {
+            now_ms() - 3_600_000
+        };
+        let read = self.timeline.plan(from_ms);
+        let (tweets, complete) = self.read_timeline(&read)?;
+        self.timeline.learn(&read, tweets, complete);
+        Ok(self.timeline.find(target, text))
+    }
+
+    /// The account's tweets `read` asks for, newest first, and whether they are all there.
+    fn read_timeline(&self, read: &Read) -> Result<(Vec<Tweet>, bool), SendError> {
         let path = format!("/2/users/{}/tweets", self.user_id);
-        let wanted = comparable(text);
+        let start = jiff::Timestamp::from_millisecond(read.start_ms)
+            .map_err(|e| SendError::Fatal(format!("X resend check: {e}")))?
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let mut found = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..RESEND_PAGES {
             let mut query = vec![
@@ -78,6 +105,10 @@ impl XSender {
                 ("tweet.fields", "referenced_tweets,created_at"),
                 ("exclude", "retweets"),
             ];
+            match &read.since_id {
+                Some(id) => query.push(("since_id", id)),
+                None => query.push(("start_time", &start)),
+            }
             if let Some(t) = &token {
                 query.push(("pagination_token", t));
             }
@@ -102,51 +133,49 @@ impl XSender {
                     error: format!("X resend check: unreadable page ({e})"),
                     at_ms: None,
                 })?;
-            let tweets = page.get("data").and_then(|d| d.as_array());
-            for tweet in tweets.into_iter().flatten() {
-                let replied_to = tweet
-                    .get("referenced_tweets")
-                    .and_then(|r| r.as_array())
-                    .and_then(|refs| {
-                        refs.iter()
-                            .find(|r| r.get("type").and_then(|t| t.as_str()) == Some("replied_to"))
-                    })
-                    .and_then(|r| r.get("id"))
-                    .and_then(|i| i.as_str());
-                let same_text = tweet
-                    .get("text")
-                    .and_then(|t| t.as_str())
-                    .is_some_and(|t| comparable(t) == wanted);
-                if same_text
-                    && replied_to == target
-                    && let Some(id) = tweet.get("id").and_then(|i| i.as_str())
-                {
-                    return Ok(Some(id.to_owned()));
-                }
+            // A page of errors is not an empty timeline: not knowing, do not post.
+            if page.get("data").is_none() && page.get("errors").is_some() {
+                return Err(SendError::Retry {
+                    error: format!("X resend check: {}", super::errors_of(&page)),
+                    at_ms: None,
+                });
             }
+            let tweets = page.get("data").and_then(|d| d.as_array());
+            found.extend(tweets.into_iter().flatten().filter_map(tweet_of));
             token = page
                 .get("meta")
                 .and_then(|m| m.get("next_token"))
                 .and_then(|t| t.as_str())
                 .map(str::to_owned);
             if token.is_none() {
-                break;
+                return Ok((found, true));
             }
         }
-        Ok(None)
+        tracing::warn!(
+            pages = RESEND_PAGES,
+            "X resend check: more tweets since the action was queued than X lists; posting if it is not among them (it may appear twice)"
+        );
+        Ok((found, false))
     }
 }
 
-/// A text as X shows it back, made comparable: X wraps every link in a t.co link, escapes
-/// `&`, `<` and `>` as entities and may cut a leading `@mention` of the person answered.
-fn comparable(text: &str) -> String {
-    let decoded = html_escape::decode_html_entities(text);
-    decoded
-        .split_whitespace()
-        .filter(|w| !(w.starts_with("http://") || w.starts_with("https://")))
-        .filter(|w| !w.starts_with('@'))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A tweet of a timeline page.
+fn tweet_of(tweet: &serde_json::Value) -> Option<Tweet> {
+    let replied_to = tweet
+        .get("referenced_tweets")
+        .and_then(|r| r.as_array())
+        .and_then(|refs| {
+            refs.iter()
+                .find(|r| r.get("type").and_then(|t| t.as_str()) == Some("replied_to"))
+        })
+        .and_then(|r| r.get("id"))
+        .and_then(|i| i.as_str())
+        .map(str::to_owned);
+    Some(Tweet {
+        id: tweet.get("id")?.as_str()?.to_owned(),
+        replied_to,
+        text: tweet.get("text")?.as_str()?.to_owned(),
+    })
 }
 
 fn id_of(data: &serde_json::Value, key: &str) -> Option<String> {
@@ -172,7 +201,7 @@ impl PlatformSender for XSender {
                     _ => None,
                 };
                 if out.resend
-                    && let Some(id) = self.already_posted(reply_to, text)?
+                    && let Some(id) = self.already_posted(reply_to, text, out.queued_ms)?
                 {
                     return Ok(Some(id));
                 }
@@ -226,20 +255,5 @@ impl PlatformSender for XSender {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn texts_compare_as_x_shows_them_back() {
-        assert_eq!(
-            comparable("Results &amp; more: https://t.co/abc123"),
-            comparable("Results & more: https://example.org/results/75001")
-        );
-        assert_eq!(comparable("@alice  thanks!"), comparable("thanks!"));
-        assert_ne!(comparable("thanks!"), comparable("thanks again!"));
     }
 }
