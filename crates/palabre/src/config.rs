@@ -9,6 +9,9 @@ use palabre_pipeline::policy::{
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// Attempts before an outgoing action goes to the dead letters (`[server] outbox_attempts`).
+pub const DEFAULT_OUTBOX_ATTEMPTS: u32 = 8;
+
 /// What the configuration file may hold. Unknown keys are refused (a typo is an error, not a
 /// silently ignored setting).
 #[derive(Debug, Default, Deserialize)]

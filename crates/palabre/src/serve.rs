@@ -229,7 +229,11 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             handle: c.handle.clone(),
         })
         .collect();
-    let attempts = plan.config.server.outbox_attempts.unwrap_or(8);
+    let attempts = plan
+        .config
+        .server
+        .outbox_attempts
+        .unwrap_or(crate::config::DEFAULT_OUTBOX_ATTEMPTS);
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,

@@ -13,6 +13,8 @@
 
 pub mod accounts;
 pub mod connect;
+#[cfg(test)]
+mod faults;
 pub mod ingest;
 pub mod outbox;
 pub mod route;

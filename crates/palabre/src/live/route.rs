@@ -102,6 +102,7 @@ impl Deliver for Router {
             human: item.origin == "human",
             last_inbound_ms: context.as_ref().and_then(|c| c.last_inbound_ms),
             resend: item.attempts > 1,
+            queued_ms: item.created_ms,
         };
         match route.sender.send(&out) {
             Ok(remote) => Ok(remote),
