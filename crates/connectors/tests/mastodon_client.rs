@@ -329,14 +329,29 @@ fn sends_once_per_key_and_maps_every_failure() {
 
     fake.control("fail", serde_json::json!({"statuses": ["429"]}));
     let before = jiff::Timestamp::now().as_millisecond();
-    match sender.send(&reply("bot:2", target, &raw)) {
-        Err(SendError::Retry {
+    let reset = match sender.send(&reply("bot:2", target, &raw)) {
+        Err(SendError::Limited {
             at_ms: Some(at), ..
         }) => {
-            assert!(at > before && at < before + 5_000, "the ISO reset: {at}")
+            assert!(at > before && at < before + 5_000, "the ISO reset: {at}");
+            at
         }
         other => panic!("{other:?}"),
-    }
+    };
+    // Until the reset the account's other actions are not even tried.
+    let asked = fake.posts()["requests"].as_array().map_or(0, Vec::len);
+    assert!(asked > 0);
+    assert_eq!(
+        sender.send(&reply("bot:3", target, &raw)),
+        Err(SendError::NotBefore { at_ms: reset })
+    );
+    assert_eq!(
+        fake.posts()["requests"].as_array().map_or(0, Vec::len),
+        asked
+    );
+    std::thread::sleep(Duration::from_millis(
+        (reset - jiff::Timestamp::now().as_millisecond()).max(0) as u64 + 50,
+    ));
     fake.control("fail", serde_json::json!({"statuses": ["500"]}));
     assert!(matches!(
         sender.send(&reply("bot:2", target, &raw)),

@@ -12,6 +12,13 @@ use std::path::{Path, PathBuf};
 /// Attempts before an outgoing action goes to the dead letters (`[server] outbox_attempts`).
 pub const DEFAULT_OUTBOX_ATTEMPTS: u32 = 8;
 
+/// The bot's pace in the outbox (`[guardrails] per_channel_per_minute`, `global_per_minute`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub per_channel_per_minute: u32,
+    pub global_per_minute: u32,
+}
+
 /// What the configuration file may hold. Unknown keys are refused (a typo is an error, not a
 /// silently ignored setting).
 #[derive(Debug, Default, Deserialize)]
@@ -107,7 +114,8 @@ pub struct GuardrailsSection {
     pub conversation_cap: Option<u32>,
     /// Stops all automation (default false).
     pub crisis_brake: Option<bool>,
-    /// Automated replies per minute per channel (default 300) and in all (default 1200).
+    /// Automated replies per minute per channel (default 300) and in all (default 1200):
+    /// the outbox's pace for the bot; past it answers wait (0: no pace).
     pub per_channel_per_minute: Option<u32>,
     pub global_per_minute: Option<u32>,
     /// The queue sampled replies go to for review (default "review").
@@ -267,10 +275,17 @@ impl Config {
             },
             conversation_cap: g.conversation_cap.unwrap_or(d.conversation_cap),
             crisis_brake: g.crisis_brake.unwrap_or(d.crisis_brake),
-            per_channel_per_minute: g.per_channel_per_minute.unwrap_or(d.per_channel_per_minute),
-            global_per_minute: g.global_per_minute.unwrap_or(d.global_per_minute),
             review_queue: g.review_queue.clone().unwrap_or(d.review_queue),
         })
+    }
+
+    /// The bot's pace: answers per minute per channel (default 300) and in all (default
+    /// 1,200); 0 turns one off. Past it, answers wait in the outbox.
+    pub fn pace(&self) -> Pace {
+        Pace {
+            per_channel_per_minute: self.guardrails.per_channel_per_minute.unwrap_or(300),
+            global_per_minute: self.guardrails.global_per_minute.unwrap_or(1200),
+        }
     }
 
     /// Triage's settings.

@@ -234,6 +234,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .server
         .outbox_attempts
         .unwrap_or(crate::config::DEFAULT_OUTBOX_ATTEMPTS);
+    let pace = plan.config.pace();
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,
@@ -247,6 +248,8 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         live::outbox::Settings {
             max_attempts: attempts,
             node: node_name(&plan.config.server),
+            per_channel_per_minute: pace.per_channel_per_minute,
+            global_per_minute: pace.global_per_minute,
         },
         &stop,
     )

@@ -189,8 +189,6 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             to_human(vec![Reason::ConversationCap])
         } else if g.same_text_sent {
             draft(vec![Reason::SameTextTwice])
-        } else if g.rate_limited {
-            draft(vec![Reason::RateLimited])
         } else {
             match request.campaign.mode {
                 Mode::Draft => draft(vec![Reason::CampaignAnswer, Reason::DraftMode]),

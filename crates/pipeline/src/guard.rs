@@ -6,9 +6,8 @@
 use crate::fingerprint;
 use crate::policy::Guardrails;
 use crate::window::Window;
-use palabre_campaigns::{CampaignMatch, ChannelSpec};
+use palabre_campaigns::CampaignMatch;
 use palabre_core::{ConversationId, Message, SentReply};
-use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3;
 
 /// What the guardrails know about a campaign request, for decide.
@@ -24,8 +23,6 @@ pub struct GuardFacts {
     pub conversation_replies: u32,
     /// This exact text was already sent to this author.
     pub same_text_sent: bool,
-    /// The channel's or the global per-minute limit is reached.
-    pub rate_limited: bool,
     /// Picked for human review (sample mode), deterministically from the event id.
     pub sampled: bool,
 }
@@ -40,8 +37,6 @@ pub struct GuardMemory {
     conversation_replies: Window<u32>,
     /// (author, text) sent.
     texts: Window<()>,
-    /// Channel → (minute, replies sent in it); the global count under key 0.
-    minutes: HashMap<u64, (i64, u32)>,
 }
 
 impl GuardMemory {
@@ -51,7 +46,6 @@ impl GuardMemory {
             author_replies: Window::new(capacity),
             conversation_replies: Window::new(capacity),
             texts: Window::new(capacity),
-            minutes: HashMap::new(),
         }
     }
 
@@ -74,12 +68,6 @@ impl GuardMemory {
                 .filter(|t| now - **t <= rails.author_cap_window_secs)
                 .count() as u32
         });
-        let minute = now.div_euclid(60);
-        let count_in = |key: u64| match self.minutes.get(&key) {
-            Some((m, n)) if *m == minute => *n,
-            _ => 0,
-        };
-        let channel = channel_key(request);
         GuardFacts {
             already_answered: self
                 .answered
@@ -98,8 +86,6 @@ impl GuardMemory {
             same_text_sent: request
                 .text()
                 .is_some_and(|t| self.texts.get(text_key(author, t)).is_some()),
-            rate_limited: count_in(channel) >= rails.per_channel_per_minute
-                || count_in(0) >= rails.global_per_minute,
             sampled: sample_one_in.is_some_and(|n| {
                 n > 0 && fingerprint::event_id(&message.id).is_multiple_of(u64::from(n))
             }),
@@ -126,14 +112,6 @@ impl GuardMemory {
             now,
             rails,
         );
-        let minute = now.div_euclid(60);
-        for key in [channel_key(request), 0] {
-            let slot = self.minutes.entry(key).or_insert((minute, 0));
-            if slot.0 != minute {
-                *slot = (minute, 0);
-            }
-            slot.1 += 1;
-        }
     }
 
     /// Rebuilds the memory from replies recorded before a restart (oldest first). Per-minute
@@ -196,18 +174,4 @@ fn text_key(author: u64, text: &str) -> u64 {
     h.update(&author.to_le_bytes());
     h.update(text.as_bytes());
     h.digest()
-}
-
-/// The answering channel's key; never 0 (the global count's key).
-fn channel_key(request: &CampaignMatch) -> u64 {
-    let mut h = Xxh3::new();
-    match &request.channel {
-        ChannelSpec::Account(c) => {
-            h.update(c.platform.as_str().as_bytes());
-            h.update(b":");
-            h.update(c.id.as_str().as_bytes());
-        }
-        ChannelSpec::Handle(handle) => h.update(handle.as_bytes()),
-    }
-    h.digest().max(1)
 }

@@ -62,9 +62,6 @@ pub struct Guardrails {
     pub conversation_cap: u32,
     /// Stops all automation: everything goes to humans.
     pub crisis_brake: bool,
-    /// Automated replies per minute, per channel and in all.
-    pub per_channel_per_minute: u32,
-    pub global_per_minute: u32,
     /// Where sampled replies go for review.
     pub review_queue: String,
 }
@@ -76,8 +73,6 @@ impl Default for Guardrails {
             author_cap_window_secs: 24 * 3600,
             conversation_cap: 2,
             crisis_brake: false,
-            per_channel_per_minute: 300,
-            global_per_minute: 1200,
             review_queue: "review".to_owned(),
         }
     }

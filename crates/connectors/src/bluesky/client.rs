@@ -211,8 +211,8 @@ impl BlueskySender {
         };
         let mut response = result.map_err(|e| http::transport(&what, &e))?;
         let limits = RateHeaders::read(response.headers(), now_ms());
-        self.gate.observe(&limits);
         let status = response.status().as_u16();
+        self.gate.observe(status, &limits, now_ms());
         let body = response
             .body_mut()
             .read_to_string()
@@ -797,7 +797,7 @@ mod tests {
         let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
         assert_eq!(
             sender.send(&post("k1")),
-            Err(SendError::Retry {
+            Err(SendError::Limited {
                 error: "Bluesky createRecord: 429 Too Many Requests ({\"error\":\"RateLimitExceeded\",\"message\":\"Rate Limit Exceeded\"})".into(),
                 at_ms: Some(reset * 1000)
             })

@@ -90,7 +90,7 @@ pub fn parse_retry_after(raw: &str, now_ms: i64) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-/// The usual meaning of a failed status: 429 waits for the reset, 5xx and 408 retry, 401 and
+/// The usual meaning of a failed status: 429 waits for the reset (not an attempt), 5xx and 408 retry, 401 and
 /// 403 mean the token, any other 4xx is a refusal. `what` names the platform and the call;
 /// `body` is the platform's own explanation (cut to a readable length).
 pub fn classify(status: u16, limits: &RateHeaders, what: &str, body: &str) -> SendError {
@@ -99,7 +99,7 @@ pub fn classify(status: u16, limits: &RateHeaders, what: &str, body: &str) -> Se
         d => format!(" ({d})"),
     };
     match status {
-        429 => SendError::Retry {
+        429 => SendError::Limited {
             error: format!("{what}: 429 Too Many Requests{detail}"),
             at_ms: limits.reset_ms,
         },
@@ -120,11 +120,13 @@ pub fn classify(status: u16, limits: &RateHeaders, what: &str, body: &str) -> Se
 pub fn source_error(status: u16, limits: &RateHeaders, what: &str, body: &str) -> SourceError {
     match classify(status, limits, what, body) {
         SendError::Auth(e) => SourceError::Auth(e),
-        SendError::Retry { error, at_ms } => SourceError::Disconnected {
-            error,
-            retry_in: at_ms
-                .map(|at| Duration::from_millis((at - super::de::now_ms()).max(1000) as u64)),
-        },
+        SendError::Retry { error, at_ms } | SendError::Limited { error, at_ms } => {
+            SourceError::Disconnected {
+                error,
+                retry_in: at_ms
+                    .map(|at| Duration::from_millis((at - super::de::now_ms()).max(1000) as u64)),
+            }
+        }
         SendError::Fatal(e) if status == 403 => SourceError::Auth(e),
         SendError::Fatal(e) => SourceError::Config(e),
         SendError::NotBefore { at_ms } => SourceError::Disconnected {
@@ -224,7 +226,7 @@ mod tests {
         };
         assert_eq!(
             classify(429, &limits, "t", ""),
-            SendError::Retry {
+            SendError::Limited {
                 error: "t: 429 Too Many Requests".into(),
                 at_ms: Some(42)
             }

@@ -117,6 +117,11 @@ pub enum SendError {
     /// Not tried: the account's rate limit is used up until `at_ms`. Not an attempt.
     #[error("rate limit used up until {at_ms}")]
     NotBefore { at_ms: i64 },
+    /// The platform said to slow down (a 429, a rate-limit error) and did nothing: wait until
+    /// its reset (`at_ms`, when it gives one). Not an attempt: a platform that refuses for ten
+    /// minutes must not kill the actions waiting for it.
+    #[error("{error}")]
+    Limited { error: String, at_ms: Option<i64> },
     /// The token is expired or revoked: a person must renew it. Never retried in a loop.
     #[error("{0}")]
     Auth(String),

@@ -12,6 +12,8 @@ struct State {
     /// Token bucket for the configured pace.
     tokens: f64,
     last_ms: i64,
+    /// The pause after the next 429 without a reset: doubles while 429s follow each other.
+    cool_down_ms: i64,
 }
 
 /// One account's gate. Shared by the threads that send for the account.
@@ -69,8 +71,12 @@ impl RateGate {
         Ok(())
     }
 
-    /// What a response's headers said.
-    pub fn observe(&self, limits: &super::http::RateHeaders) {
+    /// What a response said: its status and its rate-limit headers. A 429 closes the gate
+    /// until the platform's reset or, when it gives none, for a pause that starts at
+    /// [`FIRST_COOL_DOWN_MS`] and doubles while 429s follow each other (at most
+    /// [`MAX_COOL_DOWN_MS`]): the account's other actions wait here instead of each collecting
+    /// its own 429.
+    pub fn observe(&self, status: u16, limits: &super::http::RateHeaders, now: i64) {
         if let Ok(mut s) = self.state.lock() {
             if limits.remaining.is_some() {
                 s.remaining = limits.remaining;
@@ -78,9 +84,27 @@ impl RateGate {
             if limits.reset_ms.is_some() {
                 s.reset_ms = limits.reset_ms;
             }
+            if status != 429 {
+                s.cool_down_ms = FIRST_COOL_DOWN_MS;
+                return;
+            }
+            s.remaining = Some(0);
+            let pause = s.cool_down_ms.max(FIRST_COOL_DOWN_MS);
+            match limits.reset_ms.filter(|r| *r > now) {
+                Some(reset) => s.reset_ms = Some(reset),
+                None => {
+                    s.reset_ms = Some(now + pause);
+                    s.cool_down_ms = (pause * 2).min(MAX_COOL_DOWN_MS);
+                }
+            }
         }
     }
 }
+
+/// The first pause after a 429 that names no reset.
+pub const FIRST_COOL_DOWN_MS: i64 = 1_000;
+/// The longest.
+pub const MAX_COOL_DOWN_MS: i64 = 300_000;
 
 #[cfg(test)]
 mod tests {
@@ -93,18 +117,54 @@ mod tests {
         let gate = RateGate::new(None);
         let now = 1_000_000;
         assert!(gate.acquire(now).is_ok());
-        gate.observe(&RateHeaders {
-            remaining: Some(0),
-            reset_ms: Some(now + 30_000),
-        });
+        gate.observe(
+            200,
+            &RateHeaders {
+                remaining: Some(0),
+                reset_ms: Some(now + 30_000),
+            },
+            now,
+        );
         assert_eq!(gate.acquire(now + 1), Err(now + 30_000));
         assert!(gate.acquire(now + 30_001).is_ok(), "open again after reset");
         // A reset already past (clock skew) does not block.
-        gate.observe(&RateHeaders {
-            remaining: Some(0),
-            reset_ms: Some(now - 5_000),
-        });
+        gate.observe(
+            200,
+            &RateHeaders {
+                remaining: Some(0),
+                reset_ms: Some(now - 5_000),
+            },
+            now,
+        );
         assert!(gate.acquire(now + 40_000).is_ok());
+    }
+
+    #[test]
+    fn a_429_closes_the_gate_until_the_reset_or_for_a_growing_pause() {
+        let gate = RateGate::new(None);
+        let now = 2_000_000;
+        gate.observe(
+            429,
+            &RateHeaders {
+                remaining: None,
+                reset_ms: Some(now + 5_000),
+            },
+            now,
+        );
+        assert_eq!(gate.acquire(now + 1), Err(now + 5_000));
+        assert!(gate.acquire(now + 5_001).is_ok());
+        // Without a reset: one second, then two, four… while the 429s go on.
+        let mut at = now + 10_000;
+        for pause in [1_000, 2_000, 4_000, 8_000] {
+            gate.observe(429, &RateHeaders::default(), at);
+            assert_eq!(gate.acquire(at + 1), Err(at + pause));
+            at += pause + 1;
+            assert!(gate.acquire(at).is_ok());
+        }
+        // An answer that is not a 429 starts the pauses over.
+        gate.observe(200, &RateHeaders::default(), at);
+        gate.observe(429, &RateHeaders::default(), at);
+        assert_eq!(gate.acquire(at + 1), Err(at + FIRST_COOL_DOWN_MS));
     }
 
     #[test]

@@ -351,7 +351,7 @@ impl PlatformSender for ReplySender {
             .map_err(|e| http::transport("Google reply", &e))?;
         let status = response.status().as_u16();
         let limits = RateHeaders::read(response.headers(), now_ms());
-        self.gate.observe(&limits);
+        self.gate.observe(status, &limits, now_ms());
         let body = response
             .into_body()
             .read_to_string()

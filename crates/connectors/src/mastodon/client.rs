@@ -572,8 +572,8 @@ impl Sender {
         };
         let mut resp = result.map_err(|e| http::transport(&what, &e))?;
         let limits = RateHeaders::read(resp.headers(), now_ms());
-        self.client.gate.observe(&limits);
         let status = resp.status().as_u16();
+        self.client.gate.observe(status, &limits, now_ms());
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         if !(200..300).contains(&status) {
             return Err(http::classify(status, &limits, &what, &text));

@@ -21,7 +21,9 @@
 use crate::client::Secret;
 use crate::client::http::{self, HeaderMap, RateHeaders};
 use crate::client::signature::{hmac_sha256, verify_hex};
-use crate::client::{Action, Outgoing, PlatformSender, Reply, SendError, WebhookEndpoint};
+use crate::client::{
+    Action, Outgoing, PlatformSender, RateGate, Reply, SendError, WebhookEndpoint,
+};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -112,6 +114,8 @@ pub struct Meta {
     proof: Secret,
     graph_url: String,
     agent: ureq::Agent,
+    /// Closed while Meta says the Page is over its limits.
+    gate: RateGate,
 }
 
 impl Meta {
@@ -149,6 +153,7 @@ impl Meta {
             proof,
             graph_url,
             agent: http::agent(config.timeout),
+            gate: RateGate::new(None),
         })
     }
 
@@ -167,6 +172,9 @@ impl Meta {
         what: &str,
     ) -> Result<serde_json::Value, SendError> {
         let url = format!("{}/{}", self.graph_url, path.trim_start_matches('/'));
+        self.gate
+            .acquire(jiff::Timestamp::now().as_millisecond())
+            .map_err(|at_ms| SendError::NotBefore { at_ms })?;
         let auth = format!("Bearer {}", self.token.expose());
         let result = match method {
             "GET" => {
@@ -209,8 +217,14 @@ impl Meta {
             .filter(|e| e.is_object())
         {
             let e: GraphError = serde_json::from_value(error.clone()).unwrap_or_default();
-            return Err(graph_error(&e, status, &limits, what));
+            let error = graph_error(&e, status, &limits, what);
+            // Meta's rate limits come as errors: the Page waits as after a 429.
+            let limited = matches!(error, SendError::Limited { .. });
+            self.gate
+                .observe(if limited { 429 } else { status }, &limits, now);
+            return Err(error);
         }
+        self.gate.observe(status, &limits, now);
         match (status, value) {
             (200..=299, Some(v)) => Ok(v),
             (200..=299, None) => Err(SendError::Retry {
@@ -536,7 +550,7 @@ fn graph_error(e: &GraphError, status: u16, limits: &RateHeaders, what: &str) ->
             "{detail}: the Page access token is expired or revoked; renew page_access_token in the configuration"
         )),
         // Application, account, page and Messenger rate limits.
-        4 | 17 | 32 | 613 | 80001..=80009 => SendError::Retry {
+        4 | 17 | 32 | 613 | 80001..=80009 => SendError::Limited {
             error: format!("{detail}: rate limited"),
             at_ms: limits.reset_ms,
         },
@@ -696,7 +710,7 @@ mod tests {
         for code in [4, 17, 32, 613] {
             assert!(matches!(
                 graph_error(&e(code, None), 400, &none, "t"),
-                SendError::Retry { .. }
+                SendError::Limited { .. }
             ));
         }
         assert!(

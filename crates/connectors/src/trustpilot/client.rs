@@ -280,7 +280,7 @@ impl PlatformSender for ReplySender {
             .map_err(|e| http::transport("Trustpilot reply", &e))?;
         let status = response.status().as_u16();
         let limits = RateHeaders::read(response.headers(), now_ms());
-        self.gate.observe(&limits);
+        self.gate.observe(status, &limits, now_ms());
         let body = response.into_body().read_to_string().unwrap_or_default();
         if !(200..300).contains(&status) {
             return Err(http::classify(status, &limits, "Trustpilot reply", &body));

@@ -229,7 +229,10 @@ pub fn start(
         }
     }
     let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
-    let deliver = Arc::new(route::Router::new(location, routes, by_channel, fallback)?);
+    let pace = route::Pace::new(sending.per_channel_per_minute, sending.global_per_minute);
+    let deliver = Arc::new(route::Router::new(
+        location, routes, by_channel, fallback, pace,
+    )?);
     let search = Workspace::open(location)?;
     if search.backend() == "sqlite" {
         std::thread::Builder::new()

@@ -23,6 +23,10 @@ pub enum DeliveryError {
     Fatal(String),
     /// Not tried: the account's rate limit is used up until then. Not an attempt.
     NotBefore { at_ms: i64 },
+    /// The platform said to slow down and did nothing (a 429): waits for its reset, or two
+    /// seconds when it gave none (the account's gate then holds the others). Not an attempt:
+    /// a platform refusing for ten minutes does not kill what waits for it.
+    Limited { error: String, at_ms: Option<i64> },
     /// The token is expired or revoked: kept waiting (not an attempt) until a person renews
     /// it, tried again every 10 minutes; the account shows as failing in the inbox.
     Auth(String),
@@ -63,6 +67,9 @@ pub struct Settings {
     pub max_attempts: u32,
     /// This process's name in the outbox's claims (`[server] node`).
     pub node: String,
+    /// The bot's answers per minute, per channel and in all (`[guardrails]`; 0: no pace).
+    pub per_channel_per_minute: u32,
+    pub global_per_minute: u32,
 }
 
 pub struct Sender {
@@ -154,6 +161,15 @@ impl Sender {
                         .unwrap_or_else(|| now + backoff_ms(item.attempts));
                     tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
                     self.ws.mark_retry(item.id, &error, at)?;
+                    "pending"
+                }
+                Err(DeliveryError::Limited { error, at_ms }) => {
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    let at = at_ms
+                        .filter(|at| *at > now && *at < now + 3_600_000)
+                        .unwrap_or_else(|| now + backoff_ms(1));
+                    tracing::warn!(id = item.id, error = %error, retry_in_ms = at - now, "the platform asks to slow down; waiting (not an attempt)");
+                    self.ws.mark_deferred(item.id, at, &error)?;
                     "pending"
                 }
                 Err(DeliveryError::NotBefore { at_ms }) => {
@@ -269,9 +285,12 @@ mod tests {
             item.next_attempt_ms >= before + 29_000,
             "waits for the 429 reset"
         );
-        ws.mark_retry(a, "made due", 0).unwrap();
-        sandbox.fail_next(&[Failure::ServerError]);
-        sender.round().unwrap();
+        assert_eq!(item.attempts, 1, "a 429 is not an attempt");
+        for _ in 0..2 {
+            ws.mark_retry(a, "made due", 0).unwrap();
+            sandbox.fail_next(&[Failure::ServerError]);
+            sender.round().unwrap();
+        }
         let item = status(&mut ws, a);
         assert_eq!(
             (item.status, item.attempts),
@@ -308,10 +327,81 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_platform_refusing_for_a_long_time_kills_nothing() {
+        // Forty 429s in a row, ten times the attempts allowed: the reply still waits, then goes.
+        let (_dir, location, sandbox, mut sender) = setup(4);
+        let mut ws = Workspace::open(&location).unwrap();
+        let (a, _) = ws.enqueue(&action("bot:storm", "bot", 1)).unwrap();
+        for _ in 0..40 {
+            sandbox.fail_next(&[Failure::RateLimited(60_000)]);
+            sender.round().unwrap();
+            let item = status(&mut ws, a);
+            assert_eq!((item.status, item.attempts), (OutboxStatus::Pending, 0));
+            assert!(item.last_error.unwrap().contains("429"));
+            ws.mark_retry(a, "made due", 0).unwrap();
+        }
+        sender.round().unwrap();
+        assert_eq!(status(&mut ws, a).status, OutboxStatus::Sent);
+        assert_eq!(sandbox.snapshot()["posts"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_bots_answers_past_the_pace_wait_oldest_first_and_people_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let sandbox = Arc::new(Sandbox::new());
+        let router = crate::live::route::Router::new(
+            &location,
+            Default::default(),
+            Default::default(),
+            Some(sandbox.clone()),
+            crate::live::route::Pace::new(10, 0),
+        )
+        .unwrap();
+        let mut sender =
+            Sender::open(&location, Arc::new(router), Live::new(), &settings(2)).unwrap();
+        let mut ws = Workspace::open(&location).unwrap();
+        let bots: Vec<i64> = (0..25)
+            .map(|i| {
+                ws.enqueue(&action(&format!("bot:{i}"), "bot", 1))
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        let (human, _) = ws.enqueue(&action("human:1", "human", 0)).unwrap();
+        let started = jiff::Timestamp::now().as_millisecond();
+        while sender.round().unwrap() {}
+        let keys: Vec<String> = sandbox.snapshot()["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["idempotency_key"].as_str().unwrap().to_owned())
+            .collect();
+        let mut expected = vec!["human:1".to_owned()];
+        expected.extend((0..10).map(|i| format!("bot:{i}")));
+        assert_eq!(
+            keys, expected,
+            "the person's reply, then the ten oldest answers"
+        );
+        assert_eq!(status(&mut ws, human).status, OutboxStatus::Sent);
+        for id in &bots[10..] {
+            let item = status(&mut ws, *id);
+            assert_eq!(
+                (item.status, item.attempts),
+                (OutboxStatus::Pending, 0),
+                "waits for the pace, not an attempt"
+            );
+            assert!(item.next_attempt_ms > started);
+        }
+    }
+
     fn settings(max_attempts: u32) -> Settings {
         Settings {
             max_attempts,
             node: "n1".into(),
+            per_channel_per_minute: 0,
+            global_per_minute: 0,
         }
     }
 

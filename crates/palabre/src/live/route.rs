@@ -1,10 +1,11 @@
 //! The outbox's way to the platforms: each action goes to the sender of the account that
 //! answers for its conversation's channel (`[[channels]] account = …`), else of the platform's
 //! first account, with what that sender needs to know about the message answered (its author,
-//! raw payload, conversation root, last message time) looked up in the store.
+//! raw payload, conversation root, last message time) looked up in the store. The bot's
+//! answers keep the brand's pace ([`Pace`]): past it they wait in the outbox, oldest first.
 
 use super::outbox::{Deliver, DeliveryError};
-use palabre_connectors::client::{Action, Outgoing, PlatformSender, SendError};
+use palabre_connectors::client::{Action, Outgoing, PlatformSender, RateGate, SendError};
 use palabre_store::Workspace;
 use palabre_store::workspace::{ConnectorStatus, OutboxItem};
 use std::collections::HashMap;
@@ -17,6 +18,43 @@ pub struct Route {
     pub sender: Arc<dyn PlatformSender>,
 }
 
+/// The brand's pace for automated answers (`[guardrails] per_channel_per_minute` and
+/// `global_per_minute`; 0: none). An answer past it is not tried: it waits in the outbox
+/// (not an attempt) and goes out as the pace allows, oldest first. People's replies are
+/// never held by it.
+pub struct Pace {
+    per_channel: Option<u32>,
+    global: RateGate,
+    channels: Mutex<HashMap<String, Arc<RateGate>>>,
+}
+
+impl Pace {
+    pub fn new(per_channel_per_minute: u32, global_per_minute: u32) -> Pace {
+        let some = |n: u32| (n > 0).then_some(n);
+        Pace {
+            per_channel: some(per_channel_per_minute),
+            global: RateGate::new(some(global_per_minute)),
+            channels: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A slot for one automated answer on `channel` now, or when one will be free.
+    fn acquire(&self, channel: &str, now: i64) -> Result<(), i64> {
+        self.global.acquire(now)?;
+        let Some(per_minute) = self.per_channel else {
+            return Ok(());
+        };
+        let gate = match self.channels.lock() {
+            Ok(mut gates) => gates
+                .entry(channel.to_owned())
+                .or_insert_with(|| Arc::new(RateGate::new(Some(per_minute))))
+                .clone(),
+            Err(_) => return Ok(()),
+        };
+        gate.acquire(now)
+    }
+}
+
 pub struct Router {
     /// Platform → its first account's sender.
     routes: HashMap<String, Route>,
@@ -24,6 +62,7 @@ pub struct Router {
     by_channel: HashMap<String, Route>,
     /// The sandbox takes what no real account sends (the demo, the tests).
     fallback: Option<Arc<dyn Deliver>>,
+    pace: Pace,
     ws: Mutex<Workspace>,
 }
 
@@ -35,11 +74,13 @@ impl Router {
         routes: HashMap<String, Route>,
         by_channel: HashMap<String, Route>,
         fallback: Option<Arc<dyn Deliver>>,
+        pace: Pace,
     ) -> anyhow::Result<Router> {
         Ok(Router {
             routes,
             by_channel,
             fallback,
+            pace,
             ws: Mutex::new(Workspace::open(location)?),
         })
     }
@@ -79,6 +120,13 @@ impl Deliver for Router {
             }
             Err(_) => (None, None),
         };
+        if item.origin == "bot" {
+            let now = jiff::Timestamp::now().as_millisecond();
+            let paced_on = channel.as_deref().unwrap_or(item.platform.as_str());
+            self.pace
+                .acquire(paced_on, now)
+                .map_err(|at_ms| DeliveryError::NotBefore { at_ms })?;
+        }
         let route = channel
             .as_deref()
             .and_then(|c| self.by_channel.get(c))
@@ -116,6 +164,9 @@ impl Deliver for Router {
                 Err(DeliveryError::Auth(error))
             }
             Err(SendError::NotBefore { at_ms }) => Err(DeliveryError::NotBefore { at_ms }),
+            Err(SendError::Limited { error, at_ms }) => {
+                Err(DeliveryError::Limited { error, at_ms })
+            }
             Err(SendError::Retry { error, at_ms }) => Err(DeliveryError::Retry { error, at_ms }),
             Err(SendError::Fatal(error)) => Err(DeliveryError::Fatal(error)),
         }

@@ -77,7 +77,7 @@ impl Deliver for Sandbox {
                     error: "sandbox: 500 Internal Server Error".into(),
                     at_ms: None,
                 },
-                Failure::RateLimited(ms) => DeliveryError::Retry {
+                Failure::RateLimited(ms) => DeliveryError::Limited {
                     error: "sandbox: 429 Too Many Requests".into(),
                     at_ms: Some(jiff::Timestamp::now().as_millisecond() + ms),
                 },

@@ -67,7 +67,7 @@ impl XSender {
             .api
             .call(method, path, query, body)
             .map_err(|e| http::transport(what, &e))?;
-        gate.observe(&answer.limits);
+        gate.observe(answer.status, &answer.limits, now_ms());
         data_of(&answer, what)
     }
 
@@ -119,7 +119,8 @@ impl XSender {
                 .api
                 .call("GET", &path, &query, None)
                 .map_err(|e| http::transport("X resend check", &e))?;
-            self.lookups.observe(&answer.limits);
+            self.lookups
+                .observe(answer.status, &answer.limits, now_ms());
             if answer.status != 200 {
                 return Err(http::classify(
                     answer.status,
