@@ -311,3 +311,95 @@ idle_timeout = "5s"
         "nothing went through the other account"
     );
 }
+
+/// A reply the platform keeps refusing waits in the outbox, and the queue shows with its age
+/// in `/metrics`, `/api/outbox/waiting` and the outbox page; once the platform takes it,
+/// nothing waits any more.
+#[test]
+fn what_waits_to_be_sent_shows_with_its_age() {
+    let fake = FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = config(dir.path(), &fake);
+    let app = spawn_serve(&config, &store, false, ENV);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    let agent = app.user("paul", "agent", "", PASSWORD);
+    wait_until("the stream to open", || {
+        fake.state()["streams"].as_i64().unwrap() >= 1
+    });
+    fake.control(
+        "mention",
+        json!({"acct": "claire@fake.example", "text": "Mon train est supprimé, que faire ?"}),
+    );
+    wait_until("the mention in the inbox", || {
+        conversations(&app, &token).len() == 1
+    });
+    let id = conversations(&app, &token)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, metrics) = app.get(&token, "/metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("palabre_outbox_dead 0"), "{metrics}");
+    assert!(!metrics.contains("palabre_outbox_waiting{"), "{metrics}");
+    assert_eq!(app.get(&agent, "/metrics").0, 403, "managers only");
+
+    // Two failures: the reply waits for its backoff.
+    fake.control("fail", json!({"statuses": ["500", "500"]}));
+    let (status, body) = app.post(
+        &token,
+        &format!("/api/conversations/{}/replies", path(&id)),
+        &json!({"text": "Bonjour Claire, un car de substitution part à 14 h."}),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_until("the first refusal", || {
+        fake.state()["requests"].as_array().unwrap().len() == 1
+    });
+    wait_until("the reply waiting", || {
+        app.get_json(&token, "/api/outbox/waiting")
+            .as_array()
+            .is_some_and(|w| w.len() == 1 && w[0]["next_due_ms"].as_i64() > Some(now()))
+    });
+    let waiting = app.get_json(&token, "/api/outbox/waiting")[0].clone();
+    assert_eq!(
+        (
+            waiting["platform"].as_str(),
+            waiting["origin"].as_str(),
+            waiting["count"].as_i64()
+        ),
+        (Some("mastodon"), Some("human"), Some(1)),
+        "{waiting}"
+    );
+    assert!(waiting["oldest_ms"].as_i64().unwrap() <= now());
+    let (_, metrics) = app.get(&token, "/metrics");
+    assert!(
+        metrics.contains("palabre_outbox_waiting{platform=\"mastodon\",origin=\"human\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE palabre_outbox_oldest_waiting_seconds gauge")
+            && metrics.contains(
+                "palabre_outbox_oldest_waiting_seconds{platform=\"mastodon\",origin=\"human\"} "
+            ),
+        "{metrics}"
+    );
+    let (_, page) = app.get(&token, "/outbox");
+    assert!(
+        page.contains("En attente d&#x27;envoi") && page.contains("de personnes"),
+        "{page}"
+    );
+    // The platform takes it at the third try: nothing waits.
+    wait_until("the reply sent", || {
+        app.get_json(&token, "/api/outbox?status=sent")
+            .as_array()
+            .unwrap()
+            .len()
+            == 1
+    });
+    assert_eq!(app.get_json(&token, "/api/outbox/waiting"), json!([]));
+    assert_eq!(fake.state()["posts"].as_array().unwrap().len(), 1);
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}

@@ -37,6 +37,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/drafts", get(list_drafts))
         .route("/api/drafts/{platform}/{id}/review", post(post_review))
         .route("/api/outbox", get(list_outbox))
+        .route("/api/outbox/waiting", get(list_waiting))
         .route("/api/connectors", get(list_connectors))
         .route("/api/channels", get(list_channels))
         .route("/api/reports/reviews", get(review_report))
@@ -73,6 +74,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         list_drafts,
         post_review,
         list_outbox,
+        list_waiting,
+        crate::metrics::metrics,
         list_connectors,
         list_channels,
         review_report,
@@ -101,6 +104,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         DraftItem,
         OutboxItem,
         OutboxStatus,
+        palabre_store::workspace::Waiting,
         ConnectorState,
         ConnectorStatus,
         ReplyBody,
@@ -928,6 +932,17 @@ async fn list_outbox(
             .run(move |ws| ws.outbox_with(status, limit))
             .await?,
     ))
+}
+
+/// What waits to be sent, by platform and origin: the bot's answers held by a rate limit or
+/// the brand's pace, people's replies being retried.
+#[utoipa::path(get, path = "/api/outbox/waiting", responses((status = 200, body = [palabre_store::workspace::Waiting])))]
+async fn list_waiting(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<palabre_store::workspace::Waiting>>, ApiError> {
+    caller.require(Role::Manager)?;
+    Ok(Json(state.pool.run(|ws| ws.outbox_waiting()).await?))
 }
 
 /// Hide, show again or delete a message under one of our posts, through the outbox.

@@ -19,6 +19,7 @@ pub mod auth;
 mod error;
 pub mod i18n;
 pub mod live;
+mod metrics;
 mod pages;
 pub mod pool;
 pub mod rules;
@@ -175,6 +176,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(metrics::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())

@@ -819,6 +819,16 @@ async fn form_moderate(
     .await
 }
 
+/// A duration as people read it, the same in French and English: `45 s`, `12 min`, `2 h 05`.
+fn span(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        _ => format!("{} h {:02}", s / 3600, s % 3600 / 60),
+    }
+}
+
 async fn outbox(
     State(state): State<AppState>,
     lang: Lang,
@@ -827,21 +837,35 @@ async fn outbox(
     if let Err(e) = caller.require(Role::Manager) {
         return error_page(&state, &lang, Some(&caller), e);
     }
-    let items = match state
+    let found = state
         .pool
-        .run(|ws| ws.outbox_with(palabre_store::workspace::OutboxStatus::Dead, 200))
-        .await
-    {
-        Ok(i) => i,
+        .run(|ws| {
+            Ok((
+                ws.outbox_with(palabre_store::workspace::OutboxStatus::Dead, 200)?,
+                ws.outbox_waiting()?,
+            ))
+        })
+        .await;
+    let (items, waiting) = match found {
+        Ok(found) => found,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let waiting: Vec<_> = waiting
+        .into_iter()
+        .map(|w| {
+            let next = (w.next_due_ms > now + 1000).then(|| span(w.next_due_ms - now));
+            context! { platform => w.platform, origin => w.origin, count => w.count,
+            age => span(now - w.oldest_ms), next => next }
+        })
+        .collect();
     page(
         &state,
         &lang,
         &caller,
         "outbox.html",
         "outbox",
-        context! { items => items },
+        context! { items => items, waiting => waiting },
     )
     .await
 }

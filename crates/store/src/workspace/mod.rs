@@ -15,7 +15,7 @@ pub use inbox::{
     ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, ModerationItem, NoteView,
     ReviewCount, ReviewOutcome, Scope, TeamScope,
 };
-pub use outbox::{NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext};
+pub use outbox::{NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, Waiting};
 pub use people::{ApiToken, Role, Session, Team, User};
 
 use crate::StoreError;

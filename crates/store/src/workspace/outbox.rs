@@ -67,6 +67,19 @@ pub struct NewAction<'a> {
     pub campaign: Option<&'a str>,
 }
 
+/// Actions waiting to be sent on one platform, from one origin (`bot` or `human`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Waiting {
+    pub platform: String,
+    pub origin: String,
+    pub count: i64,
+    /// When the oldest of them was queued (Unix ms).
+    pub oldest_ms: i64,
+    /// When the next of them is due (Unix ms): a rate limit's reset, a retry's backoff.
+    pub next_due_ms: i64,
+}
+
 /// An action as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -320,6 +333,29 @@ impl Workspace {
                 &[status.as_str().into()],
             )?
             .map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// What waits to be sent (pending or being sent), by platform and origin: how many, since
+    /// when (the oldest's queueing), and when the next is due.
+    pub fn outbox_waiting(&mut self) -> Result<Vec<Waiting>, StoreError> {
+        self.conn
+            .query(
+                "SELECT platform, origin, COUNT(*), MIN(created_ms), MIN(next_attempt_ms)
+                 FROM outbox WHERE status IN ('pending', 'sending')
+                 GROUP BY platform, origin ORDER BY platform, origin",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Waiting {
+                    platform: r.text(0)?,
+                    origin: r.text(1)?,
+                    count: r.int(2)?,
+                    oldest_ms: r.int(3)?,
+                    next_due_ms: r.int(4)?,
+                })
+            })
+            .collect()
     }
 
     /// When the next pending action is due, if any.
