@@ -8,6 +8,31 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// What becomes of an answer that waited in the outbox (a rate limit, the brand's pace) past
+/// the campaign's `stale_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale {
+    pub after: Duration,
+    pub then: WhenStale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenStale {
+    /// Not sent: a draft for a person to approve, or not, in its conversation.
+    Draft,
+    /// Not sent, and nobody is asked: the outbox keeps why.
+    Drop,
+}
+
+impl WhenStale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhenStale::Draft => "draft",
+            WhenStale::Drop => "drop",
+        }
+    }
+}
+
 /// How the pipeline should act on a campaign's replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -152,6 +177,8 @@ pub struct Campaign {
     pub mode: Mode,
     /// One answer per (author, key) within this window.
     pub window: Duration,
+    /// Past this wait in the outbox an answer is no longer sent (None: sent however late).
+    pub stale: Option<Stale>,
     /// The language of replies when the message's is neither French nor English.
     pub default_lang: Lang,
     pub trigger: TriggerRules,

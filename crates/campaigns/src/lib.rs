@@ -30,7 +30,7 @@ mod spec;
 pub mod table;
 pub mod trigger;
 
-pub use campaign::{Campaign, ChannelSpec, Mode, TriggerRules};
+pub use campaign::{Campaign, ChannelSpec, Mode, Stale, TriggerRules, WhenStale};
 pub use error::{CampaignError, ErrorKind};
 pub use extract::{Field, FieldKind, Repair};
 pub use limit::{Limit, Unit};

@@ -2,12 +2,13 @@
 //! file, line and field.
 
 use crate::campaign::{
-    Campaign, ChannelSpec, Mode, TableSlot, TemplateNames, TriggerRules, parse_window,
+    Campaign, ChannelSpec, Mode, Stale, TableSlot, TemplateNames, TriggerRules, WhenStale,
+    parse_window,
 };
 use crate::error::{CampaignError, ErrorKind, key_at};
 use crate::extract::{Field, FieldKind, Places};
 use crate::render::{BUILTIN_VARS, Renderer};
-use crate::spec::{CampaignSpec, KindName, LangName, ModeName};
+use crate::spec::{CampaignSpec, KindName, LangName, ModeName, WhenStaleName};
 use crate::table::{Table, TableShape};
 use palabre_core::{Channel, Lang};
 use std::collections::{BTreeSet, HashMap};
@@ -119,6 +120,7 @@ impl Loader {
                 ),
             )
         })?;
+        let stale = stale(&cx, &spec)?;
         let trigger = trigger(&cx, &spec)?;
         let fields = self.fields(&cx, &spec)?;
         let default_lang = match spec.default_lang {
@@ -133,6 +135,7 @@ impl Loader {
             channels,
             mode,
             window,
+            stale,
             default_lang,
             trigger,
             fields,
@@ -352,6 +355,33 @@ fn channels(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Vec<ChannelSpec>, Campa
             }
         })
         .collect()
+}
+
+/// `stale_after` and `when_stale`.
+fn stale(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Option<Stale>, CampaignError> {
+    let Some(raw) = &spec.stale_after else {
+        return match &spec.when_stale {
+            Some(w) => Err(cx.invalid(
+                w,
+                "`when_stale` needs `stale_after` (how long an answer may wait: 30m)",
+            )),
+            None => Ok(None),
+        };
+    };
+    let after = parse_window(raw.get_ref()).ok_or_else(|| {
+        cx.invalid(
+            raw,
+            format!(
+                "`{}` is not a duration (write a number and s, m, h or d: 30m, 2h)",
+                raw.get_ref()
+            ),
+        )
+    })?;
+    let then = match spec.when_stale.as_ref().map(|w| *w.get_ref()) {
+        Some(WhenStaleName::Drop) => WhenStale::Drop,
+        Some(WhenStaleName::Draft) | None => WhenStale::Draft,
+    };
+    Ok(Some(Stale { after, then }))
 }
 
 fn mode(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Mode, CampaignError> {

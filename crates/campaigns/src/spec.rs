@@ -12,6 +12,10 @@ pub struct CampaignSpec {
     pub mode: ModeName,
     pub sample_one_in: Option<Spanned<u32>>,
     pub window: Spanned<String>,
+    /// An answer waiting in the outbox longer than this is not sent (`30m`).
+    pub stale_after: Option<Spanned<String>>,
+    /// What it becomes then: `draft` (default) or `drop`.
+    pub when_stale: Option<Spanned<WhenStaleName>>,
     #[serde(default)]
     pub default_lang: Option<LangName>,
     pub trigger: Spanned<TriggerSpec>,
@@ -28,6 +32,13 @@ pub enum ModeName {
     Draft,
     Auto,
     Sample,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenStaleName {
+    Draft,
+    Drop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -443,3 +443,44 @@ fn reposts_own_posts_and_quotes_of_them_are_never_requests() {
         .is_none()
     );
 }
+
+#[test]
+fn a_staleness_limit_is_read_and_its_mistakes_are_placed() {
+    let toml = TOML.replace(
+        "window = \"6h\"",
+        "window = \"6h\"\nstale_after = \"30m\"\nwhen_stale = \"drop\"",
+    );
+    let set = Fixture::new(&toml, CSV).load().unwrap();
+    assert_eq!(
+        set.campaigns()[0].stale,
+        Some(palabre_campaigns::Stale {
+            after: std::time::Duration::from_secs(1800),
+            then: palabre_campaigns::WhenStale::Drop
+        })
+    );
+
+    let e = load_err(
+        &TOML.replace("window = \"6h\"", "window = \"6h\"\nstale_after = \"soon\""),
+        CSV,
+    );
+    assert_eq!(
+        (e.kind, e.line, e.field.as_deref()),
+        (ErrorKind::Invalid, Some(6), Some("stale_after")),
+        "{e}"
+    );
+    assert!(e.message.contains("`soon` is not a duration"), "{e}");
+    let e = load_err(
+        &TOML.replace("window = \"6h\"", "window = \"6h\"\nwhen_stale = \"draft\""),
+        CSV,
+    );
+    assert_eq!(e.field.as_deref(), Some("when_stale"), "{e}");
+    assert!(e.message.contains("needs `stale_after`"), "{e}");
+    let e = load_err(
+        &TOML.replace(
+            "window = \"6h\"",
+            "window = \"6h\"\nstale_after = \"30m\"\nwhen_stale = \"later\"",
+        ),
+        CSV,
+    );
+    assert_eq!((e.kind, e.line), (ErrorKind::Syntax, Some(7)), "{e}");
+}

@@ -254,16 +254,22 @@ fn rate_limits_and_server_errors_are_retried_and_permissions_are_not() {
     let m = meta(&graph, Surface::Messenger);
     let out = direct("Bonjour", false, now());
     let before = now();
-    match m.send(&out).unwrap_err() {
-        SendError::Retry {
+    let reset = match m.send(&out).unwrap_err() {
+        SendError::Limited {
             at_ms: Some(at), ..
         } => {
-            assert!(at >= before + 29_000 && at <= now() + 31_000, "{at}")
+            assert!(at >= before + 29_000 && at <= now() + 31_000, "{at}");
+            at
         }
         other => panic!("429: {other:?}"),
-    }
-    match m.send(&out).unwrap_err() {
-        SendError::Retry {
+    };
+    // The Page waits: its next action is not even tried before the reset.
+    assert_eq!(m.send(&out), Err(SendError::NotBefore { at_ms: reset }));
+    assert_eq!(graph.seen.lock().unwrap().len(), 1);
+    // Each of the next answers to a Page that is not waiting.
+    let fresh = || meta(&graph, Surface::Messenger);
+    match fresh().send(&out).unwrap_err() {
+        SendError::Limited {
             at_ms: Some(at),
             error,
         } => {
@@ -272,9 +278,17 @@ fn rate_limits_and_server_errors_are_retried_and_permissions_are_not() {
         }
         other => panic!("613: {other:?}"),
     }
-    assert!(matches!(m.send(&out).unwrap_err(), SendError::Retry { .. }));
-    assert!(matches!(m.send(&out).unwrap_err(), SendError::Retry { .. }));
-    assert!(matches!(m.send(&out).unwrap_err(), SendError::Fatal(e) if e.contains("permission")));
+    assert!(matches!(
+        fresh().send(&out).unwrap_err(),
+        SendError::Retry { .. }
+    ));
+    assert!(matches!(
+        fresh().send(&out).unwrap_err(),
+        SendError::Retry { .. }
+    ));
+    assert!(
+        matches!(fresh().send(&out).unwrap_err(), SendError::Fatal(e) if e.contains("permission"))
+    );
 }
 
 #[test]

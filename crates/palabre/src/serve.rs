@@ -235,6 +235,16 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .outbox_attempts
         .unwrap_or(crate::config::DEFAULT_OUTBOX_ATTEMPTS);
     let pace = plan.config.pace();
+    // How long each campaign's answers may wait in the outbox.
+    let stale = pipeline
+        .campaigns()
+        .map(|set| {
+            set.campaigns()
+                .iter()
+                .filter_map(|c| c.stale.map(|s| (c.id.clone(), s)))
+                .collect()
+        })
+        .unwrap_or_default();
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,
@@ -250,6 +260,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             node: node_name(&plan.config.server),
             per_channel_per_minute: pace.per_channel_per_minute,
             global_per_minute: pace.global_per_minute,
+            stale,
         },
         &stop,
     )

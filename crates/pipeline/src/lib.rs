@@ -88,6 +88,11 @@ impl Pipeline {
         self
     }
 
+    /// The campaigns it answers for, if any.
+    pub fn campaigns(&self) -> Option<&Arc<CampaignSet>> {
+        self.campaigns.as_ref()
+    }
+
     /// Answers the requests these campaigns declare, within the guardrails.
     pub fn with_campaigns(mut self, campaigns: Arc<CampaignSet>) -> Self {
         self.campaigns = Some(campaigns);

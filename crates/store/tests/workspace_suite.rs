@@ -164,6 +164,7 @@ suite!(
     two_reviewers_at_the_same_instant_send_once,
     the_outbox_lifecycle,
     two_senders_claim_each_action_once,
+    a_stale_answer_becomes_a_draft_or_is_dropped,
     a_starting_sender_leaves_another_nodes_sends_alone,
     the_audit_log_records_human_work,
     writing_the_same_events_again_leaves_the_inbox_alone,
@@ -392,6 +393,76 @@ fn action<'a>(
         priority,
         campaign: None,
     }
+}
+
+fn a_stale_answer_becomes_a_draft_or_is_dropped(mut f: Fixture) {
+    f.write(vec![
+        m("80", "x:80", Outcome::BotReplied).campaign("c").entry(),
+        m("81", "x:81", Outcome::BotReplied).campaign("c").entry(),
+    ]);
+    let mut ws = f.ws();
+    assert_eq!(row(&mut ws, "x:80").status, "resolved");
+    let answer = |key: &'static str, target: &'static str, conversation: &'static str| NewAction {
+        target_id: Some(target),
+        campaign: Some("c"),
+        ..action(key, Some(conversation), "bot", 1)
+    };
+    let (a, _) = ws.enqueue(&answer("bot:x:80", "80", "x:80")).unwrap();
+    let (b, _) = ws.enqueue(&answer("bot:x:81", "81", "x:81")).unwrap();
+    let (h, _) = ws
+        .enqueue(&action("human:x:81:1", Some("x:81"), "human", 0))
+        .unwrap();
+    assert!(
+        !ws.withdraw(a, "too late", true).unwrap(),
+        "only what is being sent"
+    );
+    let claimed = ws.claim_due("n1", now(), 10).unwrap();
+    assert_eq!(claimed.len(), 3);
+    assert!(
+        !ws.withdraw(h, "too late", true).unwrap(),
+        "never a person's reply"
+    );
+    assert!(
+        ws.withdraw(a, "waited 40 min: turned into a draft", true)
+            .unwrap()
+    );
+    assert!(ws.withdraw(b, "waited 40 min: dropped", false).unwrap());
+    let item = ws.outbox_item(a).unwrap().unwrap();
+    assert_eq!(item.status, OutboxStatus::Withdrawn);
+    assert_eq!(
+        item.last_error.as_deref(),
+        Some("waited 40 min: turned into a draft")
+    );
+    assert_eq!(
+        ws.outbox_item(b).unwrap().unwrap().status,
+        OutboxStatus::Withdrawn
+    );
+    assert_eq!(
+        ws.outbox_item(h).unwrap().unwrap().status,
+        OutboxStatus::Sending
+    );
+    // The draft is in front of people, in its conversation open again; the dropped one not.
+    let drafted = row(&mut ws, "x:80");
+    assert_eq!((drafted.status.as_str(), drafted.drafts), ("open", 1));
+    assert_eq!(
+        (f.scalar)(
+            "SELECT COUNT(*) FROM messages WHERE external_id = '80' AND outcome = 'drafted' AND reasons = 'rate_limited'"
+        ),
+        1
+    );
+    assert_eq!(row(&mut ws, "x:81").status, "resolved");
+    assert_eq!(
+        (f.scalar)(
+            "SELECT COUNT(*) FROM messages WHERE external_id = '81' AND outcome = 'bot_replied'"
+        ),
+        1
+    );
+    assert!(
+        ws.outbox_waiting()
+            .unwrap()
+            .iter()
+            .all(|w| w.origin == "human")
+    );
 }
 
 fn strings(items: &[&str]) -> Vec<String> {

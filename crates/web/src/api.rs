@@ -899,7 +899,7 @@ async fn post_review(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
-    /// pending, sending, sent or dead (default dead).
+    /// pending, sending, sent, dead or withdrawn (default dead).
     pub status: Option<String>,
     /// How many items at most (1 to 1000).
     #[param(minimum = 1, maximum = 1000)]
@@ -919,9 +919,10 @@ async fn list_outbox(
         "sending" => OutboxStatus::Sending,
         "sent" => OutboxStatus::Sent,
         "dead" => OutboxStatus::Dead,
+        "withdrawn" => OutboxStatus::Withdrawn,
         other => {
             return Err(ApiError::BadRequest(format!(
-                "status `{other}` is not pending, sending, sent or dead"
+                "status `{other}` is not pending, sending, sent, dead or withdrawn"
             )));
         }
     };

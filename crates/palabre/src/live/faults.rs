@@ -793,6 +793,7 @@ fn run(platform: Platform, replies: usize, seed: u64) -> Run {
         node: "faults".into(),
         per_channel_per_minute: 0,
         global_per_minute: 0,
+        stale: HashMap::new(),
     };
     let sender = Sender::open(&location, router, Live::new(), &settings).unwrap();
     let (wake, woken) = std::sync::mpsc::channel();

@@ -7,9 +7,11 @@
 //! what a node that never came back was sending is taken again when its claim runs out
 //! (`reclaim_expired`, each round).
 
+use palabre_campaigns::{Stale, WhenStale};
 use palabre_store::Workspace;
 use palabre_store::workspace::{OutboxItem, Scope};
 use palabre_web::{Live, LiveEvent};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -70,6 +72,8 @@ pub struct Settings {
     /// The bot's answers per minute, per channel and in all (`[guardrails]`; 0: no pace).
     pub per_channel_per_minute: u32,
     pub global_per_minute: u32,
+    /// Campaign id → how long its answers may wait, and what they become after.
+    pub stale: HashMap<String, Stale>,
 }
 
 pub struct Sender {
@@ -79,6 +83,7 @@ pub struct Sender {
     deliver: Arc<dyn Deliver>,
     live: Live,
     max_attempts: i64,
+    stale: HashMap<String, Stale>,
 }
 
 impl Sender {
@@ -102,6 +107,7 @@ impl Sender {
             deliver,
             live,
             max_attempts: i64::from(settings.max_attempts.max(1)),
+            stale: settings.stale.clone(),
         })
     }
 
@@ -147,7 +153,71 @@ impl Sender {
         }
         let items = self.ws.claim_due(&self.node, now, 16)?;
         for item in &items {
-            let status = match self.deliver.deliver(item) {
+            let status = match self.withdraw_if_stale(item, now)? {
+                Some(status) => status,
+                None => self.send(item)?,
+            };
+            self.live.publish(LiveEvent::Outbox {
+                id: item.id,
+                status: status.into(),
+            });
+            if let Some(c) = &item.conversation_id {
+                // Its row says who may hear of it.
+                if let Some(row) = self.ws.conversation_row(c, &Scope::All)? {
+                    self.live.publish(LiveEvent::changed(&row));
+                }
+            }
+        }
+        Ok(!items.is_empty())
+    }
+
+    /// A bot's answer that waited past its campaign's `stale_after` is not sent: it becomes a
+    /// draft or is dropped, with why. None: not stale.
+    fn withdraw_if_stale(
+        &mut self,
+        item: &OutboxItem,
+        now: i64,
+    ) -> anyhow::Result<Option<&'static str>> {
+        let Some(stale) = item
+            .campaign
+            .as_ref()
+            .filter(|_| item.origin == "bot")
+            .and_then(|c| self.stale.get(c))
+        else {
+            return Ok(None);
+        };
+        let waited_ms = now - item.created_ms;
+        if waited_ms <= stale.after.as_millis() as i64 {
+            return Ok(None);
+        }
+        let what = match stale.then {
+            WhenStale::Draft => "turned into a draft for a person",
+            WhenStale::Drop => "dropped",
+        };
+        let span = |secs: u64| match secs {
+            0..120 => format!("{secs} s"),
+            _ => format!("{} min", secs / 60),
+        };
+        let why = format!(
+            "waited {} to be sent (the platform's rate limit or the brand's pace), past the campaign's stale_after of {}: {what}",
+            span(waited_ms.max(0) as u64 / 1000),
+            span(stale.after.as_secs())
+        );
+        self.ws
+            .withdraw(item.id, &why, stale.then == WhenStale::Draft)?;
+        tracing::warn!(
+            id = item.id,
+            campaign = item.campaign.as_deref().unwrap_or(""),
+            when_stale = stale.then.as_str(),
+            "{why}"
+        );
+        Ok(Some("withdrawn"))
+    }
+
+    /// Hands one action to its platform and records what happened.
+    fn send(&mut self, item: &OutboxItem) -> anyhow::Result<&'static str> {
+        Ok({
+            match self.deliver.deliver(item) {
                 Ok(remote) => {
                     self.ws.mark_sent(item.id, remote.as_deref())?;
                     tracing::info!(id = item.id, action = %item.action, platform = %item.platform, "sent");
@@ -191,19 +261,8 @@ impl Sender {
                     self.ws.mark_dead(item.id, &error)?;
                     "dead"
                 }
-            };
-            self.live.publish(LiveEvent::Outbox {
-                id: item.id,
-                status: status.into(),
-            });
-            if let Some(c) = &item.conversation_id {
-                // Its row says who may hear of it.
-                if let Some(row) = self.ws.conversation_row(c, &Scope::All)? {
-                    self.live.publish(LiveEvent::changed(&row));
-                }
             }
-        }
-        Ok(!items.is_empty())
+        })
     }
 }
 
@@ -396,12 +455,81 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_answer_waiting_past_its_campaigns_stale_after_is_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let sandbox = Arc::new(Sandbox::new());
+        let second = std::time::Duration::from_secs(1);
+        let stale = HashMap::from([
+            (
+                "drop".to_owned(),
+                Stale {
+                    after: second,
+                    then: WhenStale::Drop,
+                },
+            ),
+            (
+                "draft".to_owned(),
+                Stale {
+                    after: second,
+                    then: WhenStale::Draft,
+                },
+            ),
+        ]);
+        let mut sender = Sender::open(
+            &location,
+            sandbox.clone(),
+            Live::new(),
+            &Settings {
+                stale,
+                ..settings(3)
+            },
+        )
+        .unwrap();
+        let mut ws = Workspace::open(&location).unwrap();
+        let with = |key: &str, origin: &str, campaign: Option<&'static str>| NewAction {
+            campaign,
+            ..action(key, origin, if origin == "bot" { 1 } else { 0 })
+        };
+        let (dropped, _) = ws.enqueue(&with("bot:1", "bot", Some("drop"))).unwrap();
+        let (drafted, _) = ws.enqueue(&with("bot:2", "bot", Some("draft"))).unwrap();
+        let (timeless, _) = ws.enqueue(&with("bot:3", "bot", None)).unwrap();
+        let (person, _) = ws.enqueue(&with("human:1", "human", Some("drop"))).unwrap();
+        std::thread::sleep(second + std::time::Duration::from_millis(100));
+        while sender.round().unwrap() {}
+        let d = status(&mut ws, dropped);
+        assert_eq!(d.status, OutboxStatus::Withdrawn);
+        assert!(
+            d.last_error
+                .unwrap()
+                .contains("waited 1 s to be sent (the platform's rate limit or the brand's pace), past the campaign's stale_after of 1 s: dropped")
+        );
+        let t = status(&mut ws, drafted);
+        assert_eq!(t.status, OutboxStatus::Withdrawn);
+        assert!(t.last_error.unwrap().contains("turned into a draft"));
+        assert_eq!(status(&mut ws, timeless).status, OutboxStatus::Sent);
+        assert_eq!(
+            status(&mut ws, person).status,
+            OutboxStatus::Sent,
+            "a person's reply is never stale"
+        );
+        let keys: Vec<String> = sandbox.snapshot()["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["idempotency_key"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(keys, ["human:1", "bot:3"]);
+    }
+
     fn settings(max_attempts: u32) -> Settings {
         Settings {
             max_attempts,
             node: "n1".into(),
             per_channel_per_minute: 0,
             global_per_minute: 0,
+            stale: HashMap::new(),
         }
     }
 

@@ -22,6 +22,9 @@ pub enum OutboxStatus {
     Sent,
     /// Gave up after its attempts, or refused for good; shown in the inbox with its error.
     Dead,
+    /// Not sent on purpose: it waited past its campaign's `stale_after` (a draft, or dropped;
+    /// `last_error` says which and why). Never retried.
+    Withdrawn,
 }
 
 impl OutboxStatus {
@@ -31,6 +34,7 @@ impl OutboxStatus {
             OutboxStatus::Sending => "sending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Dead => "dead",
+            OutboxStatus::Withdrawn => "withdrawn",
         }
     }
 
@@ -40,6 +44,7 @@ impl OutboxStatus {
             "sending" => OutboxStatus::Sending,
             "sent" => OutboxStatus::Sent,
             "dead" => OutboxStatus::Dead,
+            "withdrawn" => OutboxStatus::Withdrawn,
             other => return Err(StoreError::Corrupt(format!("outbox status `{other}`"))),
         })
     }
@@ -333,6 +338,39 @@ impl Workspace {
                 &[status.as_str().into()],
             )?
             .map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// A bot's answer that waited too long is not sent: the row is `withdrawn` with `why`, and
+    /// with `to_draft` the message it answered becomes a draft (reason `rate_limited`) in its
+    /// conversation, open again for a person. Only an answer still being sent is withdrawn;
+    /// whether it was.
+    pub fn withdraw(&mut self, id: i64, why: &str, to_draft: bool) -> Result<bool, StoreError> {
+        self.conn.transaction(|c| {
+            let taken = c.exec(
+                "UPDATE outbox SET status = 'withdrawn', last_error = $1
+                 WHERE id = $2 AND status = 'sending' AND origin = 'bot'",
+                &[why.into(), id.into()],
+            )?;
+            if taken == 0 || !to_draft {
+                return Ok(taken == 1);
+            }
+            let drafted = c.exec(
+                "UPDATE messages SET outcome = 'drafted',
+                     reasons = CASE WHEN reasons = '' THEN 'rate_limited' ELSE reasons || ',rate_limited' END
+                 WHERE outcome = 'bot_replied' AND reply IS NOT NULL
+                   AND (platform, external_id) IN (SELECT platform, target_id FROM outbox WHERE id = $1)",
+                &[id.into()],
+            )?;
+            if drafted == 1 {
+                c.exec(
+                    "UPDATE conversations SET drafts = drafts + 1, inbox = 1, status = 'open',
+                         snoozed_until_ms = NULL
+                     WHERE id = (SELECT conversation_id FROM outbox WHERE id = $1)",
+                    &[id.into()],
+                )?;
+            }
+            Ok(true)
+        })
     }
 
     /// What waits to be sent (pending or being sent), by platform and origin: how many, since
