@@ -386,8 +386,15 @@ fn trustpilot_replies_are_posted_with_the_business_user() {
     assert_eq!(r.header("authorization"), Some("Bearer tp-oauth-token"));
     assert!(matches!(
         sender.send(&reply("5e4a", "x")),
-        Err(SendError::Retry { at_ms: Some(_), .. })
+        Err(SendError::Limited { at_ms: Some(_), .. })
     ));
+    // Until the Retry-After, the account's next reply is not even tried.
+    assert!(matches!(
+        sender.send(&reply("5e4a", "x")),
+        Err(SendError::NotBefore { .. })
+    ));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let sender = trustpilot_config(&fake.url, 100).sender().unwrap().unwrap();
     let started = Instant::now();
     assert!(matches!(
         sender.send(&reply("5e4a", "x")),

@@ -575,7 +575,7 @@ fn failures_map_to_retry_auth_fatal_and_rate_limits_are_kept_ahead() {
     let reply = out(Action::Reply, Some("1"), Some("hi"));
     assert_eq!(
         s.send(&reply),
-        Err(SendError::Retry {
+        Err(SendError::Limited {
             error: format!(
                 "X post: 429 Too Many Requests ({})",
                 fixture("x/error_too_many_requests_429.json").trim()

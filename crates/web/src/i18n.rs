@@ -133,7 +133,7 @@ words! {
     no_drafts => "No draft waits for approval.", "Aucun brouillon n'attend de validation.";
     no_moderation => "Nothing to moderate.", "Rien à modérer.";
     no_dead => "No failed send.", "Aucun envoi en échec.";
-    waiting => "Waiting to be sent", "En attente d'envoi";
+    waiting_to_send => "Waiting to be sent", "En attente d'envoi";
     waiting_help => "Held by a platform's rate limit or by the brand's pace, or being retried: they go out by themselves, oldest first.", "Retenus par la limite d'une plateforme ou par le rythme de la marque, ou en cours de nouvel essai : ils partent d'eux-mêmes, les plus anciens d'abord.";
     from_bot => "from the bot", "du bot";
     from_people => "from people", "de personnes";

@@ -819,16 +819,6 @@ async fn form_moderate(
     .await
 }
 
-/// A duration as people read it, the same in French and English: `45 s`, `12 min`, `2 h 05`.
-fn span(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        _ => format!("{} h {:02}", s / 3600, s % 3600 / 60),
-    }
-}
-
 async fn outbox(
     State(state): State<AppState>,
     lang: Lang,
@@ -854,9 +844,9 @@ async fn outbox(
     let waiting: Vec<_> = waiting
         .into_iter()
         .map(|w| {
-            let next = (w.next_due_ms > now + 1000).then(|| span(w.next_due_ms - now));
+            let next_ms = (w.next_due_ms > now + 1000).then_some(w.next_due_ms - now);
             context! { platform => w.platform, origin => w.origin, count => w.count,
-            age => span(now - w.oldest_ms), next => next }
+            age_ms => now - w.oldest_ms, next_ms => next_ms }
         })
         .collect();
     page(
