@@ -142,7 +142,8 @@ reasons! {
     Toxic => "toxic",
     /// The crisis brake is on: all automation stops.
     CrisisBrake => "crisis_brake",
-    /// The channel's or the global rate limit is reached.
+    /// The answer waited in the outbox (a platform's rate limit, the brand's pace) past its
+    /// campaign's `stale_after`, and `serve` made it a draft instead of sending it late.
     RateLimited => "rate_limited",
     /// The campaign is in draft mode: everything waits for a human's approval.
     DraftMode => "draft_mode",
