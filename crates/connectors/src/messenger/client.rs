@@ -280,30 +280,39 @@ impl Meta {
             .map(str::to_owned))
     }
 
+    /// A read made before sending again. None when the app may not read it (a refusal): the
+    /// only choice left is to send, a message twice rather than one lost.
+    fn look_before_resend(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        what: &str,
+    ) -> Result<Option<serde_json::Value>, SendError> {
+        match self.call("GET", path, query, None, what) {
+            Ok(v) => Ok(Some(v)),
+            Err(SendError::Fatal(e)) => {
+                tracing::warn!(platform = self.surface.as_str(), error = %e, "cannot check whether a retried action was already done; doing it (it may appear twice)");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// On a resend: the id of a message with this text the account already sent to this person
     /// among their conversation's last ten, if any.
     fn already_sent(&self, recipient: &str, text: &str) -> Result<Option<String>, SendError> {
         let what = format!("{} conversation lookup", self.surface.name());
-        let found = self.call(
-            "GET",
+        let Some(v) = self.look_before_resend(
             &format!("{}/conversations", self.sender_id),
             &[
                 ("platform", self.surface.as_str()),
                 ("user_id", recipient),
                 ("fields", "messages.limit(10){message,from}"),
             ],
-            None,
             &what,
-        );
-        let v = match found {
-            Ok(v) => v,
-            // Without the permission to read conversations, the only choice left is to send:
-            // a message sent twice rather than one lost.
-            Err(SendError::Fatal(e)) => {
-                tracing::warn!(platform = self.surface.as_str(), error = %e, "cannot check whether a retried message was already sent; sending it (it may arrive twice)");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        )?
+        else {
+            return Ok(None);
         };
         let threads = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
         for thread in threads {
@@ -337,25 +346,17 @@ impl Meta {
             Surface::Instagram => "text",
         };
         let fields = format!("id,{field},from");
-        let found = self.call(
-            "GET",
+        let Some(v) = self.look_before_resend(
             &format!("{comment}/{edge}"),
             &[
                 ("fields", fields.as_str()),
                 ("limit", "100"),
                 ("order", "reverse_chronological"),
             ],
-            None,
             &what,
-        );
-        let v = match found {
-            Ok(v) => v,
-            // Without the permission to read them, the only choice left is to post.
-            Err(SendError::Fatal(e)) => {
-                tracing::warn!(platform = self.surface.as_str(), error = %e, "cannot check whether a retried reply was already posted; posting it (it may appear twice)");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        )?
+        else {
+            return Ok(None);
         };
         let replies = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
         Ok(replies

@@ -431,12 +431,7 @@ mod tests {
         let (human, _) = ws.enqueue(&action("human:1", "human", 0)).unwrap();
         let started = jiff::Timestamp::now().as_millisecond();
         while sender.round().unwrap() {}
-        let keys: Vec<String> = sandbox.snapshot()["posts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["idempotency_key"].as_str().unwrap().to_owned())
-            .collect();
+        let keys = posted_keys(&sandbox);
         let mut expected = vec!["human:1".to_owned()];
         expected.extend((0..10).map(|i| format!("bot:{i}")));
         assert_eq!(
@@ -514,13 +509,18 @@ mod tests {
             OutboxStatus::Sent,
             "a person's reply is never stale"
         );
-        let keys: Vec<String> = sandbox.snapshot()["posts"]
+        let keys = posted_keys(&sandbox);
+        assert_eq!(keys, ["human:1", "bot:3"]);
+    }
+
+    /// The idempotency keys of what the sandbox network received, in order.
+    fn posted_keys(sandbox: &Sandbox) -> Vec<String> {
+        sandbox.snapshot()["posts"]
             .as_array()
             .unwrap()
             .iter()
             .map(|p| p["idempotency_key"].as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(keys, ["human:1", "bot:3"]);
+            .collect()
     }
 
     fn settings(max_attempts: u32) -> Settings {
