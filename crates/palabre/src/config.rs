@@ -19,6 +19,15 @@ pub struct Pace {
     pub global_per_minute: u32,
 }
 
+#[cfg(test)]
+impl Pace {
+    /// No pace but the platforms' own (the tests).
+    pub const NONE: Pace = Pace {
+        per_channel_per_minute: 0,
+        global_per_minute: 0,
+    };
+}
+
 /// What the configuration file may hold. Unknown keys are refused (a typo is an error, not a
 /// silently ignored setting).
 #[derive(Debug, Default, Deserialize)]

@@ -234,7 +234,6 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .server
         .outbox_attempts
         .unwrap_or(crate::config::DEFAULT_OUTBOX_ATTEMPTS);
-    let pace = plan.config.pace();
     // How long each campaign's answers may wait in the outbox.
     let stale = pipeline
         .campaigns()
@@ -258,8 +257,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         live::outbox::Settings {
             max_attempts: attempts,
             node: node_name(&plan.config.server),
-            per_channel_per_minute: pace.per_channel_per_minute,
-            global_per_minute: pace.global_per_minute,
+            pace: plan.config.pace(),
             stale,
         },
         &stop,

@@ -786,13 +786,20 @@ fn run(platform: Platform, replies: usize, seed: u64) -> Run {
             sender: account.sender.clone().unwrap(),
         },
     )]);
-    let router =
-        Arc::new(Router::new(&location, routes, HashMap::new(), None, Pace::new(0, 0)).unwrap());
+    let router = Arc::new(
+        Router::new(
+            &location,
+            routes,
+            HashMap::new(),
+            None,
+            Pace::new(crate::config::Pace::NONE),
+        )
+        .unwrap(),
+    );
     let settings = Settings {
         max_attempts: crate::config::DEFAULT_OUTBOX_ATTEMPTS,
         node: "faults".into(),
-        per_channel_per_minute: 0,
-        global_per_minute: 0,
+        pace: crate::config::Pace::NONE,
         stale: HashMap::new(),
     };
     let sender = Sender::open(&location, router, Live::new(), &settings).unwrap();

@@ -229,7 +229,7 @@ pub fn start(
         }
     }
     let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
-    let pace = route::Pace::new(sending.per_channel_per_minute, sending.global_per_minute);
+    let pace = route::Pace::new(sending.pace);
     let deliver = Arc::new(route::Router::new(
         location, routes, by_channel, fallback, pace,
     )?);

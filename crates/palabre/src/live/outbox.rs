@@ -62,6 +62,12 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     capped + jitter as i64
 }
 
+/// A platform's reset, unless it is in the past (clock skew) or absurdly far: then the caller
+/// falls back to backoff.
+fn sane_reset(at_ms: Option<i64>, now: i64) -> Option<i64> {
+    at_ms.filter(|at| *at > now && *at < now + 3_600_000)
+}
+
 /// How the sender works.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -70,8 +76,7 @@ pub struct Settings {
     /// This process's name in the outbox's claims (`[server] node`).
     pub node: String,
     /// The bot's answers per minute, per channel and in all (`[guardrails]`; 0: no pace).
-    pub per_channel_per_minute: u32,
-    pub global_per_minute: u32,
+    pub pace: crate::config::Pace,
     /// Campaign id → how long its answers may wait, and what they become after.
     pub stale: HashMap<String, Stale>,
 }
@@ -216,51 +221,41 @@ impl Sender {
 
     /// Hands one action to its platform and records what happened.
     fn send(&mut self, item: &OutboxItem) -> anyhow::Result<&'static str> {
-        Ok({
-            match self.deliver.deliver(item) {
-                Ok(remote) => {
-                    self.ws.mark_sent(item.id, remote.as_deref())?;
-                    tracing::info!(id = item.id, action = %item.action, platform = %item.platform, "sent");
-                    "sent"
-                }
-                Err(DeliveryError::Retry { error, at_ms }) if item.attempts < self.max_attempts => {
-                    let now = jiff::Timestamp::now().as_millisecond();
-                    // A reset in the past (clock skew) or absurdly far is replaced by backoff.
-                    let at = at_ms
-                        .filter(|at| *at > now && *at < now + 3_600_000)
-                        .unwrap_or_else(|| now + backoff_ms(item.attempts));
-                    tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
-                    self.ws.mark_retry(item.id, &error, at)?;
-                    "pending"
-                }
-                Err(DeliveryError::Limited { error, at_ms }) => {
-                    let now = jiff::Timestamp::now().as_millisecond();
-                    let at = at_ms
-                        .filter(|at| *at > now && *at < now + 3_600_000)
-                        .unwrap_or_else(|| now + backoff_ms(1));
-                    tracing::warn!(id = item.id, error = %error, retry_in_ms = at - now, "the platform asks to slow down; waiting (not an attempt)");
-                    self.ws.mark_deferred(item.id, at, &error)?;
-                    "pending"
-                }
-                Err(DeliveryError::NotBefore { at_ms }) => {
-                    self.ws.mark_deferred(
-                        item.id,
-                        at_ms,
-                        "waiting for the account's rate limit",
-                    )?;
-                    "pending"
-                }
-                Err(DeliveryError::Auth(error)) => {
-                    tracing::error!(id = item.id, error = %error, "the platform refused the token; the action waits until it is renewed");
-                    let at = jiff::Timestamp::now().as_millisecond() + 600_000;
-                    self.ws.mark_deferred(item.id, at, &error)?;
-                    "pending"
-                }
-                Err(DeliveryError::Retry { error, .. }) | Err(DeliveryError::Fatal(error)) => {
-                    tracing::error!(id = item.id, attempts = item.attempts, error = %error, "send failed for good: dead letter");
-                    self.ws.mark_dead(item.id, &error)?;
-                    "dead"
-                }
+        Ok(match self.deliver.deliver(item) {
+            Ok(remote) => {
+                self.ws.mark_sent(item.id, remote.as_deref())?;
+                tracing::info!(id = item.id, action = %item.action, platform = %item.platform, "sent");
+                "sent"
+            }
+            Err(DeliveryError::Retry { error, at_ms }) if item.attempts < self.max_attempts => {
+                let now = jiff::Timestamp::now().as_millisecond();
+                let at = sane_reset(at_ms, now).unwrap_or_else(|| now + backoff_ms(item.attempts));
+                tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
+                self.ws.mark_retry(item.id, &error, at)?;
+                "pending"
+            }
+            Err(DeliveryError::Limited { error, at_ms }) => {
+                let now = jiff::Timestamp::now().as_millisecond();
+                let at = sane_reset(at_ms, now).unwrap_or_else(|| now + backoff_ms(1));
+                tracing::warn!(id = item.id, error = %error, retry_in_ms = at - now, "the platform asks to slow down; waiting (not an attempt)");
+                self.ws.mark_deferred(item.id, at, &error)?;
+                "pending"
+            }
+            Err(DeliveryError::NotBefore { at_ms }) => {
+                self.ws
+                    .mark_deferred(item.id, at_ms, "waiting for the account's rate limit")?;
+                "pending"
+            }
+            Err(DeliveryError::Auth(error)) => {
+                tracing::error!(id = item.id, error = %error, "the platform refused the token; the action waits until it is renewed");
+                let at = jiff::Timestamp::now().as_millisecond() + 600_000;
+                self.ws.mark_deferred(item.id, at, &error)?;
+                "pending"
+            }
+            Err(DeliveryError::Retry { error, .. }) | Err(DeliveryError::Fatal(error)) => {
+                tracing::error!(id = item.id, attempts = item.attempts, error = %error, "send failed for good: dead letter");
+                self.ws.mark_dead(item.id, &error)?;
+                "dead"
             }
         })
     }
@@ -415,7 +410,10 @@ mod tests {
             Default::default(),
             Default::default(),
             Some(sandbox.clone()),
-            crate::live::route::Pace::new(10, 0),
+            crate::live::route::Pace::new(crate::config::Pace {
+                per_channel_per_minute: 10,
+                global_per_minute: 0,
+            }),
         )
         .unwrap();
         let mut sender =
@@ -527,8 +525,7 @@ mod tests {
         Settings {
             max_attempts,
             node: "n1".into(),
-            per_channel_per_minute: 0,
-            global_per_minute: 0,
+            pace: crate::config::Pace::NONE,
             stale: HashMap::new(),
         }
     }

@@ -29,11 +29,11 @@ pub struct Pace {
 }
 
 impl Pace {
-    pub fn new(per_channel_per_minute: u32, global_per_minute: u32) -> Pace {
+    pub fn new(pace: crate::config::Pace) -> Pace {
         let some = |n: u32| (n > 0).then_some(n);
         Pace {
-            per_channel: some(per_channel_per_minute),
-            global: RateGate::new(some(global_per_minute)),
+            per_channel: some(pace.per_channel_per_minute),
+            global: RateGate::new(some(pace.global_per_minute)),
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -45,10 +45,13 @@ impl Pace {
             return Ok(());
         };
         let gate = match self.channels.lock() {
-            Ok(mut gates) => gates
-                .entry(channel.to_owned())
-                .or_insert_with(|| Arc::new(RateGate::new(Some(per_minute))))
-                .clone(),
+            Ok(mut gates) => match gates.get(channel) {
+                Some(gate) => gate.clone(),
+                None => gates
+                    .entry(channel.to_owned())
+                    .or_insert_with(|| Arc::new(RateGate::new(Some(per_minute))))
+                    .clone(),
+            },
             Err(_) => return Ok(()),
         };
         gate.acquire(now)
