@@ -214,6 +214,16 @@ async fn read_body_in_time(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return ApiError::PayloadTooLarge(format!("the body is larger than {MAX_BODY} bytes"))
+            .into_response();
+    }
     let read = tokio::time::timeout(limits.body_read, axum::body::to_bytes(body, MAX_BODY)).await;
     let bytes = match read {
         Ok(Ok(bytes)) => bytes,
