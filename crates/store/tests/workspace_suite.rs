@@ -173,6 +173,7 @@ suite!(
     the_moderation_queue_lists_hidden_and_toxic_messages_newest_first,
     connector_checkpoints_health_and_the_webhook_queue,
     conversations_keep_their_channel_and_teams_see_theirs,
+    the_followups_of_a_group_are_written_together,
 );
 
 // ------------------------------------------------------------------ builders
@@ -2337,16 +2338,24 @@ fn connector_checkpoints_health_and_the_webhook_queue(f: Fixture) {
     assert_eq!(a, again);
     assert_eq!(ws.webhook_backlog().unwrap(), 2);
     let pending: Vec<i64> = ws
-        .pending_webhooks(10)
+        .pending_webhooks(0, 10)
         .unwrap()
         .iter()
         .map(|d| d.id)
         .collect();
     assert_eq!(pending, [a, b]);
+    // Past a delivery already taken (the ingest thread's cursor): only the later ones.
+    let past_a: Vec<i64> = ws
+        .pending_webhooks(a, 10)
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(past_a, [b]);
     ws.finish_webhook(a, None).unwrap();
     ws.finish_webhook(b, Some("store down")).unwrap();
     assert_eq!(ws.webhook_backlog().unwrap(), 0);
-    assert!(ws.pending_webhooks(10).unwrap().is_empty());
+    assert!(ws.pending_webhooks(0, 10).unwrap().is_empty());
 }
 
 /// SQLite files an author's messages in a small recent table and merges it into the big one
@@ -2514,4 +2523,91 @@ fn conversations_keep_their_channel_and_teams_see_theirs(mut f: Fixture) {
     assert_eq!(channel_of(&mut ws, "x:3").as_deref(), Some("x:1000"));
     assert_eq!(channel_of(&mut ws, "mastodon:4"), None);
     assert_eq!(ws.fill_unknown_channel("x", "x:1000").unwrap(), 0);
+}
+
+/// What follows a recorded group (outbox actions, assignments, checkpoints, webhooks done) is
+/// written in one transaction: all of it, once (a group recorded again enqueues nothing more),
+/// or, when one part fails, none of it.
+fn the_followups_of_a_group_are_written_together(mut f: Fixture) {
+    use palabre_store::workspace::{Checkpoint, FollowedUp, Followups};
+    f.write(vec![
+        m("1", "x:1", Outcome::BotReplied).entry(),
+        m("2", "x:2", Outcome::RoutedToHuman).entry(),
+    ]);
+    let mut ws = f.ws();
+    ws.set_team("care", &strings(&["support"]), &[]).unwrap();
+    ws.create_user("alice", "A", "h", Role::Agent, &strings(&["care"]))
+        .unwrap();
+    let (hook, _) = ws.queue_webhook("messenger", "page", "{}").unwrap();
+    let followups = Followups {
+        actions: vec![action("bot:x:1", Some("x:1"), "bot", 1)],
+        assign: vec![("x:2", "support")],
+        checkpoints: vec![Checkpoint {
+            source: "brand/stream",
+            platform: "x",
+            cursor: "42",
+        }],
+        webhooks_done: vec![hook],
+    };
+    assert_eq!(
+        ws.record_followups(&followups).unwrap(),
+        FollowedUp {
+            enqueued: 1,
+            assigned: vec![Some("alice".into())]
+        }
+    );
+    let keys = |ws: &mut Workspace| -> Vec<String> {
+        ws.outbox_of("x:1")
+            .unwrap()
+            .into_iter()
+            .map(|a| a.idem_key)
+            .collect()
+    };
+    assert_eq!(keys(&mut ws), ["bot:x:1"]);
+    assert_eq!(row(&mut ws, "x:2").assignee.as_deref(), Some("alice"));
+    assert_eq!(
+        ws.checkpoint("brand/stream").unwrap().as_deref(),
+        Some("42")
+    );
+    assert_eq!(ws.webhook_backlog().unwrap(), 0);
+    // The same group again (a batch read twice): nothing new.
+    let again = ws.record_followups(&followups).unwrap();
+    assert_eq!(again.enqueued, 0);
+    assert_eq!(again.assigned, vec![None], "already assigned: left alone");
+    assert_eq!(keys(&mut ws), ["bot:x:1"]);
+
+    // A part that fails takes the rest back: no action, no checkpoint.
+    if f.schema.is_none() {
+        (f.raw)(
+            "CREATE TRIGGER no_checkpoint BEFORE UPDATE ON connector_state
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        );
+    } else {
+        (f.raw)(
+            "CREATE FUNCTION disk_full() RETURNS trigger AS $$
+             BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER no_checkpoint BEFORE UPDATE ON connector_state
+             FOR EACH ROW EXECUTE FUNCTION disk_full();",
+        );
+    }
+    let failing = Followups {
+        actions: vec![action("bot:x:3", Some("x:1"), "bot", 1)],
+        checkpoints: vec![Checkpoint {
+            source: "brand/stream",
+            platform: "x",
+            cursor: "43",
+        }],
+        ..Followups::default()
+    };
+    let error = ws.record_followups(&failing).unwrap_err();
+    assert!(error.to_string().contains("disk full"), "{error}");
+    assert_eq!(
+        keys(&mut ws),
+        ["bot:x:1"],
+        "rolled back with the checkpoint"
+    );
+    assert_eq!(
+        ws.checkpoint("brand/stream").unwrap().as_deref(),
+        Some("42")
+    );
 }

@@ -8,16 +8,44 @@ use palabre_connectors::client::{Backoff, Batch, Sink, Source, SourceError, Stop
 use palabre_store::Workspace;
 use palabre_store::workspace::ConnectorStatus;
 use palabre_web::{Live, LiveEvent};
-use std::sync::mpsc::{Sender, sync_channel};
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, Sender, sync_channel};
 use std::time::Duration;
 
-/// Hands a source's batches to the ingest thread and waits until they are stored.
+/// Hands a source's batches to the ingest thread: up to [`IN_FLIGHT`] of them may be decided
+/// and recorded while the source reads the next one; past that it waits for the oldest to be
+/// stored. The checkpoints are saved in order, each with its batch's group.
 struct IngestSink {
     key: String,
     platform: String,
     commands: Sender<Command>,
+    /// Answered when each batch handed on is recorded, oldest first.
+    in_flight: VecDeque<Receiver<Result<(), String>>>,
     /// Set once a batch was stored: the connection works.
     healthy: bool,
+}
+
+/// Batches of one source handed on and not recorded yet, at most.
+const IN_FLIGHT: usize = 4;
+
+impl IngestSink {
+    /// Waits for the oldest batch handed on to be recorded.
+    fn wait_oldest(&mut self) -> Result<(), String> {
+        if let Some(done) = self.in_flight.pop_front() {
+            done.recv()
+                .map_err(|_| "the ingest thread stopped".to_owned())??;
+            self.healthy = true;
+        }
+        Ok(())
+    }
+
+    /// Waits for every batch handed on (when the source stops).
+    fn settle(&mut self) -> Result<(), String> {
+        while !self.in_flight.is_empty() {
+            self.wait_oldest()?;
+        }
+        Ok(())
+    }
 }
 
 impl Sink for IngestSink {
@@ -28,13 +56,25 @@ impl Sink for IngestSink {
                 source: self.key.clone(),
                 platform: self.platform.clone(),
                 batch,
-                first: !self.healthy,
+                first: !self.healthy && self.in_flight.is_empty(),
                 done: tx,
             })
             .map_err(|_| "the ingest thread stopped".to_owned())?;
-        rx.recv()
-            .map_err(|_| "the ingest thread stopped".to_owned())??;
-        self.healthy = true;
+        self.in_flight.push_back(rx);
+        while self.in_flight.len() > IN_FLIGHT {
+            self.wait_oldest()?;
+        }
+        // What is already recorded says the connection works, without waiting.
+        while let Some(done) = self.in_flight.front() {
+            match done.try_recv() {
+                Ok(result) => {
+                    self.in_flight.pop_front();
+                    result?;
+                    self.healthy = true;
+                }
+                Err(_) => break,
+            }
+        }
         Ok(())
     }
 }
@@ -97,9 +137,16 @@ impl Supervisor {
                 key: self.key.clone(),
                 platform: self.platform.clone(),
                 commands: commands.clone(),
+                in_flight: VecDeque::new(),
                 healthy: false,
             };
-            let result = source.run(checkpoint.as_deref(), &mut sink, &self.stop);
+            let mut result = source.run(checkpoint.as_deref(), &mut sink, &self.stop);
+            // A batch handed on and not recorded is the source's failure as much as its own.
+            if let Err(error) = sink.settle()
+                && result.is_ok()
+            {
+                result = Err(SourceError::Sink(error));
+            }
             if sink.healthy {
                 backoff.reset();
                 auth_backoff.reset();

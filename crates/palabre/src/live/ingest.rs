@@ -1,42 +1,44 @@
-//! The ingest thread: lines → pipeline → one transaction → what follows from the decisions
-//! (the bot's replies and hides written to the outbox, round-robin assignment, live events).
+//! The ingest thread: owns the pipeline and decides, one batch after another, what every source,
+//! webhook delivery and `/api/events` request brings; the recording thread (`record.rs`) commits
+//! the decisions in groups meanwhile. Takeovers and approvals reach the pipeline here, in order
+//! with the messages.
 
 use super::Command;
+use super::record::{Decided, Then};
 use crate::engine::{decision_value, to_entry};
 use palabre_connectors::Format;
-use palabre_core::{ConversationId, Outcome};
+use palabre_core::ConversationId;
 use palabre_pipeline::Pipeline;
-use palabre_store::workspace::NewAction;
-use palabre_store::{Entry, Store, Workspace};
-use palabre_web::{Live, LiveEvent};
-use std::sync::mpsc::{Receiver, Sender};
+use palabre_store::{Entry, Workspace};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// Webhook deliveries read from the queue at a time.
+const WEBHOOKS_READ: usize = 100;
 
 pub struct Ingest {
     pipeline: Pipeline,
-    store: Box<dyn Store>,
+    /// Reads the webhook queue and approved drafts (the recording thread writes).
     ws: Workspace,
-    live: Live,
-    wake_outbox: Sender<()>,
+    record: SyncSender<Decided>,
+    /// The last webhook delivery handed to the recording thread: the queue is read past it,
+    /// so a delivery not recorded yet is not decided twice.
+    webhooks_through: i64,
 }
 
 impl Ingest {
-    /// Opens the store, restores the pipeline's memory (windows, replies sent, takeovers).
+    /// Restores the pipeline's memory (windows, replies sent, takeovers) from the store.
     pub fn open(
         location: &str,
         mut pipeline: Pipeline,
-        live: Live,
-        wake_outbox: Sender<()>,
+        record: SyncSender<Decided>,
     ) -> anyhow::Result<Ingest> {
         let mut store = palabre_store::open(location)?;
         crate::wiring::restore(&mut pipeline, store.as_mut(), location)?;
-        let mut ws = Workspace::open(location)?;
-        ws.refresh_assignable()?;
         Ok(Ingest {
             pipeline,
-            store,
-            ws,
-            live,
-            wake_outbox,
+            ws: Workspace::open(location)?,
+            record,
+            webhooks_through: 0,
         })
     }
 
@@ -44,11 +46,13 @@ impl Ingest {
         // What was acknowledged to a platform but not processed before a crash or a stop.
         self.drain_webhooks();
         while let Ok(command) = commands.recv() {
-            match command {
+            let sent = match command {
                 Command::Webhooks => self.drain_webhooks(),
-                Command::Pause(conversation, paused) => self
-                    .pipeline
-                    .set_bot_paused(&ConversationId::from_stored(&conversation), paused),
+                Command::Pause(conversation, paused) => {
+                    self.pipeline
+                        .set_bot_paused(&ConversationId::from_stored(&conversation), paused);
+                    true
+                }
                 Command::Approved(platform, external_id) => {
                     match self.ws.approved_reply(&platform, &external_id) {
                         Ok(reply) => self.pipeline.restore_replies(reply),
@@ -56,6 +60,7 @@ impl Ingest {
                             tracing::error!(platform, external_id, error = %e, "cannot read an approved draft; the guardrails will learn it at the next start");
                         }
                     }
+                    true
                 }
                 Command::Batch {
                     source,
@@ -64,186 +69,85 @@ impl Ingest {
                     first,
                     done,
                 } => {
-                    let result = self
-                        .ingest_batch(&source, &platform, batch, first)
-                        .map_err(|e| format!("{e:#}"));
-                    if let Err(e) = &result {
-                        tracing::error!(source, error = %e, "ingest failed");
-                    }
-                    let _ = done.send(result);
+                    let entries = self.decide(&batch.lines, &source, None);
+                    let then = Then::Source {
+                        source,
+                        platform,
+                        checkpoint: batch.checkpoint,
+                        first,
+                        done,
+                    };
+                    self.record.send(Decided { entries, then }).is_ok()
                 }
                 Command::Lines(lines, reply) => {
-                    let result = self.ingest(&lines, "api").map_err(|e| format!("{e:#}"));
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, "ingest failed");
-                    }
-                    let _ = reply.send(result);
+                    let mut decisions = Vec::with_capacity(lines.len());
+                    let entries = self.decide(&lines, "api", Some(&mut decisions));
+                    let then = Then::Api { decisions, reply };
+                    self.record.send(Decided { entries, then }).is_ok()
                 }
+            };
+            if !sent {
+                tracing::error!("the recording thread stopped; nothing more can be recorded");
+                return;
             }
         }
     }
 
-    /// Runs the queued webhook deliveries through the pipeline, oldest first, and marks each
-    /// one done, or failed with its error (kept in the queue for a person to look at).
-    fn drain_webhooks(&mut self) {
+    /// Decides the queued webhook deliveries not handed on yet, oldest first; false when the
+    /// recording thread is gone.
+    fn drain_webhooks(&mut self) -> bool {
         loop {
-            let pending = match self.ws.pending_webhooks(100) {
+            let pending = match self
+                .ws
+                .pending_webhooks(self.webhooks_through, WEBHOOKS_READ)
+            {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the webhook queue; it will be read at the next delivery");
-                    return;
+                    return true;
                 }
             };
             if pending.is_empty() {
-                return;
+                return true;
             }
             for delivery in pending {
                 let origin = format!("webhook {}#{}", delivery.account, delivery.id);
-                let error = self
-                    .ingest(std::slice::from_ref(&delivery.body), &origin)
-                    .err()
-                    .map(|e| format!("{e:#}"));
-                if let Some(e) = &error {
-                    tracing::error!(account = %delivery.account, id = delivery.id, error = %e, "webhook delivery failed");
-                }
-                if let Err(e) = self.ws.finish_webhook(delivery.id, error.as_deref()) {
-                    tracing::error!(id = delivery.id, error = %e, "cannot mark the webhook delivery; it will be read again");
-                    return;
+                let entries = self.decide(std::slice::from_ref(&delivery.body), &origin, None);
+                self.webhooks_through = delivery.id;
+                let then = Then::Webhook {
+                    id: delivery.id,
+                    account: delivery.account,
+                };
+                if self.record.send(Decided { entries, then }).is_err() {
+                    return false;
                 }
             }
         }
     }
 
-    /// A source's batch: stored, then its checkpoint saved (a crash in between reads the batch
-    /// again, which dedupe makes harmless).
-    fn ingest_batch(
+    /// Runs lines through the pipeline: what to record, and for `/api/events` the decisions
+    /// (`line` is the line of the request, as in `palabre replay`).
+    fn decide(
         &mut self,
-        source: &str,
-        platform: &str,
-        batch: palabre_connectors::client::Batch,
-        first: bool,
-    ) -> anyhow::Result<()> {
-        if !batch.lines.is_empty() {
-            self.ingest(&batch.lines, source)?;
-        }
-        if let Some(cursor) = &batch.checkpoint {
-            self.ws.save_checkpoint(source, platform, cursor)?;
-        }
-        if first {
-            self.ws.set_connector_status(
-                source,
-                platform,
-                palabre_store::workspace::ConnectorStatus::Ok,
-                None,
-            )?;
-            self.live.publish(LiveEvent::Connector {
-                name: source.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
-    fn ingest(&mut self, lines: &[String], origin: &str) -> anyhow::Result<Vec<serde_json::Value>> {
-        let mut decisions = Vec::with_capacity(lines.len());
+        lines: &[String],
+        origin: &str,
+        mut decisions: Option<&mut Vec<serde_json::Value>>,
+    ) -> Vec<Entry> {
         let mut entries = Vec::with_capacity(lines.len());
-        // `line` in a decision is the line of this request, as in `palabre replay`.
         for (i, line) in lines.iter().enumerate() {
             let line_no = i as u64 + 1;
             if line.trim().is_empty() {
                 continue;
             }
             self.pipeline.process_line(line, Format::Auto, |p| {
-                decisions.push(decision_value(line_no, &p));
+                if let Some(decisions) = decisions.as_deref_mut() {
+                    decisions.push(decision_value(line_no, &p));
+                }
                 if let Some(entry) = to_entry(p, origin, line_no) {
                     entries.push(entry);
                 }
             });
         }
-        let summary = self.store.write(&entries)?;
-        tracing::info!(
-            events = decisions.len(),
-            stored = summary.inserted,
-            already = summary.already_stored,
-            "ingested"
-        );
-        let mut touched = Vec::new();
-        let mut to_assign = Vec::new();
-        let mut seen_touched = std::collections::HashSet::new();
-        let mut seen_assigned = std::collections::HashSet::new();
-        let mut outbox = false;
-        for entry in &entries {
-            let Entry::Message {
-                message, decision, ..
-            } = entry
-            else {
-                continue;
-            };
-            let Some(conversation) = decision.conversation.as_ref().map(|c| c.as_str()) else {
-                continue;
-            };
-            let platform = message.id.platform.as_str();
-            let event = message.id.to_string();
-            // What `replay` prints as sent is sent: the bot's answers and the help replies to
-            // malformed requests (which also go to a person), and the hides.
-            let reply = decision.sent_reply().map(|text| {
-                let action = if message.kind == palabre_core::MessageKind::Direct {
-                    "direct"
-                } else {
-                    "reply"
-                };
-                (
-                    format!("bot:{event}"),
-                    action,
-                    Some(text),
-                    decision.campaign.as_deref(),
-                )
-            });
-            let hide = (decision.outcome == Outcome::Hidden)
-                .then(|| (format!("bot:hide:{event}"), "hide", None, None));
-            for (idem_key, action, text, campaign) in reply.into_iter().chain(hide) {
-                let (_, created) = self.ws.enqueue(&NewAction {
-                    idem_key: &idem_key,
-                    action,
-                    platform,
-                    conversation_id: Some(conversation),
-                    target_id: Some(message.id.external.as_str()),
-                    text,
-                    origin: "bot",
-                    actor: "palabre",
-                    priority: 1,
-                    campaign,
-                })?;
-                outbox |= created;
-            }
-            if matches!(
-                decision.outcome,
-                Outcome::RoutedToHuman | Outcome::Drafted | Outcome::Hidden
-            ) && let Some(queue) = decision.queue.as_deref()
-                && seen_assigned.insert(conversation)
-            {
-                to_assign.push((conversation, queue));
-            }
-            if decision.outcome != Outcome::Ignored && seen_touched.insert(conversation) {
-                touched.push(LiveEvent::conversation(
-                    conversation,
-                    decision.queue.as_deref(),
-                    decision.channel.as_deref(),
-                ));
-            }
-        }
-        // One transaction for the batch's assignments, each a descent of an index.
-        let assigned = self.ws.auto_assign_all(&to_assign)?;
-        for ((conversation, _), agent) in to_assign.iter().zip(assigned) {
-            if let Some(agent) = agent {
-                tracing::info!(conversation, agent, "assigned");
-            }
-        }
-        if outbox {
-            let _ = self.wake_outbox.send(());
-        }
-        for event in touched {
-            self.live.publish(event);
-        }
-        Ok(decisions)
+        entries
     }
 }

@@ -1,9 +1,11 @@
-//! The live engine behind `palabre serve` and `palabre demo`: one ingest thread that owns the
-//! pipeline and the store writer, one outbox sender thread, and the sandbox network.
+//! The live engine behind `palabre serve` and `palabre demo`: an ingest thread that owns the
+//! pipeline, a recording thread that commits its decisions in groups, one outbox sender thread,
+//! and the sandbox network.
 //!
 //! ```text
-//! /api/events, sandbox ─► ingest thread: pipeline → Store::write (one tx) → outbox rows for the
-//!                          bot's replies and hides, round-robin assignment → Live (SSE)
+//! sources, /api/events ─► ingest thread: pipeline ─► recording thread: a group of batches →
+//!   Store::write (one tx) → outbox rows for the bot's replies and hides, round-robin
+//!   assignment, checkpoints, webhooks done (one tx) → answers, Live (SSE)
 //! web actions ─► outbox rows ─► sender thread: claim → deliver → sent | retry later | dead
 //! /webhooks/NAME ─► signature ─► webhook_queue (durable, 200 at once) ─► wake ─► ingest thread
 //!                   drains the queue in order (and at start, what a crash left) → done | failed
@@ -17,6 +19,7 @@ pub mod connect;
 mod faults;
 pub mod ingest;
 pub mod outbox;
+pub mod record;
 pub mod route;
 pub mod sandbox;
 
@@ -184,7 +187,22 @@ pub fn start(
 ) -> anyhow::Result<Running> {
     let (commands, inbox): (Sender<Command>, Receiver<Command>) = std::sync::mpsc::channel();
     let (wake, woken) = std::sync::mpsc::channel::<()>();
-    let ingest = ingest::Ingest::open(location, pipeline, live.clone(), wake.clone())?;
+    let (to_record, decided) = sync_channel(RECORD_QUEUE);
+    let ingest = ingest::Ingest::open(location, pipeline, to_record)?;
+    let mut ws = Workspace::open(location)?;
+    ws.refresh_assignable()?;
+    let last_write = record::LastWrite::default();
+    let recorder = record::Recorder {
+        store: palabre_store::open(location)?,
+        ws,
+        live: live.clone(),
+        wake_outbox: wake.clone(),
+        last_write: last_write.clone(),
+        broken: Default::default(),
+    };
+    std::thread::Builder::new()
+        .name("record".into())
+        .spawn(move || recorder.run(decided))?;
     std::thread::Builder::new()
         .name("ingest".into())
         .spawn(move || ingest.run(inbox))?;
@@ -237,7 +255,7 @@ pub fn start(
     if search.backend() == "sqlite" {
         std::thread::Builder::new()
             .name("search-index".into())
-            .spawn(move || keep_search_indexed(search))?;
+            .spawn(move || keep_search_indexed(search, last_write))?;
     }
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
     let sender = outbox::Sender::open(location, deliver, live, &sending)?;
@@ -255,16 +273,23 @@ pub fn start(
     })
 }
 
-/// Keeps the inbox's search index (SQLite, migration 7) up with what is stored: a few thousand
-/// messages a transaction while it is behind, with a pause between them so that ingestion
-/// keeps the write lock most of the time, then a look every second.
-fn keep_search_indexed(mut ws: Workspace) {
-    const BATCH: usize = 5000;
+/// Keeps the inbox's search index (SQLite, migration 7) up with what is stored. It gives way
+/// to ingestion, which shares the write lock: while groups are being recorded it indexes
+/// [`SEARCH_BATCH_BUSY`] messages a transaction with a pause of [`SEARCH_PAUSE_BUSY`] between
+/// them (about 10,000 messages/s, the lock held a few per cent of the time); when ingestion is
+/// quiet, [`SEARCH_BATCH`] at a time until it has caught up, then a look every second.
+fn keep_search_indexed(mut ws: Workspace, last_write: record::LastWrite) {
     let mut behind = 0usize;
     loop {
-        match ws.index_search(BATCH) {
+        let busy = last_write.within(SEARCH_QUIET_MS);
+        let batch = if busy {
+            SEARCH_BATCH_BUSY
+        } else {
+            SEARCH_BATCH
+        };
+        match ws.index_search(batch) {
             Ok(0) => {
-                if behind >= 10 * BATCH {
+                if behind >= 10 * SEARCH_BATCH {
                     tracing::info!(messages = behind, "search index caught up");
                 }
                 behind = 0;
@@ -272,7 +297,11 @@ fn keep_search_indexed(mut ws: Workspace) {
             }
             Ok(n) => {
                 behind += n;
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                std::thread::sleep(if busy {
+                    SEARCH_PAUSE_BUSY
+                } else {
+                    std::time::Duration::from_millis(20)
+                });
             }
             Err(e) => {
                 tracing::warn!(error = %e, "search indexing failed; searches read the messages not indexed yet");
@@ -281,3 +310,15 @@ fn keep_search_indexed(mut ws: Workspace) {
         }
     }
 }
+
+/// Batches decided but not recorded yet, at most: past it the ingest thread waits (and the
+/// sources with it), so memory stays flat under any burst.
+const RECORD_QUEUE: usize = 64;
+/// Messages indexed a transaction while ingestion is quiet.
+const SEARCH_BATCH: usize = 5000;
+/// Messages indexed a transaction while ingestion records.
+const SEARCH_BATCH_BUSY: usize = 1000;
+/// The pause between two such transactions.
+const SEARCH_PAUSE_BUSY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Ingestion counts as busy when it committed within this many milliseconds.
+const SEARCH_QUIET_MS: i64 = 500;

@@ -37,15 +37,7 @@ impl Workspace {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        self.conn.transaction(|c| {
-            refresh_if_stale(c)?;
-            let now = now_ms();
-            let mut out = Vec::with_capacity(items.len());
-            for (id, queue) in items {
-                out.push(assign_one(c, id, queue, now)?);
-            }
-            Ok(out)
-        })
+        self.conn.transaction(|c| assign_all(c, items))
     }
 
     /// Rebuilds who may be assigned what from `users` and `teams` now (the next assignment
@@ -139,6 +131,23 @@ pub(crate) fn recount_loads_of(c: &mut Conn, conversations: &[&str]) -> Result<(
 }
 
 /// Rebuilds `assignable` when a change to people or teams marked it stale.
+/// [`Workspace::auto_assign_all`] inside a transaction.
+pub(crate) fn assign_all(
+    c: &mut Conn,
+    items: &[(&str, &str)],
+) -> Result<Vec<Option<String>>, StoreError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    refresh_if_stale(c)?;
+    let now = now_ms();
+    let mut out = Vec::with_capacity(items.len());
+    for (id, queue) in items {
+        out.push(assign_one(c, id, queue, now)?);
+    }
+    Ok(out)
+}
+
 fn refresh_if_stale(c: &mut Conn) -> Result<(), StoreError> {
     // An UPDATE, not a read: on PostgreSQL it takes the row's lock, so two assigners never
     // rebuild at once; the second sees `stale = 0` once the first commits.

@@ -2,7 +2,7 @@
 //! reading after a restart) and health (shown in the inbox when it is not `ok`), and the durable
 //! queue of webhook deliveries, written before the platform gets its 200 and processed after.
 
-use super::db::Row;
+use super::db::{Conn, Row};
 use super::{Workspace, now_ms};
 use crate::StoreError;
 
@@ -101,20 +101,7 @@ impl Workspace {
         platform: &str,
         cursor: &str,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        self.conn.exec(
-            "INSERT INTO connector_state (name, platform, cursor, since_ms, updated_ms)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_ms = excluded.updated_ms",
-            &[
-                name.into(),
-                platform.into(),
-                cursor.into(),
-                now.into(),
-                now.into(),
-            ],
-        )?;
-        Ok(())
+        save_checkpoint(&mut self.conn, name, platform, cursor)
     }
 
     /// Records how the account's connector is doing. Entering a status other than `ok` is
@@ -213,15 +200,20 @@ impl Workspace {
         })
     }
 
-    /// The oldest deliveries not processed yet.
-    pub fn pending_webhooks(&mut self, limit: usize) -> Result<Vec<WebhookDelivery>, StoreError> {
+    /// The oldest deliveries not processed yet, past the id `after` (0: all of them; the
+    /// ingest thread passes the last one it took, which may not be recorded yet).
+    pub fn pending_webhooks(
+        &mut self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let sql = format!(
             "SELECT id, platform, account, body, received_ms FROM webhook_queue
-             WHERE status = 'pending' ORDER BY id LIMIT {}",
+             WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT {}",
             limit.clamp(1, 10_000)
         );
         self.conn
-            .query(&sql, &[])?
+            .query(&sql, &[after.into()])?
             .iter()
             .map(|r| {
                 Ok(WebhookDelivery {
@@ -237,12 +229,7 @@ impl Workspace {
 
     /// A delivery went through the pipeline (`error` None) or could not (kept with its error).
     pub fn finish_webhook(&mut self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
-        let status = if error.is_some() { "failed" } else { "done" };
-        self.conn.exec(
-            "UPDATE webhook_queue SET status = $1, error = $2, processed_ms = $3 WHERE id = $4",
-            &[status.into(), error.into(), now_ms().into(), id.into()],
-        )?;
-        Ok(())
+        finish_webhook(&mut self.conn, id, error)
     }
 
     /// How many deliveries wait.
@@ -256,4 +243,37 @@ impl Workspace {
             .transpose()
             .map(|n| n.unwrap_or(0))
     }
+}
+
+/// [`Workspace::save_checkpoint`] inside a transaction.
+pub(crate) fn save_checkpoint(
+    c: &mut Conn,
+    name: &str,
+    platform: &str,
+    cursor: &str,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    c.exec(
+        "INSERT INTO connector_state (name, platform, cursor, since_ms, updated_ms)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_ms = excluded.updated_ms",
+        &[
+            name.into(),
+            platform.into(),
+            cursor.into(),
+            now.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// [`Workspace::finish_webhook`] inside a transaction.
+pub(crate) fn finish_webhook(c: &mut Conn, id: i64, error: Option<&str>) -> Result<(), StoreError> {
+    let status = if error.is_some() { "failed" } else { "done" };
+    c.exec(
+        "UPDATE webhook_queue SET status = $1, error = $2, processed_ms = $3 WHERE id = $4",
+        &[status.into(), error.into(), now_ms().into(), id.into()],
+    )?;
+    Ok(())
 }

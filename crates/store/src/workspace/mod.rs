@@ -5,12 +5,14 @@
 mod assignment;
 mod connectors;
 pub(crate) mod db;
+mod followups;
 mod inbox;
 mod outbox;
 mod people;
 mod search;
 
 pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
+pub use followups::{Checkpoint, FollowedUp, Followups};
 pub use inbox::{
     ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, ModerationItem, NoteView,
     ReviewCount, ReviewOutcome, Scope, TeamScope,
