@@ -342,6 +342,13 @@ fn what_waits_to_be_sent_shows_with_its_age() {
     assert_eq!(status, 200);
     assert!(metrics.contains("palabre_outbox_dead 0"), "{metrics}");
     assert!(!metrics.contains("palabre_outbox_waiting{"), "{metrics}");
+    // The mention, decided and recorded: its lag behind the platform's timestamp is counted.
+    assert!(
+        metrics.contains("# TYPE palabre_decision_lag_seconds summary")
+            && metrics.contains("palabre_decision_lag_seconds_count 1\n")
+            && metrics.contains("palabre_decision_lag_seconds{quantile=\"0.99\"} "),
+        "{metrics}"
+    );
     assert_eq!(app.get(&agent, "/metrics").0, 403, "managers only");
 
     // Two failures: the reply waits for its backoff.

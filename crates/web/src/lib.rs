@@ -48,6 +48,10 @@ pub trait Engine: Send + Sync {
     /// A person approved the draft answering this message: the guardrails must remember its
     /// text as sent, as they would have had the bot sent it.
     fn draft_approved(&self, platform: &str, external_id: &str);
+    /// The engine's own figures for `/metrics`, in the Prometheus text format.
+    fn metrics(&self) -> String {
+        String::new()
+    }
     /// What the sandbox network received, when it is the platform (demo and tests).
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
         None

@@ -1,5 +1,6 @@
 //! `/metrics`: what an operator scrapes (Prometheus text format): the outbox's queue, how old
-//! its oldest waiting action is, and the failed sends waiting for a person.
+//! its oldest waiting action is, the failed sends waiting for a person, and the engine's own
+//! figures (how far behind the platforms it decides).
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
@@ -17,7 +18,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 /// The Prometheus text exposition of the outbox's state. Managers (an API token, as a
 /// scraper's `bearer_token`).
 #[utoipa::path(get, path = "/metrics",
-    responses((status = 200, description = "Prometheus text format: `palabre_outbox_waiting`, `palabre_outbox_oldest_waiting_seconds`, `palabre_outbox_next_due_seconds` (by platform and origin), `palabre_outbox_dead`", content_type = "text/plain"),
+    responses((status = 200, description = "Prometheus text format: `palabre_outbox_waiting`, `palabre_outbox_oldest_waiting_seconds`, `palabre_outbox_next_due_seconds` (by platform and origin), `palabre_outbox_dead`, `palabre_decision_lag_seconds` (a summary) and `palabre_decision_lag_seconds_max`", content_type = "text/plain"),
               (status = 403, description = "Not a manager", body = crate::api::ErrorBody)))]
 pub(crate) async fn metrics(
     State(state): State<AppState>,
@@ -34,7 +35,7 @@ pub(crate) async fn metrics(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        exposition(&waiting, dead, now),
+        exposition(&waiting, dead, now) + &state.engine.metrics(),
     ))
 }
 

@@ -18,6 +18,7 @@ pub mod connect;
 #[cfg(test)]
 mod faults;
 pub mod ingest;
+pub mod lag;
 pub mod outbox;
 pub mod record;
 pub mod route;
@@ -68,6 +69,7 @@ pub struct LiveEngine {
     webhooks: HashMap<String, Webhook>,
     /// Where deliveries are queued (one connection: a queue insert is short).
     queue: Mutex<Workspace>,
+    lag: Arc<lag::Lag>,
 }
 
 impl LiveEngine {
@@ -77,6 +79,7 @@ impl LiveEngine {
         sandbox: Option<Arc<sandbox::Sandbox>>,
         webhooks: HashMap<String, Webhook>,
         queue: Workspace,
+        lag: Arc<lag::Lag>,
     ) -> Self {
         LiveEngine {
             commands,
@@ -84,6 +87,7 @@ impl LiveEngine {
             sandbox,
             webhooks,
             queue: Mutex::new(queue),
+            lag,
         }
     }
 }
@@ -113,6 +117,10 @@ impl Engine for LiveEngine {
             platform.to_owned(),
             external_id.to_owned(),
         ));
+    }
+
+    fn metrics(&self) -> String {
+        self.lag.exposition()
     }
 
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
@@ -192,6 +200,7 @@ pub fn start(
     let mut ws = Workspace::open(location)?;
     ws.refresh_assignable()?;
     let last_write = record::LastWrite::default();
+    let lag = Arc::new(lag::Lag::default());
     let recorder = record::Recorder {
         store: palabre_store::open(location)?,
         ws,
@@ -199,6 +208,7 @@ pub fn start(
         wake_outbox: wake.clone(),
         last_write: last_write.clone(),
         broken: Default::default(),
+        lag: lag.clone(),
     };
     std::thread::Builder::new()
         .name("record".into())
@@ -269,6 +279,7 @@ pub fn start(
             sandbox,
             webhooks,
             Workspace::open(location)?,
+            lag,
         )),
     })
 }

@@ -75,6 +75,8 @@ pub struct Recorder {
     /// (later batches are recorded but do not move it past the lost one) until the source
     /// reconnects and reads again from there.
     pub broken: HashSet<String>,
+    /// From each message's platform timestamp to its decision recorded.
+    pub lag: Arc<super::lag::Lag>,
 }
 
 impl Recorder {
@@ -138,6 +140,12 @@ impl Recorder {
             self.answer(decided.then, &outcome);
         }
         if let Ok(touched) = result {
+            let now = now_ms();
+            for entry in &all {
+                if let Entry::Message { message, .. } = entry {
+                    self.lag.record(message.created_at.as_millisecond(), now);
+                }
+            }
             for event in touched {
                 self.live.publish(event);
             }
