@@ -38,6 +38,19 @@ pub struct BenchArgs {
     /// Write the synthetic stream to FILE and stop (to feed `palabre replay` or another tool).
     #[arg(long, value_name = "FILE")]
     pub generate: Option<std::path::PathBuf>,
+    /// `live` mode: events per second the stream server offers.
+    #[arg(long, default_value_t = 5700, value_name = "N")]
+    pub rate: u64,
+    /// `live` mode: how long the stream lasts, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub seconds: u64,
+    /// `live` mode: agents configured (in 50 teams) on the inbox queue.
+    #[arg(long, default_value_t = 3000, value_name = "N")]
+    pub agents: usize,
+    /// `live` mode: conversations already in the store (filled once into
+    /// DIR/bench-live-N.db, reused, copied for each run).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub conversations: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,6 +65,10 @@ pub enum Mode {
     Stream,
     /// The same, recorded to SQLite.
     StreamSqlite,
+    /// `palabre serve` end to end: a local X server streams `--rate` events/s for `--seconds`
+    /// to serve (a child process) with `--agents` agents and `--conversations` stored, which
+    /// answers through the real X sender (folder: `--data`, default `data/`).
+    Live,
     All,
 }
 
@@ -378,6 +395,15 @@ fn synthetic_campaigns(
     dir: &std::path::Path,
     n: usize,
 ) -> anyhow::Result<palabre_campaigns::CampaignSet> {
+    let paths = write_synthetic_campaigns(dir, n)?;
+    Ok(palabre_campaigns::CampaignSet::load(&paths)?)
+}
+
+/// The files of [`synthetic_campaigns`], written in `dir`.
+pub fn write_synthetic_campaigns(
+    dir: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut table = String::from("code,commune,first,score\n");
     for code in 10_000..100_000u32 {
         let _ = writeln!(
@@ -432,7 +458,7 @@ en = "Send #Élection{c}Tag0 and your postal code, for example: {{{{ example }}}
         std::fs::write(&path, toml)?;
         paths.push(path);
     }
-    Ok(palabre_campaigns::CampaignSet::load(&paths)?)
+    Ok(paths)
 }
 
 pub fn render(results: &[Measure]) -> String {

@@ -78,7 +78,7 @@ impl palabre_web::Engine for ReadOnly {
 }
 
 pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
-    let (conversations, messages) = fill(args)?;
+    let (conversations, messages) = fill(&args.store, args.conversations, args.messages_per)?;
     let mut ws = Workspace::open(&args.store)?;
     let token = palabre_web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = match ws.user_by_name("bench")? {
@@ -276,34 +276,33 @@ fn client(
 }
 
 /// Fills the store unless it already holds the conversations asked for; the counts.
-fn fill(args: &InboxBenchArgs) -> anyhow::Result<(i64, i64)> {
-    if let Some(dir) = std::path::Path::new(&args.store).parent() {
+/// Fills the SQLite file `location` with `conversations` synthetic conversations of
+/// `messages_per` messages (X, ids `c…`), unless it holds them already (then it is reused).
+pub fn fill(location: &str, conversations: u64, messages_per: u64) -> anyhow::Result<(i64, i64)> {
+    if let Some(dir) = std::path::Path::new(location).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut store = palabre_store::open(&args.store)?;
+    let mut store = palabre_store::open(location)?;
     let counts = store.counts()?;
-    let wanted = args.conversations as i64;
+    let wanted = conversations as i64;
     if counts.conversations as i64 >= wanted {
         eprintln!(
-            "reusing {} ({} conversations, {} messages)",
-            args.store, counts.conversations, counts.messages
+            "reusing {location} ({} conversations, {} messages)",
+            counts.conversations, counts.messages
         );
         return Ok((wanted, counts.messages as i64));
     }
-    let total = args.conversations * args.messages_per;
-    eprintln!(
-        "filling {} with {} conversations and {total} messages…",
-        args.store, args.conversations
-    );
+    let total = conversations * messages_per;
+    eprintln!("filling {location} with {conversations} conversations and {total} messages…");
     let progress = indicatif::ProgressBar::new(total);
     let base = Timestamp::now().as_second() - 30 * 86_400;
     let mut batch = Vec::with_capacity(20_000);
     let mut rng = fastrand::Rng::with_seed(11);
     let mut written = 0u64;
     for n in 0..total {
-        let conversation = n % args.conversations;
-        let turn = n / args.conversations;
-        let author = rng.u64(0..args.conversations / 4 + 1);
+        let conversation = n % conversations;
+        let turn = n / conversations;
+        let author = rng.u64(0..conversations / 4 + 1);
         batch.push(entry(
             conversation,
             turn,

@@ -6,6 +6,7 @@
 mod admin;
 mod bench;
 mod bench_inbox;
+mod bench_live;
 mod bench_stream;
 mod config;
 mod engine;
@@ -114,6 +115,10 @@ fn main() -> ExitCode {
         },
         Command::Admin(args) => match admin::run(args) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Bench(args) if args.mode == bench::Mode::Live => match bench_live::run(&args) {
+            Ok(result) => print_results(args.json, &result, bench_live::render),
             Err(e) => report(lang, &e, 1),
         },
         Command::Bench(args) => match bench::run(&args) {

@@ -100,7 +100,7 @@ impl SqliteStore {
     }
 
     fn setup(conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        wait_when_busy(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -583,4 +583,32 @@ impl crate::Store for SqliteStore {
             audit: count("audit_log")?,
         })
     }
+}
+
+/// How long a connection waits for another's write lock before it reports the store busy.
+const BUSY_FOR_MS: i32 = 10_000;
+
+/// Makes `conn` wait up to [`BUSY_FOR_MS`] for another connection's write lock, trying again
+/// every millisecond (a tenth of one at first). SQLite's own `busy_timeout` sleeps up to 100 ms
+/// between tries: with the live engine's writers sharing one file (the recording thread, the
+/// outbox sender, the search indexer, the web), a commit that found the lock taken waited tens
+/// of milliseconds after it was free, and the decisions' lag showed it.
+pub(crate) fn wait_when_busy(conn: &Connection) -> rusqlite::Result<()> {
+    const QUICK_TRIES: i32 = 10;
+    conn.busy_handler(Some(|tries: i32| {
+        let waited_ms = if tries < QUICK_TRIES {
+            0
+        } else {
+            tries - QUICK_TRIES
+        };
+        if waited_ms >= BUSY_FOR_MS {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(if tries < QUICK_TRIES {
+            100
+        } else {
+            1000
+        }));
+        true
+    }))
 }

@@ -1913,6 +1913,13 @@ fn the_outbox_lifecycle(mut f: Fixture) {
     ws.mark_sent(b, None).unwrap();
     let second = ws.outbox_item(b).unwrap().unwrap().sent_ms.unwrap();
     assert!(second > sent_at);
+    // How long the bot's answer waited, queued to sent; none of the humans' since it.
+    let bot_item = ws.outbox_item(b).unwrap().unwrap();
+    assert_eq!(
+        ws.send_delays("bot", 0).unwrap(),
+        [second - bot_item.created_ms]
+    );
+    assert!(ws.send_delays("human", second + 1).unwrap().is_empty());
     let r = row(&mut ws, "x:70");
     assert_eq!(
         (r.first_outbound_ms, r.last_outbound_ms),

@@ -26,7 +26,7 @@ struct IngestSink {
 }
 
 /// Batches of one source handed on and not recorded yet, at most.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 32;
 
 impl IngestSink {
     /// Waits for the oldest batch handed on to be recorded.

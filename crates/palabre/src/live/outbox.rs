@@ -9,7 +9,7 @@
 
 use palabre_campaigns::{Stale, WhenStale};
 use palabre_store::Workspace;
-use palabre_store::workspace::{OutboxItem, Scope};
+use palabre_store::workspace::{OutboxItem, Scope, SendResult};
 use palabre_web::{Live, LiveEvent};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -156,12 +156,25 @@ impl Sender {
                 "actions claimed by a sender that stopped are sent again with the same keys"
             );
         }
-        let items = self.ws.claim_due(&self.node, now, 16)?;
+        let items = self.ws.claim_due(&self.node, now, CLAIMED_AT_ONCE)?;
+        let mut statuses = Vec::with_capacity(items.len());
+        let mut delivered = Vec::with_capacity(items.len());
         for item in &items {
-            let status = match self.withdraw_if_stale(item, now)? {
-                Some(status) => status,
-                None => self.send(item)?,
-            };
+            match self.withdraw_if_stale(item, now)? {
+                Some(status) => statuses.push((item, status)),
+                None => {
+                    let outcome = self.send(item);
+                    statuses.push((item, outcome.status()));
+                    delivered.push((item.id, outcome));
+                }
+            }
+        }
+        // One commit for the round. A crash before it leaves these actions claimed: they are
+        // claimed again when the claim expires and sent with `resend`, which makes the
+        // platform's sender look for what was already posted.
+        let results: Vec<_> = delivered.iter().map(|(id, o)| (*id, o.result())).collect();
+        self.ws.record_sends(&results)?;
+        for (item, status) in statuses {
             self.live.publish(LiveEvent::Outbox {
                 id: item.id,
                 status: status.into(),
@@ -219,45 +232,74 @@ impl Sender {
         Ok(Some("withdrawn"))
     }
 
-    /// Hands one action to its platform and records what happened.
-    fn send(&mut self, item: &OutboxItem) -> anyhow::Result<&'static str> {
-        Ok(match self.deliver.deliver(item) {
+    /// Hands one action to its platform: what to record of it.
+    fn send(&mut self, item: &OutboxItem) -> Delivered {
+        match self.deliver.deliver(item) {
             Ok(remote) => {
-                self.ws.mark_sent(item.id, remote.as_deref())?;
                 tracing::info!(id = item.id, action = %item.action, platform = %item.platform, "sent");
-                "sent"
+                Delivered::Sent(remote)
             }
             Err(DeliveryError::Retry { error, at_ms }) if item.attempts < self.max_attempts => {
                 let now = jiff::Timestamp::now().as_millisecond();
                 let at = sane_reset(at_ms, now).unwrap_or_else(|| now + backoff_ms(item.attempts));
                 tracing::warn!(id = item.id, attempts = item.attempts, error = %error, retry_in_ms = at - now, "send failed; will retry");
-                self.ws.mark_retry(item.id, &error, at)?;
-                "pending"
+                Delivered::Retry(error, at)
             }
             Err(DeliveryError::Limited { error, at_ms }) => {
                 let now = jiff::Timestamp::now().as_millisecond();
                 let at = sane_reset(at_ms, now).unwrap_or_else(|| now + backoff_ms(1));
                 tracing::warn!(id = item.id, error = %error, retry_in_ms = at - now, "the platform asks to slow down; waiting (not an attempt)");
-                self.ws.mark_deferred(item.id, at, &error)?;
-                "pending"
+                Delivered::Deferred(error, at)
             }
             Err(DeliveryError::NotBefore { at_ms }) => {
-                self.ws
-                    .mark_deferred(item.id, at_ms, "waiting for the account's rate limit")?;
-                "pending"
+                Delivered::Deferred("waiting for the account's rate limit".into(), at_ms)
             }
             Err(DeliveryError::Auth(error)) => {
                 tracing::error!(id = item.id, error = %error, "the platform refused the token; the action waits until it is renewed");
                 let at = jiff::Timestamp::now().as_millisecond() + 600_000;
-                self.ws.mark_deferred(item.id, at, &error)?;
-                "pending"
+                Delivered::Deferred(error, at)
             }
             Err(DeliveryError::Retry { error, .. }) | Err(DeliveryError::Fatal(error)) => {
                 tracing::error!(id = item.id, attempts = item.attempts, error = %error, "send failed for good: dead letter");
-                self.ws.mark_dead(item.id, &error)?;
-                "dead"
+                Delivered::Dead(error)
             }
-        })
+        }
+    }
+}
+
+/// Actions claimed in one round (and recorded in one commit).
+const CLAIMED_AT_ONCE: usize = 16;
+
+/// What one delivery came to, before it is recorded with its round.
+enum Delivered {
+    Sent(Option<String>),
+    Retry(String, i64),
+    Deferred(String, i64),
+    Dead(String),
+}
+
+impl Delivered {
+    fn result(&self) -> SendResult<'_> {
+        match self {
+            Delivered::Sent(remote) => SendResult::Sent {
+                remote_id: remote.as_deref(),
+            },
+            Delivered::Retry(error, at_ms) => SendResult::Retry {
+                error,
+                at_ms: *at_ms,
+            },
+            Delivered::Deferred(why, at_ms) => SendResult::Deferred { why, at_ms: *at_ms },
+            Delivered::Dead(error) => SendResult::Dead { error },
+        }
+    }
+
+    /// The status the action has now, for the live events.
+    fn status(&self) -> &'static str {
+        match self {
+            Delivered::Sent(_) => "sent",
+            Delivered::Retry(..) | Delivered::Deferred(..) => "pending",
+            Delivered::Dead(_) => "dead",
+        }
     }
 }
 

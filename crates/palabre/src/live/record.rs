@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
+/// A group slower than this to record is logged with where its time went.
+const SLOW_GROUP: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Most entries committed in one group: a transaction stays short under a backlog.
 pub const GROUP_ENTRIES: usize = 8192;
 
@@ -112,7 +115,9 @@ impl Recorder {
                 self.broken.remove(source);
             }
         }
+        let started = std::time::Instant::now();
         let result = self.commit(&all, &group);
+        let took_ms = started.elapsed().as_millis() as u64;
         if result.is_err() {
             for decided in &group {
                 if let Then::Source { source, .. } = &decided.then {
@@ -126,6 +131,7 @@ impl Recorder {
                     events = all.len(),
                     batches = group.len(),
                     conversations = touched.len(),
+                    took_ms,
                     "recorded"
                 );
                 Ok(())
@@ -154,7 +160,9 @@ impl Recorder {
 
     /// The two transactions of a group; the conversations whose pages change.
     fn commit(&mut self, all: &[Entry], group: &[Decided]) -> anyhow::Result<Vec<LiveEvent>> {
+        let started = std::time::Instant::now();
         self.store.write(all)?;
+        let stored = started.elapsed();
         let mut followups = Followups::default();
         // The outbox actions, planned first: their keys are owned here, borrowed below.
         let mut planned: Vec<Planned> = Vec::new();
@@ -236,6 +244,25 @@ impl Recorder {
             }
         }
         let done = self.ws.record_followups(&followups)?;
+        let took = started.elapsed();
+        tracing::debug!(
+            events = all.len(),
+            store_ms = stored.as_millis() as u64,
+            followups_ms = (took - stored).as_millis() as u64,
+            actions = followups.actions.len(),
+            assigned = followups.assign.len(),
+            "group recorded"
+        );
+        if took >= SLOW_GROUP {
+            tracing::warn!(
+                events = all.len(),
+                store_ms = stored.as_millis() as u64,
+                followups_ms = (took - stored).as_millis() as u64,
+                actions = followups.actions.len(),
+                assigned = followups.assign.len(),
+                "a group took long to record"
+            );
+        }
         for ((conversation, _), agent) in followups.assign.iter().zip(&done.assigned) {
             if let Some(agent) = agent {
                 tracing::info!(conversation, agent, "assigned");

@@ -82,6 +82,7 @@ impl Workspace {
             )?;
             refresh_if_stale(c)?;
             let now = now_ms();
+            let mut full = Full::default();
             let mut out = Vec::with_capacity(held.len());
             for row in &held {
                 let id = row.text(0)?;
@@ -91,7 +92,7 @@ impl Workspace {
                 )?;
                 audit(c, actor, "conversation_released", Some(&id), Some(agent))?;
                 let got = match row.opt_text(1)? {
-                    Some(queue) => assign_one(c, &id, &queue, now)?,
+                    Some(queue) => assign_one(c, &id, &queue, now, &mut full)?,
                     None => None,
                 };
                 out.push((id, got));
@@ -141,12 +142,19 @@ pub(crate) fn assign_all(
     }
     refresh_if_stale(c)?;
     let now = now_ms();
+    let mut full = Full::default();
     let mut out = Vec::with_capacity(items.len());
     for (id, queue) in items {
-        out.push(assign_one(c, id, queue, now)?);
+        out.push(assign_one(c, id, queue, now, &mut full)?);
     }
     Ok(out)
 }
+
+/// The (queue, channel) pairs found with nobody free in this transaction: loads only grow
+/// within it (no other writer can free an agent meanwhile), so the next conversations of
+/// the pair wait in their queue without a search — the load of an election night, when every
+/// agent is full, costs one lookup a conversation.
+type Full = std::collections::HashSet<(String, Option<String>)>;
 
 fn refresh_if_stale(c: &mut Conn) -> Result<(), StoreError> {
     // An UPDATE, not a read: on PostgreSQL it takes the row's lock, so two assigners never
@@ -230,7 +238,13 @@ fn rebuild(c: &mut Conn) -> Result<(), StoreError> {
 }
 
 /// Assigns one conversation if it is open and unassigned and someone covering it is free.
-fn assign_one(c: &mut Conn, id: &str, queue: &str, now: i64) -> Result<Option<String>, StoreError> {
+fn assign_one(
+    c: &mut Conn,
+    id: &str,
+    queue: &str,
+    now: i64,
+    full: &mut Full,
+) -> Result<Option<String>, StoreError> {
     let Some(free) = c.one(
         "SELECT channel FROM conversations WHERE id = $1 AND assignee IS NULL AND status = 'open'",
         &[id.into()],
@@ -239,6 +253,11 @@ fn assign_one(c: &mut Conn, id: &str, queue: &str, now: i64) -> Result<Option<St
         return Ok(None);
     };
     let channel = free.opt_text(0)?;
+    let pair = (queue.to_owned(), channel);
+    if full.contains(&pair) {
+        return Ok(None);
+    }
+    let channel = pair.1.clone();
     let name = loop {
         let best = [queue, EVERY_QUEUE]
             .into_iter()
@@ -248,6 +267,7 @@ fn assign_one(c: &mut Conn, id: &str, queue: &str, now: i64) -> Result<Option<St
             .flatten()
             .min_by_key(|(rank, _)| *rank);
         let Some(((counted, _, _), name)) = best else {
+            full.insert(pair);
             return Ok(None);
         };
         // The count may be behind the conversations: one the writer opened again (a new

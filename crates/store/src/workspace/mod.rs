@@ -17,7 +17,9 @@ pub use inbox::{
     ConversationView, DraftItem, InboxFilter, InboxRow, MessageView, ModerationItem, NoteView,
     ReviewCount, ReviewOutcome, Scope, TeamScope,
 };
-pub use outbox::{NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, Waiting};
+pub use outbox::{
+    NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, SendResult, Waiting,
+};
 pub use people::{ApiToken, Role, Session, Team, User};
 
 use crate::StoreError;
@@ -54,13 +56,17 @@ impl Workspace {
             let path = std::path::Path::new(location);
             drop(crate::SqliteStore::open(path)?);
             let conn = rusqlite::Connection::open(path)?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            crate::sqlite::wait_when_busy(&conn)?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             // The inbox reads pages all over a large file: map it rather than copy each page
             // through read(2), and keep a bigger cache of its own (16 MiB a connection).
             conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
             conn.pragma_update(None, "cache_size", -16_384)?;
+            // The store's checkpointer thread copies the WAL back: a workspace's commit (an
+            // outbox row, an assignment) must not stop to do it (SQLite's default would, at
+            // every 1,000 pages), except past ~400 MiB when that thread stalled.
+            conn.pragma_update(None, "wal_autocheckpoint", 100_000)?;
             conn.set_prepared_statement_cache_capacity(128);
             // SQLite's own lower() folds ASCII only: "ÉNORME" would not find "énorme".
             conn.create_scalar_function(

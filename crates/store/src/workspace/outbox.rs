@@ -240,20 +240,7 @@ impl Workspace {
 
     /// The platform took it.
     pub fn mark_sent(&mut self, id: i64, remote_id: Option<&str>) -> Result<(), StoreError> {
-        let now = now_ms();
-        self.conn.transaction(|c| {
-            c.exec(
-                "UPDATE outbox SET status = 'sent', remote_id = $1, sent_ms = $2, last_error = NULL WHERE id = $3",
-                &[remote_id.into(), now.into(), id.into()],
-            )?;
-            c.exec(
-                "UPDATE conversations SET last_outbound_ms = $1,
-                    first_outbound_ms = COALESCE(first_outbound_ms, $2)
-                 WHERE id = (SELECT conversation_id FROM outbox WHERE id = $3)",
-                &[now.into(), now.into(), id.into()],
-            )?;
-            Ok(())
-        })
+        self.record_sends(&[(id, SendResult::Sent { remote_id })])
     }
 
     /// A failure worth another try at `next_attempt_ms`.
@@ -263,22 +250,32 @@ impl Workspace {
         error: &str,
         next_attempt_ms: i64,
     ) -> Result<(), StoreError> {
-        self.conn.exec(
-            "UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_ms = $2 WHERE id = $3",
-            &[error.into(), next_attempt_ms.into(), id.into()],
-        )?;
-        Ok(())
+        self.record_sends(&[(
+            id,
+            SendResult::Retry {
+                error,
+                at_ms: next_attempt_ms,
+            },
+        )])
     }
 
     /// Given up: kept with its error among the dead letters.
     pub fn mark_dead(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.record_sends(&[(id, SendResult::Dead { error })])
+    }
+
+    /// What happened to several claimed actions, written in one transaction (a sender's
+    /// round): one commit for all of them rather than one each.
+    pub fn record_sends(&mut self, results: &[(i64, SendResult<'_>)]) -> Result<(), StoreError> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
         self.conn.transaction(|c| {
-            c.exec(
-                "UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2",
-                &[error.into(), id.into()],
-            )?;
-            let target = format!("outbox:{id}");
-            audit(c, "palabre", "outbox_dead", Some(&target), Some(error))
+            for (id, result) in results {
+                record_send(c, *id, result, now)?;
+            }
+            Ok(())
         })
     }
 
@@ -327,6 +324,20 @@ impl Workspace {
             .query(&sql, &[status.as_str().into()])?
             .iter()
             .map(item)
+            .collect()
+    }
+
+    /// How long each action of `origin` (`bot`, `human`) sent since `since_ms` waited, from
+    /// queued to sent (ms), in the order they were sent.
+    pub fn send_delays(&mut self, origin: &str, since_ms: i64) -> Result<Vec<i64>, StoreError> {
+        self.conn
+            .query(
+                "SELECT sent_ms - created_ms FROM outbox
+                 WHERE origin = $1 AND status = 'sent' AND sent_ms >= $2 ORDER BY sent_ms",
+                &[origin.into(), since_ms.into()],
+            )?
+            .iter()
+            .map(|r| r.int(0))
             .collect()
     }
 
@@ -479,11 +490,59 @@ impl Workspace {
     /// Not sent yet because the account's rate limit is used up: back to `pending` until
     /// `at_ms`, without counting an attempt (nothing was tried).
     pub fn mark_deferred(&mut self, id: i64, at_ms: i64, why: &str) -> Result<(), StoreError> {
-        self.conn.exec(
-            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_ms = $1,
-                last_error = $2 WHERE id = $3 AND attempts > 0",
-            &[at_ms.into(), why.into(), id.into()],
-        )?;
-        Ok(())
+        self.record_sends(&[(id, SendResult::Deferred { why, at_ms })])
     }
+}
+
+/// What a sender learnt of one claimed action.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SendResult<'a> {
+    /// The platform took it.
+    Sent { remote_id: Option<&'a str> },
+    /// A failure worth another try at `at_ms`.
+    Retry { error: &'a str, at_ms: i64 },
+    /// Not sent because the account's rate limit is used up: back to `pending` until
+    /// `at_ms`, without counting an attempt (nothing was tried).
+    Deferred { why: &'a str, at_ms: i64 },
+    /// Given up: kept with its error among the dead letters.
+    Dead { error: &'a str },
+}
+
+fn record_send(c: &mut Conn, id: i64, result: &SendResult, now: i64) -> Result<(), StoreError> {
+    match *result {
+        SendResult::Sent { remote_id } => {
+            c.exec(
+                "UPDATE outbox SET status = 'sent', remote_id = $1, sent_ms = $2, last_error = NULL WHERE id = $3",
+                &[remote_id.into(), now.into(), id.into()],
+            )?;
+            c.exec(
+                "UPDATE conversations SET last_outbound_ms = $1,
+                    first_outbound_ms = COALESCE(first_outbound_ms, $2)
+                 WHERE id = (SELECT conversation_id FROM outbox WHERE id = $3)",
+                &[now.into(), now.into(), id.into()],
+            )?;
+        }
+        SendResult::Retry { error, at_ms } => {
+            c.exec(
+                "UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_ms = $2 WHERE id = $3",
+                &[error.into(), at_ms.into(), id.into()],
+            )?;
+        }
+        SendResult::Deferred { why, at_ms } => {
+            c.exec(
+                "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_ms = $1,
+                    last_error = $2 WHERE id = $3 AND attempts > 0",
+                &[at_ms.into(), why.into(), id.into()],
+            )?;
+        }
+        SendResult::Dead { error } => {
+            c.exec(
+                "UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2",
+                &[error.into(), id.into()],
+            )?;
+            let target = format!("outbox:{id}");
+            audit(c, "palabre", "outbox_dead", Some(&target), Some(error))?;
+        }
+    }
+    Ok(())
 }
