@@ -10,7 +10,8 @@ Control endpoints under /_fake/ let a test inject what real servers do:
   POST /_fake/mention  {"acct", "text", "visibility"}  a mention of the brand (streamed + listed)
   POST /_fake/burst    {"count"}                       that many mentions, streamed at once
   POST /_fake/fail     {"statuses": [...], "stream": [...], "notifications": [...]}
-       statuses: "429", "500", "hang", "error200", "401";  stream: "half", "disconnect",
+       statuses: "429" (reset in 2 s), "429-10min" (reset in 10 minutes), "500", "hang",
+       "error200", "401";  stream: "half", "disconnect",
        "silent", "500";  notifications: "500", "garbage"
   POST /_fake/hold     {"ms"}     hold each statuses answer this long AFTER recording the post
   POST /_fake/token    {"valid"}  revoke or restore the token (401 everywhere)
@@ -239,8 +240,9 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE["requests"].append({"key": key, "fail": fail})
             STATE["remaining"] = max(0, STATE["remaining"] - 1)
-        if fail == "429":
-            reset = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)).strftime(
+        if fail in ("429", "429-10min"):
+            wait = datetime.timedelta(minutes=10) if fail == "429-10min" else datetime.timedelta(seconds=2)
+            reset = (datetime.datetime.now(datetime.timezone.utc) + wait).strftime(
                 "%Y-%m-%dT%H:%M:%S.000Z"
             )
             return self.send(429, {"error": "Too many requests"}, {"X-RateLimit-Reset": reset})

@@ -407,6 +407,139 @@ fn what_waits_to_be_sent_shows_with_its_age() {
     assert_eq!(fake.state()["posts"].as_array().unwrap().len(), 1);
 }
 
+/// Election night: a burst of campaign requests while the platform answers 429 with a reset
+/// ten minutes away. The platform is called once, not hammered; every request is decided and
+/// recorded meanwhile (ingestion does not wait for the outbox); every answer waits in the outbox
+/// for the reset, oldest first, none spent as an attempt, none turned into a draft or a dead
+/// letter; the queue and its age show in the API and in /metrics.
+#[test]
+fn a_ten_minute_429_during_a_burst_holds_the_answers_and_loses_nothing() {
+    let fake = FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = config(dir.path(), &fake);
+    let table = common::root().join("examples/campaigns/mon-resultat/communes.csv");
+    let codes: Vec<String> = std::fs::read_to_string(&table)
+        .unwrap()
+        .lines()
+        .filter(|l| l.as_bytes().first().is_some_and(u8::is_ascii_digit))
+        .map(|l| l[..5].to_owned())
+        .take(40)
+        .collect();
+    assert_eq!(codes.len(), 40);
+    std::fs::write(
+        dir.path().join("resultat.toml"),
+        format!(
+            r##"id = "resultat"
+name = "Résultats"
+channels = ["mastodon:1:marque"]
+mode = "auto"
+window = "6h"
+[trigger]
+hashtags = ["MonRésultat"]
+[[extract]]
+name = "code"
+kind = "postal_code"
+[table]
+file = "{}"
+key = ["code"]
+columns = ["commune", "tete"]
+[reply]
+fr = ["{{{{ commune }}}} (FICTIF) : {{{{ tete }}}} en tête."]
+[help]
+example = "#MonRésultat 69003"
+fr = "Envoyez #MonRésultat suivi de votre code postal, par exemple : {{{{ example }}}}"
+"##,
+            table.display()
+        ),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[campaigns]\nfiles = [\"resultat.toml\"]\n");
+    std::fs::write(&config, text).unwrap();
+
+    let app = spawn_serve(&config, &store, false, ENV);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    wait_until("the stream to open", || {
+        fake.state()["streams"].as_i64().unwrap() >= 1
+    });
+    fake.control("fail", json!({"statuses": ["429-10min"]}));
+    let burst = |range: std::ops::Range<usize>| {
+        for i in range {
+            fake.control(
+                "mention",
+                json!({"acct": format!("votant{i}@fake.example"), "text": format!("#MonRésultat {}", codes[i])}),
+            );
+        }
+    };
+    burst(0..30);
+    let recorded = |app: &common::App| -> usize {
+        let (_, metrics) = app.get(&token, "/metrics");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("palabre_decision_lag_seconds_count "))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    };
+    wait_until("the first burst recorded", || recorded(&app) == 30);
+    wait_until("thirty answers waiting for the reset", || {
+        app.get_json(&token, "/api/outbox/waiting")
+            .as_array()
+            .is_some_and(|w| w.len() == 1 && w[0]["count"] == 30)
+    });
+    // More requests while the platform is closed: decided and recorded all the same.
+    burst(30..40);
+    wait_until("the second burst recorded", || recorded(&app) == 40);
+    // Each new answer is claimed once, finds the account's gate closed (no call) and is put
+    // off to the reset.
+    wait_until(
+        "forty answers waiting for the reset, ten minutes away",
+        || {
+            app.get_json(&token, "/api/outbox/waiting")
+                .as_array()
+                .is_some_and(|w| {
+                    w.len() == 1
+                        && w[0]["count"] == 40
+                        && w[0]["origin"] == "bot"
+                        && (500_000..=600_000)
+                            .contains(&(w[0]["next_due_ms"].as_i64().unwrap_or(0) - now()))
+                })
+        },
+    );
+    let (_, metrics) = app.get(&token, "/metrics");
+    assert!(
+        metrics.contains("palabre_outbox_waiting{platform=\"mastodon\",origin=\"bot\"} 40\n"),
+        "{metrics}"
+    );
+    // One call reached the platform (the 429); the account's gate kept the rest from it.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        fake.state()["requests"].as_array().unwrap().len(),
+        1,
+        "the platform was called again before its reset"
+    );
+    assert!(fake.state()["posts"].as_array().unwrap().is_empty());
+    // Nothing spent: no attempt counted, no draft, no dead letter.
+    let pending = app.get_json(&token, "/api/outbox?status=pending");
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 40);
+    assert!(
+        pending.iter().all(|a| a["attempts"] == 0),
+        "a 429 is not an attempt: {pending:?}"
+    );
+    assert!(
+        app.get_json(&token, "/api/outbox?status=dead")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.get_json(&token, "/api/drafts")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
