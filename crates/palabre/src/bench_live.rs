@@ -50,7 +50,8 @@ pub struct LiveBench {
     pub send_ms: Option<Quantiles>,
     /// Distinct events written and not recorded yet, each second.
     pub backlog_by_second: Vec<u64>,
-    /// serve's resident memory (MiB), each second.
+    /// serve's anonymous resident memory (MiB: heap and stacks, not the mapped store), each
+    /// second.
     pub rss_mib_by_second: Vec<f64>,
 }
 
@@ -222,7 +223,7 @@ pub fn render(r: &LiveBench) -> String {
     );
     let _ = writeln!(
         out,
-        "  serve RSS (MiB) by second: {}",
+        "  serve's memory (anonymous RSS, MiB) by second: {}",
         join(
             &r.rss_mib_by_second
                 .iter()
@@ -460,12 +461,14 @@ impl Serve {
             .map_or(0, |w| w.iter().filter_map(|g| g["count"].as_i64()).sum()))
     }
 
+    /// serve's anonymous resident memory (MiB): its heap and stacks, without the pages of the
+    /// store file it maps and reads (which the kernel may take back at any time).
     fn rss_mib(&self) -> f64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
             .and_then(|s| {
                 s.lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .find_map(|l| l.strip_prefix("RssAnon:"))
                     .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             })
             .map_or(0.0, |kb| kb / 1024.0)

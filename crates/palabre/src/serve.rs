@@ -244,6 +244,9 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
                 .collect()
         })
         .unwrap_or_default();
+    // Before any source reads: on a large store this one-time fill holds the write lock for
+    // a while (a million conversations: about a second).
+    fill_unknown_channels(&plan.location, &channels)?;
     let stop = palabre_connectors::client::Stop::new();
     let running = live::start(
         &plan.location,
@@ -268,7 +271,6 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             palabre_store::describe(&plan.location)
         )
     })?;
-    fill_unknown_channels(&plan.location, &channels)?;
     let pool = palabre_web::Pool::open(&plan.location, 8)?;
     let secs = |raw: &Option<String>, default: i64| -> anyhow::Result<i64> {
         match raw {

@@ -268,7 +268,7 @@ impl Sender {
 }
 
 /// Actions claimed in one round (and recorded in one commit).
-const CLAIMED_AT_ONCE: usize = 16;
+const CLAIMED_AT_ONCE: usize = 64;
 
 /// What one delivery came to, before it is recorded with its round.
 enum Delivered {
