@@ -245,14 +245,6 @@ impl Recorder {
         }
         let done = self.ws.record_followups(&followups)?;
         let took = started.elapsed();
-        tracing::debug!(
-            events = all.len(),
-            store_ms = stored.as_millis() as u64,
-            followups_ms = (took - stored).as_millis() as u64,
-            actions = followups.actions.len(),
-            assigned = followups.assign.len(),
-            "group recorded"
-        );
         if took >= SLOW_GROUP {
             tracing::warn!(
                 events = all.len(),
