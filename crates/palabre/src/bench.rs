@@ -263,16 +263,18 @@ fn json_string(s: &str) -> String {
 
 /// Resident and peak resident memory of this process, in MiB (Linux; 0 elsewhere).
 pub fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    (status_mib("self", "VmRSS:"), status_mib("self", "VmHWM:"))
+}
+
+/// A memory field of `/proc/PROCESS/status` (`self` or a pid), in MiB; 0 when unreadable.
+pub fn status_mib(process: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn policy() -> Policy {

@@ -464,14 +464,7 @@ impl Serve {
     /// serve's anonymous resident memory (MiB): its heap and stacks, without the pages of the
     /// store file it maps and reads (which the kernel may take back at any time).
     fn rss_mib(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("RssAnon:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            })
-            .map_or(0.0, |kb| kb / 1024.0)
+        crate::bench::status_mib(&self.child.id().to_string(), "RssAnon:")
     }
 
     fn stop(&mut self) {
