@@ -14,7 +14,7 @@ pub mod workspace;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, lock_waited_us, thread_lock_waited_us};
 pub use workspace::Workspace;
 
 use palabre_core::{

@@ -17,6 +17,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_outbox_claims.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_search_in_its_own_file.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.

@@ -16,6 +16,11 @@ pub struct SqliteStore {
     /// Rows in `author_recent`, merged into `author_history` once they reach `merge_at`.
     author_recent: u64,
     merge_at: u64,
+    /// Most rows a write moves from `author_recent` to `author_history` ([`MERGE_CHUNK`], or
+    /// twice the write's entries if more).
+    merge_chunk: u64,
+    /// A merge begun and not finished: each write moves the next chunk, in key order.
+    merging: bool,
     /// Copies the WAL back into the database from its own connection and thread.
     _checkpointer: Option<Checkpointer>,
 }
@@ -94,6 +99,13 @@ impl SqliteStore {
         self
     }
 
+    /// Moves at most `rows` rows a write while merging (default [`MERGE_CHUNK`]); a low value
+    /// shows a merge spread over several writes in tests.
+    pub fn with_history_merge_chunk(mut self, rows: u64) -> Self {
+        self.merge_chunk = rows.max(1);
+        self
+    }
+
     /// A throw-away database in memory.
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::setup(Connection::open_in_memory()?)
@@ -116,6 +128,8 @@ impl SqliteStore {
             conn,
             author_recent: 0,
             merge_at: MERGE_AT,
+            merge_chunk: MERGE_CHUNK,
+            merging: false,
             _checkpointer: None,
         };
         store.migrate()?;
@@ -165,6 +179,48 @@ impl SqliteStore {
 /// that the random inserts of every event land in pages already in cache, while a merge writes
 /// each page of the big table about once for every 2^17 messages.
 const MERGE_AT: u64 = 1 << 17;
+
+/// Rows a write moves while a merge is under way (or twice its entries, if more): the merge is
+/// spread over the writes that follow it instead of stopping one of them. All 2^17 at once held
+/// the write lock ~470 ms on a million-conversation store, and `serve`'s decisions waited behind
+/// it; 1,024 rows take a few milliseconds, and the pages of the big table are still written in
+/// key order, chunk after chunk.
+const MERGE_CHUNK: u64 = 1024;
+/// Moves the first `chunk` rows of `author_recent` (in key order) to `author_history`; how
+/// many it moved (fewer than `chunk`: the recent table is empty now).
+fn move_history_chunk(tx: &rusqlite::Transaction<'_>, chunk: u64) -> Result<u64, StoreError> {
+    let last: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT author_key, seq FROM author_recent ORDER BY author_key, seq LIMIT 1 OFFSET ?1",
+            [chunk as i64 - 1],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match last {
+        Some((key, seq)) => {
+            tx.execute(
+                "INSERT INTO author_history (author_key, seq)
+                     SELECT author_key, seq FROM author_recent WHERE (author_key, seq) <= (?1, ?2)
+                     ORDER BY author_key, seq",
+                params![key, seq],
+            )?;
+            tx.execute(
+                "DELETE FROM author_recent WHERE (author_key, seq) <= (?1, ?2)",
+                params![key, seq],
+            )?;
+            chunk
+        }
+        None => {
+            let moved = tx.execute(
+                "INSERT INTO author_history (author_key, seq)
+                     SELECT author_key, seq FROM author_recent ORDER BY author_key, seq",
+                [],
+            )?;
+            tx.execute("DELETE FROM author_recent", [])?;
+            moved as u64
+        }
+    })
+}
 
 fn event_id(platform: &str, external: &str) -> Result<EventId, StoreError> {
     let external = ExternalId::new(external)
@@ -344,14 +400,16 @@ impl crate::Store for SqliteStore {
                     last_inbound_ms = max(COALESCE(conversations.last_inbound_ms, 0), excluded.last_inbound_ms),{}",
                 crate::plan::INBOX_UPSERT
             ))?;
-            // Past `merge_at` rows, `author_recent` moves to `author_history` in key order.
-            if recent >= self.merge_at {
-                tx.execute_batch(
-                    "INSERT INTO author_history (author_key, seq)
-                         SELECT author_key, seq FROM author_recent ORDER BY author_key, seq;
-                     DELETE FROM author_recent;",
-                )?;
-                recent = 0;
+            // Past `merge_at` rows, `author_recent` moves to `author_history` in key order, a
+            // chunk a write until it is empty.
+            if self.merging || recent >= self.merge_at {
+                let chunk = self.merge_chunk.max(2 * entries.len() as u64);
+                let moved = move_history_chunk(&tx, chunk)?;
+                recent = recent.saturating_sub(moved);
+                self.merging = moved == chunk;
+                if !self.merging {
+                    recent = 0;
+                }
             }
             for c in &plan.conversations {
                 upsert_conversation.execute(params![
@@ -588,11 +646,31 @@ impl crate::Store for SqliteStore {
 /// How long a connection waits for another's write lock before it reports the store busy.
 const BUSY_FOR_MS: i32 = 10_000;
 
+/// Microseconds slept waiting for another connection's write lock, by every connection of
+/// this process (`/metrics`: `palabre_store_lock_wait_seconds_total`).
+static LOCK_WAITED_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// The same, by this thread's connections only: the recording thread logs its own.
+    static THREAD_LOCK_WAITED_US: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Microseconds this process's connections slept waiting for the write lock, in all.
+pub fn lock_waited_us() -> u64 {
+    LOCK_WAITED_US.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Microseconds the calling thread's connections slept waiting for the write lock.
+pub fn thread_lock_waited_us() -> u64 {
+    THREAD_LOCK_WAITED_US.with(std::cell::Cell::get)
+}
+
 /// Makes `conn` wait up to [`BUSY_FOR_MS`] for another connection's write lock, trying again
 /// every millisecond (a tenth of one at first). SQLite's own `busy_timeout` sleeps up to 100 ms
 /// between tries: with the live engine's writers sharing one file (the recording thread, the
 /// outbox sender, the search indexer, the web), a commit that found the lock taken waited tens
-/// of milliseconds after it was free, and the decisions' lag showed it.
+/// of milliseconds after it was free, and the decisions' lag showed it. The time slept is
+/// counted ([`lock_waited_us`], [`thread_lock_waited_us`]).
 pub(crate) fn wait_when_busy(conn: &Connection) -> rusqlite::Result<()> {
     const QUICK_TRIES: i32 = 10;
     conn.busy_handler(Some(|tries: i32| {
@@ -604,11 +682,10 @@ pub(crate) fn wait_when_busy(conn: &Connection) -> rusqlite::Result<()> {
         if waited_ms >= BUSY_FOR_MS {
             return false;
         }
-        std::thread::sleep(std::time::Duration::from_micros(if tries < QUICK_TRIES {
-            100
-        } else {
-            1000
-        }));
+        let sleep_us = if tries < QUICK_TRIES { 100 } else { 1000 };
+        std::thread::sleep(std::time::Duration::from_micros(sleep_us));
+        LOCK_WAITED_US.fetch_add(sleep_us, std::sync::atomic::Ordering::Relaxed);
+        THREAD_LOCK_WAITED_US.with(|w| w.set(w.get() + sleep_us));
         true
     }))
 }

@@ -2423,6 +2423,138 @@ fn the_author_history_reads_both_levels_across_merges() {
     );
 }
 
+/// On SQLite the search index has a file of its own beside the store: indexing takes that
+/// file's write lock, never the store's, so it goes on while someone holds the store's (as the
+/// recording thread does at every group). Deleted, the index is built again from the messages,
+/// and searches find the same conversations meanwhile.
+#[test]
+fn the_search_index_lives_beside_the_store_and_never_takes_its_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palabre.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    store
+        .write(&[
+            m("1", "x:1", Outcome::RoutedToHuman)
+                .text("mon remboursement n'est jamais arrivé")
+                .at(1)
+                .entry(),
+            m("2", "x:2", Outcome::RoutedToHuman)
+                .text("le pass liberté")
+                .at(2)
+                .entry(),
+        ])
+        .unwrap();
+    let search = |ws: &mut Workspace, words: &str| -> Vec<String> {
+        let filter = InboxFilter {
+            text: Some(words.into()),
+            status: None,
+            ..all()
+        };
+        find(ws, &filter, &Scope::All)
+    };
+    let mut ws = Workspace::open(path.to_str().unwrap()).unwrap();
+    // Someone holds the store's write lock; the indexer does its work regardless (a workspace
+    // waits up to 10 s for that lock: the test would take that long, then fail).
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(ws.index_search(1000).unwrap(), 2);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "indexing waited for the store's write lock: {:?}",
+        started.elapsed()
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    let index = dir.path().join("palabre-search.db");
+    assert!(index.exists(), "the index's file is beside the store");
+    let tables: Vec<String> = holder
+        .prepare("SELECT name FROM sqlite_master WHERE name IN ('message_search', 'search_cursor')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        tables.is_empty(),
+        "nothing of the index in the store: {tables:?}"
+    );
+    assert_eq!(search(&mut ws, "rembours"), vec!["x:1"]);
+    // Lost: found again by reading the messages, then indexed again.
+    drop(ws);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index.display()));
+    }
+    let mut ws = Workspace::open(path.to_str().unwrap()).unwrap();
+    assert_eq!(search(&mut ws, "liberté"), vec!["x:2"]);
+    assert_eq!(ws.index_search(1000).unwrap(), 2);
+    assert_eq!(ws.index_search(1000).unwrap(), 0);
+    assert_eq!(search(&mut ws, "liberté"), vec!["x:2"]);
+}
+
+/// A connection that waits for another's write lock counts the time it slept: `serve`'s
+/// `/metrics` and the recording thread's log show it.
+#[test]
+fn waiting_for_the_write_lock_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palabre.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let (process, thread) = (
+        palabre_store::lock_waited_us(),
+        palabre_store::thread_lock_waited_us(),
+    );
+    store
+        .write(&[m("1", "x:1", Outcome::RoutedToHuman).at(1).entry()])
+        .unwrap();
+    release.join().unwrap();
+    let waited = palabre_store::thread_lock_waited_us() - thread;
+    assert!(
+        (30_000..2_000_000).contains(&waited),
+        "this thread waited {waited} µs"
+    );
+    assert!(palabre_store::lock_waited_us() - process >= waited);
+}
+
+/// A merge is spread over the writes that follow it, a chunk each in key order, so that no
+/// single write holds the lock for all of it; the history reads every message throughout.
+#[test]
+fn a_history_merge_moves_a_chunk_a_write_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palabre.db");
+    let mut store = SqliteStore::open(&path)
+        .unwrap()
+        .with_history_merge_at(3)
+        .with_history_merge_chunk(2);
+    let count = |table: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let history = |id: &str| -> Vec<String> {
+        let mut ws = Workspace::open(path.to_str().unwrap()).unwrap();
+        let v = ws.conversation_view(id, &Scope::All).unwrap().unwrap();
+        v.author_history.iter().map(|r| r.id.clone()).collect()
+    };
+    let mut levels = Vec::new();
+    for i in 1..=6 {
+        let (id, conversation) = (i.to_string(), format!("x:{i}"));
+        store
+            .write(&[m(&id, &conversation, Outcome::RoutedToHuman).at(i).entry()])
+            .unwrap();
+        levels.push((count("author_recent"), count("author_history")));
+    }
+    // Two writes below the threshold; the third starts the merge and moves two rows; the next
+    // ones move two more, then the last one; then the recent table fills again.
+    assert_eq!(levels, vec![(1, 0), (2, 0), (1, 2), (0, 4), (0, 5), (1, 5)]);
+    assert_eq!(history("x:6"), vec!["x:5", "x:4", "x:3", "x:2", "x:1"]);
+}
+
 fn conversations_keep_their_channel_and_teams_see_theirs(mut f: Fixture) {
     let toxic = triage(
         Lang::Fr,

@@ -374,6 +374,7 @@ impl Workspace {
             w.add(TRIAGE_MATCH, format!("%\"lang\":\"{l}\"%"));
         }
         if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            self.attach_search()?;
             super::search::clause(&mut self.conn, &mut w, t.trim())?;
         }
         let order = if filter.status.is_some() {

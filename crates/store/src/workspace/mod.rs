@@ -30,6 +30,8 @@ use palabre_core::Timestamp;
 /// serve; each one is used by one thread at a time.
 pub struct Workspace {
     conn: Conn,
+    /// The SQLite search index's own file, attached on first use ([`search`]).
+    search: search::SearchFile,
 }
 
 impl Workspace {
@@ -51,6 +53,7 @@ impl Workspace {
             }
             Ok(Workspace {
                 conn: Conn::Postgres(client),
+                search: search::SearchFile::InTheDatabase,
             })
         } else {
             let path = std::path::Path::new(location);
@@ -78,6 +81,7 @@ impl Workspace {
             )?;
             Ok(Workspace {
                 conn: Conn::Sqlite(conn),
+                search: search::SearchFile::beside(location),
             })
         }
     }
