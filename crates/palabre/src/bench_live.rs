@@ -45,6 +45,9 @@ pub struct LiveBench {
     pub drain_seconds: f64,
     /// Line written → decision recorded, over every event of the run.
     pub lag_ms: Quantiles,
+    /// Time serve's store connections slept waiting for one another's write lock, in all
+    /// (`palabre_store_lock_wait_seconds_total`).
+    pub lock_wait_seconds: f64,
     /// The bot's answers: queued → received by the X server.
     pub replies_sent: u64,
     pub send_ms: Option<Quantiles>,
@@ -134,6 +137,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<LiveBench> {
         std::thread::sleep(Duration::from_millis(20));
     };
     let lag = serve.lag(&token)?;
+    let lock_wait_seconds = serve.lock_wait_seconds(&token)?;
     // The bot's answers go out as the platform takes them: wait for the queue to empty.
     let wait_sends = Instant::now();
     while serve.waiting(&token)? > 0 && wait_sends.elapsed() < Duration::from_secs(120) {
@@ -154,6 +158,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<LiveBench> {
         recorded_per_second: unique as f64 / seconds_total.max(1e-9),
         drain_seconds: drained.as_secs_f64(),
         lag_ms: lag,
+        lock_wait_seconds,
         replies_sent: server.state.posts.load(Ordering::Relaxed),
         send_ms,
         backlog_by_second,
@@ -197,6 +202,11 @@ pub fn render(r: &LiveBench) -> String {
         out,
         "  line written → decision recorded: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         r.lag_ms.p50, r.lag_ms.p99, r.lag_ms.max
+    );
+    let _ = writeln!(
+        out,
+        "  store connections waiting for one another's write lock: {:.2} s in all",
+        r.lock_wait_seconds
     );
     match &r.send_ms {
         Some(s) => {
@@ -288,17 +298,52 @@ impl Lines {
 /// this run.
 fn prepare_store(data: &Path, conversations: u64) -> anyhow::Result<String> {
     let run = data.join("bench-live-run.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", run.display()));
+    for file in ["bench-live-run.db", "bench-live-run-search.db"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(data.join(format!("{file}{suffix}")));
+        }
     }
     if conversations > 0 {
         let template = data.join(format!("bench-live-{conversations}.db"));
         let template = template.display().to_string();
         crate::bench_inbox::fill(&template, conversations, MESSAGES_PER)?;
-        // Closed: everything is in the main file.
-        std::fs::copy(&template, &run)?;
+        index_search(&template)?;
+        // Closed: everything is in the main files (the store and its search index). Written
+        // to disk before serve starts, or the kernel's write-back of the copies (2 GB for a
+        // million conversations) would stall serve's first commits for up to a second.
+        for (from, to) in [
+            (PathBuf::from(&template), run.clone()),
+            (
+                data.join(format!("bench-live-{conversations}-search.db")),
+                data.join("bench-live-run-search.db"),
+            ),
+        ] {
+            std::fs::copy(&from, &to)?;
+            std::fs::File::open(&to)?.sync_all()?;
+        }
     }
     Ok(run.display().to_string())
+}
+
+/// Indexes the template's messages for search, as a store that `serve` has been keeping would
+/// be: otherwise the indexer would spend the whole run catching up on the old messages.
+fn index_search(store: &str) -> anyhow::Result<()> {
+    let mut ws = palabre_store::Workspace::open(store)?;
+    let mut indexed = 0;
+    loop {
+        let n = ws.index_search(50_000)?;
+        if n == 0 {
+            break;
+        }
+        if indexed == 0 {
+            eprintln!("indexing the template's messages for search…");
+        }
+        indexed += n;
+    }
+    if indexed > 0 {
+        eprintln!("{indexed} messages indexed");
+    }
+    Ok(())
 }
 
 /// `agents` agents in [`TEAMS`] teams working on the inbox queue, and a manager's API token
@@ -450,6 +495,11 @@ impl Serve {
             p99: ms("palabre_decision_lag_seconds{quantile=\"0.99\"}"),
             max: ms("palabre_decision_lag_seconds_max"),
         })
+    }
+
+    fn lock_wait_seconds(&self, token: &str) -> anyhow::Result<f64> {
+        let metrics = self.get(token, "/metrics")?;
+        Ok(metric(&metrics, "palabre_store_lock_wait_seconds_total").unwrap_or(f64::NAN))
     }
 
     /// Actions waiting in the outbox.

@@ -349,6 +349,11 @@ fn what_waits_to_be_sent_shows_with_its_age() {
             && metrics.contains("palabre_decision_lag_seconds{quantile=\"0.99\"} "),
         "{metrics}"
     );
+    // And the time the store's connections waited for one another's write lock, a counter.
+    assert!(
+        metrics.contains("# TYPE palabre_store_lock_wait_seconds_total counter\npalabre_store_lock_wait_seconds_total "),
+        "{metrics}"
+    );
     assert_eq!(app.get(&agent, "/metrics").0, 403, "managers only");
 
     // Two failures: the reply waits for its backoff.

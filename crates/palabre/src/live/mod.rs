@@ -120,7 +120,12 @@ impl Engine for LiveEngine {
     }
 
     fn metrics(&self) -> String {
-        self.lag.exposition()
+        let name = "palabre_store_lock_wait_seconds_total";
+        format!(
+            "{}# HELP {name} Time this process's store connections slept waiting for another's write lock (SQLite).\n# TYPE {name} counter\n{name} {}\n",
+            self.lag.exposition(),
+            palabre_store::lock_waited_us() as f64 / 1e6
+        )
     }
 
     fn sandbox_posts(&self) -> Option<serde_json::Value> {
@@ -284,11 +289,12 @@ pub fn start(
     })
 }
 
-/// Keeps the inbox's search index (SQLite, migration 7) up with what is stored. It gives way
-/// to ingestion, which shares the write lock: while groups are being recorded it indexes
+/// Keeps the inbox's search index (SQLite: its own file beside the store, migration 10) up with
+/// what is stored. Its writes never take the store's write lock, but they share the two cores
+/// and the disk with ingestion: while groups are being recorded it indexes
 /// [`SEARCH_BATCH_BUSY`] messages a transaction with a pause of [`SEARCH_PAUSE_BUSY`] between
-/// them (about 10,000 messages/s, the lock held a few per cent of the time); when ingestion is
-/// quiet, [`SEARCH_BATCH`] at a time until it has caught up, then a look every second.
+/// them (about 10,000 messages/s); when ingestion is quiet, [`SEARCH_BATCH`] at a time until it
+/// has caught up, then a look every second.
 fn keep_search_indexed(mut ws: Workspace, last_write: record::LastWrite) {
     let mut behind = 0usize;
     loop {

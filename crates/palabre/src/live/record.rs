@@ -116,8 +116,10 @@ impl Recorder {
             }
         }
         let started = std::time::Instant::now();
+        let waited_before = palabre_store::thread_lock_waited_us();
         let result = self.commit(&all, &group);
         let took_ms = started.elapsed().as_millis() as u64;
+        let lock_wait_ms = (palabre_store::thread_lock_waited_us() - waited_before) / 1000;
         if result.is_err() {
             for decided in &group {
                 if let Then::Source { source, .. } = &decided.then {
@@ -132,6 +134,8 @@ impl Recorder {
                     batches = group.len(),
                     conversations = touched.len(),
                     took_ms,
+                    lock_wait_ms,
+                    oldest_ms = oldest_lag_ms(&all),
                     "recorded"
                 );
                 Ok(())
@@ -311,6 +315,18 @@ impl Recorder {
             name: source.to_owned(),
         });
     }
+}
+
+/// From the oldest message's platform timestamp to now: how late the group is recorded.
+fn oldest_lag_ms(entries: &[Entry]) -> i64 {
+    let oldest = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Message { message, .. } => Some(message.created_at.as_millisecond()),
+            _ => None,
+        })
+        .min();
+    oldest.map_or(0, |t| now_ms() - t)
 }
 
 /// An outbox action of the bot, before its key is borrowed.
