@@ -791,6 +791,87 @@ fn j_then_enter_opens_the_first_conversation() {
     b.find(".thread .msg");
 }
 
+/// A browser allows six connections to a host. Each page kept its live stream open while it
+/// sat in the back/forward cache, so after five page loads the sixth waited about a minute for
+/// a free connection. Ten pages in a row — a conversation, back to the inbox, the next one —
+/// each load within a second.
+#[test]
+fn ten_pages_in_a_row_each_load_within_a_second() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let events: Vec<String> = (1..=5)
+        .map(|i| {
+            mention(
+                &format!("h{i}"),
+                &format!("60{i}"),
+                &format!("@lumiere_tr message numéro {i}"),
+            )
+        })
+        .collect();
+    app.events(&token, &events);
+    b.sign_in(&app, "sarah");
+    b.wait("five rows", || {
+        (b.all("#list .row").len() == 5).then_some(())
+    });
+    let hrefs = b.script(
+        "return Array.from(document.querySelectorAll('#list .row')).map(r => r.getAttribute('data-href'))",
+    );
+    let hrefs: Vec<String> = hrefs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    let mut took = Vec::new();
+    for i in 0..10 {
+        let started = Instant::now();
+        if i % 2 == 0 {
+            b.goto(&app, &hrefs[(i / 2) % hrefs.len()]);
+            b.find(".thread .msg");
+        } else {
+            b.ok("POST", "/back", &json!({}));
+            b.find("#list .row");
+        }
+        took.push(started.elapsed());
+    }
+    let slowest = took.iter().max().unwrap();
+    assert!(*slowest < Duration::from_secs(1), "page loads: {took:?}");
+}
+
+/// A tab that is hidden closes its live stream (the "live" mark goes out) and opens a new one
+/// when it is shown again (the mark comes back once the server has answered): a user's
+/// background tabs do not hold connections.
+#[test]
+fn a_hidden_tab_closes_its_live_stream_and_opens_it_again_when_shown() {
+    let Some((b, app, _token)) = setup() else {
+        return;
+    };
+    b.sign_in(&app, "sarah");
+    let live_shown = || {
+        b.script("var l = document.getElementById('live'); return !!l && !l.hidden")
+            .as_bool()
+            .unwrap()
+    };
+    b.wait("the live mark once the stream is open", || {
+        live_shown().then_some(())
+    });
+    let set_hidden = |hidden: bool| {
+        b.script(&format!(
+            "Object.defineProperty(document, 'hidden', {{configurable: true, get: () => {hidden}}});
+             document.dispatchEvent(new Event('visibilitychange')); return true"
+        ));
+    };
+    set_hidden(true);
+    b.wait("the live mark out while hidden", || {
+        (!live_shown()).then_some(())
+    });
+    set_hidden(false);
+    b.wait("the live mark back when shown", || {
+        live_shown().then_some(())
+    });
+}
+
 /// The main screens at 1280×900 with the demo stream: nothing wider than the window (and
 /// docs/screenshots/ when PALABRE_SCREENSHOTS=1).
 #[test]

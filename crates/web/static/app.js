@@ -50,9 +50,11 @@
     });
   }
 
-  // Live updates.
+  // Live updates: one stream per tab, open only while the page is shown. A page left in the
+  // browser's back/forward cache, or a hidden tab, closes its stream: a browser allows six
+  // connections to a host, and after five page loads the sixth waited for a minute.
   if (!window.EventSource || page === "login") return;
-  var source = new EventSource("/api/stream");
+  var source = null;
   var live = document.getElementById("live");
   var conv = document.querySelector(".conversation");
   var convId = conv && conv.getAttribute("data-id");
@@ -79,11 +81,6 @@
       })
       .catch(function () {});
   }
-  source.onopen = function () {
-    if (live) live.hidden = false;
-    if (convId) catchUp();
-  };
-  source.onerror = function () { if (live) live.hidden = true; };
   var pending = null;
   function refreshList() {
     var list = document.getElementById("list");
@@ -99,7 +96,7 @@
         });
     }, 300);
   }
-  source.onmessage = function (msg) {
+  function onEvent(msg) {
     var ev;
     try { ev = JSON.parse(msg.data); } catch (err) { return; }
     if (page === "inbox" && (ev.type === "conversation" || ev.type === "reload")) refreshList();
@@ -112,7 +109,33 @@
       }
     }
     if (page === "conversation" && ev.type === "conversation" && ev.id === convId) reloadConversation();
-  };
+  }
+  var opened = false;
+  function openStream() {
+    if (source) return;
+    source = new EventSource("/api/stream");
+    source.onopen = function () {
+      if (live) live.hidden = false;
+      if (convId) catchUp();
+      // Back after a while away: what changed meanwhile was not heard.
+      if (opened && page === "inbox") refreshList();
+      opened = true;
+    };
+    source.onerror = function () { if (live) live.hidden = true; };
+    source.onmessage = onEvent;
+  }
+  function closeStream() {
+    if (!source) return;
+    source.close();
+    source = null;
+    if (live) live.hidden = true;
+  }
+  window.addEventListener("pagehide", closeStream);
+  window.addEventListener("pageshow", function () { if (!document.hidden) openStream(); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) closeStream(); else openStream();
+  });
+  if (!document.hidden) openStream();
   if (convId) {
     setInterval(function () {
       fetch("/api/conversations/" + encodeURIComponent(convId) + "/presence",
