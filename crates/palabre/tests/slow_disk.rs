@@ -1,7 +1,9 @@
-//! A store on a slow disk: every `fsync` takes 20 ms (an `LD_PRELOAD` shim, built at test time
-//! with the C compiler Rust links with, that also counts the calls). Concurrent `/api/events`
-//! requests share commits — far fewer flushes than requests — and every event is answered
-//! and recorded.
+//! A store on a slow or failing disk, through `LD_PRELOAD` shims built at test time with the C
+//! compiler Rust links with. Slow: every `fsync` takes 20 ms (and is counted); concurrent
+//! `/api/events` requests share commits — far fewer flushes than requests — and every event is
+//! answered and recorded. Failing: the store's WAL cannot be flushed for a while; the request
+//! is answered with an error, and the same events sent again are recorded, not dropped as
+//! already seen.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -43,10 +45,51 @@ int fsync(int fd) { return slow(fd, "fsync"); }
 int fdatasync(int fd) { return slow(fd, "fdatasync"); }
 "#;
 
+/// Fails every flush of the store's WAL (`…/palabre.db-wal`, not the search index's) with EIO
+/// while the file named by `FAIL_FSYNC_WHILE` exists.
+const FAILING_SHIM: &str = r#"
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failing(int fd) {
+    const char *trigger = getenv("FAIL_FSYNC_WHILE");
+    if (!trigger || access(trigger, F_OK) != 0) return 0;
+    char link[64], path[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n < 0) return 0;
+    path[n] = 0;
+    const char *wal = "/palabre.db-wal";
+    size_t len = strlen(path), suffix = strlen(wal);
+    return len >= suffix && strcmp(path + len - suffix, wal) == 0;
+}
+
+static int flush(int fd, const char *name) {
+    if (failing(fd)) {
+        errno = EIO;
+        return -1;
+    }
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
+    return real(fd);
+}
+
+int fsync(int fd) { return flush(fd, "fsync"); }
+int fdatasync(int fd) { return flush(fd, "fdatasync"); }
+"#;
+
 fn build_shim(dir: &Path) -> PathBuf {
-    let source = dir.join("slow_fsync.c");
-    std::fs::write(&source, SHIM).unwrap();
-    let shim = dir.join("slow_fsync.so");
+    build(dir, "slow_fsync", SHIM)
+}
+
+fn build(dir: &Path, name: &str, code: &str) -> PathBuf {
+    let source = dir.join(format!("{name}.c"));
+    std::fs::write(&source, code).unwrap();
+    let shim = dir.join(format!("{name}.so"));
     let status = Command::new("cc")
         .args(["-shared", "-fPIC", "-O2", "-o"])
         .arg(&shim)
@@ -54,7 +97,7 @@ fn build_shim(dir: &Path) -> PathBuf {
         .arg("-ldl")
         .status()
         .expect("cc (the C compiler Rust links with) runs");
-    assert!(status.success(), "the fsync shim did not build");
+    assert!(status.success(), "the {name} shim did not build");
     shim
 }
 
@@ -139,4 +182,73 @@ fn a_slow_disk_makes_commits_shared_not_requests_lost() {
         )
         .unwrap();
     assert_eq!(stored, (CLIENTS * REQUESTS * EVENTS) as i64);
+}
+
+#[test]
+fn a_write_the_disk_refuses_loses_nothing_and_the_events_sent_again_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let shim = build(dir.path(), "failing_fsync", FAILING_SHIM);
+    let trigger = dir.path().join("fail-now");
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        "[[channels]]\nplatform = \"x\"\nid = \"1000\"\nhandle = \"lumiere_tr\"\n",
+    )
+    .unwrap();
+    let shim_path = shim.display().to_string();
+    let trigger_path = trigger.display().to_string();
+    let app = spawn_with_config(
+        &config,
+        &[
+            ("LD_PRELOAD", shim_path.as_str()),
+            ("FAIL_FSYNC_WHILE", trigger_path.as_str()),
+        ],
+    );
+    let token = app.user("manon", "manager", "", "a long enough password 42");
+    let lines: Vec<String> = (1..=3)
+        .map(|i| {
+            mention(
+                &format!("{}", 2_000_000 + i),
+                &format!("{}", 700 + i),
+                "Mon colis n'est pas arrivé, pouvez-vous regarder ?",
+            )
+        })
+        .collect();
+    let post = |lines: &[String]| -> (u16, String) {
+        let mut r = app
+            .agent()
+            .post(&format!("{}/api/events", app.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/x-ndjson")
+            .send(lines.join("\n").as_bytes())
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_string().unwrap())
+    };
+    let stored = || -> i64 {
+        rusqlite::Connection::open(&app.store)
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE external_id > '2000000'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+
+    // The disk refuses: the client is told, nothing is stored.
+    std::fs::write(&trigger, b"").unwrap();
+    let (status, body) = post(&lines);
+    std::fs::remove_file(&trigger).unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(body.to_lowercase().contains("disk i/o error"), "{body}");
+    assert_eq!(stored(), 0);
+
+    // The disk is back: the same events are decided as new and recorded.
+    let decisions = app.events(&token, &lines);
+    assert_eq!(decisions.len(), 3);
+    for d in &decisions {
+        assert_eq!(d["outcome"], "routed_to_human", "decided anew: {d}");
+    }
+    assert_eq!(stored(), 3, "every event sent again is recorded");
 }

@@ -120,6 +120,17 @@ impl Pipeline {
         }
     }
 
+    /// Forgets events that were decided but could not be recorded (the store failed): when
+    /// their source reads them again, or a client sends them again, they are decided as new
+    /// instead of being dropped as already seen. `(event key, request key, conversation)` of
+    /// each. What the guardrails remember of an answer decided for them stays: an answer is
+    /// never planned twice, at worst the event goes to a person.
+    pub fn forget(&mut self, events: &[(u64, Option<u64>, String)]) {
+        for (event, request, conversation) in events {
+            self.state.forget(*event, *request, conversation);
+        }
+    }
+
     /// Restores the guardrails' memory from replies recorded before a restart (oldest first),
     /// so that nobody is answered twice because the process restarted.
     pub fn restore_replies(&mut self, replies: impl IntoIterator<Item = SentReply>) {

@@ -56,6 +56,21 @@ impl State {
         }
     }
 
+    /// Forgets an event decided but never recorded: seen as new when it comes again, and the
+    /// request it filed (if it is still the one remembered for that key) no longer makes the
+    /// next one a repeat.
+    pub(crate) fn forget(&mut self, event: u64, request: Option<u64>, conversation: &str) {
+        self.seen.remove(event);
+        if let Some(key) = request
+            && self
+                .requests
+                .get(key)
+                .is_some_and(|r| r.conversation.as_str() == conversation)
+        {
+            self.requests.remove(key);
+        }
+    }
+
     /// Dedupe, thread and look for a repeat; remembers the message if it is new.
     pub(crate) fn observe(&mut self, message: &Message, policy: &Policy) -> Observed {
         let event = fingerprint::event_id(&message.id);

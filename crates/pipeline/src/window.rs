@@ -63,6 +63,13 @@ impl<V> Window<V> {
         self.current.insert(key, value);
     }
 
+    /// Forgets `key` (in either generation).
+    pub fn remove(&mut self, key: u64) -> Option<V> {
+        self.current
+            .remove(&key)
+            .or_else(|| self.previous.remove(&key))
+    }
+
     /// Entries held now (at most `2 × capacity`).
     pub fn len(&self) -> usize {
         self.current.len() + self.previous.len()

@@ -48,6 +48,14 @@ impl Ingest {
         while let Ok(command) = commands.recv() {
             let sent = match command {
                 Command::Webhooks => self.drain_webhooks(),
+                Command::Forget(events) => {
+                    tracing::warn!(
+                        events = events.len(),
+                        "events not recorded are forgotten by the pipeline; decided again when they come back"
+                    );
+                    self.pipeline.forget(&events);
+                    true
+                }
                 Command::Pause(conversation, paused) => {
                     self.pipeline
                         .set_bot_paused(&ConversationId::from_stored(&conversation), paused);

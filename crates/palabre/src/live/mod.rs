@@ -53,6 +53,11 @@ pub enum Command {
     },
     /// Webhook deliveries were queued: run what is pending through the pipeline.
     Webhooks,
+    /// Events decided but not recorded (their group failed), `(event key, request key,
+    /// conversation)`: the pipeline forgets it saw them, so that they are decided again when
+    /// they come back. Sent by the recording thread before it answers anyone of the failure,
+    /// hence handled before anything read again because of it.
+    Forget(Vec<(u64, Option<u64>, String)>),
 }
 
 /// An account's webhook, under its name.
@@ -211,6 +216,7 @@ pub fn start(
         ws,
         live: live.clone(),
         wake_outbox: wake.clone(),
+        forget: commands.clone(),
         last_write: last_write.clone(),
         broken: Default::default(),
         lag: lag.clone(),

@@ -73,6 +73,8 @@ pub struct Recorder {
     pub ws: Workspace,
     pub live: Live,
     pub wake_outbox: Sender<()>,
+    /// The ingest thread's commands: a group that could not be recorded is forgotten there.
+    pub forget: Sender<super::Command>,
     pub last_write: LastWrite,
     /// Sources a batch of which could not be recorded: their checkpoints stay where they were
     /// (later batches are recorded but do not move it past the lost one) until the source
@@ -143,6 +145,9 @@ impl Recorder {
             Err(e) => {
                 let e = format!("{e:#}");
                 tracing::error!(events = all.len(), error = %e, "recording failed");
+                // Before anyone hears of the failure: what they send or read again must be
+                // decided anew, not dropped as already seen (and so lost).
+                let _ = self.forget.send(super::Command::Forget(not_recorded(&all)));
                 Err(e)
             }
         };
@@ -315,6 +320,25 @@ impl Recorder {
             name: source.to_owned(),
         });
     }
+}
+
+/// The pipeline's keys of the messages of a group that was not recorded.
+fn not_recorded(entries: &[Entry]) -> Vec<(u64, Option<u64>, String)> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Message { keys, decision, .. } => Some((
+                keys.event,
+                keys.request,
+                decision
+                    .conversation
+                    .as_ref()
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// From the oldest message's platform timestamp to now: how late the group is recorded.
