@@ -107,27 +107,34 @@ fn fsyncs(counter: &Path) -> i64 {
     })
 }
 
-#[test]
-fn a_slow_disk_makes_commits_shared_not_requests_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let shim = build_shim(dir.path());
-    let counter = dir.path().join("fsyncs");
-    let config = dir.path().join("palabre.toml");
+/// `serve` with the brand's X channel, the shim preloaded with `var` set to `file`; a
+/// manager's token.
+fn serve_with_shim(dir: &Path, shim: &Path, var: &str, file: &Path) -> (App, String) {
+    let config = dir.join("palabre.toml");
     std::fs::write(
         &config,
         "[[channels]]\nplatform = \"x\"\nid = \"1000\"\nhandle = \"lumiere_tr\"\n",
     )
     .unwrap();
     let shim_path = shim.display().to_string();
-    let counter_path = counter.display().to_string();
+    let file_path = file.display().to_string();
     let app = spawn_with_config(
         &config,
         &[
             ("LD_PRELOAD", shim_path.as_str()),
-            ("SLOW_FSYNC_COUNT", counter_path.as_str()),
+            (var, file_path.as_str()),
         ],
     );
     let token = app.user("manon", "manager", "", "a long enough password 42");
+    (app, token)
+}
+
+#[test]
+fn a_slow_disk_makes_commits_shared_not_requests_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let shim = build_shim(dir.path());
+    let counter = dir.path().join("fsyncs");
+    let (app, token) = serve_with_shim(dir.path(), &shim, "SLOW_FSYNC_COUNT", &counter);
     let before = fsyncs(&counter);
     assert!(before > 0, "the shim slows and counts serve's fsyncs");
 
@@ -189,22 +196,7 @@ fn a_write_the_disk_refuses_loses_nothing_and_the_events_sent_again_are_recorded
     let dir = tempfile::tempdir().unwrap();
     let shim = build(dir.path(), "failing_fsync", FAILING_SHIM);
     let trigger = dir.path().join("fail-now");
-    let config = dir.path().join("palabre.toml");
-    std::fs::write(
-        &config,
-        "[[channels]]\nplatform = \"x\"\nid = \"1000\"\nhandle = \"lumiere_tr\"\n",
-    )
-    .unwrap();
-    let shim_path = shim.display().to_string();
-    let trigger_path = trigger.display().to_string();
-    let app = spawn_with_config(
-        &config,
-        &[
-            ("LD_PRELOAD", shim_path.as_str()),
-            ("FAIL_FSYNC_WHILE", trigger_path.as_str()),
-        ],
-    );
-    let token = app.user("manon", "manager", "", "a long enough password 42");
+    let (app, token) = serve_with_shim(dir.path(), &shim, "FAIL_FSYNC_WHILE", &trigger);
     let lines: Vec<String> = (1..=3)
         .map(|i| {
             mention(
@@ -214,17 +206,6 @@ fn a_write_the_disk_refuses_loses_nothing_and_the_events_sent_again_are_recorded
             )
         })
         .collect();
-    let post = |lines: &[String]| -> (u16, String) {
-        let mut r = app
-            .agent()
-            .post(&format!("{}/api/events", app.url))
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/x-ndjson")
-            .send(lines.join("\n").as_bytes())
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.body_mut().read_to_string().unwrap())
-    };
     let stored = || -> i64 {
         rusqlite::Connection::open(&app.store)
             .unwrap()
@@ -238,7 +219,7 @@ fn a_write_the_disk_refuses_loses_nothing_and_the_events_sent_again_are_recorded
 
     // The disk refuses: the client is told, nothing is stored.
     std::fs::write(&trigger, b"").unwrap();
-    let (status, body) = post(&lines);
+    let (status, body) = app.post_events(&token, &lines);
     std::fs::remove_file(&trigger).unwrap();
     assert_eq!(status, 500, "{body}");
     assert!(body.to_lowercase().contains("disk i/o error"), "{body}");

@@ -274,6 +274,13 @@ impl App {
 
     /// Feeds JSON lines of events through `/api/events`; the decisions.
     pub fn events(&self, token: &str, lines: &[String]) -> Vec<serde_json::Value> {
+        let (status, text) = self.post_events(token, lines);
+        assert_eq!(status, 200, "POST /api/events: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// `POST /api/events` with these lines: the status and the body, whatever they are.
+    pub fn post_events(&self, token: &str, lines: &[String]) -> (u16, String) {
         let mut r = self
             .agent()
             .post(&format!("{}/api/events", self.url))
@@ -282,9 +289,7 @@ impl App {
             .send(lines.join("\n").as_bytes())
             .unwrap();
         let status = r.status().as_u16();
-        let text = r.body_mut().read_to_string().unwrap();
-        assert_eq!(status, 200, "POST /api/events: {text}");
-        serde_json::from_str(&text).unwrap()
+        (status, r.body_mut().read_to_string().unwrap())
     }
 
     /// Waits until `check` holds on the sandbox's posts (the outbox sends in the background).
