@@ -1132,7 +1132,12 @@ async fn stream(
             };
             Some((Ok(Event::default().data(data)), (rx, scope, slot)))
         });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    // A first line at once: Firefox announces a stream open only when its body starts, and
+    // the first keep-alive comes 15 s later.
+    let hello = futures_util::stream::once(async {
+        Ok::<_, std::convert::Infallible>(Event::default().comment("open"))
+    });
+    Ok(Sse::new(futures_util::StreamExt::chain(hello, events)).keep_alive(KeepAlive::default()))
 }
 
 #[utoipa::path(get, path = "/api/sandbox/posts",

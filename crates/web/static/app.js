@@ -130,12 +130,14 @@
     source = null;
     if (live) live.hidden = true;
   }
+  // Opened at load and when the page is shown again, whatever `document.hidden` says then
+  // (headless browsers, and some tabs opened in the background, call a page on screen hidden).
   window.addEventListener("pagehide", closeStream);
-  window.addEventListener("pageshow", function () { if (!document.hidden) openStream(); });
+  window.addEventListener("pageshow", openStream);
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) closeStream(); else openStream();
   });
-  if (!document.hidden) openStream();
+  openStream();
   if (convId) {
     setInterval(function () {
       fetch("/api/conversations/" + encodeURIComponent(convId) + "/presence",
