@@ -7,25 +7,36 @@ use std::time::Duration;
 pub use ureq::http::HeaderMap;
 
 /// An agent that never waits more than `timeout` for a whole request and never treats a
-/// status as a transport error (connectors read every status themselves).
+/// status as a transport error (connectors read every status themselves). It remembers the
+/// hosts' addresses for a minute ([`super::resolve`]).
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    with_remembered_hosts(
+        ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
+            .build(),
+    )
 }
 
 /// An agent for long-lived streams: a connect timeout, no overall one (the stream's own
 /// keep-alive timeout is the reader's business).
 pub fn streaming_agent(connect: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_connect(Some(connect))
-        .http_status_as_error(false)
-        .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    with_remembered_hosts(
+        ureq::Agent::config_builder()
+            .timeout_connect(Some(connect))
+            .http_status_as_error(false)
+            .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
+            .build(),
+    )
+}
+
+fn with_remembered_hosts(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        super::resolve::Remembering::<ureq::unversioned::resolver::DefaultResolver>::default(),
+    )
 }
 
 /// What a response says about the account's rate limit.

@@ -19,6 +19,7 @@ pub mod de;
 pub mod http;
 pub mod poll;
 pub mod rate;
+pub mod resolve;
 pub mod secret;
 pub mod signature;
 pub mod sse;
