@@ -5,7 +5,7 @@
 //! On SQLite the index lives beside the store (`palabre.db` → `palabre-search.db`), attached by
 //! the connections that search or index: its writes take that file's lock, never the store's,
 //! so indexing never holds up the decisions being recorded (in the store's file, FTS5's
-//! merges held the write lock up to 50 ms at a time). It is derived data: deleted, it is built
+//! merges held the write lock 13–105 ms at a time). It is derived data: deleted, it is built
 //! again from the messages by `palabre serve`.
 
 use super::Workspace;
