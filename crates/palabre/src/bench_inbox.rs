@@ -90,14 +90,7 @@ pub fn run(args: &InboxBenchArgs) -> anyhow::Result<InboxBench> {
     ws.create_api_token(user, &palabre_web::auth::token_hash(&token), "bench")?;
     let indexed = if args.search {
         let started = Instant::now();
-        let mut n = 0;
-        loop {
-            let batch = ws.index_search(50_000)?;
-            if batch == 0 {
-                break;
-            }
-            n += batch;
-        }
+        let n = ws.index_search_fully(50_000)?;
         Some((n, started.elapsed().as_secs_f64()))
     } else {
         None

@@ -328,18 +328,8 @@ fn prepare_store(data: &Path, conversations: u64) -> anyhow::Result<String> {
 /// Indexes the template's messages for search, as a store that `serve` has been keeping would
 /// be: otherwise the indexer would spend the whole run catching up on the old messages.
 fn index_search(store: &str) -> anyhow::Result<()> {
-    let mut ws = palabre_store::Workspace::open(store)?;
-    let mut indexed = 0;
-    loop {
-        let n = ws.index_search(50_000)?;
-        if n == 0 {
-            break;
-        }
-        if indexed == 0 {
-            eprintln!("indexing the template's messages for search…");
-        }
-        indexed += n;
-    }
+    eprintln!("indexing the template's messages for search (once)…");
+    let indexed = palabre_store::Workspace::open(store)?.index_search_fully(50_000)?;
     if indexed > 0 {
         eprintln!("{indexed} messages indexed");
     }

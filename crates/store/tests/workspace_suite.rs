@@ -354,6 +354,16 @@ fn all() -> InboxFilter {
     }
 }
 
+/// The conversations whose messages contain `words`, any status (the inbox's text search).
+fn search(ws: &mut Workspace, words: &str) -> Vec<String> {
+    let filter = InboxFilter {
+        text: Some(words.into()),
+        status: None,
+        ..all()
+    };
+    find(ws, &filter, &Scope::All)
+}
+
 /// The ids of the inbox rows for a filter, sorted.
 fn find(ws: &mut Workspace, filter: &InboxFilter, scope: &Scope) -> Vec<String> {
     let mut ids: Vec<String> = ws
@@ -2177,14 +2187,6 @@ fn text_search_reads_the_index_and_what_it_has_not_reached(mut f: Fixture) {
             .entry(),
     ]);
     let mut ws = f.ws();
-    let search = |ws: &mut Workspace, words: &str| {
-        let filter = InboxFilter {
-            text: Some(words.into()),
-            status: None,
-            ..all()
-        };
-        find(ws, &filter, &Scope::All)
-    };
     let expectations = [
         ("rembours", vec!["x:1"]),
         ("BILLET 100%", vec!["x:1"]),
@@ -2444,14 +2446,6 @@ fn the_search_index_lives_beside_the_store_and_never_takes_its_write_lock() {
                 .entry(),
         ])
         .unwrap();
-    let search = |ws: &mut Workspace, words: &str| -> Vec<String> {
-        let filter = InboxFilter {
-            text: Some(words.into()),
-            status: None,
-            ..all()
-        };
-        find(ws, &filter, &Scope::All)
-    };
     let mut ws = Workspace::open(path.to_str().unwrap()).unwrap();
     // Someone holds the store's write lock; the indexer does its work regardless (a workspace
     // waits up to 10 s for that lock: the test would take that long, then fail).

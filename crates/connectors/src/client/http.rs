@@ -10,25 +10,20 @@ pub use ureq::http::HeaderMap;
 /// status as a transport error (connectors read every status themselves). It remembers the
 /// hosts' addresses for a minute ([`super::resolve`]).
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    with_remembered_hosts(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
-            .build(),
-    )
+    with_remembered_hosts(builder().timeout_global(Some(timeout)).build())
 }
 
 /// An agent for long-lived streams: a connect timeout, no overall one (the stream's own
 /// keep-alive timeout is the reader's business).
 pub fn streaming_agent(connect: Duration) -> ureq::Agent {
-    with_remembered_hosts(
-        ureq::Agent::config_builder()
-            .timeout_connect(Some(connect))
-            .http_status_as_error(false)
-            .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
-            .build(),
-    )
+    with_remembered_hosts(builder().timeout_connect(Some(connect)).build())
+}
+
+/// What every connector's agent shares: statuses read by the connector, our user agent.
+fn builder() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent(concat!("palabre/", env!("CARGO_PKG_VERSION")))
 }
 
 fn with_remembered_hosts(config: ureq::config::Config) -> ureq::Agent {

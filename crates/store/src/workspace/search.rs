@@ -136,6 +136,17 @@ impl Workspace {
         Ok(())
     }
 
+    /// Indexes everything not indexed yet, `batch` messages a transaction; how many.
+    pub fn index_search_fully(&mut self, batch: usize) -> Result<usize, StoreError> {
+        let mut indexed = 0;
+        loop {
+            match self.index_search(batch)? {
+                0 => return Ok(indexed),
+                n => indexed += n,
+            }
+        }
+    }
+
     /// Indexes for search the messages past the cursor, at most `batch` of them, in one
     /// transaction; how many messages it went past (0: nothing new). A no-op on PostgreSQL,
     /// where the database keeps its index itself.
