@@ -138,6 +138,10 @@ pub(crate) struct TemplateNames {
     pub reply_en: Vec<String>,
     pub help_fr: Option<String>,
     pub help_en: Option<String>,
+    /// The question asked when a request names places that disagree or a name shared by
+    /// several places (the campaign's `help.ask_fr`/`ask_en`, or the built-in one).
+    pub ask_fr: Option<String>,
+    pub ask_en: Option<String>,
     pub link: Option<String>,
 }
 
@@ -228,6 +232,14 @@ impl Campaign {
         let (first, second) = match self.reply_lang(lang) {
             Lang::En => (&self.templates.help_en, &self.templates.help_fr),
             _ => (&self.templates.help_fr, &self.templates.help_en),
+        };
+        first.as_deref().or(second.as_deref())
+    }
+
+    pub(crate) fn ask_template(&self, lang: Lang) -> Option<&str> {
+        let (first, second) = match self.reply_lang(lang) {
+            Lang::En => (&self.templates.ask_en, &self.templates.ask_fr),
+            _ => (&self.templates.ask_fr, &self.templates.ask_en),
         };
         first.as_deref().or(second.as_deref())
     }

@@ -37,7 +37,11 @@ pub fn fold(text: &str) -> String {
 /// Folds, then turns every run of characters that are neither letters nor digits into one
 /// space, trimmed: `Saint-Étienne` and `saint etienne` both become `saint etienne`.
 pub fn fold_words(text: &str) -> String {
-    let folded = fold(text);
+    words_of_folded(&fold(text))
+}
+
+/// The second half of [`fold_words`], for a text already folded.
+pub fn words_of_folded(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len());
     let mut pending_space = false;
     for c in folded.chars() {

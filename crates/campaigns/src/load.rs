@@ -17,6 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use toml::Spanned;
 
+/// The question asked when a request's places disagree (`69003 Villeurbanne`) or its name is
+/// shared by several places, unless the campaign writes its own `help.ask_fr` / `ask_en`.
+const ASK_FR: &str = "{{ name }}, lequel voulez-vous : {{ choices | join(\" ou \") }} ? Renvoyez-nous un seul code, par exemple : {{ example }}";
+const ASK_EN: &str = "{{ name }}, which one do you mean: {{ choices | join(\" or \") }}? Send us just one code, for example: {{ example }}";
+
 /// What loading several files shares: the renderer and the places tables read so far.
 #[derive(Debug, Default)]
 pub(crate) struct Loader {
@@ -328,6 +333,17 @@ impl Loader {
         if let Some(en) = &help.en {
             names.help_en = Some(compile("help.en".into(), en, &help_allowed)?);
         }
+        let mut ask_allowed = help_allowed.clone();
+        ask_allowed.insert("choices");
+        for (lang, given, default, out) in [
+            ("fr", &help.ask_fr, ASK_FR, &mut names.ask_fr),
+            ("en", &help.ask_en, ASK_EN, &mut names.ask_en),
+        ] {
+            let source = given
+                .clone()
+                .unwrap_or_else(|| Spanned::new(spec.help.span(), default.to_owned()));
+            *out = Some(compile(format!("help.ask_{lang}"), &source, &ask_allowed)?);
+        }
         campaign.templates = names;
         Ok(used)
     }
@@ -544,6 +560,8 @@ fn template_span(spec: &CampaignSpec, field: &str) -> Range<usize> {
         "reply.link" => reply.link.as_ref().map(Spanned::span),
         "help.fr" => help.fr.as_ref().map(Spanned::span),
         "help.en" => help.en.as_ref().map(Spanned::span),
+        "help.ask_fr" => help.ask_fr.as_ref().map(Spanned::span),
+        "help.ask_en" => help.ask_en.as_ref().map(Spanned::span),
         f if f.starts_with("reply.fr") => list(&reply.fr, index(f)),
         f if f.starts_with("reply.en") => list(&reply.en, index(f)),
         _ => None,

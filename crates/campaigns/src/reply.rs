@@ -132,41 +132,75 @@ pub(crate) struct Rendered {
     pub text: String,
     pub variant: usize,
     pub truncated: bool,
+    /// How many of the places asked were answered (the first ones, in the order written).
+    pub places: usize,
 }
 
-/// The first variant (longest first, as written) that fits the limit; else the last one cut
-/// cleanly. `Err((template, error))` when nothing can be rendered.
-pub(crate) fn render_answer(
+/// The answer for one place or several (`contexts`, one per place, each with its label such
+/// as `69003`): the first variant (longest first, as written) in which every place fits the
+/// limit, one place per line. When even the last variant does not fit them all, the first
+/// places that fit are answered and a line asks for the others one at a time; a single place
+/// that does not fit is cut cleanly. `Err((template, error))` when nothing can be rendered.
+pub(crate) fn render_answers(
     renderer: &Renderer,
     campaign: &Campaign,
     lang: Lang,
     limit: Limit,
-    ctx: &Value,
+    contexts: &[(Value, String)],
 ) -> Result<Rendered, (String, String)> {
     let names = campaign.reply_templates(lang);
-    let mut last: Option<(usize, String)> = None;
+    let mut last: Option<(usize, Vec<String>)> = None;
     let mut error = None;
-    for (i, name) in names.iter().enumerate() {
-        match renderer.render(name, ctx) {
-            Ok(text) if limit.fits(&text) => {
+    'variants: for (i, name) in names.iter().enumerate() {
+        let mut texts = Vec::with_capacity(contexts.len());
+        for (ctx, _) in contexts {
+            match renderer.render(name, ctx) {
+                Ok(text) => texts.push(text),
+                Err(e) => {
+                    error = Some((template_field(name), e.message));
+                    continue 'variants;
+                }
+            }
+        }
+        let text = texts.join("\n");
+        if limit.fits(&text) {
+            return Ok(Rendered {
+                text,
+                variant: i,
+                truncated: false,
+                places: texts.len(),
+            });
+        }
+        last = Some((i, texts));
+    }
+    if let Some((variant, texts)) = last {
+        for answered in (1..texts.len()).rev() {
+            let rest: Vec<&str> = contexts
+                .iter()
+                .skip(answered)
+                .map(|(_, label)| label.as_str())
+                .collect();
+            let mut lines: Vec<&str> = texts.iter().take(answered).map(String::as_str).collect();
+            let note = one_at_a_time(lang, &rest);
+            lines.push(&note);
+            let text = lines.join("\n");
+            if limit.fits(&text) {
                 return Ok(Rendered {
                     text,
-                    variant: i,
+                    variant,
                     truncated: false,
+                    places: answered,
                 });
             }
-            Ok(text) => last = Some((i, text)),
-            Err(e) => error = Some((template_field(name), e.message)),
         }
-    }
-    if let Some((variant, text)) = last
-        && let Some(text) = limit.cut(&text)
-    {
-        return Ok(Rendered {
-            text,
-            variant,
-            truncated: true,
-        });
+        if let Some(text) = texts.first().and_then(|t| limit.cut(t)) {
+            return Ok(Rendered {
+                text,
+                variant,
+                truncated: true,
+                places: 1,
+            });
+        }
     }
     Err(error.unwrap_or_else(|| {
         (
@@ -174,6 +208,51 @@ pub(crate) fn render_answer(
             "no variant fits the platform limit, even cut".to_owned(),
         )
     }))
+}
+
+/// The line that asks for the places a reply had no room for.
+fn one_at_a_time(lang: Lang, rest: &[&str]) -> String {
+    let list = rest.join(", ");
+    match lang {
+        Lang::En => format!("For {list}: one per message, please."),
+        _ => format!("Pour {list} : un par message, s'il vous plaît."),
+    }
+}
+
+/// The help that asks which place was meant, naming the choices (`69003 (Lyon 3e
+/// Arrondissement)`); its example uses the first choice's key instead of the example's.
+pub(crate) fn render_ask(
+    renderer: &Renderer,
+    campaign: &Campaign,
+    speaker: &Speaker,
+    lang: Lang,
+    limit: Limit,
+    choices: &[String],
+) -> Result<String, (String, String)> {
+    let lang = campaign.reply_lang(lang);
+    let Some(name) = campaign.ask_template(lang) else {
+        return Err(("help.ask".into(), "no question text".into()));
+    };
+    let mut vars = base_vars(campaign, speaker, lang);
+    vars.push(("link".into(), Value::from("")));
+    let example_code = fold_words(&campaign.example)
+        .split(' ')
+        .find(|w| w.len() == 5 && w.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned);
+    let first_code = choices.first().and_then(|c| c.split(' ').next());
+    if let (Some(from), Some(to)) = (example_code, first_code)
+        && let Some(slot) = vars.iter_mut().find(|(k, _)| k == "example")
+    {
+        slot.1 = Value::from(campaign.example.replace(&from, to));
+    }
+    vars.push(("choices".into(), Value::from(choices.to_vec())));
+    let ctx: Value = vars.into_iter().collect();
+    let text = renderer
+        .render(name, &ctx)
+        .map_err(|e| (template_field(name), e.message))?;
+    limit
+        .cut(&text)
+        .ok_or_else(|| (template_field(name), "the question does not fit".to_owned()))
 }
 
 /// The help reply, cut to the limit if needed.
@@ -255,6 +334,12 @@ pub(crate) fn check_example(
                 .map_err(|e| (ErrorKind::Template, template_field(name), e.message))?;
         }
         render_help(renderer, campaign, &speaker, lang, limit)
+            .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
+        let choices = [
+            "69003 (Lyon 3e Arrondissement)".to_owned(),
+            "69100 (Villeurbanne)".to_owned(),
+        ];
+        render_ask(renderer, campaign, &speaker, lang, limit, &choices)
             .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
     }
     Ok(())

@@ -13,8 +13,11 @@ pub enum HelpCause {
     NotFound,
     /// A name matches several rows that are different places (two communes called
     /// Saint-Denis). Rows differing only by their key (one commune, several postal codes)
-    /// are one place.
-    Ambiguous,
+    /// are one place. The help asks which one, naming each choice (`93200 (Saint-Denis)`).
+    Ambiguous(Vec<String>),
+    /// A code and a place named beside it are different places (`69003 Villeurbanne`:
+    /// 69003 is Lyon 3e). The help asks which one, naming both; it never guesses.
+    Contradiction(Vec<String>),
 }
 
 impl HelpCause {
@@ -22,7 +25,16 @@ impl HelpCause {
         match self {
             HelpCause::Missing(_) => "missing_field",
             HelpCause::NotFound => "not_found",
-            HelpCause::Ambiguous => "ambiguous",
+            HelpCause::Ambiguous(_) => "ambiguous",
+            HelpCause::Contradiction(_) => "contradiction",
+        }
+    }
+
+    /// The places the help asks the person to choose between (empty when it does not ask).
+    pub fn choices(&self) -> &[String] {
+        match self {
+            HelpCause::Ambiguous(c) | HelpCause::Contradiction(c) => c,
+            HelpCause::Missing(_) | HelpCause::NotFound => &[],
         }
     }
 }
@@ -35,6 +47,9 @@ pub enum Resolution {
         values: Vec<Option<String>>,
         /// The table row, when the campaign has a table.
         row: Option<usize>,
+        /// The other rows the request names, in the order written (`#MonRésultat 69003 69100`):
+        /// one reply covers them all.
+        also: Vec<usize>,
         repairs: Vec<Repair>,
     },
     Help {
@@ -46,6 +61,14 @@ pub enum Resolution {
 
 /// At most this many combinations of candidates are looked up.
 const MAX_COMBINATIONS: usize = 32;
+
+/// At most this many places are answered in one reply to a request that names several.
+pub const MAX_PLACES: usize = 5;
+
+/// A place's name counts against a code only when at most this many words separate them
+/// (`69003 Villeurbanne`, `Villeurbanne : 69003`), so that a name that is also a common word
+/// elsewhere in the message (`nice`, `eu`) does not contradict a code.
+const NEAR_WORDS: usize = 2;
 
 pub fn resolve(campaign: &Campaign, req: &Request<'_>, table: Option<&Table>) -> Resolution {
     let candidates = extract(&campaign.fields, req);
@@ -77,13 +100,30 @@ pub fn resolve(campaign: &Campaign, req: &Request<'_>, table: Option<&Table>) ->
         return Resolution::Found {
             values,
             row: None,
+            also: Vec::new(),
             repairs: sorted(repairs),
         };
     };
     let key_fields = key_field_indexes(campaign);
     if missing.is_empty()
-        && let Some(found) = lookup(campaign, table, &key_fields, &candidates)
+        && let Some(mut found) = lookup(campaign, table, &key_fields, &candidates)
     {
+        if let Resolution::Found {
+            row: Some(row),
+            also,
+            ..
+        } = &mut found
+        {
+            *also = other_places(campaign, table, &key_fields, &candidates, *row);
+            let mut rows = vec![*row];
+            rows.extend(also.iter().copied());
+            if let Some(cause) = contradiction(campaign, table, req, &key_fields, &rows) {
+                return Resolution::Help {
+                    cause,
+                    anything: true,
+                };
+            }
+        }
         return found;
     }
     if let Some(found) = by_name(campaign, table, req, &key_fields, &candidates) {
@@ -159,6 +199,7 @@ fn lookup(
             return Some(Resolution::Found {
                 values: out,
                 row: Some(row),
+                also: Vec::new(),
                 repairs: sorted(repairs),
             });
         }
@@ -203,13 +244,106 @@ fn by_name(
             Some(Resolution::Found {
                 values,
                 row: Some(*row),
+                also: Vec::new(),
                 repairs: vec![Repair::NameForCode],
             })
         }
         _ => Some(Resolution::Help {
-            cause: HelpCause::Ambiguous,
+            cause: HelpCause::Ambiguous(rows.iter().map(|&r| choice(table, r)).collect()),
             anything: true,
         }),
+    }
+}
+
+/// Does the campaign read one postal code as its whole key (the only key a request can give
+/// several of, or contradict with a name)? Returns that field's index.
+fn single_postal_key(campaign: &Campaign, key_fields: &[usize]) -> Option<usize> {
+    match key_fields {
+        [f] if campaign
+            .fields
+            .get(*f)
+            .is_some_and(|f| matches!(f.kind, FieldKind::PostalCode { .. })) =>
+        {
+            Some(*f)
+        }
+        _ => None,
+    }
+}
+
+/// Several codes in one request (`#MonRésultat 69003 et 69100`): the rows of the other codes
+/// the table knows, in the order written, each place once, at most [`MAX_PLACES`] in all.
+fn other_places(
+    campaign: &Campaign,
+    table: &Table,
+    key_fields: &[usize],
+    candidates: &[Vec<Candidate>],
+    first: usize,
+) -> Vec<usize> {
+    let Some(list) = single_postal_key(campaign, key_fields).and_then(|f| candidates.get(f)) else {
+        return Vec::new();
+    };
+    let mut rows = vec![first];
+    for c in list {
+        if rows.len() >= MAX_PLACES {
+            break;
+        }
+        if let Some(r) = table.find(&[c.value.as_str()], &[false])
+            && !rows.iter().any(|&seen| table.same_place(&[seen, r]))
+        {
+            rows.push(r);
+        }
+    }
+    rows.split_off(1)
+}
+
+/// A place named beside the codes that is none of their places: the request contradicts
+/// itself, and the help asks which one was meant (the code's place or the named one).
+fn contradiction(
+    campaign: &Campaign,
+    table: &Table,
+    req: &Request<'_>,
+    key_fields: &[usize],
+    rows: &[usize],
+) -> Option<HelpCause> {
+    let has_names = single_postal_key(campaign, key_fields).is_some_and(|f| {
+        campaign
+            .fields
+            .get(f)
+            .is_some_and(|f| matches!(&f.kind, FieldKind::PostalCode { by_name: Some(_) }))
+    });
+    if !has_names {
+        return None;
+    }
+    let words: Vec<&str> = req.words.split(' ').collect();
+    let near_a_code = |first: usize, last: usize| {
+        words.iter().enumerate().any(|(i, w)| {
+            w.bytes().any(|b| b.is_ascii_digit())
+                && (i + NEAR_WORDS >= first && i <= last + NEAR_WORDS)
+                && !(first..=last).contains(&i)
+        })
+    };
+    for named in table.places_named_in(req.words) {
+        let agrees = named
+            .rows
+            .iter()
+            .any(|&n| rows.iter().any(|&r| table.same_place(&[r, n]) || n == r));
+        if agrees || !near_a_code(named.first_word, named.last_word) {
+            continue;
+        }
+        let mut choices: Vec<String> = rows.iter().map(|&r| choice(table, r)).collect();
+        choices.extend(named.rows.iter().map(|&r| choice(table, r)));
+        choices.dedup();
+        return Some(HelpCause::Contradiction(choices));
+    }
+    None
+}
+
+/// How a choice is named to the person: its key and its name, `69003 (Lyon 3e Arrondissement)`.
+fn choice(table: &Table, row: usize) -> String {
+    let key = table.key_values(row).join(" ");
+    match table.name_of(row) {
+        Some(name) if !name.is_empty() => format!("{key} ({name})"),
+        _ => key,
     }
 }
 

@@ -3,11 +3,13 @@
 use crate::campaign::{Campaign, ChannelSpec};
 use crate::error::{CampaignError, ErrorKind};
 use crate::extract::{Repair, Request};
-use crate::fold::{fold_into, fold_words};
+use crate::fold::{fold_into, words_of_folded};
 use crate::limit::Limit;
 use crate::load::Loader;
 use crate::render::Renderer;
-use crate::reply::{Speaker, answer_context, check_example, render_answer, render_help};
+use crate::reply::{
+    Speaker, answer_context, check_example, render_answers, render_ask, render_help,
+};
 use crate::resolve::{HelpCause, Resolution, resolve};
 use crate::table::Table;
 use crate::trigger::{Hit, TriggerIndex, Triggers};
@@ -182,8 +184,15 @@ impl CampaignSet {
         let mut folded = String::new();
         fold_into(&message.text, &mut folded);
         let mut hits: Vec<Hit> = Vec::new();
+        let mut glued: Vec<usize> = Vec::new();
         self.index
-            .scan(&folded, &message.entities.hashtags, &mut hits);
+            .scan(&folded, &message.entities.hashtags, &mut hits, &mut glued);
+        // `#MonRésultat69003`: the code is read as if a space separated it from the hashtag.
+        for &at in glued.iter().rev() {
+            if folded.is_char_boundary(at) {
+                folded.insert(at, ' ');
+            }
+        }
         let addressed_kind = message.kind == MessageKind::Direct
             || !message.entities.mentions.is_empty()
             || message.in_reply_to_author.is_some();
@@ -201,7 +210,7 @@ impl CampaignSet {
         if hits.is_empty() {
             return None;
         }
-        let words = fold_words(&message.text);
+        let words = words_of_folded(&folded);
         let req = Request {
             text: &message.text,
             folded: &folded,
@@ -212,7 +221,7 @@ impl CampaignSet {
             let Some(campaign) = self.campaigns.get(hit.campaign as usize) else {
                 continue;
             };
-            let Some((channel, by_address)) = triggered(campaign, hit, message) else {
+            let Some(trigger) = triggered(campaign, hit, message) else {
                 continue;
             };
             let table = campaign.table();
@@ -220,22 +229,36 @@ impl CampaignSet {
                 Resolution::Found {
                     values,
                     row,
+                    also,
                     repairs,
                 } => {
+                    let rows = match (row, table.as_deref()) {
+                        (Some(row), Some(t)) => {
+                            let mut rows = vec![row];
+                            rows.extend(also);
+                            Some((t, rows))
+                        }
+                        _ => None,
+                    };
                     return Some(self.answer(
                         campaign,
-                        channel,
+                        trigger.channel,
                         message,
                         lang,
                         &values,
-                        row.and_then(|r| table.as_deref().map(|t| (t, r))),
+                        rows,
                         repairs,
                     ));
                 }
-                Resolution::Help { anything, .. } if by_address && !anything => {}
+                // Quoting one of our posts is a request only when the quote makes one whole
+                // (`#MonRésultat 69003` under our announcement); a comment ("merci !
+                // #MonRésultat") is an echo. Triggered by the address alone, a message that
+                // holds nothing for the campaign is not a request either.
+                Resolution::Help { .. } if trigger.quotes_us => {}
+                Resolution::Help { anything, .. } if trigger.by_address && !anything => {}
                 Resolution::Help { cause, .. } => {
                     if first_help.is_none() {
-                        first_help = Some((campaign, channel, cause, Vec::new()));
+                        first_help = Some((campaign, trigger.channel, cause, Vec::new()));
                     }
                 }
             }
@@ -243,13 +266,20 @@ impl CampaignSet {
         let (campaign, channel, cause, fields) = first_help?;
         let lang_out = campaign.reply_lang(lang);
         let limit = Limit::for_platform(message.id.platform);
-        let reply = match render_help(
-            &self.renderer,
-            campaign,
-            &Speaker::of(&message.author),
-            lang,
-            limit,
-        ) {
+        let speaker = Speaker::of(&message.author);
+        let rendered = if cause.choices().is_empty() {
+            render_help(&self.renderer, campaign, &speaker, lang, limit)
+        } else {
+            render_ask(
+                &self.renderer,
+                campaign,
+                &speaker,
+                lang,
+                limit,
+                cause.choices(),
+            )
+        };
+        let reply = match rendered {
             Ok(text) => CampaignReply::Help { text, cause },
             Err((template, error)) => CampaignReply::Failed { template, error },
         };
@@ -264,6 +294,8 @@ impl CampaignSet {
         })
     }
 
+    /// The answer to a found request: one place, or several in one reply (`rows`, in the
+    /// order written, when the campaign has a table).
     #[allow(clippy::too_many_arguments)]
     fn answer(
         &self,
@@ -272,35 +304,78 @@ impl CampaignSet {
         message: &Message,
         lang: Lang,
         values: &[Option<String>],
-        row: Option<(&Table, usize)>,
+        rows: Option<(&Table, Vec<usize>)>,
         repairs: Vec<Repair>,
     ) -> CampaignMatch {
         let speaker = Speaker::of(&message.author);
         let lang_out = campaign.reply_lang(lang);
         let limit = Limit::for_platform(message.id.platform);
-        let reply = answer_context(&self.renderer, campaign, &speaker, lang_out, values, row)
-            .and_then(|ctx| render_answer(&self.renderer, campaign, lang_out, limit, &ctx));
-        let reply = match reply {
-            Ok(r) => CampaignReply::Answer {
-                text: r.text,
-                variant: r.variant,
-                truncated: r.truncated,
-            },
-            Err((template, error)) => CampaignReply::Failed { template, error },
+        // One set of values per place: the request's, with the key fields of that place's row
+        // when the request names several.
+        let places: Vec<Place<'_>> = match &rows {
+            Some((table, rows)) if rows.len() == 1 => {
+                vec![(values.to_vec(), rows.first().map(|&r| (*table, r)))]
+            }
+            Some((table, rows)) => rows
+                .iter()
+                .map(|&r| {
+                    (
+                        values_for_row(campaign, values, table, r),
+                        Some((*table, r)),
+                    )
+                })
+                .collect(),
+            None => vec![(values.to_vec(), None)],
         };
-        let fields: Vec<(String, String)> = campaign
-            .fields
+        let contexts: Result<Vec<_>, _> = places
             .iter()
-            .zip(values)
-            .filter_map(|(f, v)| v.as_ref().map(|v| (f.name.clone(), v.clone())))
+            .map(|(v, row)| {
+                let label = match row {
+                    Some((table, r)) => table.key_values(*r).join(" "),
+                    None => String::new(),
+                };
+                answer_context(&self.renderer, campaign, &speaker, lang_out, v, *row)
+                    .map(|ctx| (ctx, label))
+            })
             .collect();
-        let key = campaign
-            .fields
+        let reply = contexts
+            .and_then(|ctx| render_answers(&self.renderer, campaign, lang_out, limit, &ctx));
+        let (reply, answered) = match reply {
+            Ok(r) => (
+                CampaignReply::Answer {
+                    text: r.text,
+                    variant: r.variant,
+                    truncated: r.truncated,
+                },
+                r.places,
+            ),
+            Err((template, error)) => (CampaignReply::Failed { template, error }, 1),
+        };
+        let answered = places.get(..answered.max(1)).unwrap_or(&places);
+        let fields: Vec<(String, String)> = answered
             .iter()
-            .zip(values)
-            .map(|(f, v)| format!("{}={}", f.name, v.as_deref().unwrap_or("")))
+            .flat_map(|(values, _)| {
+                campaign
+                    .fields
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(f, v)| v.as_ref().map(|v| (f.name.clone(), v.clone())))
+            })
+            .collect();
+        // One key per place answered: `code=69003`, or `code=69003;code=69100` for several.
+        let key = answered
+            .iter()
+            .map(|(values, _)| {
+                campaign
+                    .fields
+                    .iter()
+                    .zip(values)
+                    .map(|(f, v)| format!("{}={}", f.name, v.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            })
             .collect::<Vec<_>>()
-            .join("&");
+            .join(";");
         CampaignMatch {
             campaign: Arc::clone(campaign),
             channel,
@@ -313,6 +388,30 @@ impl CampaignSet {
     }
 }
 
+/// One place a reply answers: the request's values for it, and its table row.
+type Place<'a> = (Vec<Option<String>>, Option<(&'a Table, usize)>);
+
+/// The request's values with the key fields taken from `row` (the place being answered).
+fn values_for_row(
+    campaign: &Campaign,
+    values: &[Option<String>],
+    table: &Table,
+    row: usize,
+) -> Vec<Option<String>> {
+    let mut out = values.to_vec();
+    let Some(slot) = &campaign.table else {
+        return out;
+    };
+    for (name, value) in slot.shape.key.iter().zip(table.key_values(row)) {
+        if let Some(i) = campaign.fields.iter().position(|f| &f.name == name)
+            && let Some(v) = out.get_mut(i)
+        {
+            *v = Some(value.to_owned());
+        }
+    }
+    out
+}
+
 /// The first campaign whose request could not be answered: its help goes out if no other
 /// campaign answers.
 type PendingHelp<'a> = (
@@ -322,10 +421,18 @@ type PendingHelp<'a> = (
     Vec<(String, String)>,
 );
 
-/// Does the hit make the message a request for this campaign? Returns the channel that
-/// should answer, and whether only the address (mention or DM, no hashtag or keyword)
-/// triggered it.
-fn triggered(campaign: &Campaign, hit: &Hit, message: &Message) -> Option<(ChannelSpec, bool)> {
+/// How a message triggered a campaign.
+struct Trigger {
+    /// The channel that should answer.
+    channel: ChannelSpec,
+    /// Only the address (a mention or a direct message, no hashtag or keyword) triggered it.
+    by_address: bool,
+    /// The message quotes one of the campaign's posts.
+    quotes_us: bool,
+}
+
+/// Does the hit make the message a request for this campaign?
+fn triggered(campaign: &Campaign, hit: &Hit, message: &Message) -> Option<Trigger> {
     let platform = message.id.platform;
     let serving: Vec<&ChannelSpec> = campaign
         .channels
@@ -338,17 +445,13 @@ fn triggered(campaign: &Campaign, hit: &Hit, message: &Message) -> Option<(Chann
     if serving.iter().any(|c| c.is_author(&message.author)) {
         return None;
     }
-    if message.kind == MessageKind::Quote {
-        let quoted_ours = message.referenced.as_ref().is_some_and(|r| {
+    let quotes_us = message.kind == MessageKind::Quote
+        && message.referenced.as_ref().is_some_and(|r| {
             serving.iter().any(|c| {
                 r.author_id.as_deref().is_some_and(|a| c.is_account(a))
                     || r.author_handle.as_deref().is_some_and(|h| c.is_handle(h))
             })
         });
-        if quoted_ours {
-            return None;
-        }
-    }
     let mentioned = serving.iter().find(|c| c.is_mentioned_in(message));
     let direct = serving.iter().find(|c| c.is_direct_to(message));
     let addressed = mentioned.or(direct);
@@ -358,6 +461,9 @@ fn triggered(campaign: &Campaign, hit: &Hit, message: &Message) -> Option<(Chann
     if !(hit.hashtag || by_keyword || by_address) {
         return None;
     }
-    let channel = (*addressed.unwrap_or(first)).clone();
-    Some((channel, !hit.hashtag && !by_keyword))
+    Some(Trigger {
+        channel: (*addressed.unwrap_or(first)).clone(),
+        by_address: !hit.hashtag && !by_keyword,
+        quotes_us,
+    })
 }

@@ -118,4 +118,7 @@ pub struct HelpSpec {
     pub example: Spanned<String>,
     pub fr: Option<Spanned<String>>,
     pub en: Option<Spanned<String>>,
+    /// The question when a request's places disagree or a name is shared (`choices`).
+    pub ask_fr: Option<Spanned<String>>,
+    pub ask_en: Option<Spanned<String>>,
 }

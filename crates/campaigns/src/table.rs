@@ -34,9 +34,21 @@ pub struct Table {
 /// Names (folded into words) found in free text, for the "name instead of code" repair.
 #[derive(Debug)]
 struct NameIndex {
+    /// The `by_name` column.
+    column: usize,
     matcher: AhoCorasick,
     /// For each pattern of `matcher`: the rows carrying that name.
     rows: Vec<Vec<u32>>,
+}
+
+/// A name of the table written in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPlace {
+    /// The rows carrying that name.
+    pub rows: Vec<usize>,
+    /// The words of the text it spans (indexes in the `fold_words` form).
+    pub first_word: usize,
+    pub last_word: usize,
 }
 
 /// The line of a CSV file's header: the first that is not a `#` comment.
@@ -169,7 +181,11 @@ impl Table {
             .map_err(|e| {
                 CampaignError::new(ErrorKind::Table, path, format!("name index: {e}")).field(column)
             })?;
-        Ok(Some(NameIndex { matcher, rows }))
+        Ok(Some(NameIndex {
+            column: c,
+            matcher,
+            rows,
+        }))
     }
 
     /// Number of rows.
@@ -251,20 +267,41 @@ impl Table {
     /// Rows whose name (the `by_name` column) is written in `words` (text folded by
     /// [`fold_words`]), whole words only; the longest name wins.
     pub fn rows_named_in(&self, words: &str) -> Vec<usize> {
+        self.places_named_in(words)
+            .into_iter()
+            .next()
+            .map(|p| p.rows)
+            .unwrap_or_default()
+    }
+
+    /// Every name of the `by_name` column written in `words` (whole words, the longest at
+    /// each place), in the order written.
+    pub fn places_named_in(&self, words: &str) -> Vec<NamedPlace> {
         let Some(names) = &self.names else {
             return Vec::new();
         };
         let bytes = words.as_bytes();
-        for m in names.matcher.find_iter(words) {
-            let before_ok = m.start() == 0 || bytes.get(m.start() - 1) == Some(&b' ');
-            let after_ok = m.end() == bytes.len() || bytes.get(m.end()) == Some(&b' ');
-            if before_ok
-                && after_ok
-                && let Some(rows) = names.rows.get(m.pattern().as_usize())
-            {
-                return rows.iter().map(|&r| r as usize).collect();
-            }
-        }
-        Vec::new()
+        let word_at = |offset: usize| bytes.iter().take(offset).filter(|&&b| b == b' ').count();
+        names
+            .matcher
+            .find_iter(words)
+            .filter(|m| {
+                (m.start() == 0 || bytes.get(m.start() - 1) == Some(&b' '))
+                    && (m.end() == bytes.len() || bytes.get(m.end()) == Some(&b' '))
+            })
+            .filter_map(|m| {
+                let rows = names.rows.get(m.pattern().as_usize())?;
+                Some(NamedPlace {
+                    rows: rows.iter().map(|&r| r as usize).collect(),
+                    first_word: word_at(m.start()),
+                    last_word: word_at(m.end()),
+                })
+            })
+            .collect()
+    }
+
+    /// The name (the `by_name` column) of a row, if the table has names.
+    pub fn name_of(&self, row: usize) -> Option<&str> {
+        self.names.as_ref().map(|n| self.cell(row, n.column))
     }
 }

@@ -89,8 +89,17 @@ impl TriggerIndex {
 
     /// The campaigns triggered by a message: `folded` is its text folded, `hashtags` the
     /// hashtags its platform lists (as written). Hits are sorted by campaign, one per campaign.
-    pub fn scan(&self, folded: &str, hashtags: &[String], out: &mut Vec<Hit>) {
+    /// A hashtag glued to a postal code (`#monresultat69003`) triggers too: the offset where
+    /// the code starts is pushed to `glued`, so that the caller can read the code apart.
+    pub fn scan(
+        &self,
+        folded: &str,
+        hashtags: &[String],
+        out: &mut Vec<Hit>,
+        glued: &mut Vec<usize>,
+    ) {
         out.clear();
+        glued.clear();
         let mut add = |pattern: usize| {
             if let Some(p) = self.patterns.get(pattern) {
                 for &campaign in &p.campaigns {
@@ -112,6 +121,9 @@ impl TriggerIndex {
             let whole = after.is_none_or(|c| !is_word_char(c))
                 && (hashtag || before.is_none_or(|c| !is_word_char(c)));
             if whole {
+                add(m.pattern().as_usize());
+            } else if hashtag && folded.get(m.end()..).is_some_and(starts_with_glued_code) {
+                glued.push(m.end());
                 add(m.pattern().as_usize());
             }
         }
@@ -138,6 +150,20 @@ impl TriggerIndex {
     }
 }
 
+/// Does `rest` start with a postal code written against the hashtag before it: five digits
+/// (or the letter o for some zeros, at least three real digits), then the end of the word?
+/// `69003`, `69oo3`; not `2026` (a year) nor `69003abc`.
+fn starts_with_glued_code(rest: &str) -> bool {
+    const LEN: usize = 5;
+    let run = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'o')
+        .count();
+    let digits = rest.bytes().take(run).filter(u8::is_ascii_digit).count();
+    let ends = rest.get(run..).and_then(|r| r.chars().next());
+    run == LEN && digits >= 3 && ends.is_none_or(|c| !is_word_char(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,17 +182,37 @@ mod tests {
         ])
         .unwrap();
         let mut hits = Vec::new();
-        index.scan(&fold("#MonResultat 69003"), &[], &mut hits);
+        let mut glued = Vec::new();
+        let mut scan = |text: &str, tags: &[String], hits: &mut Vec<Hit>| {
+            index.scan(text, tags, hits, &mut glued);
+            glued.clone()
+        };
+        scan(&fold("#MonResultat 69003"), &[], &mut hits);
         assert_eq!(hits.len(), 1);
         assert!(hits[0].hashtag && hits[0].campaign == 0);
-        index.scan(&fold("#monrésultats 69003"), &[], &mut hits);
+        scan(&fold("#monrésultats 69003"), &[], &mut hits);
         assert!(hits.is_empty(), "a longer hashtag is another hashtag");
-        index.scan(&fold("Le PRIX ? How much?"), &[], &mut hits);
+        scan(&fold("Le PRIX ? How much?"), &[], &mut hits);
         assert_eq!(hits.len(), 1);
         assert!(hits[0].keyword && hits[0].campaign == 1);
-        index.scan(&fold("surprix"), &[], &mut hits);
+        scan(&fold("surprix"), &[], &mut hits);
         assert!(hits.is_empty());
-        index.scan("no tag in the text", &["MONRÉSULTAT".into()], &mut hits);
+        scan("no tag in the text", &["MONRÉSULTAT".into()], &mut hits);
         assert_eq!(hits.len(), 1);
+        // A hashtag glued to a postal code is the hashtag, and the code starts where it ends.
+        assert_eq!(
+            scan(&fold("#MonRésultat69003 svp"), &[], &mut hits),
+            vec![12]
+        );
+        assert!(hits[0].hashtag && hits[0].campaign == 0);
+        assert_eq!(scan(&fold("#monresultat69OO3"), &[], &mut hits), vec![12]);
+        for other in [
+            "#MonRésultat2026",
+            "#MonRésultat690031",
+            "#MonRésultat69003b",
+        ] {
+            scan(&fold(other), &[], &mut hits);
+            assert!(hits.is_empty(), "{other} is another hashtag");
+        }
     }
 }

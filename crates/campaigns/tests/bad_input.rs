@@ -418,7 +418,7 @@ fn reload_swaps_the_table_and_keeps_the_old_one_on_error() {
 }
 
 #[test]
-fn reposts_own_posts_and_quotes_of_them_are_never_requests() {
+fn reposts_and_own_posts_are_never_requests_and_quotes_only_when_they_make_one() {
     let set = Fixture::new(TOML, CSV).load().unwrap();
     let mut repost = message(Platform::X, "RT @brand: #MonRésultat 69003", "Ana");
     repost.kind = MessageKind::Repost;
@@ -426,14 +426,27 @@ fn reposts_own_posts_and_quotes_of_them_are_never_requests() {
     let mut own = message(Platform::X, "#MonRésultat 69003", "Brand");
     own.author.id = "1".into();
     assert!(set.evaluate(&own, Lang::Fr).is_none());
-    let mut quote = message(Platform::X, "#MonRésultat 69003 merci !", "Ana");
-    quote.kind = MessageKind::Quote;
-    quote.referenced = Some(palabre_core::Reference {
-        id: ExternalId::new("9").unwrap(),
-        author_id: None,
-        author_handle: Some("Brand".into()),
-    });
-    assert!(set.evaluate(&quote, Lang::Fr).is_none());
+    let quote = |text: &str| {
+        let mut quote = message(Platform::X, text, "Ana");
+        quote.kind = MessageKind::Quote;
+        quote.referenced = Some(palabre_core::Reference {
+            id: ExternalId::new("9").unwrap(),
+            author_id: None,
+            author_handle: Some("Brand".into()),
+        });
+        set.evaluate(&quote, Lang::Fr)
+    };
+    // Quoting our announcement with a whole request is a request…
+    let asked = quote("#MonRésultat 69003 pour moi aussi").expect("a request");
+    assert!(asked.is_answer() && asked.key == "code=69003");
+    // …a comment quoting our post is not, and gets no help either.
+    for comment in [
+        "Merci ! #MonRésultat",
+        "#MonRésultat 99999",
+        "#MonRésultat Atlantis",
+    ] {
+        assert!(quote(comment).is_none(), "{comment}");
+    }
     // A platform the campaign has no channel on.
     assert!(
         set.evaluate(

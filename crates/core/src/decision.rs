@@ -155,6 +155,12 @@ reasons! {
     UnclearIntent => "unclear_intent",
     /// A human took over the conversation: the bot stays out of it until released.
     HumanTakeover => "human_takeover",
+    /// Bait hijacking a campaign's hashtag (crypto schemes, quick money): never answered,
+    /// not even with a help reply.
+    Spam => "spam",
+    /// Marketing using a campaign's hashtag (a channel announcing its election night, an
+    /// influencer's `#ad`): never answered, not even with a help reply.
+    Promotion => "promotion",
 }
 
 impl fmt::Display for Reason {

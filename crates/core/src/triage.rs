@@ -65,6 +65,10 @@ pub struct Triage {
     pub toxic: bool,
     pub intent: Intent,
     pub author_kind: AuthorKind,
+    /// Bait that hijacks a hashtag or a mention (crypto schemes, quick money): never answered.
+    /// Absent from triage stored before it existed (read as `false`).
+    #[serde(default)]
+    pub spam: bool,
 }
 
 #[cfg(test)]
@@ -83,11 +87,15 @@ mod tests {
             toxic: false,
             intent: Intent::SupportRequest,
             author_kind: AuthorKind::Person,
+            spam: false,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(
             json,
-            r#"{"lang":"en","sentiment":{"label":"negative","score":-0.5},"emotion":"anger","toxic":false,"intent":"support_request","author_kind":"person"}"#
+            r#"{"lang":"en","sentiment":{"label":"negative","score":-0.5},"emotion":"anger","toxic":false,"intent":"support_request","author_kind":"person","spam":false}"#
         );
+        // Triage stored before the spam signal existed reads back as not spam.
+        let old = r#"{"lang":"en","sentiment":{"label":"negative","score":-0.5},"emotion":"anger","toxic":false,"intent":"support_request","author_kind":"person"}"#;
+        assert_eq!(serde_json::from_str::<Triage>(old).unwrap(), t);
     }
 }

@@ -378,6 +378,7 @@ fn entry(
             Intent::Question
         },
         author_kind: AuthorKind::Person,
+        spam: false,
     });
     let keys = MessageKeys {
         event: xxhash_rust::xxh3::xxh3_64(id.as_bytes()),

@@ -141,8 +141,16 @@ fn mon_resultat_every_decision() {
             .contains("https://resultats.example/communes/69383")
     );
     assert_eq!(got[0]["campaign"], "mon-resultat");
+    // A name shared by two communes: the help asks which one, naming both.
     assert!(
-        got[7]["reply"]
+        got[7]["reply"].as_str().unwrap().starts_with(
+            "Sam Taylor, lequel voulez-vous : 93200 (Saint-Denis) ou 97400 (Saint-Denis) ?"
+        ),
+        "{}",
+        got[7]
+    );
+    assert!(
+        got[8]["reply"]
             .as_str()
             .unwrap()
             .starts_with("Envoyez #MonRésultat suivi de votre code postal")
@@ -165,6 +173,51 @@ fn mon_resultat_every_decision() {
             assert!(reply.chars().count() <= limit, "{reply}");
         }
     }
+}
+
+/// The traps seen in replays of election-night traffic (examples/campaigns/mon-resultat/
+/// traps.jsonl), each closed.
+#[test]
+fn campaign_traps_spam_promotion_quotes_contradictions_several_codes_glued_hashtags() {
+    let dir = campaigns().join("mon-resultat");
+    let got = decisions(&replay(
+        &[
+            "--campaign",
+            dir.join("mon-resultat.toml").to_str().unwrap(),
+            dir.join("traps.jsonl").to_str().unwrap(),
+        ],
+        None,
+    ));
+    expect(
+        &got,
+        &[
+            ("ignored", "spam"), // 1 crypto bait hijacking the hashtag, with a valid code
+            ("ignored", "promotion"), // 2 a TV channel announcing its election night
+            ("routed_to_human", "malformed_request,unclear_intent"), // 3 69003 Villeurbanne
+            ANSWER,              // 4 two codes, one reply
+            ANSWER,              // 5 a quote of our announcement that makes a request
+            ("ignored", "echo_of_own_post"), // 6 a quote that only comments
+            ANSWER,              // 7 #MonRésultat69003
+            ("ignored", "spam"), // 8 quick-money bait, in French
+            ANSWER,              // 9 a plain question with 🤔 is not anger
+        ],
+    );
+    for i in [0, 1, 5, 7] {
+        assert_eq!(got[i]["reply"], Value::Null, "line {}: nothing sent", i + 1);
+    }
+    assert_eq!(got[0]["triage"]["spam"], true);
+    let ask = got[2]["reply"].as_str().unwrap();
+    assert!(
+        ask.contains("69003 (Lyon 3e Arrondissement) ou 69100 (Villeurbanne)"),
+        "{ask}"
+    );
+    let both = got[3]["reply"].as_str().unwrap();
+    assert!(
+        both.contains("Lyon 3e") && both.contains("Villeurbanne"),
+        "{both}"
+    );
+    assert!(got[4]["reply"].as_str().unwrap().contains("Grenoble"));
+    assert!(got[6]["reply"].as_str().unwrap().contains("Lyon 3e"));
 }
 
 #[test]

@@ -6,9 +6,9 @@
 
 use crate::guard::GuardFacts;
 use crate::policy::Policy;
-use palabre_campaigns::{CampaignMatch, CampaignReply, HelpCause, Mode};
+use palabre_campaigns::{CampaignMatch, CampaignReply, Mode};
 use palabre_core::{
-    AuthorKind, ConversationId, Decision, Emotion, Message, MessageKind, Outcome, Reason,
+    AuthorKind, ConversationId, Decision, Emotion, Intent, Message, MessageKind, Outcome, Reason,
     SentimentLabel, Triage,
 };
 
@@ -138,7 +138,7 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
 }
 
 /// A campaign request: answer, help, draft or human, by the guardrails, in this order:
-/// a human's takeover, a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
+/// spam and marketing (never answered, no help), a human's takeover, a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
 /// per person per window); then one answer per key per window, the author and conversation
 /// caps, the same text twice, the rate limits; then the campaign's mode.
 fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) -> Decision {
@@ -152,7 +152,17 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             ..Decision::new(Outcome::Drafted, reasons)
         };
         let triage = facts.triage.as_ref();
-        if facts.bot_paused {
+        if triage.is_some_and(|t| t.spam) {
+            Decision::ignored(Reason::Spam)
+        } else if triage.is_some_and(|t| {
+            // A request found in the table is a request, whatever its tone ("@aerolune tarif
+            // Paris Londres" reads like an offer); marketing that only uses the hashtag, or
+            // any by an organisation, gets nothing, not even a help reply.
+            t.intent == Intent::Promotion
+                && (t.author_kind == AuthorKind::Organisation || request.is_help())
+        }) {
+            Decision::ignored(Reason::Promotion)
+        } else if facts.bot_paused {
             to_human(vec![Reason::HumanTakeover])
         } else if let CampaignReply::Failed { .. } = request.reply {
             to_human(vec![Reason::TemplateFailed])
@@ -169,7 +179,7 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
         } else if let CampaignReply::Help { cause, .. } = &request.reply {
             // The author gets one help reply, and a human looks at the request either way.
             let mut reasons = vec![Reason::MalformedRequest];
-            if *cause == HelpCause::Ambiguous {
+            if !cause.choices().is_empty() {
                 reasons.push(Reason::UnclearIntent);
             }
             if g.help_already_sent || g.same_text_sent {

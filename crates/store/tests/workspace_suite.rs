@@ -340,6 +340,7 @@ fn triage(
         toxic,
         intent,
         author_kind: AuthorKind::Person,
+        spam: false,
     }
 }
 

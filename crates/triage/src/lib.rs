@@ -24,6 +24,7 @@ mod linear;
 mod model;
 mod report;
 mod sentiment;
+mod spam;
 mod text;
 mod toxicity;
 mod words;
@@ -161,6 +162,7 @@ impl Triager {
             } else {
                 palabre_core::AuthorKind::Person
             },
+            spam: spam::detect(&p),
         }
     }
 }
