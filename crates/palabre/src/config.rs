@@ -138,6 +138,26 @@ pub struct TriageSection {
     /// Handles of media and brands, read as organisations whatever their profile says.
     #[serde(default)]
     pub known_organisations: Vec<String>,
+    /// The language model reads the messages the fast reading is not sure of: `"on"` or
+    /// `"off"` (the default). docs/triage.md, *The language model*.
+    #[serde(default)]
+    pub model: Option<ModelSwitch>,
+    /// At most this many messages a second (of the events' time) are read by the model;
+    /// 0: no limit. Default 5.
+    #[serde(default)]
+    pub model_per_second: Option<u32>,
+    /// Where the model's weights are kept (fetched there the first time). Default
+    /// `$XDG_CACHE_HOME/palabre/models`, or `~/.cache/palabre/models`.
+    #[serde(default)]
+    pub model_dir: Option<PathBuf>,
+}
+
+/// `[triage] model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelSwitch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,6 +315,22 @@ impl Config {
             per_channel_per_minute: self.guardrails.per_channel_per_minute.unwrap_or(300),
             global_per_minute: self.guardrails.global_per_minute.unwrap_or(1200),
         }
+    }
+
+    /// Whether triage uses the language model, at most how many messages a second, and where
+    /// its weights are kept.
+    pub fn triage_model(&self) -> Option<(u32, PathBuf)> {
+        if self.triage.model != Some(ModelSwitch::On) {
+            return None;
+        }
+        let dir = self.triage.model_dir.clone().unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("palabre/models")
+        });
+        Some((self.triage.model_per_second.unwrap_or(5), dir))
     }
 
     /// Triage's settings.

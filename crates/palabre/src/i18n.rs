@@ -43,6 +43,8 @@ pub enum Msg {
     Examples,
     Error,
     Reading,
+    ModelRead,
+    ModelOff,
 }
 
 #[cfg(test)]
@@ -66,6 +68,8 @@ impl Msg {
         Msg::Examples,
         Msg::Error,
         Msg::Reading,
+        Msg::ModelRead,
+        Msg::ModelOff,
     ];
 }
 
@@ -106,6 +110,14 @@ pub fn t(lang: Lang, msg: Msg) -> &'static str {
         (Lang::Fr, Error) => "erreur",
         (Lang::En, Reading) => "reading",
         (Lang::Fr, Reading) => "lecture",
+        (Lang::En, ModelRead) => "read again by the language model, of the messages triaged",
+        (Lang::Fr, ModelRead) => "relus par le modèle de langue, sur les messages triés",
+        (Lang::En, ModelOff) => {
+            "language model: off (fast lexicon path only; [triage] model = \"on\" to use it)"
+        }
+        (Lang::Fr, ModelOff) => {
+            "modèle de langue : désactivé (lecture rapide par lexiques seule ; [triage] model = \"on\" pour l'utiliser)"
+        }
     }
 }
 

@@ -78,6 +78,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         args.crisis_brake,
     )
     .map_err(Failure::Usage)?;
+    let triager = pipeline.triager().cloned();
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
@@ -183,6 +184,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         location.as_deref(),
         lang,
     );
+    print_model_share(triager.as_deref(), lang);
     Ok(stats)
 }
 
@@ -243,6 +245,20 @@ fn progress_bar(size: Option<u64>, lang: Lang) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// How many messages the language model read, or that it is off.
+fn print_model_share(triager: Option<&palabre_triage::Triager>, lang: Lang) {
+    let mut err = std::io::stderr().lock();
+    match triager.filter(|tr| tr.has_model()) {
+        Some(triager) => {
+            let (read, seen) = triager.model_share();
+            let _ = writeln!(err, "  {read:>10}  / {seen} {}", t(lang, Msg::ModelRead));
+        }
+        None => {
+            let _ = writeln!(err, "  {}", t(lang, Msg::ModelOff));
+        }
+    }
 }
 
 fn print_summary(stats: &Stats, secs: f64, location: Option<&str>, lang: Lang) {

