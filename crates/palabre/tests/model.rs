@@ -8,13 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn model_dir() -> PathBuf {
-    std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/palabre/models")
-        },
-        PathBuf::from,
-    )
+    palabre_embed::default_dir()
 }
 
 fn replay(config: Option<&str>, lang: &str, stream: &str) -> Output {

