@@ -62,3 +62,23 @@ fn splits_are_disjoint() {
         assert!(!train.contains(&d), "dev text also in training: {d}");
     }
 }
+
+/// The sealed set (data/labelled/SEALED.md) is never scored here, never trained on, never read
+/// for errors: this test only checks that it is whole and shares no text with the other splits.
+#[test]
+fn the_sealed_set_is_whole_and_apart() {
+    let (sealed, errors) = parse_jsonl(include_str!("../data/labelled/sealed.jsonl"));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(sealed.len(), 240);
+    let others: Vec<String> = [TRAINING_DATA, HELDOUT_DATA, DEV_DATA, TEST_DATA]
+        .iter()
+        .flat_map(|d| parse_jsonl(d).0)
+        .map(|r| r.text)
+        .collect();
+    for r in &sealed {
+        assert!(
+            !others.contains(&r.text),
+            "a sealed text is in another split"
+        );
+    }
+}
