@@ -1816,6 +1816,21 @@ fn the_api_refuses_what_its_schema_refuses_and_moderates_through_json() {
         assert_eq!(status, 400, "{path}: {body}");
         assert!(body.contains("from 1 to 1000"), "{body}");
     }
+    // A NUL character in free text (found by schemathesis: SQLite's full-text parser stopped
+    // at it, PostgreSQL refuses it): refused with its reason, not a server error.
+    for (path, field) in [
+        ("/api/conversations?q=%C3%A9j%00&platform=messenger", "q"),
+        ("/api/conversations?queue=a%00", "queue"),
+        ("/api/conversations?assignee=%00b", "assignee"),
+        ("/api/conversations?team=t%00", "team"),
+    ] {
+        let (status, body) = app.get(&token, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body.contains(&format!("{field} must not contain a NUL character")),
+            "{body}"
+        );
+    }
     let (status, body) = app.post(&admin, "/api/admin/users/manon/tokens", &json!([null]));
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["message"], "the body must be a JSON object");

@@ -319,6 +319,18 @@ fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<Option<S
     }
 }
 
+/// A free-text parameter: empty means absent; a NUL character (nobody types one, and
+/// PostgreSQL refuses it in text) is refused with a reason.
+fn free_text(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    match value.filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) if v.contains('\0') => Err(ApiError::BadRequest(format!(
+            "{field} must not contain a NUL character"
+        ))),
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
 pub(crate) fn inbox_filter(
     q: &ListQuery,
     caller: &Caller,
@@ -334,10 +346,12 @@ pub(crate) fn inbox_filter(
         )?,
     };
     let platforms: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+    // The team is resolved against the store by the caller; checked here with the rest.
+    free_text("team", q.team.as_deref())?;
     Ok(InboxFilter {
         status,
-        queue: q.queue.clone().filter(|s| !s.is_empty()),
-        assignee: match q.assignee.as_deref().filter(|s| !s.is_empty()) {
+        queue: free_text("queue", q.queue.as_deref())?,
+        assignee: match free_text("assignee", q.assignee.as_deref())?.as_deref() {
             None => None,
             Some("me") => Some(caller.user.name.clone()),
             Some("none") => Some(String::new()),
@@ -362,7 +376,7 @@ pub(crate) fn inbox_filter(
             &["fr", "en", "other"],
         )?,
         has_draft: q.draft.as_deref() == Some("1"),
-        text: q.q.clone().filter(|s| !s.trim().is_empty()),
+        text: free_text("q", q.q.as_deref())?,
         team: None,
         limit: list_limit(q.limit, 50)?,
     })
