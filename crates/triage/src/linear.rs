@@ -1,6 +1,8 @@
 //! A multiclass linear model (softmax regression) over hashed sparse features, trained by
 //! stochastic gradient descent in a fixed order, so that training is reproducible.
 
+use palabre_embed::softmax;
+
 /// Number of hash buckets for features (2^17).
 pub const DIM: usize = 1 << 17;
 
@@ -104,20 +106,6 @@ impl Linear {
 
 pub fn feature_scale(n: usize) -> f32 {
     1.0 / (n.max(1) as f32).sqrt()
-}
-
-pub fn softmax(v: &mut [f32]) {
-    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for x in v.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
-    }
-    if sum > 0.0 {
-        for x in v.iter_mut() {
-            *x /= sum;
-        }
-    }
 }
 
 pub fn argmax(v: &[f32]) -> usize {

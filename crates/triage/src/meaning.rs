@@ -138,7 +138,7 @@ impl DenseHead {
             *o = self.bias.get(c).copied().unwrap_or(0.0)
                 + w.iter().zip(x).map(|(a, b)| a * b).sum::<f32>();
         }
-        crate::linear::softmax(out);
+        palabre_embed::softmax(out);
     }
 
     /// Softmax regression with classes weighted by their inverse frequency (a rare class —

@@ -1,7 +1,8 @@
 //! The three learned heads (sentiment, emotion, intent), trained when a [`crate::Triager`] is
 //! built, from the labelled training split shipped in `data/labelled/train.jsonl`.
 
-use crate::linear::{DIM, Example, Linear, feature_scale, softmax};
+use crate::linear::{DIM, Example, Linear, feature_scale};
+use palabre_embed::softmax;
 
 /// The class indices a training message carries (see [`crate::labels`]).
 #[derive(Debug, Default, Clone, Copy)]
