@@ -2,6 +2,7 @@
 //! (id, mode, window).
 
 use crate::extract::Field;
+use crate::faq::Faq;
 use crate::table::{Table, TableShape};
 use palabre_core::{Author, Channel, Lang, Message, MessageKind, Platform};
 use std::path::PathBuf;
@@ -191,6 +192,8 @@ pub struct Campaign {
     pub example: String,
     pub(crate) table: Option<TableSlot>,
     pub(crate) templates: TemplateNames,
+    /// An FAQ campaign's entries (then there are no fields, table or reply templates).
+    pub faq: Option<Faq>,
 }
 
 impl Campaign {
@@ -202,10 +205,20 @@ impl Campaign {
     /// The languages the campaign answers in.
     pub fn langs(&self) -> Vec<Lang> {
         let mut out = Vec::new();
-        if !self.templates.reply_fr.is_empty() {
+        let (fr, en) = match &self.faq {
+            Some(faq) => (
+                faq.entries.iter().any(|e| e.template_fr.is_some()),
+                faq.entries.iter().any(|e| e.template_en.is_some()),
+            ),
+            None => (
+                !self.templates.reply_fr.is_empty(),
+                !self.templates.reply_en.is_empty(),
+            ),
+        };
+        if fr {
             out.push(Lang::Fr);
         }
-        if !self.templates.reply_en.is_empty() {
+        if en {
             out.push(Lang::En);
         }
         out

@@ -19,6 +19,7 @@
 pub mod campaign;
 pub mod error;
 pub mod extract;
+pub mod faq;
 pub mod fold;
 pub mod limit;
 mod load;
@@ -33,6 +34,7 @@ pub mod trigger;
 pub use campaign::{Campaign, ChannelSpec, Mode, Stale, TriggerRules, WhenStale};
 pub use error::{CampaignError, ErrorKind};
 pub use extract::{Field, FieldKind, Repair};
+pub use faq::{Certainty, Faq, FaqEntry};
 pub use limit::{Limit, Unit};
 pub use resolve::HelpCause;
 pub use set::{CampaignMatch, CampaignReply, CampaignSet};

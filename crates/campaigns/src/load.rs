@@ -7,8 +7,12 @@ use crate::campaign::{
 };
 use crate::error::{CampaignError, ErrorKind, key_at};
 use crate::extract::{Field, FieldKind, Places};
+use crate::faq::{Faq, FaqEntry};
+use crate::limit::Limit;
 use crate::render::{BUILTIN_VARS, Renderer};
-use crate::spec::{CampaignSpec, KindName, LangName, ModeName, WhenStaleName};
+use crate::spec::{
+    CampaignSpec, FaqSpec, HelpSpec, KindName, LangName, ModeName, ReplySpec, WhenStaleName,
+};
 use crate::table::{Table, TableShape};
 use palabre_core::{Channel, Lang};
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +25,28 @@ use toml::Spanned;
 /// shared by several places, unless the campaign writes its own `help.ask_fr` / `ask_en`.
 const ASK_FR: &str = "{{ name }}, lequel voulez-vous : {{ choices | join(\" ou \") }} ? Renvoyez-nous un seul code, par exemple : {{ example }}";
 const ASK_EN: &str = "{{ name }}, which one do you mean: {{ choices | join(\" or \") }}? Send us just one code, for example: {{ example }}";
+
+/// The model's similarity at or above which an FAQ answer goes out, unless the campaign says.
+pub const DEFAULT_ANSWER_AT: f32 = 0.55;
+/// The similarity at or above which an FAQ answer is suggested as a draft.
+pub const DEFAULT_SUGGEST_AT: f32 = 0.40;
+
+/// The platforms a campaign speaks on: those of its accounts, every platform for a bare handle.
+fn campaign_platforms(campaign: &Campaign) -> Vec<palabre_core::Platform> {
+    let mut out: Vec<palabre_core::Platform> = Vec::new();
+    for c in &campaign.channels {
+        let platforms: Vec<palabre_core::Platform> = match c {
+            ChannelSpec::Account(a) => vec![a.platform],
+            ChannelSpec::Handle(_) => palabre_core::Platform::ALL.to_vec(),
+        };
+        for p in platforms {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
 
 /// What loading several files shares: the renderer and the places tables read so far.
 #[derive(Debug, Default)]
@@ -133,6 +159,62 @@ impl Loader {
             Some(LangName::Fr) | None => Lang::Fr,
         };
 
+        if let Some(faq) = &spec.faq {
+            let written = [
+                (spec.reply.is_some(), "[reply]"),
+                (spec.help.is_some(), "[help]"),
+                (!spec.extract.is_empty(), "[[extract]]"),
+                (spec.table.is_some(), "[table]"),
+            ];
+            if let Some((_, what)) = written.iter().find(|(present, _)| *present) {
+                return Err(cx.err(
+                    ErrorKind::Invalid,
+                    cx.key_span(what.trim_matches(['[', ']'])),
+                    format!(
+                        "an FAQ campaign has no {what}: each of its entries carries its answer"
+                    ),
+                ));
+            }
+            let example = faq
+                .get_ref()
+                .entries
+                .get_ref()
+                .first()
+                .and_then(|e| e.get_ref().questions.get_ref().first())
+                .map(|q| q.get_ref().clone())
+                .unwrap_or_default();
+            let mut campaign = Campaign {
+                id,
+                name: spec.name.clone(),
+                file: path.to_path_buf(),
+                channels,
+                mode,
+                window,
+                stale,
+                default_lang,
+                trigger,
+                fields,
+                example,
+                table: None,
+                templates: TemplateNames::default(),
+                faq: None,
+            };
+            campaign.faq = Some(self.faq(&cx, faq, &campaign)?);
+            return Ok(campaign);
+        }
+        let (Some(reply), Some(help)) = (&spec.reply, &spec.help) else {
+            let missing = if spec.reply.is_none() {
+                "reply"
+            } else {
+                "help"
+            };
+            return Err(CampaignError::new(
+                ErrorKind::Invalid,
+                path,
+                format!("[{missing}] is missing (a lookup campaign needs [reply] and [help]; an FAQ campaign, [faq] entries)"),
+            )
+            .field(missing));
+        };
         let mut campaign = Campaign {
             id,
             name: spec.name.clone(),
@@ -144,16 +226,17 @@ impl Loader {
             default_lang,
             trigger,
             fields,
-            example: spec.help.get_ref().example.get_ref().clone(),
+            example: help.get_ref().example.get_ref().clone(),
             table: None,
             templates: TemplateNames::default(),
+            faq: None,
         };
         let table = table(&cx, &spec, &campaign, &mut self.tables)?;
         let columns: Vec<String> = table
             .as_ref()
             .map(|(t, _)| t.columns().to_vec())
             .unwrap_or_default();
-        let used = self.templates(&cx, &spec, &mut campaign, &columns)?;
+        let used = self.templates(&cx, (reply, help), &mut campaign, &columns)?;
         if let Some((table, mut shape)) = table {
             // A reloaded table must still have every column the templates read.
             for var in used {
@@ -171,12 +254,12 @@ impl Loader {
                 current: RwLock::new(table),
             });
         }
-        check_default_lang(&cx, &spec, &campaign)?;
+        check_default_lang(&cx, (reply, help), &campaign)?;
         crate::reply::check_example(&self.renderer, &campaign, campaign.table().as_deref())
             .map_err(|(kind, field, message)| {
                 let span = match field.as_str() {
-                    "example" => spec.help.get_ref().example.span(),
-                    _ => template_span(&spec, &field),
+                    "example" => help.get_ref().example.span(),
+                    _ => template_span((reply, help), &field),
                 };
                 cx.err(kind, span, message).field(field)
             })?;
@@ -265,11 +348,164 @@ impl Loader {
         Ok(out)
     }
 
+    /// `[faq]`: thresholds, entries and their answers (compiled, rehearsed with a long name
+    /// within the limit of every platform the campaign speaks on).
+    fn faq(
+        &mut self,
+        cx: &Ctx<'_>,
+        spec: &Spanned<FaqSpec>,
+        campaign: &Campaign,
+    ) -> Result<Faq, CampaignError> {
+        let f = spec.get_ref();
+        let threshold = |v: &Option<Spanned<f32>>, default: f32| match v {
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(cx.invalid(v, "a similarity is between 0 and 1 (0.55)")),
+            None => Ok(default),
+        };
+        let answer_at = threshold(&f.answer_at, DEFAULT_ANSWER_AT)?;
+        let suggest_at = threshold(&f.suggest_at, DEFAULT_SUGGEST_AT.min(answer_at))?;
+        if suggest_at > answer_at {
+            let at = f.suggest_at.as_ref().map_or(spec.span(), Spanned::span);
+            return Err(cx.err(
+                ErrorKind::Invalid,
+                at,
+                format!("suggest_at ({suggest_at}) must not be above answer_at ({answer_at})"),
+            ));
+        }
+        if f.entries.get_ref().is_empty() {
+            return Err(cx.invalid(&f.entries, "give at least one entry"));
+        }
+        let mut entries: Vec<FaqEntry> = Vec::new();
+        for e in f.entries.get_ref() {
+            let e_ref = e.get_ref();
+            let id = e_ref.id.get_ref().trim().to_owned();
+            let id_ok = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !id_ok {
+                return Err(cx.invalid(
+                    &e_ref.id,
+                    "an entry id is 1 to 64 letters, digits, `-` or `_`",
+                ));
+            }
+            if entries.iter().any(|o| o.id == id) {
+                return Err(cx.invalid(&e_ref.id, format!("the entry `{id}` is written twice")));
+            }
+            if e_ref.questions.get_ref().is_empty() {
+                return Err(cx.invalid(
+                    &e_ref.questions,
+                    format!("entry `{id}`: give at least one question it answers"),
+                ));
+            }
+            let default_written = match campaign.default_lang {
+                Lang::En => e_ref.en.is_some(),
+                _ => e_ref.fr.is_some(),
+            };
+            if !default_written {
+                let lang = crate::reply::lang_str(campaign.default_lang);
+                return Err(cx
+                    .invalid(
+                        e,
+                        format!("entry `{id}` has no answer in the default language `{lang}`"),
+                    )
+                    .field(format!("faq.entries.{lang}")));
+            }
+            let mut entry = FaqEntry {
+                id: id.clone(),
+                questions: e_ref
+                    .questions
+                    .get_ref()
+                    .iter()
+                    .map(|q| q.get_ref().trim().to_owned())
+                    .collect(),
+                link: e_ref.link.clone().unwrap_or_default(),
+                template_fr: None,
+                template_en: None,
+            };
+            let allowed: BTreeSet<&str> = BUILTIN_VARS.iter().copied().collect();
+            for (lang, source, out) in [
+                ("fr", &e_ref.fr, &mut entry.template_fr),
+                ("en", &e_ref.en, &mut entry.template_en),
+            ] {
+                let Some(source) = source else { continue };
+                let name = format!("{}/faq.{id}.{lang}", campaign.id);
+                let field = format!("faq.entries[{id}].{lang}");
+                let vars = self
+                    .renderer
+                    .add(&name, source.get_ref())
+                    .map_err(|issue| {
+                        cx.err(ErrorKind::Template, source.span(), issue.message)
+                            .field(field.clone())
+                    })?;
+                if let Some(unknown) = vars.iter().find(|v| !allowed.contains(v.as_str())) {
+                    return Err(cx
+                        .err(
+                            ErrorKind::Template,
+                            source.span(),
+                            format!(
+                                "unknown variable `{unknown}` (known: {})",
+                                BUILTIN_VARS.join(", ")
+                            ),
+                        )
+                        .field(field));
+                }
+                *out = Some(name);
+            }
+            // Rehearsed with a long name on every platform the campaign speaks on.
+            let speaker = crate::reply::Speaker {
+                name: "Marie-Dominique Lefebvre-Santos".into(),
+                handle: "marie_dominique".into(),
+            };
+            for lang in [Lang::Fr, Lang::En] {
+                let source = match lang {
+                    Lang::En => &e_ref.en,
+                    _ => &e_ref.fr,
+                };
+                let Some(source) = source else { continue };
+                for platform in campaign_platforms(campaign) {
+                    let limit = Limit::for_platform(platform);
+                    let text =
+                        crate::reply::render_faq(&self.renderer, campaign, &entry, &speaker, lang)
+                            .map_err(|(field, message)| {
+                                cx.err(ErrorKind::Template, source.span(), message)
+                                    .field(field)
+                            })?;
+                    if !limit.fits(&text) {
+                        return Err(cx
+                            .err(
+                                ErrorKind::Invalid,
+                                source.span(),
+                                format!(
+                                    "entry `{id}`: the {} answer is {} long on {platform}, over its limit of {} (with a long name)",
+                                    crate::reply::lang_str(lang),
+                                    limit.measure(&text),
+                                    limit.max
+                                ),
+                            )
+                            .field(format!("faq.entries[{id}].{}", crate::reply::lang_str(lang))));
+                    }
+                }
+            }
+            entries.push(entry);
+        }
+        Faq::new(entries, answer_at, suggest_at).map_err(|(e, q, message)| {
+            let span = f
+                .entries
+                .get_ref()
+                .get(e)
+                .and_then(|e| e.get_ref().questions.get_ref().get(q))
+                .map_or(spec.span(), Spanned::span);
+            cx.err(ErrorKind::Invalid, span, message)
+        })
+    }
+
     /// Compiles every template; returns the variables they read.
     fn templates(
         &mut self,
         cx: &Ctx<'_>,
-        spec: &CampaignSpec,
+        (reply, help): WrittenReply<'_>,
         campaign: &mut Campaign,
         columns: &[String],
     ) -> Result<BTreeSet<String>, CampaignError> {
@@ -309,7 +545,7 @@ impl Loader {
             used.extend(vars);
             Ok(name)
         };
-        let reply = spec.reply.get_ref();
+        let reply = reply.get_ref();
         let mut names = TemplateNames::default();
         for (lang, list, out) in [
             ("fr", &reply.fr, &mut names.reply_fr),
@@ -326,7 +562,8 @@ impl Loader {
         if let Some(link) = &reply.link {
             names.link = Some(compile("reply.link".into(), link, &link_allowed)?);
         }
-        let help = spec.help.get_ref();
+        let help_span = help.span();
+        let help = help.get_ref();
         if let Some(fr) = &help.fr {
             names.help_fr = Some(compile("help.fr".into(), fr, &help_allowed)?);
         }
@@ -341,7 +578,7 @@ impl Loader {
         ] {
             let source = given
                 .clone()
-                .unwrap_or_else(|| Spanned::new(spec.help.span(), default.to_owned()));
+                .unwrap_or_else(|| Spanned::new(help_span.clone(), default.to_owned()));
             *out = Some(compile(format!("help.ask_{lang}"), &source, &ask_allowed)?);
         }
         campaign.templates = names;
@@ -509,7 +746,7 @@ fn table(
 
 fn check_default_lang(
     cx: &Ctx<'_>,
-    spec: &CampaignSpec,
+    (reply_spec, help_spec): WrittenReply<'_>,
     campaign: &Campaign,
 ) -> Result<(), CampaignError> {
     let t = &campaign.templates;
@@ -526,7 +763,7 @@ fn check_default_lang(
         return Err(cx
             .err(
                 ErrorKind::Invalid,
-                spec.reply.span(),
+                reply_spec.span(),
                 format!("no reply templates for the default language `{lang}`"),
             )
             .field(format!("reply.{lang}")));
@@ -535,7 +772,7 @@ fn check_default_lang(
         return Err(cx
             .err(
                 ErrorKind::Invalid,
-                spec.help.span(),
+                help_spec.span(),
                 format!("no help text for the default language `{lang}`"),
             )
             .field(format!("help.{lang}")));
@@ -544,9 +781,9 @@ fn check_default_lang(
 }
 
 /// The span of a template named like `reply.fr[1]`, `reply.link` or `help.en`.
-fn template_span(spec: &CampaignSpec, field: &str) -> Range<usize> {
-    let reply = spec.reply.get_ref();
-    let help = spec.help.get_ref();
+fn template_span((reply_spec, help): WrittenReply<'_>, field: &str) -> Range<usize> {
+    let reply = reply_spec.get_ref();
+    let help = help.get_ref();
     let list = |l: &Option<Spanned<Vec<Spanned<String>>>>, i: usize| {
         l.as_ref()
             .and_then(|l| l.get_ref().get(i).map(Spanned::span))
@@ -566,5 +803,8 @@ fn template_span(spec: &CampaignSpec, field: &str) -> Range<usize> {
         f if f.starts_with("reply.en") => list(&reply.en, index(f)),
         _ => None,
     };
-    span.unwrap_or_else(|| spec.reply.span())
+    span.unwrap_or_else(|| reply_spec.span())
 }
+
+/// A lookup campaign's `[reply]` and `[help]`, as written.
+type WrittenReply<'a> = (&'a Spanned<ReplySpec>, &'a Spanned<HelpSpec>);

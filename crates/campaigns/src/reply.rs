@@ -4,6 +4,7 @@
 use crate::campaign::Campaign;
 use crate::error::ErrorKind;
 use crate::extract::Request;
+use crate::faq::FaqEntry;
 use crate::fold::{fold, fold_words};
 use crate::limit::Limit;
 use crate::render::Renderer;
@@ -75,6 +76,29 @@ pub(crate) fn lang_str(lang: Lang) -> &'static str {
         Lang::En => "en",
         _ => "fr",
     }
+}
+
+/// The answer of an FAQ entry in `lang` (or the campaign's default language when the entry
+/// has none in it), the entry's link as `link`. `Err((field, error))` when it cannot render.
+pub(crate) fn render_faq(
+    renderer: &Renderer,
+    campaign: &Campaign,
+    entry: &FaqEntry,
+    speaker: &Speaker,
+    lang: Lang,
+) -> Result<String, (String, String)> {
+    let (lang, name) = entry
+        .template(lang, campaign.default_lang)
+        .ok_or_else(|| (format!("faq.entries[{}]", entry.id), "no answer".to_owned()))?;
+    let mut vars = base_vars(campaign, speaker, lang);
+    vars.push(("link".into(), Value::from(entry.link.as_str())));
+    let ctx: Value = vars.into_iter().collect();
+    renderer.render(name, &ctx).map_err(|e| {
+        (
+            format!("faq.entries[{}].{}", entry.id, lang_str(lang)),
+            e.message,
+        )
+    })
 }
 
 /// The variables every template may read.

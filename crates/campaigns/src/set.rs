@@ -3,12 +3,13 @@
 use crate::campaign::{Campaign, ChannelSpec};
 use crate::error::{CampaignError, ErrorKind};
 use crate::extract::{Repair, Request};
+use crate::faq::{Certainty, Faq, question_text};
 use crate::fold::{fold_into, words_of_folded};
 use crate::limit::Limit;
 use crate::load::Loader;
 use crate::render::Renderer;
 use crate::reply::{
-    Speaker, answer_context, check_example, render_answers, render_ask, render_help,
+    Speaker, answer_context, check_example, render_answers, render_ask, render_faq, render_help,
 };
 use crate::resolve::{HelpCause, Resolution, resolve};
 use crate::table::Table;
@@ -52,8 +53,11 @@ pub struct CampaignMatch {
     pub reply: CampaignReply,
     /// The repairs that made a malformed request readable.
     pub repairs: Vec<Repair>,
-    /// The extracted fields, for the record (`[("code", "69003")]`).
+    /// The extracted fields, for the record (`[("code", "69003")]`; an FAQ match's
+    /// `[("entry", "bagage-cabine"), ("score", "0.931"), ("read_by", "model")]`).
     pub fields: Vec<(String, String)>,
+    /// Whether the answer is sure enough to send (lookups found in their table always are).
+    pub certainty: Certainty,
 }
 
 impl CampaignMatch {
@@ -71,6 +75,11 @@ impl CampaignMatch {
 
     pub fn is_help(&self) -> bool {
         matches!(self.reply, CampaignReply::Help { .. })
+    }
+
+    /// An answer from an FAQ campaign's entry.
+    pub fn is_faq(&self) -> bool {
+        self.campaign.faq.is_some()
     }
 }
 
@@ -171,13 +180,61 @@ impl CampaignSet {
         Ok(n)
     }
 
+    /// The FAQ campaigns, whose entries are matched by meaning once [`CampaignSet::read_meaning`]
+    /// gave them the model's vectors.
+    pub fn has_faq(&self) -> bool {
+        self.campaigns.iter().any(|c| c.faq.is_some())
+    }
+
+    /// Reads every FAQ campaign's questions (and the everyday messages they must not answer)
+    /// with `embed` (the language model, a batch of texts at a time), so that entries are
+    /// matched by meaning. Refuses an entry that would answer an everyday message ("merci
+    /// beaucoup !"): it matches everything. Returns the number of texts read.
+    pub fn read_meaning(
+        &self,
+        embed: &mut dyn FnMut(&[&str]) -> Vec<Vec<f32>>,
+    ) -> Result<usize, CampaignError> {
+        let mut read = 0;
+        for campaign in &self.campaigns {
+            let Some(faq) = &campaign.faq else { continue };
+            let texts = faq.texts_to_read();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let vectors = embed(&refs);
+            read += texts.len();
+            faq.set_meaning(vectors).map_err(|(entry, foil)| {
+                CampaignError::new(
+                    ErrorKind::Invalid,
+                    &campaign.file,
+                    format!(
+                        "entry `{entry}` would answer « {foil} »: its questions are too general (it matches everything)"
+                    ),
+                )
+                .field(format!("faq.entries[{entry}]"))
+            })?;
+        }
+        Ok(read)
+    }
+
+    /// [`CampaignSet::evaluate_with`], without the language model: FAQ entries are only
+    /// matched on words (drafts).
+    pub fn evaluate(&self, message: &Message, lang: Lang) -> Option<CampaignMatch> {
+        self.evaluate_with(message, lang, &mut |_| None)
+    }
+
     /// Is `message` a request for one of the campaigns, and what is the reply? `lang` is the
     /// message's language (from triage); replies fall back to the campaign's default.
+    /// `read` gives the language model's vector of a text (`None`: not read, a budget spent),
+    /// asked only when an FAQ campaign is triggered.
     ///
     /// Never answers a repost, a message written by one of the campaign's channels, or a
     /// quote of one of its posts. When several campaigns are triggered, the first (in load
     /// order) that answers wins; if none answers, the first help.
-    pub fn evaluate(&self, message: &Message, lang: Lang) -> Option<CampaignMatch> {
+    pub fn evaluate_with(
+        &self,
+        message: &Message,
+        lang: Lang,
+        read: &mut dyn FnMut(&str) -> Option<Vec<f32>>,
+    ) -> Option<CampaignMatch> {
         if message.kind == MessageKind::Repost {
             return None;
         }
@@ -217,6 +274,7 @@ impl CampaignSet {
             words: &words,
         };
         let mut first_help: Option<PendingHelp<'_>> = None;
+        let mut weak_faq: Option<CampaignMatch> = None;
         for hit in &hits {
             let Some(campaign) = self.campaigns.get(hit.campaign as usize) else {
                 continue;
@@ -224,6 +282,23 @@ impl CampaignSet {
             let Some(trigger) = triggered(campaign, hit, message) else {
                 continue;
             };
+            if let Some(faq) = &campaign.faq {
+                // A quote of our post is a comment on it, not a question to us.
+                if trigger.quotes_us {
+                    continue;
+                }
+                // A sure answer wins at once; a weak one (a draft) still wins over a lookup's
+                // help, which would be sent: a baggage question that says "combien" is not a
+                // malformed fare request.
+                match self.faq_answer(campaign, faq, trigger.channel, message, lang, read) {
+                    Some(found) if found.certainty == Certainty::Sure => return Some(found),
+                    Some(found) => {
+                        weak_faq.get_or_insert(found);
+                    }
+                    None => {}
+                }
+                continue;
+            }
             let table = campaign.table();
             match resolve(campaign, &req, table.as_deref()) {
                 Resolution::Found {
@@ -263,6 +338,9 @@ impl CampaignSet {
                 }
             }
         }
+        if weak_faq.is_some() {
+            return weak_faq;
+        }
         let (campaign, channel, cause, fields) = first_help?;
         let lang_out = campaign.reply_lang(lang);
         let limit = Limit::for_platform(message.id.platform);
@@ -291,6 +369,64 @@ impl CampaignSet {
             reply,
             repairs: Vec::new(),
             fields,
+            certainty: Certainty::Sure,
+        })
+    }
+
+    /// The FAQ entry `message` asks, if one is close enough to be at least suggested.
+    fn faq_answer(
+        &self,
+        campaign: &Arc<Campaign>,
+        faq: &Faq,
+        channel: ChannelSpec,
+        message: &Message,
+        lang: Lang,
+        read: &mut dyn FnMut(&str) -> Option<Vec<f32>>,
+    ) -> Option<CampaignMatch> {
+        let text = question_text(&message.text);
+        let vector = if faq.has_meaning() { read(&text) } else { None };
+        let found = faq.find(&text, vector.as_deref())?;
+        let entry = faq.entries.get(found.entry)?;
+        let speaker = Speaker::of(&message.author);
+        let limit = Limit::for_platform(message.id.platform);
+        let reply = match render_faq(&self.renderer, campaign, entry, &speaker, lang) {
+            Ok(text) if limit.fits(&text) => CampaignReply::Answer {
+                text,
+                variant: 0,
+                truncated: false,
+            },
+            Ok(text) => match limit.cut(&text) {
+                Some(text) => CampaignReply::Answer {
+                    text,
+                    variant: 0,
+                    truncated: true,
+                },
+                None => CampaignReply::Failed {
+                    template: format!("faq.entries[{}]", entry.id),
+                    error: "the answer does not fit the platform, even cut".into(),
+                },
+            },
+            Err((template, error)) => CampaignReply::Failed { template, error },
+        };
+        let lang_out = entry
+            .template(lang, campaign.default_lang)
+            .map_or(campaign.default_lang, |(l, _)| l);
+        Some(CampaignMatch {
+            campaign: Arc::clone(campaign),
+            channel,
+            key: format!("faq={}", entry.id),
+            lang: lang_out,
+            reply,
+            repairs: Vec::new(),
+            fields: vec![
+                ("entry".into(), entry.id.clone()),
+                ("score".into(), format!("{:.3}", found.score)),
+                (
+                    "read_by".into(),
+                    if vector.is_some() { "model" } else { "words" }.into(),
+                ),
+            ],
+            certainty: found.certainty,
         })
     }
 
@@ -384,6 +520,7 @@ impl CampaignSet {
             reply,
             repairs,
             fields,
+            certainty: Certainty::Sure,
         }
     }
 }

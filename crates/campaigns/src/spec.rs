@@ -22,8 +22,31 @@ pub struct CampaignSpec {
     #[serde(default)]
     pub extract: Vec<Spanned<ExtractSpec>>,
     pub table: Option<Spanned<TableSpec>>,
-    pub reply: Spanned<ReplySpec>,
-    pub help: Spanned<HelpSpec>,
+    /// A lookup campaign's answer and help; an FAQ campaign has neither (each entry carries
+    /// its answer).
+    pub reply: Option<Spanned<ReplySpec>>,
+    pub help: Option<Spanned<HelpSpec>>,
+    pub faq: Option<Spanned<FaqSpec>>,
+}
+
+/// `[faq]`: questions answered the same way every time, matched by meaning.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqSpec {
+    pub answer_at: Option<Spanned<f32>>,
+    pub suggest_at: Option<Spanned<f32>>,
+    pub entries: Spanned<Vec<Spanned<FaqEntrySpec>>>,
+}
+
+/// `[[faq.entries]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqEntrySpec {
+    pub id: Spanned<String>,
+    pub questions: Spanned<Vec<Spanned<String>>>,
+    pub link: Option<String>,
+    pub fr: Option<Spanned<String>>,
+    pub en: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

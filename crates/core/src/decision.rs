@@ -161,6 +161,9 @@ reasons! {
     /// Marketing using a campaign's hashtag (a channel announcing its election night, an
     /// influencer's `#ad`): never answered, not even with a help reply.
     Promotion => "promotion",
+    /// An FAQ answer the campaign is not sure is the one asked for (not close enough in
+    /// meaning, read on words only, or the message reads as no question): a draft for a person.
+    UnsureMatch => "unsure_match",
 }
 
 impl fmt::Display for Reason {

@@ -323,12 +323,18 @@ impl Config {
         if self.triage.model != Some(ModelSwitch::On) {
             return None;
         }
+        Some(self.model_reading())
+    }
+
+    /// At most how many messages a second the language model reads (triage and FAQ
+    /// campaigns together), and where its weights are kept.
+    pub fn model_reading(&self) -> (u32, PathBuf) {
         let dir = self
             .triage
             .model_dir
             .clone()
             .unwrap_or_else(palabre_embed::default_dir);
-        Some((self.triage.model_per_second.unwrap_or(5), dir))
+        (self.triage.model_per_second.unwrap_or(5), dir)
     }
 
     /// Triage's settings.

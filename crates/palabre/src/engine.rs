@@ -38,6 +38,9 @@ struct DecisionLine<'a> {
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     campaign: Option<&'a str>,
+    /// The request's key in that campaign (`code=69003`, `faq=bagage-cabine`, `help`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    campaign_key: Option<&'a str>,
 }
 
 /// Counts of a run.
@@ -62,6 +65,7 @@ pub struct ReplyExample {
     pub event_id: Option<String>,
     pub outcome: Outcome,
     pub campaign: Option<String>,
+    pub campaign_key: Option<String>,
     pub reply: String,
 }
 
@@ -349,6 +353,7 @@ impl Output {
                 event_id: p.event_id.as_ref().map(ToString::to_string),
                 outcome: d.outcome,
                 campaign: d.campaign.clone(),
+                campaign_key: d.campaign_key.clone(),
                 reply: reply.clone(),
             });
         }
@@ -446,6 +451,7 @@ impl<'a> DecisionLine<'a> {
             triage: d.triage.as_ref(),
             error: d.error.as_deref(),
             campaign: d.campaign.as_deref(),
+            campaign_key: d.campaign_key.as_deref(),
         }
     }
 }

@@ -45,6 +45,8 @@ pub enum Msg {
     Reading,
     ModelRead,
     ModelOff,
+    FaqByMeaning,
+    FaqByWords,
 }
 
 #[cfg(test)]
@@ -70,6 +72,8 @@ impl Msg {
         Msg::Reading,
         Msg::ModelRead,
         Msg::ModelOff,
+        Msg::FaqByMeaning,
+        Msg::FaqByWords,
     ];
 }
 
@@ -117,6 +121,18 @@ pub fn t(lang: Lang, msg: Msg) -> &'static str {
         }
         (Lang::Fr, ModelOff) => {
             "modèle de langue : désactivé (lecture rapide par lexiques seule ; [triage] model = \"on\" pour l'utiliser)"
+        }
+        (Lang::En, FaqByMeaning) => {
+            "FAQ entries: matched by meaning (the language model reads the questions, within [triage] model_per_second)"
+        }
+        (Lang::Fr, FaqByMeaning) => {
+            "entrées de FAQ : reconnues par le sens (le modèle de langue lit les questions, dans la limite de [triage] model_per_second)"
+        }
+        (Lang::En, FaqByWords) => {
+            "FAQ entries: matched on words only, THE LANGUAGE MODEL IS NOT AVAILABLE: every FAQ answer is a draft"
+        }
+        (Lang::Fr, FaqByWords) => {
+            "entrées de FAQ : reconnues par les mots seulement, LE MODÈLE DE LANGUE N'EST PAS DISPONIBLE : chaque réponse de FAQ est un brouillon"
         }
     }
 }

@@ -79,6 +79,11 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
     )
     .map_err(Failure::Usage)?;
     let triager = pipeline.triager().cloned();
+    // FAQ campaigns, and whether they match by meaning.
+    let faq = pipeline
+        .campaigns()
+        .is_some_and(|c| c.has_faq())
+        .then(|| pipeline.reads_meaning());
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
@@ -185,6 +190,11 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         lang,
     );
     print_model_share(triager.as_deref(), lang);
+    match faq {
+        Some(true) => eprintln!("  {}", t(lang, Msg::FaqByMeaning)),
+        Some(false) => eprintln!("  {}", t(lang, Msg::FaqByWords)),
+        None => {}
+    }
     Ok(stats)
 }
 
@@ -322,10 +332,11 @@ fn print_summary(stats: &Stats, secs: f64, location: Option<&str>, lang: Lang) {
                 r.line,
                 r.event_id.as_deref().unwrap_or("-"),
                 r.outcome,
-                r.campaign
-                    .as_deref()
-                    .map(|c| format!(", {c}"))
-                    .unwrap_or_default(),
+                match (&r.campaign, &r.campaign_key) {
+                    (Some(c), Some(k)) => format!(", {c} {k}"),
+                    (Some(c), None) => format!(", {c}"),
+                    _ => String::new(),
+                },
                 r.reply
             );
         }

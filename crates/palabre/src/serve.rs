@@ -234,6 +234,22 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         .server
         .outbox_attempts
         .unwrap_or(crate::config::DEFAULT_OUTBOX_ATTEMPTS);
+    // The question each FAQ entry answers, quoted beside its answers in the inbox.
+    let faq_questions: std::collections::BTreeMap<String, String> = pipeline
+        .campaigns()
+        .map(|set| {
+            set.campaigns()
+                .iter()
+                .filter_map(|c| c.faq.as_ref().map(|faq| (c, faq)))
+                .flat_map(|(c, faq)| {
+                    faq.entries.iter().filter_map(move |e| {
+                        let question = e.questions.first()?;
+                        Some((format!("{} faq={}", c.id, e.id), question.clone()))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // How long each campaign's answers may wait in the outbox.
     let stale = pipeline
         .campaigns()
@@ -306,6 +322,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             queues,
             channels,
             streams_per_user: plan.config.server.streams_per_user.unwrap_or(8),
+            faq_questions,
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();

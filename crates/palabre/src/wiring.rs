@@ -24,25 +24,6 @@ pub fn pipeline(
         .map(|f| config_dir.join(f))
         .chain(extra_campaigns.iter().cloned())
         .collect();
-    let mut triager = palabre_triage::Triager::new(config.triage_config());
-    let mut model_budget = 0;
-    if let Some((per_second, dir)) = config.triage_model() {
-        match load_model(&dir).and_then(|m| triager.with_model(m).map_err(|e| anyhow::anyhow!(e))) {
-            Ok(t) => {
-                tracing::info!(per_second, dir = %dir.display(), "triage reads unsure messages with the language model");
-                triager = t;
-                model_budget = per_second;
-            }
-            Err(e) => {
-                // The attempt took the triager: build it again, without the model.
-                triager = palabre_triage::Triager::new(config.triage_config());
-                tracing::error!(
-                    "THE LANGUAGE MODEL IS NOT AVAILABLE ({e:#}): triage reads every message with the fast lexicon path only"
-                );
-            }
-        }
-    }
-    let triager = std::sync::Arc::new(triager);
     // A campaign's accounts are the brand's own: they join the channels, so that their posts,
     // reposts and quotes of them are recognised.
     let campaigns = match campaign_files.is_empty() {
@@ -66,6 +47,50 @@ pub fn pipeline(
             Some(std::sync::Arc::new(set))
         }
     };
+    // The language model, when triage or an FAQ campaign reads with it.
+    let faq = campaigns.as_ref().is_some_and(|set| set.has_faq());
+    let (per_second, dir) = config.model_reading();
+    let model = match config.triage_model().is_some() || faq {
+        false => None,
+        true => match load_model(&dir) {
+            Ok(model) => Some(model),
+            Err(e) => {
+                tracing::error!(
+                    "THE LANGUAGE MODEL IS NOT AVAILABLE ({e:#}): triage reads every message with the fast lexicon path only{}",
+                    if faq {
+                        "; FAQ entries are matched on words only, and only ever drafted"
+                    } else {
+                        ""
+                    }
+                );
+                None
+            }
+        },
+    };
+    let mut triager = palabre_triage::Triager::new(config.triage_config());
+    if let Some(model) = model.as_ref().filter(|_| config.triage_model().is_some()) {
+        triager = triager
+            .with_model(std::sync::Arc::clone(model))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        tracing::info!(per_second, dir = %dir.display(), "triage reads unsure messages with the language model");
+    }
+    if let (Some(model), Some(set)) = (&model, campaigns.as_ref().filter(|_| faq)) {
+        let started = std::time::Instant::now();
+        let read = set.read_meaning(&mut |texts| {
+            texts
+                .chunks(8)
+                .flat_map(|chunk| model.embed_batch(chunk, palabre_embed::Role::Query))
+                .collect()
+        })?;
+        tracing::info!(
+            questions = read,
+            ms = started.elapsed().as_millis() as u64,
+            per_second,
+            "FAQ entries read by the language model: matched by meaning"
+        );
+    }
+    let model_budget = if model.is_some() { per_second } else { 0 };
+    let triager = std::sync::Arc::new(triager);
     if policy.channels.is_empty() {
         tracing::warn!(
             "no channel declared (--channel or [[channels]]): nothing can be addressed to the brand"
@@ -76,6 +101,9 @@ pub fn pipeline(
         .with_model_budget(model_budget);
     if let Some(set) = campaigns {
         pipeline = pipeline.with_campaigns(set);
+    }
+    if let Some(model) = model.filter(|_| faq) {
+        pipeline = pipeline.with_meaning(model);
     }
     Ok(pipeline)
 }

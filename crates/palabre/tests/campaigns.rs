@@ -426,3 +426,148 @@ fn a_restart_answers_nobody_twice() {
         again[0]
     );
 }
+
+/// The airline's FAQ beside its fares, as the demo runs them: `replay` over the FAQ stream.
+fn faq_replay(extra: &[&str], stdin: Option<&str>) -> Output {
+    let fares = campaigns().join("fares/fares.toml");
+    let faq = campaigns().join("faq/aerolune-faq.toml");
+    let stream = campaigns().join("faq/stream.jsonl");
+    let mut args = vec![
+        "--campaign",
+        fares.to_str().unwrap(),
+        "--campaign",
+        faq.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    if stdin.is_none() {
+        args.push(stream.to_str().unwrap());
+    }
+    replay(&args, stdin)
+}
+
+#[test]
+fn faq_every_decision_read_by_the_language_model() {
+    let out = faq_replay(&[], None);
+    let got = decisions(&out);
+    const UNSURE: (&str, &str) = ("drafted", "campaign_answer,unsure_match");
+    expect(
+        &got,
+        &[
+            ANSWER,                               // 1 cabin bag size
+            ANSWER,                               // 2 12 kg in the cabin
+            ANSWER,                               // 3 a checked bag
+            ANSWER,                               // 4 paying for a seat
+            ANSWER,                               // 5 seat selection (en)
+            ANSWER,                               // 6 online check-in
+            ANSWER,                               // 7 check-in (en)
+            ANSWER,                               // 8 student discount, Messenger
+            ANSWER,                               // 9 young travellers, Messenger (en)
+            ANSWER,                               // 10 a water bottle
+            ANSWER,                               // 11 dogs, Mastodon
+            ANSWER,                               // 12 a cat in the cabin
+            UNSURE,                               // 13 a dog, in English: not close enough
+            ("routed_to_human", "mention"),       // 14 thanks
+            ("routed_to_human", "mention,anger"), // 15 a complaint
+            ("routed_to_human", "mention"),       // 16 wifi: in no entry
+            ANSWER,                               // 17 a fare: the lookup answers
+            ("routed_to_human", "mention"),       // 18 emoji
+        ],
+    );
+    let key = |i: usize| got[i]["campaign_key"].as_str().unwrap_or("").to_owned();
+    assert_eq!(key(0), "faq=bagage-cabine");
+    assert_eq!(key(7), "faq=reductions");
+    assert_eq!(got[16]["campaign"], "fares");
+    assert!(
+        got[4]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi Voyageur 4!")
+    );
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("FAQ entries: matched by meaning"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("aerolune-faq faq=bagage-cabine"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn faq_guardrails_one_answer_a_day_and_no_answer_to_complaints() {
+    let ev = |id: &str, author: &str, text: &str| {
+        format!(
+            r#"{{"platform":"x","id":"{id}","kind":"post","text":"{text}","created_at":"2026-03-22T20:00:{:02}Z","lang":"fr","author":{{"id":"{author}","handle":"h{author}","name":"N{author}"}},"mentions":["aerolune"]}}"#,
+            id.len()
+        )
+    };
+    let stream = [
+        ev("g1", "81", "@aerolune je peux prendre une bouteille d'eau en cabine ?"),
+        // The same person asking again the same day: answered once.
+        ev("g22", "81", "@aerolune je peux prendre une bouteille d'eau en cabine svp"),
+        // Angry, toxic: a person's, whatever the FAQ says.
+        ev("g333", "82", "@aerolune VOUS ÊTES DES INCAPABLES, je peux prendre ma gourde en cabine oui ou non ?!!"),
+    ]
+    .join("\n");
+    let got = decisions(&faq_replay(&["-"], Some(&stream)));
+    let v = verdicts(&got);
+    assert_eq!(
+        v[0],
+        ("bot_replied".into(), "campaign_answer".into()),
+        "{}",
+        got[0]
+    );
+    assert_eq!(
+        v[1],
+        ("ignored".into(), "already_answered".into()),
+        "{}",
+        got[1]
+    );
+    assert_eq!(v[2].0, "routed_to_human", "{}", got[2]);
+    assert!(got[2]["reply"].is_null());
+}
+
+#[test]
+fn without_the_language_model_faq_answers_are_drafts_and_the_summary_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the model's folder should be: it can be neither found nor fetched there.
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, "x").unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[triage]\nmodel_dir = {:?}\n",
+            blocked.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = faq_replay(&["--config", config.to_str().unwrap()], None);
+    let got = decisions(&out);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("THE LANGUAGE MODEL IS NOT AVAILABLE"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("FAQ entries: matched on words only"),
+        "{summary}"
+    );
+    assert!(
+        got.iter()
+            .filter(|d| d["campaign"] == "aerolune-faq")
+            .all(|d| d["outcome"] == "drafted"),
+        "only drafts: {got:?}"
+    );
+    // Words alone still find the plain questions (as drafts, even where "combien" makes the
+    // fares ask for a route), and the fares still answer.
+    assert_eq!(got[1]["campaign_key"], "faq=bagage-cabine", "{}", got[1]);
+    assert_eq!(got[2]["campaign_key"], "faq=bagage-soute", "{}", got[2]);
+    assert!(
+        got[2]["reply"].as_str().unwrap().contains("23 kg"),
+        "{}",
+        got[2]
+    );
+    assert_eq!(got[16]["outcome"], "bot_replied");
+}

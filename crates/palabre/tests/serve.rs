@@ -879,14 +879,24 @@ fn toxic_comments_under_our_posts_are_hidden_at_once() {
 fn the_demo_fills_the_inbox_and_the_bot_answers() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(common::BIN)
-        .args(["demo", "--listen", "127.0.0.1:0", "--pace", "30", "--data"])
-        .arg(dir.path())
-        .current_dir(common::root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // Killed however the test ends: a failed assertion must not leave the demo running.
+    struct Demo(std::process::Child);
+    impl Drop for Demo {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Demo(
+        std::process::Command::new(common::BIN)
+            .args(["demo", "--listen", "127.0.0.1:0", "--pace", "30", "--data"])
+            .arg(dir.path())
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut accounts = Vec::new();
     let url = loop {
         let line = lines.next().expect("the demo stopped").unwrap();
@@ -935,8 +945,48 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
     let (status, html) = get_cookie(&app, &session, "/inbox");
     assert_eq!(status, 200);
     assert!(html.contains("camille_m"), "the inbox shows who wrote");
-    let _ = child.kill();
-    let _ = child.wait();
+    // The FAQ answers a question about the cabin bag, and the conversation quotes the entry.
+    let faq_post = loop {
+        let (_, posts) = get_cookie(&app, &session, "/api/sandbox/posts");
+        let posts: Value = serde_json::from_str(&posts).unwrap();
+        let found = posts["posts"].as_array().and_then(|p| {
+            // The demo gives its events ids of their own (`demo647345-d31`).
+            p.iter()
+                .find(|x| {
+                    x["in_reply_to"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with("-d31"))
+                })
+                .cloned()
+        });
+        if let Some(post) = found {
+            break post;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(30),
+            "no FAQ answer to d31: {posts}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        faq_post["text"]
+            .as_str()
+            .unwrap()
+            .contains("55 × 35 × 25 cm"),
+        "{faq_post}"
+    );
+    let d31 = format!("x:{}", faq_post["in_reply_to"].as_str().unwrap());
+    let (status, html) = get_cookie(&app, &session, &format!("/c/{}", path(&d31)));
+    assert_eq!(status, 200);
+    // (The demo's admin reads the French interface.)
+    assert!(
+        html.contains("Répond à l&#x27;entrée de FAQ <code>bagage-cabine</code>"),
+        "the entry is named: {html}"
+    );
+    assert!(
+        html.contains("<q>Quelle taille de bagage cabine est autorisée ?</q>"),
+        "the entry's question is quoted"
+    );
 }
 
 // ------------------------------------------------------------------ accounts (admins)

@@ -6,7 +6,7 @@
 
 use crate::guard::GuardFacts;
 use crate::policy::Policy;
-use palabre_campaigns::{CampaignMatch, CampaignReply, Mode};
+use palabre_campaigns::{CampaignMatch, CampaignReply, Certainty, Mode};
 use palabre_core::{
     AuthorKind, ConversationId, Decision, Emotion, Intent, Message, MessageKind, Outcome, Reason,
     SentimentLabel, Triage,
@@ -138,9 +138,11 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
 }
 
 /// A campaign request: answer, help, draft or human, by the guardrails, in this order:
-/// spam and marketing (never answered, no help), a human's takeover, a failed template, the crisis brake, toxic, angry, organisation, negative; then help (once
-/// per person per window); then one answer per key per window, the author and conversation
-/// caps, the same text twice, the rate limits; then the campaign's mode.
+/// spam and marketing (never answered, no help), a human's takeover, a failed template, the
+/// crisis brake, toxic, angry, organisation, negative; then help (once per person per window);
+/// then one answer per key per window, the author and conversation caps, the same text twice;
+/// then an answer the campaign is not sure of (two FAQ entries tied, a weak match, an FAQ
+/// match on a message that is no question) as a draft; then the campaign's mode.
 fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) -> Decision {
     let rails = &policy.guardrails;
     let g = &facts.guard;
@@ -199,6 +201,20 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             to_human(vec![Reason::ConversationCap])
         } else if g.same_text_sent {
             draft(vec![Reason::SameTextTwice])
+        } else if let Certainty::Tied { .. } = request.certainty {
+            draft(vec![Reason::CampaignAnswer, Reason::UnclearIntent])
+        } else if request.certainty == Certainty::Weak
+            || (request.is_faq()
+                && triage.is_some_and(|t| {
+                    // An FAQ answers questions; a complaint or praise that happens to be close
+                    // to one ("ma valise est arrivée cassée") is a person's to read.
+                    !matches!(
+                        t.intent,
+                        Intent::Question | Intent::SupportRequest | Intent::Other
+                    )
+                }))
+        {
+            draft(vec![Reason::CampaignAnswer, Reason::UnsureMatch])
         } else {
             match request.campaign.mode {
                 Mode::Draft => draft(vec![Reason::CampaignAnswer, Reason::DraftMode]),

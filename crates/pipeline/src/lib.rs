@@ -27,6 +27,7 @@ use guard::GuardMemory;
 use palabre_campaigns::CampaignSet;
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
 use palabre_core::{ConversationId, Decision, EventId, Lang, Message, Outcome, Reason, SentReply};
+use palabre_embed::Model;
 use palabre_triage::Triager;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct Pipeline {
     paused: HashSet<ConversationId>,
     scratch: Vec<Normalized>,
     model_budget: ModelBudget,
+    /// The language model FAQ campaigns read messages with (within `model_budget`).
+    meaning: Option<Arc<Model>>,
 }
 
 /// How many messages a second of the events' own time the language model may read (0: no
@@ -109,6 +112,7 @@ impl Pipeline {
             paused: HashSet::new(),
             scratch: Vec::with_capacity(4),
             model_budget: ModelBudget::default(),
+            meaning: None,
         }
     }
 
@@ -129,6 +133,19 @@ impl Pipeline {
     pub fn with_model_budget(mut self, per_second: u32) -> Self {
         self.model_budget.per_second = per_second;
         self
+    }
+
+    /// FAQ campaigns read the messages they may answer with `model` (the one their questions
+    /// were read with, [`CampaignSet::read_meaning`]), within the model budget; without it, or
+    /// past the budget, they match on words and only draft.
+    pub fn with_meaning(mut self, model: Arc<Model>) -> Self {
+        self.meaning = Some(model);
+        self
+    }
+
+    /// Whether FAQ campaigns read messages with the language model.
+    pub fn reads_meaning(&self) -> bool {
+        self.meaning.is_some()
     }
 
     /// The campaigns it answers for, if any.
@@ -226,7 +243,16 @@ impl Pipeline {
         if let Some(campaigns) = self.campaigns.as_ref().filter(|_| fresh)
             && self.policy.own_channel(&message).is_none()
         {
-            facts.facts.campaign = campaigns.evaluate(&message, lang_hint(&message));
+            let budget = &mut self.model_budget;
+            let model = self.meaning.as_deref();
+            let at = message.created_at;
+            facts.facts.campaign =
+                campaigns.evaluate_with(&message, lang_hint(&message), &mut |text| {
+                    let model = model?;
+                    budget
+                        .allow(at)
+                        .then(|| model.embed(text, palabre_embed::Role::Query))
+                });
         }
         // Triage reads only what the brand may have to answer: new messages addressed to it,
         // and campaign requests.

@@ -124,6 +124,7 @@ words! {
     also_here => "is also working on this conversation", "travaille aussi sur cette conversation";
     keyboard => "Keys: j/k move, Enter open, r reply, a assign to me, e resolve", "Touches : j/k se déplacer, Entrée ouvrir, r répondre, a m'assigner, e résoudre";
     campaign => "Campaign", "Campagne";
+    faq_entry => "Answers the FAQ entry", "Répond à l'entrée de FAQ";
     reasons => "Reasons", "Motifs";
     outcome => "Outcome", "Décision";
     followers => "followers", "abonnés";

@@ -97,6 +97,9 @@ pub struct Settings {
     pub channels: Vec<ChannelInfo>,
     /// Live streams (`/api/stream`) one user may have open at once.
     pub streams_per_user: usize,
+    /// The first question of each FAQ entry, by `CAMPAIGN faq=ENTRY` (the campaign and the
+    /// request key of its answers): the inbox quotes it beside the answer.
+    pub faq_questions: std::collections::BTreeMap<String, String>,
 }
 
 /// One of the brand's channels, as the workspace names and shows it.
@@ -110,6 +113,18 @@ pub struct ChannelInfo {
 }
 
 impl Settings {
+    /// The question an FAQ answer replies to (its entry's first), if the campaign and key name
+    /// one of the FAQ entries configured.
+    pub fn faq_question(&self, campaign: Option<&str>, key: Option<&str>) -> Option<&str> {
+        let (campaign, key) = (campaign?, key?);
+        if !key.starts_with("faq=") {
+            return None;
+        }
+        self.faq_questions
+            .get(&format!("{campaign} {key}"))
+            .map(String::as_str)
+    }
+
     /// A channel key as people read it: `@handle (platform)`; the key itself for a channel
     /// that is not (or no longer) configured.
     pub fn channel_label(&self, key: &str) -> String {
@@ -146,6 +161,7 @@ impl Default for Settings {
             queues: vec!["inbox".into(), "review".into(), "moderation".into()],
             channels: Vec::new(),
             streams_per_user: 8,
+            faq_questions: Default::default(),
         }
     }
 }

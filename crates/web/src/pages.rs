@@ -512,7 +512,10 @@ async fn conversation(
         .map(|m| {
             (
                 m.created_ms,
-                context! { message => minijinja::Value::from_serialize(m) },
+                context! {
+                    message => minijinja::Value::from_serialize(m),
+                    faq_question => state.settings.faq_question(m.campaign.as_deref(), m.campaign_key.as_deref()),
+                },
             )
         })
         .chain(view.outbox.iter().map(|o| {

@@ -117,6 +117,8 @@ pub struct MessageView {
     pub reply: Option<String>,
     pub triage: Option<String>,
     pub campaign: Option<String>,
+    /// The request's key in that campaign (`code=69003`, `faq=bagage-cabine`, `help`).
+    pub campaign_key: Option<String>,
     /// For a draft: its review, if a human gave one (`approved` or `rejected`).
     pub review: Option<String>,
 }
@@ -437,7 +439,7 @@ impl Workspace {
             .query(
                 "SELECT m.platform, m.external_id, m.kind, m.author_id, m.author_handle, m.author_name,
                         m.author_followers, m.author_verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms,
-                        m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, r.verdict
+                        m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, m.campaign_key, r.verdict
                  FROM messages m
                  LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
                  WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
@@ -464,7 +466,8 @@ impl Workspace {
                     reply: r.opt_text(15)?,
                     triage: r.opt_text(16)?,
                     campaign: r.opt_text(17)?,
-                    review: r.opt_text(18)?,
+                    campaign_key: r.opt_text(18)?,
+                    review: r.opt_text(19)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
