@@ -31,6 +31,7 @@ fn main() {
     let (mut sent_right, mut sent_wrong, mut sent_none) = (0, 0, 0);
     let (mut drafted_right, mut drafted_wrong, mut drafted_none) = (0, 0, 0);
     let (mut missed, mut left_none, mut answerable, mut none) = (0, 0, 0, 0);
+    let (mut spent, mut read) = (std::time::Duration::ZERO, 0u32);
     for (i, line) in std::fs::read_to_string(file).unwrap().lines().enumerate() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let text = v["text"].as_str().unwrap();
@@ -48,7 +49,10 @@ fn main() {
             Some(Ok(Event::Message(m))) => *m,
             other => panic!("{other:?}"),
         };
+        let started = std::time::Instant::now();
         let got = set.evaluate_with(&m, lang, &mut |t| Some(model.embed(t, Role::Query)));
+        spent += started.elapsed();
+        read += 1;
         let entry = got
             .as_ref()
             .map(|g| g.key.trim_start_matches("faq=").to_owned());
@@ -122,5 +126,9 @@ fn main() {
     println!(
         "left to the usual path: {} ({missed} answerable, {left_none} that no entry answers)",
         missed + left_none
+    );
+    println!(
+        "cost: {:.1} ms a message (the model's reading and the comparison, one thread)",
+        spent.as_secs_f64() * 1000.0 / f64::from(read.max(1))
     );
 }
