@@ -159,61 +159,54 @@ impl Loader {
             Some(LangName::Fr) | None => Lang::Fr,
         };
 
-        if let Some(faq) = &spec.faq {
-            let written = [
-                (spec.reply.is_some(), "[reply]"),
-                (spec.help.is_some(), "[help]"),
-                (!spec.extract.is_empty(), "[[extract]]"),
-                (spec.table.is_some(), "[table]"),
-            ];
-            if let Some((_, what)) = written.iter().find(|(present, _)| *present) {
-                return Err(cx.err(
-                    ErrorKind::Invalid,
-                    cx.key_span(what.trim_matches(['[', ']'])),
-                    format!(
-                        "an FAQ campaign has no {what}: each of its entries carries its answer"
-                    ),
-                ));
+        // What the campaign answers with: its [faq] entries, or a lookup's [reply] and [help].
+        let written: Result<Option<WrittenReply<'_>>, CampaignError> = match (
+            &spec.faq,
+            &spec.reply,
+            &spec.help,
+        ) {
+            (Some(_), _, _) => {
+                let written = [
+                    (spec.reply.is_some(), "[reply]"),
+                    (spec.help.is_some(), "[help]"),
+                    (!spec.extract.is_empty(), "[[extract]]"),
+                    (spec.table.is_some(), "[table]"),
+                ];
+                match written.iter().find(|(present, _)| *present) {
+                    Some((_, what)) => Err(cx.err(
+                        ErrorKind::Invalid,
+                        cx.key_span(what.trim_matches(['[', ']'])),
+                        format!(
+                            "an FAQ campaign has no {what}: each of its entries carries its answer"
+                        ),
+                    )),
+                    None => Ok(None),
+                }
             }
-            let example = faq
+            (None, Some(reply), Some(help)) => Ok(Some((reply, help))),
+            (None, reply, _) => {
+                let missing = if reply.is_none() { "reply" } else { "help" };
+                Err(CampaignError::new(
+                        ErrorKind::Invalid,
+                        path,
+                        format!("[{missing}] is missing (a lookup campaign needs [reply] and [help]; an FAQ campaign, [faq] entries)"),
+                    )
+                    .field(missing))
+            }
+        };
+        let written = written?;
+        // The example a help shows; an FAQ's first question.
+        let example = match (written, &spec.faq) {
+            (Some((_, help)), _) => help.get_ref().example.get_ref().clone(),
+            (None, Some(faq)) => faq
                 .get_ref()
                 .entries
                 .get_ref()
                 .first()
                 .and_then(|e| e.get_ref().questions.get_ref().first())
                 .map(|q| q.get_ref().clone())
-                .unwrap_or_default();
-            let mut campaign = Campaign {
-                id,
-                name: spec.name.clone(),
-                file: path.to_path_buf(),
-                channels,
-                mode,
-                window,
-                stale,
-                default_lang,
-                trigger,
-                fields,
-                example,
-                table: None,
-                templates: TemplateNames::default(),
-                faq: None,
-            };
-            campaign.faq = Some(self.faq(&cx, faq, &campaign)?);
-            return Ok(campaign);
-        }
-        let (Some(reply), Some(help)) = (&spec.reply, &spec.help) else {
-            let missing = if spec.reply.is_none() {
-                "reply"
-            } else {
-                "help"
-            };
-            return Err(CampaignError::new(
-                ErrorKind::Invalid,
-                path,
-                format!("[{missing}] is missing (a lookup campaign needs [reply] and [help]; an FAQ campaign, [faq] entries)"),
-            )
-            .field(missing));
+                .unwrap_or_default(),
+            (None, None) => String::new(),
         };
         let mut campaign = Campaign {
             id,
@@ -226,10 +219,17 @@ impl Loader {
             default_lang,
             trigger,
             fields,
-            example: help.get_ref().example.get_ref().clone(),
+            example,
             table: None,
             templates: TemplateNames::default(),
             faq: None,
+        };
+        // An FAQ campaign: its entries, and nothing of a lookup's.
+        let Some((reply, help)) = written else {
+            if let Some(faq) = &spec.faq {
+                campaign.faq = Some(self.faq(&cx, faq, &campaign)?);
+            }
+            return Ok(campaign);
         };
         let table = table(&cx, &spec, &campaign, &mut self.tables)?;
         let columns: Vec<String> = table

@@ -2,15 +2,14 @@
 //! expected match (answer, help or none), key, repairs and text is checked.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palabre_campaigns::{CampaignReply, CampaignSet, Limit};
-use palabre_connectors::{Event, Format, normalize};
-use palabre_core::{Lang, Message};
-use serde_json::Value;
-use std::path::PathBuf;
+mod common;
 
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/campaigns")
-}
+use common::{examples, lang, messages};
+
+use palabre_campaigns::{CampaignReply, CampaignSet, Limit};
+
+use palabre_core::Lang;
+use serde_json::Value;
 
 fn both() -> CampaignSet {
     let dir = examples();
@@ -19,24 +18,6 @@ fn both() -> CampaignSet {
         dir.join("fares/fares.toml"),
     ])
     .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn messages(name: &str) -> Vec<Message> {
-    let text = std::fs::read_to_string(examples().join(name).join("stream.jsonl")).unwrap();
-    text.lines()
-        .map(|line| match normalize(line, Format::Generic).pop() {
-            Some(Ok(Event::Message(m))) => *m,
-            other => panic!("{line}: {other:?}"),
-        })
-        .collect()
-}
-
-fn lang(m: &Message) -> Lang {
-    match m.lang_hint.as_deref() {
-        Some("fr") => Lang::Fr,
-        Some("en") => Lang::En,
-        _ => Lang::Other,
-    }
 }
 
 fn check_stream(name: &str) -> usize {

@@ -3,17 +3,17 @@
 //! are refused with the entry and the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{examples, lang, messages};
+
 use palabre_campaigns::{CampaignReply, CampaignSet, Certainty, Limit};
 use palabre_connectors::{Event, Format, normalize};
 use palabre_core::{Lang, Message};
 use palabre_embed::{Model, Role};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/campaigns")
-}
+use std::sync::OnceLock;
 
 /// The model, fetched once into the user's cache (as `palabre` does).
 fn model() -> &'static Model {
@@ -42,24 +42,6 @@ fn airline() -> CampaignSet {
     set.read_meaning(&mut embed_all)
         .unwrap_or_else(|e| panic!("{e}"));
     set
-}
-
-fn messages(name: &str) -> Vec<Message> {
-    let text = std::fs::read_to_string(examples().join(name).join("stream.jsonl")).unwrap();
-    text.lines()
-        .map(|line| match normalize(line, Format::Generic).pop() {
-            Some(Ok(Event::Message(m))) => *m,
-            other => panic!("{line}: {other:?}"),
-        })
-        .collect()
-}
-
-fn lang(m: &Message) -> Lang {
-    match m.lang_hint.as_deref() {
-        Some("fr") => Lang::Fr,
-        Some("en") => Lang::En,
-        _ => Lang::Other,
-    }
 }
 
 fn certainty(c: &Certainty) -> &'static str {
