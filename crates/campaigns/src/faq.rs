@@ -14,7 +14,7 @@
 use crate::fold::fold_words;
 use palabre_core::Lang;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The answer needs the message closer to its entry than to any foil by this much (cosine).
 pub const FOIL_MARGIN: f32 = 0.10;
@@ -196,7 +196,9 @@ pub fn question_text(text: &str) -> String {
 /// The words of `text` that say what it is about: folded, stop words removed, a final plural
 /// `s` or `x` dropped (`portes` and `porte` agree).
 pub fn content_words(text: &str) -> Vec<String> {
-    let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
+    static STOP: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| STOPWORDS.iter().copied().collect());
+    let stop = &*STOP;
     let mut out: Vec<String> = Vec::new();
     for w in fold_words(&question_text(text)).split(' ') {
         if w.is_empty() || stop.contains(w) {
