@@ -227,8 +227,9 @@ impl CampaignSet {
     /// asked only when an FAQ campaign is triggered.
     ///
     /// Never answers a repost, a message written by one of the campaign's channels, or a
-    /// quote of one of its posts. When several campaigns are triggered, the first (in load
-    /// order) that answers wins; if none answers, the first help.
+    /// quote of one of its posts. When several campaigns are triggered, the first lookup (in
+    /// load order) found in its table wins; else an FAQ answer (a sure one before a weak
+    /// one); else the first help.
     pub fn evaluate_with(
         &self,
         message: &Message,
@@ -274,7 +275,7 @@ impl CampaignSet {
             words: &words,
         };
         let mut first_help: Option<PendingHelp<'_>> = None;
-        let mut weak_faq: Option<CampaignMatch> = None;
+        let mut faq_found: Option<CampaignMatch> = None;
         for hit in &hits {
             let Some(campaign) = self.campaigns.get(hit.campaign as usize) else {
                 continue;
@@ -287,15 +288,17 @@ impl CampaignSet {
                 if trigger.quotes_us {
                     continue;
                 }
-                // A sure answer wins at once; a weak one (a draft) still wins over a lookup's
-                // help, which would be sent: a baggage question that says "combien" is not a
-                // malformed fare request.
-                match self.faq_answer(campaign, faq, trigger.channel, message, lang, read) {
-                    Some(found) if found.certainty == Certainty::Sure => return Some(found),
-                    Some(found) => {
-                        weak_faq.get_or_insert(found);
+                // Kept while the lookups are tried (one found in its table wins, whatever the
+                // order of the files); a sure match before a weak one.
+                if let Some(found) =
+                    self.faq_answer(campaign, faq, trigger.channel, message, lang, read)
+                {
+                    let better = faq_found.as_ref().is_none_or(|kept| {
+                        kept.certainty != Certainty::Sure && found.certainty == Certainty::Sure
+                    });
+                    if better {
+                        faq_found = Some(found);
                     }
-                    None => {}
                 }
                 continue;
             }
@@ -338,8 +341,10 @@ impl CampaignSet {
                 }
             }
         }
-        if weak_faq.is_some() {
-            return weak_faq;
+        // An FAQ answer, even a weak one (a draft), wins over a lookup's help, which would be
+        // sent: a baggage question that says "combien" is not a malformed fare request.
+        if faq_found.is_some() {
+            return faq_found;
         }
         let (campaign, channel, cause, fields) = first_help?;
         let lang_out = campaign.reply_lang(lang);

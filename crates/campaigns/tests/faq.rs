@@ -320,3 +320,22 @@ fn the_sealed_faq_set_is_whole_and_apart() {
 fn load_read_free() -> CampaignSet {
     CampaignSet::load([examples().join("faq/aerolune-faq.toml")]).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// With the FAQ file loaded first, a fare found in its table is still the fares' answer, and
+/// the FAQ still answers its own questions.
+#[test]
+fn a_lookup_found_in_its_table_wins_whatever_the_order_of_the_files() {
+    let dir = examples();
+    let set = CampaignSet::load([
+        dir.join("faq/aerolune-faq.toml"),
+        dir.join("fares/fares.toml"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    set.read_meaning(&mut embed_all)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stream = messages("faq");
+    let fare = read(&set, &stream[16]).unwrap();
+    assert_eq!(fare.key, "from=AMS&to=JFK&date=2026-05-12");
+    let cabin = read(&set, &stream[1]).unwrap();
+    assert_eq!(cabin.key, "faq=bagage-cabine");
+}

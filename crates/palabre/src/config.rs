@@ -153,7 +153,7 @@ pub struct TriageSection {
 }
 
 /// `[triage] model`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelSwitch {
     On,

@@ -47,6 +47,7 @@ pub enum Msg {
     ModelOff,
     FaqByMeaning,
     FaqByWords,
+    FaqRead,
 }
 
 #[cfg(test)]
@@ -74,6 +75,7 @@ impl Msg {
         Msg::ModelOff,
         Msg::FaqByMeaning,
         Msg::FaqByWords,
+        Msg::FaqRead,
     ];
 }
 
@@ -128,6 +130,8 @@ pub fn t(lang: Lang, msg: Msg) -> &'static str {
         (Lang::Fr, FaqByMeaning) => {
             "entrées de FAQ : reconnues par le sens (le modèle de langue lit les questions, dans la limite de [triage] model_per_second)"
         }
+        (Lang::En, FaqRead) => "messages read by the language model for FAQ entries",
+        (Lang::Fr, FaqRead) => "messages lus par le modèle de langue pour les entrées de FAQ",
         (Lang::En, FaqByWords) => {
             "FAQ entries: matched on words only, THE LANGUAGE MODEL IS NOT AVAILABLE: every FAQ answer is a draft"
         }

@@ -27,6 +27,10 @@ pub struct ReplayArgs {
     /// Stop all automation, as during a crisis: every campaign request goes to a human.
     #[arg(long)]
     pub crisis_brake: bool,
+    /// Triage reads the messages it is not sure of with the language model (`on`), or not
+    /// (`off`); overrides the configuration's `[triage] model` (default off).
+    #[arg(long, value_name = "on|off")]
+    pub model: Option<crate::config::ModelSwitch>,
     /// Input format; `auto` recognises each line.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: Format,
@@ -61,10 +65,13 @@ pub enum Failure {
 }
 
 pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => Config::load(path).map_err(|e| Failure::Usage(e.into()))?,
         None => Config::default(),
     };
+    if let Some(switch) = args.model {
+        config.triage.model = Some(switch);
+    }
     let config_dir = args
         .config
         .as_deref()
@@ -84,6 +91,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         .campaigns()
         .is_some_and(|c| c.has_faq())
         .then(|| pipeline.reads_meaning());
+    let faq_reads = pipeline.faq_reads();
 
     let (input, size, source): (Box<dyn Read>, Option<u64>, String) = match &args.input {
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_owned()),
@@ -191,7 +199,11 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
     );
     print_model_share(triager.as_deref(), lang);
     match faq {
-        Some(true) => eprintln!("  {}", t(lang, Msg::FaqByMeaning)),
+        Some(true) => {
+            let read = faq_reads.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!("  {read:>10}  {}", t(lang, Msg::FaqRead));
+            eprintln!("  {}", t(lang, Msg::FaqByMeaning));
+        }
         Some(false) => eprintln!("  {}", t(lang, Msg::FaqByWords)),
         None => {}
     }

@@ -488,6 +488,12 @@ fn faq_every_decision_read_by_the_language_model() {
         summary.contains("FAQ entries: matched by meaning"),
         "{summary}"
     );
+    // Every message the FAQ took up (all but the fare, which its lookup answered first), one a
+    // second: all within the model's budget.
+    assert!(
+        summary.contains("        17  messages read by the language model for FAQ entries"),
+        "{summary}"
+    );
     assert!(
         summary.contains("aerolune-faq faq=bagage-cabine"),
         "{summary}"

@@ -12,11 +12,16 @@ fn model_dir() -> PathBuf {
 }
 
 fn replay(config: Option<&str>, lang: &str, stream: &str) -> Output {
+    replay_with(config, &[], lang, stream)
+}
+
+fn replay_with(config: Option<&str>, args: &[&str], lang: &str, stream: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_palabre"));
     cmd.env_remove("PALABRE_CONFIG")
         .env("PALABRE_LANG", lang)
-        .args(["replay", "--channel", "x:1000:brand"]);
+        .args(["replay", "--channel", "x:1000:brand"])
+        .args(args);
     if let Some(text) = config {
         let path = dir.path().join("palabre.toml");
         std::fs::write(&path, text).unwrap();
@@ -108,4 +113,29 @@ fn a_misspelt_model_setting_is_refused_with_its_name() {
         err.contains("line 2") && err.contains("expected `on` or `off`"),
         "{err}"
     );
+}
+
+#[test]
+fn the_command_line_switches_the_model_over_the_configuration() {
+    // `--model on` without a configuration: the default budget (5 a second) reads all three.
+    let out = replay_with(None, &["--model", "on"], "en", &unsure_stream());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("         3  / 3 read again by the language model"),
+        "{err}"
+    );
+    // `--model off` over a configuration that turns it on.
+    let config = format!(
+        "[triage]\nmodel = \"on\"\nmodel_dir = \"{}\"\n",
+        model_dir().display()
+    );
+    let out = replay_with(Some(&config), &["--model", "off"], "en", &unsure_stream());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("language model: off"), "{err}");
+    // Anything else is refused before any work, with the values allowed.
+    let out = replay_with(None, &["--model", "maybe"], "en", "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("possible values: on, off"), "{err}");
 }

@@ -68,6 +68,8 @@ pub struct Pipeline {
     model_budget: ModelBudget,
     /// The language model FAQ campaigns read messages with (within `model_budget`).
     meaning: Option<Arc<Model>>,
+    /// Messages it read for them.
+    faq_reads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How many messages a second of the events' own time the language model may read (0: no
@@ -113,6 +115,7 @@ impl Pipeline {
             scratch: Vec::with_capacity(4),
             model_budget: ModelBudget::default(),
             meaning: None,
+            faq_reads: Arc::default(),
         }
     }
 
@@ -146,6 +149,13 @@ impl Pipeline {
     /// Whether FAQ campaigns read messages with the language model.
     pub fn reads_meaning(&self) -> bool {
         self.meaning.is_some()
+    }
+
+    /// The count of messages the language model read for FAQ campaigns (the others were
+    /// matched on words: no model, or past its budget), readable while the pipeline runs
+    /// elsewhere.
+    pub fn faq_reads(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        Arc::clone(&self.faq_reads)
     }
 
     /// The campaigns it answers for, if any.
@@ -244,14 +254,16 @@ impl Pipeline {
             && self.policy.own_channel(&message).is_none()
         {
             let budget = &mut self.model_budget;
+            let faq_reads = &self.faq_reads;
             let model = self.meaning.as_deref();
             let at = message.created_at;
             facts.facts.campaign =
                 campaigns.evaluate_with(&message, lang_hint(&message), &mut |text| {
                     let model = model?;
-                    budget
-                        .allow(at)
-                        .then(|| model.embed(text, palabre_embed::Role::Query))
+                    budget.allow(at).then(|| {
+                        faq_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        model.embed(text, palabre_embed::Role::Query)
+                    })
                 });
         }
         // Triage reads only what the brand may have to answer: new messages addressed to it,
