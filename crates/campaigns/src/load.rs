@@ -48,6 +48,15 @@ fn campaign_platforms(campaign: &Campaign) -> Vec<palabre_core::Platform> {
     out
 }
 
+/// A campaign's or an FAQ entry's id: 1 to 64 letters, digits, `-` or `_`.
+fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// What loading several files shares: the renderer and the places tables read so far.
 #[derive(Debug, Default)]
 pub(crate) struct Loader {
@@ -128,12 +137,7 @@ impl Loader {
         })?;
 
         let id = spec.id.get_ref().trim().to_owned();
-        let id_ok = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !id_ok {
+        if !is_id(&id) {
             return Err(cx.invalid(
                 &spec.id,
                 "the id must be 1 to 64 letters, digits, `-` or `_`",
@@ -379,12 +383,7 @@ impl Loader {
         for e in f.entries.get_ref() {
             let e_ref = e.get_ref();
             let id = e_ref.id.get_ref().trim().to_owned();
-            let id_ok = !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !id_ok {
+            if !is_id(&id) {
                 return Err(cx.invalid(
                     &e_ref.id,
                     "an entry id is 1 to 64 letters, digits, `-` or `_`",
