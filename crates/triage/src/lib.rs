@@ -25,6 +25,7 @@ pub mod meaning;
 mod model;
 mod report;
 mod sentiment;
+pub mod solved;
 mod spam;
 mod text;
 mod toxicity;
