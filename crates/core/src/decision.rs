@@ -72,6 +72,11 @@ macro_rules! reasons {
                     $(Reason::$variant => $name,)*
                 }
             }
+
+            /// The reason of a stable name (as stored), if there is one.
+            pub fn parse(raw: &str) -> Option<Self> {
+                Reason::ALL.iter().copied().find(|r| r.as_str() == raw)
+            }
         }
     };
 }
@@ -164,6 +169,9 @@ reasons! {
     /// An FAQ answer the campaign is not sure is the one asked for (not close enough in
     /// meaning, read on words only, or the message reads as no question): a draft for a person.
     UnsureMatch => "unsure_match",
+    /// The customer confirmed their support exchange ended well: the channel's satisfaction
+    /// survey goes out (once per person per period).
+    Survey => "survey",
 }
 
 impl fmt::Display for Reason {

@@ -169,6 +169,70 @@ pub struct ChannelConfig {
     /// The `[[accounts]]` entry that answers for this channel (its `name`). Needed only when a
     /// platform has several accounts; otherwise the platform's account answers.
     pub account: Option<String>,
+    /// The satisfaction survey this channel sends when a support exchange ended well.
+    pub survey: Option<SurveyConfig>,
+}
+
+/// `[channels.survey]`: a channel's satisfaction survey.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyConfig {
+    /// The message in French and in English, each with `{link}` where the link goes.
+    pub fr: String,
+    pub en: String,
+    /// The survey's address (http or https).
+    pub link: String,
+    /// A person gets at most one survey per period (default 30d).
+    pub once_per: Option<String>,
+}
+
+/// Default of `[channels.survey] once_per`: 30 days.
+const DEFAULT_SURVEY_PERIOD: &str = "30d";
+
+impl SurveyConfig {
+    /// The survey of `channel`, or what is wrong with it (a missing `{link}`, a link that is
+    /// no web address, a period that is not a duration, a text over the platform's limit).
+    fn to_survey(&self, channel: &Channel) -> Result<palabre_pipeline::survey::Survey, String> {
+        let link = self.link.trim();
+        let scheme_ok = link.starts_with("https://") || link.starts_with("http://");
+        if !scheme_ok || link.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "survey.link must be an http(s) address without spaces, got `{link}`"
+            ));
+        }
+        let once_per = parse_duration(self.once_per.as_deref().unwrap_or(DEFAULT_SURVEY_PERIOD))
+            .map_err(|e| format!("survey.once_per: {e}"))?;
+        if once_per <= 0 {
+            return Err("survey.once_per must be longer than 0s".into());
+        }
+        let survey = palabre_pipeline::survey::Survey {
+            channel: channel.key(),
+            fr: self.fr.trim().to_owned(),
+            en: self.en.trim().to_owned(),
+            link: link.to_owned(),
+            once_per_secs: once_per,
+        };
+        let limit = palabre_campaigns::Limit::for_platform(channel.platform);
+        for (field, template, lang) in [
+            ("fr", &survey.fr, palabre_core::Lang::Fr),
+            ("en", &survey.en, palabre_core::Lang::En),
+        ] {
+            if !template.contains("{link}") {
+                return Err(format!(
+                    "survey.{field} must say where the link goes with {{link}}"
+                ));
+            }
+            let text = survey.render(lang);
+            let length = limit.measure(&text);
+            if length > limit.max {
+                return Err(format!(
+                    "survey.{field} is {length} long with its link, over {}'s limit of {} for one post",
+                    channel.platform, limit.max
+                ));
+            }
+        }
+        Ok(survey)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -249,9 +313,14 @@ impl Config {
         };
         let config: Config = toml::from_str(text).map_err(|e| invalid(located(text, &e)))?;
         for (i, c) in config.channels.iter().enumerate() {
-            c.to_channel().map_err(|e| {
+            let channel = c.to_channel().map_err(|e| {
                 invalid(format!("channels[{i}] ({}:{}): {e}", c.platform, c.handle))
             })?;
+            if let Some(survey) = &c.survey {
+                survey.to_survey(&channel).map_err(|e| {
+                    invalid(format!("channels[{i}] ({}:{}): {e}", c.platform, c.handle))
+                })?;
+            }
             if let Some(name) = &c.account {
                 let account = config.accounts.iter().find(|a| a.name() == name);
                 match account {
@@ -352,8 +421,13 @@ impl Config {
     /// The policy decide applies, with the extra channels given on the command line.
     pub fn policy(&self, extra_channels: &[Channel]) -> Result<Policy, String> {
         let mut channels = Vec::with_capacity(self.channels.len() + extra_channels.len());
+        let mut surveys = Vec::new();
         for c in &self.channels {
-            channels.push(c.to_channel().map_err(|e| e.to_string())?);
+            let channel = c.to_channel().map_err(|e| e.to_string())?;
+            if let Some(survey) = &c.survey {
+                surveys.push(survey.to_survey(&channel)?);
+            }
+            channels.push(channel);
         }
         channels.extend(extra_channels.iter().cloned());
         Ok(Policy {
@@ -364,6 +438,7 @@ impl Config {
             repeat_window_secs: parse_duration(&self.pipeline.repeat_window)?,
             guardrails: self.guardrails()?,
             moderation: self.moderation(),
+            surveys,
         })
     }
 

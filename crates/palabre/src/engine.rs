@@ -352,7 +352,12 @@ impl Output {
                 line: line_no,
                 event_id: p.event_id.as_ref().map(ToString::to_string),
                 outcome: d.outcome,
-                campaign: d.campaign.clone(),
+                // A survey names itself where a campaign would.
+                campaign: d.campaign.clone().or_else(|| {
+                    d.reasons
+                        .contains(&palabre_core::Reason::Survey)
+                        .then(|| palabre_core::Reason::Survey.as_str().to_owned())
+                }),
                 campaign_key: d.campaign_key.clone(),
                 reply: reply.clone(),
             });

@@ -137,6 +137,40 @@ pub fn store_location(
     })
 }
 
+/// A stored turn as the survey memory reads it: the same [`Turn::of`] the live path uses, on
+/// the stored decision; a person's reply from the inbox answers.
+fn stored_turn(t: palabre_store::StoredTurn) -> (String, u64, palabre_pipeline::survey::Turn, i64) {
+    use palabre_core::{Outcome, Reason, Triage};
+    use palabre_pipeline::survey::Turn;
+    let turn = match &t.decision {
+        None => Turn::Answered,
+        Some(d) => match Outcome::parse(&d.outcome) {
+            None => Turn::Other,
+            Some(outcome) => {
+                let reasons: Vec<Reason> =
+                    d.reasons.iter().filter_map(|r| Reason::parse(r)).collect();
+                let intent = d
+                    .triage
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<Triage>(j).ok())
+                    .map(|t| t.intent);
+                let faq = t
+                    .campaign_key
+                    .as_deref()
+                    .is_some_and(|k| k.starts_with("faq="));
+                Turn::of(
+                    reasons.contains(&Reason::OwnMessage),
+                    outcome,
+                    &reasons,
+                    intent,
+                    faq,
+                )
+            }
+        },
+    };
+    (t.conversation, t.author, turn, t.at.as_second())
+}
+
 /// What a pipeline remembered before a restart, read back from the store at `location`: the
 /// windows (dedupe, threads, repeats), the replies sent (the bot's answers and help replies,
 /// and the drafts people approved) and the conversations a person took over. `serve` and
@@ -151,6 +185,10 @@ pub fn restore(
     let seeded = seeds.len();
     pipeline.seed(seeds);
     pipeline.restore_replies(store.recent_replies(pipeline.policy().request_window)?);
+    if !pipeline.policy().surveys.is_empty() {
+        let turns = store.recent_turns(pipeline.policy().request_window)?;
+        pipeline.restore_turns(turns.into_iter().map(stored_turn));
+    }
     for conversation in palabre_store::Workspace::open(location)?.paused_conversations()? {
         pipeline.set_bot_paused(
             &palabre_core::ConversationId::from_stored(&conversation),

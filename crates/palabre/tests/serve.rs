@@ -305,6 +305,47 @@ fn reply_goes_through_the_outbox_once_on_postgres() {
     reply_goes_through_the_outbox_once(Backend::Postgres);
 }
 
+#[test]
+fn an_exchange_answered_from_the_inbox_ends_with_a_survey_drafted_for_the_agent() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let d = app.events(
+        &token,
+        &[mention(
+            "s1",
+            "311",
+            "@lumiere_tr bonjour, je ne reçois pas le mail de confirmation, que faire ?",
+        )],
+    );
+    assert_eq!(d[0]["outcome"], "routed_to_human", "{}", d[0]);
+    let id = conversation_of(&d[0]);
+    let replies = format!("/api/conversations/{}/replies", path(&id));
+    let (status, _) = app.post(
+        &token,
+        &replies,
+        &json!({"text": "Bonjour, il était dans vos spams : nous l'avons renvoyé."}),
+    );
+    assert_eq!(status, 200);
+    let solved = |id: &str, text: &str| {
+        json!({"platform": "x", "id": id, "kind": "reply", "text": text,
+            "created_at": jiff::Timestamp::now().to_string(), "in_reply_to": "s1", "in_reply_to_author": "1000",
+            "author": {"id": "311", "handle": "user311"}, "mentions": ["lumiere_tr"]})
+        .to_string()
+    };
+    let d = app.events(&token, &[solved("s2", "@lumiere_tr bien reçu, merci !")]);
+    // The agent took the conversation over by answering: the survey waits for them.
+    assert_eq!(d[0]["outcome"], "drafted", "{}", d[0]);
+    assert_eq!(
+        d[0]["reasons"],
+        json!(["reply_to_channel", "survey", "human_takeover"])
+    );
+    assert!(
+        d[0]["reply"]
+            .as_str()
+            .unwrap()
+            .ends_with("https://lumiere.example/avis")
+    );
+}
+
 fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> String {
     let mut v = json!({"platform": "x", "id": id, "kind": "post", "text": "#MonRésultat 69003",
         "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",
@@ -975,6 +1016,41 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
             .contains("55 × 35 × 25 cm"),
         "{faq_post}"
     );
+    // The exchange a person answered and the customer confirmed ends with the survey; the
+    // one that ended in sarcasm gets none.
+    let posts = loop {
+        let (_, posts) = get_cookie(&app, &session, "/api/sandbox/posts");
+        let posts: Value = serde_json::from_str(&posts).unwrap();
+        let to = |suffix: &str| {
+            posts["posts"].as_array().and_then(|p| {
+                p.iter()
+                    .find(|x| {
+                        x["in_reply_to"]
+                            .as_str()
+                            .is_some_and(|r| r.ends_with(suffix))
+                    })
+                    .cloned()
+            })
+        };
+        if let Some(survey) = to("-d36") {
+            assert_eq!(survey["origin"], "bot");
+            assert!(
+                survey["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("https://lumiere.example/avis"),
+                "{survey}"
+            );
+            assert!(to("-d39").is_none(), "no survey after sarcasm: {posts}");
+            break posts;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(30),
+            "no survey after d36: {posts}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    drop(posts);
     let d31 = format!("x:{}", faq_post["in_reply_to"].as_str().unwrap());
     let (status, html) = get_cookie(&app, &session, &format!("/c/{}", path(&d31)));
     assert_eq!(status, 200);

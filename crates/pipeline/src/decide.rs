@@ -31,6 +31,9 @@ pub struct Facts {
     pub guard: GuardFacts,
     /// A human took over the conversation: the bot stays out of it.
     pub bot_paused: bool,
+    /// The channel's survey, rendered, when this message confirms that a support exchange
+    /// the brand answered ended well and the author got no survey within its period.
+    pub survey: Option<String>,
 }
 
 /// Whether the event's id was seen before.
@@ -133,6 +136,28 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
             queue: Some(policy.moderation.queue.clone()),
             ..Decision::new(Outcome::Hidden, reasons)
         };
+    }
+    if let Some(survey) = &facts.survey
+        && reasons.len() == 1
+    {
+        // The exchange ended well: the survey closes it, unless all automation is stopped
+        // (the customer's thanks then reach a person as usual) or a person took the
+        // conversation over (they decide, with the survey drafted for them).
+        if policy.guardrails.crisis_brake {
+            reasons.push(Reason::CrisisBrake);
+        } else if facts.bot_paused {
+            reasons.extend([Reason::Survey, Reason::HumanTakeover]);
+            return Decision {
+                reply: Some(survey.clone()),
+                ..Decision::new(Outcome::Drafted, reasons)
+            };
+        } else {
+            reasons.push(Reason::Survey);
+            return Decision {
+                reply: Some(survey.clone()),
+                ..Decision::new(Outcome::BotReplied, reasons)
+            };
+        }
     }
     Decision::new(Outcome::RoutedToHuman, reasons)
 }

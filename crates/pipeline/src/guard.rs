@@ -157,7 +157,8 @@ impl GuardMemory {
     }
 }
 
-fn author_key(message: &Message) -> u64 {
+/// The author key of a message's author (the store's `author_key`).
+pub(crate) fn author_key(message: &Message) -> u64 {
     fingerprint::event(message.id.platform, &message.author.id)
 }
 

@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod guard;
 pub mod policy;
 pub mod state;
+pub mod survey;
 pub mod window;
 
 pub use decide::{Facts, Seen, decide};
@@ -31,6 +32,7 @@ use palabre_embed::Model;
 use palabre_triage::Triager;
 use std::collections::HashSet;
 use std::sync::Arc;
+use survey::{SurveyMemory, Turn};
 
 /// What the pipeline made of one event.
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ pub struct Pipeline {
     policy: Policy,
     state: State,
     guard: GuardMemory,
+    /// Support exchanges and surveys sent, when a channel has a survey.
+    surveys: SurveyMemory,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
     /// Conversations a human took over: no automated reply goes into them until released.
@@ -105,10 +109,16 @@ impl Pipeline {
     pub fn new(policy: Policy) -> Self {
         let state = State::new(&policy);
         let guard = GuardMemory::new(policy.request_window);
+        let surveys = SurveyMemory::new(if policy.surveys.is_empty() {
+            1
+        } else {
+            policy.request_window
+        });
         Pipeline {
             policy,
             state,
             guard,
+            surveys,
             triager: None,
             campaigns: None,
             paused: HashSet::new(),
@@ -207,6 +217,26 @@ impl Pipeline {
         self.guard.restore(replies, &self.policy.guardrails);
     }
 
+    /// The brand answered in `conversation` at `at` outside the event stream (a person's reply
+    /// from the inbox): a support exchange open there is answered.
+    pub fn brand_answered(&mut self, conversation: &ConversationId, at: jiff::Timestamp) {
+        if !self.policy.surveys.is_empty() {
+            self.surveys
+                .note(conversation.as_str(), 0, Turn::Answered, at.as_second());
+        }
+    }
+
+    /// Restores the support exchanges and surveys from what was decided before a restart
+    /// (oldest first): `(conversation, author key, turn, seconds)`, turns read by [`Turn::of`].
+    pub fn restore_turns(&mut self, turns: impl IntoIterator<Item = (String, u64, Turn, i64)>) {
+        if self.policy.surveys.is_empty() {
+            return;
+        }
+        for (conversation, author, turn, at) in turns {
+            self.surveys.note(&conversation, author, turn, at);
+        }
+    }
+
     /// Normalizes one input line and processes every event in it; `on_event` is called once
     /// per event, in order (a line holds several events for pages and webhook batches).
     pub fn process_line(
@@ -280,6 +310,7 @@ impl Pipeline {
             );
             facts.facts.triage = Some(t);
         }
+        facts.facts.survey = self.survey_due(&message, &facts.facts);
         if let Some(request) = &facts.facts.campaign {
             let sample = match request.campaign.mode {
                 palabre_campaigns::Mode::Sample { one_in } => Some(one_in),
@@ -304,6 +335,21 @@ impl Pipeline {
                 &self.policy.guardrails,
             );
         }
+        if fresh && !self.policy.surveys.is_empty() {
+            let turn = Turn::of(
+                self.policy.own_channel(&message).is_some(),
+                decision.outcome,
+                &decision.reasons,
+                facts.facts.triage.map(|t| t.intent),
+                facts.facts.campaign.as_ref().is_some_and(|c| c.is_faq()),
+            );
+            self.surveys.note(
+                facts.facts.conversation.as_str(),
+                guard::author_key(&message),
+                turn,
+                message.created_at.as_second(),
+            );
+        }
         let event_id = Some(message.id.clone());
         let record = match facts.facts.seen {
             Seen::New => {
@@ -324,6 +370,36 @@ impl Pipeline {
             decision,
             record,
         }
+    }
+}
+
+impl Pipeline {
+    /// The channel's survey, rendered, if this new message replies to the brand's answer in a
+    /// support exchange of its author's, confirms the problem is solved, and its author got no
+    /// survey within the period.
+    fn survey_due(&self, message: &Message, facts: &Facts) -> Option<String> {
+        let replies_to_answer = matches!(
+            facts.addressed,
+            Some(Reason::ReplyToChannel | Reason::Comment | Reason::DirectMessage)
+        );
+        if !replies_to_answer || facts.campaign.is_some() {
+            return None;
+        }
+        let survey = self.policy.survey_for(message)?;
+        // Never to an organisation (a partner, a media): a survey is for customers.
+        let triage = facts
+            .triage
+            .as_ref()
+            .filter(|t| t.author_kind == palabre_core::AuthorKind::Person)?;
+        let author = guard::author_key(message);
+        let due = self.surveys.answered(facts.conversation.as_str(), author)
+            && !self.surveys.surveyed_within(
+                author,
+                message.created_at.as_second(),
+                survey.once_per_secs,
+            )
+            && palabre_triage::solved::confirms_solved(&message.text, triage);
+        due.then(|| survey.render(triage.lang))
     }
 }
 

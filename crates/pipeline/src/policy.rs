@@ -1,5 +1,6 @@
 //! The policy the decision applies: our channels, the human queue, the memory windows.
 
+use crate::survey::Survey;
 use palabre_core::{Channel, Message, MessageKind, Platform, Reason};
 
 /// Default number of events remembered per generation for deduplication and threading:
@@ -31,6 +32,8 @@ pub struct Policy {
     pub guardrails: Guardrails,
     /// What is hidden from the brand's own posts.
     pub moderation: Moderation,
+    /// The channels' satisfaction surveys.
+    pub surveys: Vec<Survey>,
 }
 
 /// Moderation of what others write under the brand's posts.
@@ -88,6 +91,7 @@ impl Default for Policy {
             repeat_window_secs: DEFAULT_REPEAT_WINDOW_SECS,
             guardrails: Guardrails::default(),
             moderation: Moderation::default(),
+            surveys: Vec::new(),
         }
     }
 }
@@ -163,6 +167,16 @@ impl Policy {
                     _ => None,
                 }
             })
+    }
+
+    /// The survey of the channel a message addressed to the brand belongs to, if it has one.
+    pub fn survey_for(&self, message: &Message) -> Option<&Survey> {
+        if self.surveys.is_empty() {
+            return None;
+        }
+        let channel = self.channel_of(message)?;
+        let key = channel.key();
+        self.surveys.iter().find(|s| s.channel == key)
     }
 
     /// How the message is addressed to the brand, if it is: a direct message to one of our

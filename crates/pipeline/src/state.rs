@@ -115,6 +115,7 @@ impl State {
                 campaign: None,
                 guard: Default::default(),
                 bot_paused: false,
+                survey: None,
             },
             keys: Keys {
                 event,

@@ -143,6 +143,20 @@ pub struct StoredDecision {
     pub triage: Option<String>,
 }
 
+/// What a stored message, or a person's reply from the inbox, did in its conversation: read
+/// back at start to rebuild the support exchanges surveys follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTurn {
+    pub conversation: String,
+    /// The author key (0 for a person's reply from the inbox).
+    pub author: u64,
+    /// The message's decision; `None` for a person's reply from the inbox.
+    pub decision: Option<StoredDecision>,
+    /// The campaign request's key (`faq=bagage-cabine`), if a campaign took it.
+    pub campaign_key: Option<String>,
+    pub at: Timestamp,
+}
+
 /// One line of the append-only audit log: who did what to what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -181,6 +195,10 @@ pub trait Store: Send {
     /// The last `limit` automated replies sent (a campaign's answer or help, or a draft a person
     /// approved, with the text that went out), oldest first, to rebuild the guardrails' memory.
     fn recent_replies(&mut self, limit: usize) -> Result<Vec<SentReply>, StoreError>;
+
+    /// The last `limit` stored messages and the last `limit` replies people sent from the
+    /// inbox, oldest first, to rebuild the support exchanges surveys follow.
+    fn recent_turns(&mut self, limit: usize) -> Result<Vec<StoredTurn>, StoreError>;
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
     fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;

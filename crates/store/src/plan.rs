@@ -43,6 +43,15 @@ pub(crate) const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_k
           AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
         ORDER BY m.seq DESC LIMIT $1) recent ORDER BY seq";
 
+pub(crate) const RECENT_TURNS: &str = "SELECT conversation_id, author_key, outcome, reasons, triage, campaign_key, created_ms FROM (
+        SELECT conversation_id, author_key, outcome, reasons, triage, campaign_key, created_ms FROM (
+            SELECT * FROM messages ORDER BY seq DESC LIMIT $1) recent
+        UNION ALL
+        SELECT conversation_id, 0, NULL, '', NULL, NULL, created_ms FROM (
+            SELECT * FROM outbox WHERE origin = 'human' AND action IN ('reply', 'direct')
+              AND conversation_id IS NOT NULL ORDER BY id DESC LIMIT $1) human
+    ) turns ORDER BY created_ms";
+
 pub(crate) const INBOX_UPSERT: &str = "
     inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),

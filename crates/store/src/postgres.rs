@@ -3,7 +3,9 @@
 
 use crate::migrate::{POSTGRES, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
-use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
+use crate::{
+    AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn, WriteSummary,
+};
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
 };
@@ -392,6 +394,32 @@ impl crate::Store for PostgresStore {
                     conversation: r.try_get(3)?,
                     text: r.try_get(4)?,
                     at: timestamp(r.try_get(5)?)?,
+                })
+            })
+            .collect()
+    }
+
+    fn recent_turns(&mut self, limit: usize) -> Result<Vec<StoredTurn>, StoreError> {
+        let rows = self
+            .client
+            .query(crate::plan::RECENT_TURNS, &[&(limit as i64)])?;
+        rows.iter()
+            .map(|r| {
+                let outcome: Option<String> = r.try_get(2)?;
+                let reasons: String = r.try_get(3)?;
+                let triage: Option<String> = r.try_get(4)?;
+                Ok(StoredTurn {
+                    conversation: r.try_get(0)?,
+                    author: r.try_get::<_, i64>(1)? as u64,
+                    decision: outcome.map(|outcome| StoredDecision {
+                        outcome,
+                        reasons: split_reasons(&reasons),
+                        queue: None,
+                        reply: None,
+                        triage,
+                    }),
+                    campaign_key: r.try_get(5)?,
+                    at: timestamp(r.try_get(6)?)?,
                 })
             })
             .collect()

@@ -3,7 +3,9 @@
 
 use crate::migrate::{SQLITE, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
-use crate::{AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, WriteSummary};
+use crate::{
+    AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn, WriteSummary,
+};
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
 };
@@ -487,6 +489,39 @@ impl crate::Store for SqliteStore {
                 key,
                 conversation,
                 text,
+                at: timestamp(at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn recent_turns(&mut self, limit: usize) -> Result<Vec<StoredTurn>, StoreError> {
+        let mut stmt = self.conn.prepare(crate::plan::RECENT_TURNS)?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (conversation, author, outcome, reasons, triage, campaign_key, at) = row?;
+            out.push(StoredTurn {
+                conversation,
+                author: author as u64,
+                decision: outcome.map(|outcome| StoredDecision {
+                    outcome,
+                    reasons: split_reasons(&reasons),
+                    queue: None,
+                    reply: None,
+                    triage,
+                }),
+                campaign_key,
                 at: timestamp(at)?,
             });
         }

@@ -3,7 +3,7 @@
 //! embarrasses the brand, a survey not sent costs nothing. So the reply must say it in words
 //! ("c'est réglé", "ça marche", "sorted", "it works now"), and any doubt says no: a negation,
 //! a question, a "but", a pending action ("je vais essayer", "I'll try"), sarcasm marks, or a
-//! reading that is negative, angry, toxic or a complaint.
+//! reading that is negative, angry, toxic, a complaint, a question or marketing.
 
 use crate::text::{Kind, prepare};
 use palabre_core::{Emotion, Intent, SentimentLabel, Triage};
@@ -92,31 +92,112 @@ const HARMLESS: &[&[&str]] = &[
 /// ("merci pour rien", "thanks for nothing"), or say it is not over yet.
 const DOUBT: &[&str] = &[
     // negations
-    "pas", "plus", "jamais", "rien", "aucun", "aucune", "ni", "sans", "not", "no", "never",
-    "nothing", "none", "nor", "without", "don", "doesn", "didn", "isn", "wasn", "aren", "won",
-    "haven", "hasn", "couldn", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wont",
-    "toujours", "tjrs", "tjs", "still", "encore", "yet",
+    "pas",
+    "plus",
+    "jamais",
+    "rien",
+    "aucun",
+    "aucune",
+    "ni",
+    "sans",
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "none",
+    "nor",
+    "without",
+    "don",
+    "doesn",
+    "didn",
+    "isn",
+    "wasn",
+    "aren",
+    "won",
+    "haven",
+    "hasn",
+    "couldn",
+    "cannot",
+    "cant",
+    "dont",
+    "doesnt",
+    "didnt",
+    "isnt",
+    "wont",
+    "toujours",
+    "tjrs",
+    "tjs",
+    "still",
+    "encore",
+    "yet",
     // contrast
-    "mais", "sauf", "cependant", "pourtant", "toutefois", "but", "except", "however", "though",
+    "mais",
+    "sauf",
+    "cependant",
+    "pourtant",
+    "toutefois",
+    "but",
+    "except",
+    "however",
+    "though",
     "although",
     // pending
-    "vais", "essayer", "essaie", "essaye", "attends", "attend", "attendre", "verra", "demain",
-    "tard", "espere", "try", "trying", "ll", "will", "wait", "waiting", "tomorrow", "later",
-    "hope", "hopefully", "tonight", "soir", "if", "si",
+    "vais",
+    "essayer",
+    "essaie",
+    "essaye",
+    "attends",
+    "attend",
+    "attendre",
+    "verra",
+    "demain",
+    "tard",
+    "espere",
+    "try",
+    "trying",
+    "ll",
+    "will",
+    "wait",
+    "waiting",
+    "tomorrow",
+    "later",
+    "hope",
+    "hopefully",
+    "tonight",
+    "soir",
+    "if",
+    "si",
     // sarcasm marks
-    "bravo", "genial", "seulement", "only", "finalement", "enfin", "finally", "lol", "mdr",
-    "ptdr", "wow", "sure", "yeah", "right",
+    "bravo",
+    "genial",
+    "seulement",
+    "only",
+    "finalement",
+    "enfin",
+    "finally",
+    "lol",
+    "mdr",
+    "ptdr",
+    "wow",
+    "sure",
+    "yeah",
+    "right",
 ];
 
 /// Emoji that mock or doubt.
-const DOUBT_EMOJI: &[char] = &['🙄', '😒', '😤', '😡', '🤬', '😠', '🤔', '😑', '😐', '🤡', '👏'];
+const DOUBT_EMOJI: &[char] = &[
+    '🙄', '😒', '😤', '😡', '🤬', '😠', '🤔', '😑', '😐', '🤡', '👏',
+];
 
 /// Does this reply confirm that the problem is solved? `triage` is what triage read in it.
 pub fn confirms_solved(text: &str, triage: &Triage) -> bool {
     let doubtful_reading = triage.toxic
         || triage.emotion == Emotion::Anger
         || triage.sentiment.label == SentimentLabel::Negative
-        || matches!(triage.intent, Intent::Complaint | Intent::Question);
+        || matches!(
+            triage.intent,
+            Intent::Complaint | Intent::Question | Intent::Promotion
+        );
     if doubtful_reading {
         return false;
     }
@@ -125,15 +206,15 @@ pub fn confirms_solved(text: &str, triage: &Triage) -> bool {
     for token in &prepared.tokens {
         match token.kind {
             Kind::Question => return false,
-            Kind::Emoji if prepared.raw(token).chars().any(|c| DOUBT_EMOJI.contains(&c)) => {
+            Kind::Emoji
+                if prepared
+                    .raw(token)
+                    .chars()
+                    .any(|c| DOUBT_EMOJI.contains(&c)) =>
+            {
                 return false;
             }
-            Kind::Word => words.extend(
-                prepared
-                    .fold(token)
-                    .split('\'')
-                    .filter(|w| !w.is_empty()),
-            ),
+            Kind::Word => words.extend(prepared.fold(token).split('\'').filter(|w| !w.is_empty())),
             _ => {}
         }
     }

@@ -515,6 +515,7 @@ pub(crate) async fn reply(
         .await?;
     if created {
         state.engine.bot_paused(&row.id, true);
+        state.engine.brand_answered(&row.id);
         state.engine.outbox_changed();
         state.live.publish(LiveEvent::changed(&row));
     }

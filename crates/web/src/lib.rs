@@ -45,6 +45,9 @@ pub trait Engine: Send + Sync {
     fn bot_paused(&self, conversation: &str, paused: bool);
     /// Something was written to the outbox: the sender should look now.
     fn outbox_changed(&self);
+    /// A person replied in a conversation from the inbox: a support exchange open there is
+    /// answered (a survey may follow when the customer confirms it is solved).
+    fn brand_answered(&self, _conversation: &str) {}
     /// A person approved the draft answering this message: the guardrails must remember its
     /// text as sent, as they would have had the bot sent it.
     fn draft_approved(&self, platform: &str, external_id: &str);

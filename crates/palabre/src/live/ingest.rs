@@ -61,6 +61,13 @@ impl Ingest {
                         .set_bot_paused(&ConversationId::from_stored(&conversation), paused);
                     true
                 }
+                Command::Answered(conversation) => {
+                    self.pipeline.brand_answered(
+                        &ConversationId::from_stored(&conversation),
+                        jiff::Timestamp::now(),
+                    );
+                    true
+                }
                 Command::Approved(platform, external_id) => {
                     match self.ws.approved_reply(&platform, &external_id) {
                         Ok(reply) => self.pipeline.restore_replies(reply),

@@ -40,6 +40,8 @@ pub enum Command {
     ),
     /// A human took a conversation over (`true`) or released it.
     Pause(String, bool),
+    /// A person replied in this conversation from the inbox.
+    Answered(String),
     /// A person approved the draft answering this message (platform, external id).
     Approved(String, String),
     /// What a source read: stored, then its checkpoint saved, then `done` answered.
@@ -115,6 +117,12 @@ impl Engine for LiveEngine {
 
     fn outbox_changed(&self) {
         let _ = self.wake_outbox.send(());
+    }
+
+    fn brand_answered(&self, conversation: &str) {
+        let _ = self
+            .commands
+            .send(Command::Answered(conversation.to_owned()));
     }
 
     fn draft_approved(&self, platform: &str, external_id: &str) {
