@@ -277,11 +277,22 @@ pub fn status_mib(process: &str, field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The brand's one channel, with a satisfaction survey declared as a team would: every
+/// message addressed to it is then also a turn of a support exchange.
 fn policy() -> Policy {
     let brand = "x:1000:brand"
         .parse()
         .map_or_else(|_| Vec::new(), |c| vec![c]);
-    Policy::with_channels(brand)
+    Policy {
+        surveys: vec![palabre_pipeline::survey::Survey {
+            channel: "x:1000".into(),
+            fr: "Votre avis : {link}".into(),
+            en: "Your opinion: {link}".into(),
+            link: "https://brand.example/survey".into(),
+            once_per_secs: 30 * 24 * 3600,
+        }],
+        ..Policy::with_channels(brand)
+    }
 }
 
 /// Runs the pipeline over `events` generated lines; only the pipeline's time is counted
