@@ -21,6 +21,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_search_in_its_own_file.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_assignment_waiting.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -48,6 +52,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         9,
         include_str!("../migrations/postgres/0009_outbox_claims.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_assignment_waiting.sql"),
     ),
 ];
 

@@ -159,6 +159,7 @@ suite!(
     assignment_with_3000_agents_in_50_teams,
     assignment_respects_team_channels_and_disabled_agents,
     assignment_counts_a_conversation_the_writer_opens_again,
+    waiting_conversations_go_to_agents_as_they_are_freed,
     statuses_snoozes_takeover_notes_and_human_replies,
     drafts_are_reviewed_once,
     two_reviewers_at_the_same_instant_send_once,
@@ -1410,6 +1411,76 @@ fn assignment_counts_a_conversation_the_writer_opens_again(mut f: Fixture) {
     assert_eq!(ws.auto_assign("x:3", "support").unwrap(), None);
     assert_eq!(row(&mut ws, "x:3").assignee, None);
     assert_eq!(ws.counted_load("alice").unwrap(), Some(1));
+}
+
+/// Conversations that found every agent full are given out as soon as a person frees one —
+/// not when their author happens to write again — oldest first.
+fn waiting_conversations_go_to_agents_as_they_are_freed(mut f: Fixture) {
+    f.write(
+        (1..=8)
+            .map(|i| {
+                m(&i.to_string(), &format!("x:{i}"), Outcome::RoutedToHuman)
+                    .at(i)
+                    .entry()
+            })
+            .collect(),
+    );
+    let mut ws = f.ws();
+    ws.set_team("care", &strings(&["support"]), &[]).unwrap();
+    for name in ["alice", "bob"] {
+        ws.create_user(name, name, "h", Role::Agent, &strings(&["care"]))
+            .unwrap();
+    }
+    (f.raw)("UPDATE users SET capacity = 1");
+    let assign = |ws: &mut Workspace, i: u32| ws.auto_assign(&format!("x:{i}"), "support").unwrap();
+    assert_eq!(assign(&mut ws, 1).as_deref(), Some("alice"));
+    assert_eq!(assign(&mut ws, 2).as_deref(), Some("bob"));
+    // Both are full: x:3 and x:4 wait, x:3 first.
+    assert_eq!(assign(&mut ws, 3), None);
+    assert_eq!(assign(&mut ws, 4), None);
+    let waiting = |f: &Fixture| (f.scalar)("SELECT COUNT(*) FROM assignment_waiting");
+    assert_eq!(waiting(&f), 2);
+    // Alice resolves hers: the oldest waiting one is hers at once.
+    ws.set_status("x:1", ConversationStatus::Resolved, None, "alice")
+        .unwrap();
+    assert_eq!(row(&mut ws, "x:3").assignee.as_deref(), Some("alice"));
+    assert_eq!(row(&mut ws, "x:4").assignee, None);
+    // Bob answers his customer (pending, waiting for them): x:4 is his.
+    ws.human_reply(&action("human:x:2:1", Some("x:2"), "human", 0))
+        .unwrap();
+    assert_eq!(row(&mut ws, "x:4").assignee.as_deref(), Some("bob"));
+    assert_eq!(waiting(&f), 0);
+    // A manager takes x:3 away from alice: x:5, waiting, goes to her.
+    assert_eq!(assign(&mut ws, 5), None);
+    assert!(ws.assign("x:3", None, "mona").unwrap());
+    assert_eq!(row(&mut ws, "x:5").assignee.as_deref(), Some("alice"));
+    assert_eq!(
+        row(&mut ws, "x:3").assignee,
+        None,
+        "unassigned by hand stays so"
+    );
+    // Snoozing frees an agent too.
+    assert_eq!(assign(&mut ws, 6), None);
+    ws.set_status(
+        "x:4",
+        ConversationStatus::Snoozed,
+        Some(now() + 3_600_000),
+        "bob",
+    )
+    .unwrap();
+    assert_eq!(row(&mut ws, "x:6").assignee.as_deref(), Some("bob"));
+    // A capacity raised: who works on what changed, the waiting one goes out.
+    assert_eq!(assign(&mut ws, 7), None);
+    (f.raw)("UPDATE users SET capacity = 2 WHERE name = 'bob'");
+    ws.refresh_assignable().unwrap();
+    assert_eq!(row(&mut ws, "x:7").assignee.as_deref(), Some("bob"));
+    // A waiting conversation a person resolves no longer waits.
+    assert_eq!(assign(&mut ws, 8), None);
+    assert_eq!(waiting(&f), 1);
+    ws.set_status("x:8", ConversationStatus::Resolved, None, "mona")
+        .unwrap();
+    assert_eq!(waiting(&f), 0);
+    assert_loads_exact(&mut ws, &strings(&["alice", "bob"]));
 }
 
 fn assignment_respects_team_channels_and_disabled_agents(mut f: Fixture) {

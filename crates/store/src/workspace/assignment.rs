@@ -45,7 +45,9 @@ impl Workspace {
     pub fn refresh_assignable(&mut self) -> Result<(), StoreError> {
         self.conn.transaction(|c| {
             c.exec("UPDATE assignment_state SET stale = 0", &[])?;
-            rebuild(c)
+            rebuild(c)?;
+            give_waiting_to_anyone(c)?;
+            Ok(())
         })
     }
 
@@ -150,11 +152,12 @@ pub(crate) fn assign_all(
     Ok(out)
 }
 
-/// The (queue, channel) pairs found with nobody free in this transaction: loads only grow
-/// within it (no other writer can free an agent meanwhile), so the next conversations of
-/// the pair wait in their queue without a search — the load of an election night, when every
-/// agent is full, costs one lookup a conversation.
-type Full = std::collections::HashSet<(String, Option<String>)>;
+/// The (queue, channel) pairs found with nobody free in this transaction, with whether anyone
+/// works on the queue at all: loads only grow within it (no other writer can free an agent
+/// meanwhile), so the next conversations of the pair wait without a search — the load of an
+/// election night, when every agent is full, costs one lookup a conversation (and, when
+/// someone works on the queue, one row in `assignment_waiting`).
+type Full = std::collections::HashMap<(String, Option<String>), bool>;
 
 fn refresh_if_stale(c: &mut Conn) -> Result<(), StoreError> {
     // An UPDATE, not a read: on PostgreSQL it takes the row's lock, so two assigners never
@@ -166,6 +169,7 @@ fn refresh_if_stale(c: &mut Conn) -> Result<(), StoreError> {
     .is_some()
     {
         rebuild(c)?;
+        give_waiting_to_anyone(c)?;
     }
     Ok(())
 }
@@ -254,7 +258,10 @@ fn assign_one(
     };
     let channel = free.opt_text(0)?;
     let pair = (queue.to_owned(), channel);
-    if full.contains(&pair) {
+    if let Some(&covered) = full.get(&pair) {
+        if covered {
+            wait(c, id, &pair, now)?;
+        }
         return Ok(None);
     }
     let channel = pair.1.clone();
@@ -267,7 +274,17 @@ fn assign_one(
             .flatten()
             .min_by_key(|(rank, _)| *rank);
         let Some(((counted, _, _), name)) = best else {
-            full.insert(pair);
+            // Somebody works on the queue but is full: the conversation waits for them.
+            let covered = c
+                .one(
+                    "SELECT 1 FROM assignable WHERE queue = $1 OR queue = $2 LIMIT 1",
+                    &[queue.into(), EVERY_QUEUE.into()],
+                )?
+                .is_some();
+            if covered {
+                wait(c, id, &pair, now)?;
+            }
+            full.insert(pair, covered);
             return Ok(None);
         };
         // The count may be behind the conversations: one the writer opened again (a new
@@ -291,6 +308,10 @@ fn assign_one(
         return Ok(None);
     }
     c.exec(
+        "DELETE FROM assignment_waiting WHERE conversation_id = $1",
+        &[id.into()],
+    )?;
+    c.exec(
         "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
         &[now.into(), name.as_str().into()],
     )?;
@@ -306,6 +327,162 @@ fn assign_one(
         Some(&name),
     )?;
     Ok(Some(name))
+}
+
+/// Puts a conversation nobody free could take in `assignment_waiting` (kept at its first time).
+fn wait(
+    c: &mut Conn,
+    id: &str,
+    (queue, channel): &(String, Option<String>),
+    now: i64,
+) -> Result<(), StoreError> {
+    c.exec(
+        "INSERT INTO assignment_waiting (conversation_id, queue, channel, since_ms)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        &[
+            id.into(),
+            queue.as_str().into(),
+            channel.as_deref().into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A person set conversation `id` aside (resolved, pending, snoozed): it no longer waits, and
+/// its agent, if it had one, may take what waits in their queues.
+pub(crate) fn freed(c: &mut Conn, id: &str) -> Result<(), StoreError> {
+    c.exec(
+        "DELETE FROM assignment_waiting WHERE conversation_id = $1",
+        &[id.into()],
+    )?;
+    let agent = c
+        .one(
+            "SELECT assignee FROM conversations WHERE id = $1",
+            &[id.into()],
+        )?
+        .map(|r| r.opt_text(0))
+        .transpose()?
+        .flatten();
+    if let Some(agent) = agent {
+        give_waiting(c, &[agent.as_str()])?;
+    }
+    Ok(())
+}
+
+/// Conversations tried at most per agent freed, and when who works on what changed.
+const WAITING_TRIED: i64 = 64;
+
+/// A person freed `agents` (a conversation of theirs resolved, set pending, snoozed or taken
+/// away): the conversations waiting in the queues they cover go out, oldest first, each to
+/// whoever covering it is least loaded now, until nobody covering them is free. Rows whose
+/// conversation was assigned or closed meanwhile leave. Who got what.
+pub(crate) fn give_waiting(
+    c: &mut Conn,
+    agents: &[&str],
+) -> Result<Vec<(String, String)>, StoreError> {
+    refresh_if_stale(c)?;
+    let mut given = Vec::new();
+    for agent in agents {
+        let rows = c.query(
+            "SELECT queue, channels FROM assignable WHERE user_name = $1 AND open_count < capacity",
+            &[(*agent).into()],
+        )?;
+        for row in &rows {
+            let (queue, channels) = (row.text(0)?, list(&row.text(1)?));
+            // A team on every queue of its channels looks in every queue.
+            let queues = if queue == EVERY_QUEUE {
+                waiting_queues(c)?
+            } else {
+                vec![queue]
+            };
+            for queue in queues {
+                let waiting = oldest_waiting(c, &queue)?;
+                given.extend(give_out(c, &waiting, |channel| {
+                    channels.is_empty()
+                        || channel.is_some_and(|ch| channels.iter().any(|c| c == ch))
+                })?);
+            }
+        }
+    }
+    Ok(given)
+}
+
+/// Who works on what changed (a team, a capacity, an agent added or enabled): the oldest
+/// waiting conversations of each queue go to whoever is free now.
+fn give_waiting_to_anyone(c: &mut Conn) -> Result<Vec<(String, String)>, StoreError> {
+    let mut given = Vec::new();
+    for queue in waiting_queues(c)? {
+        let waiting = oldest_waiting(c, &queue)?;
+        given.extend(give_out(c, &waiting, |_| true)?);
+    }
+    Ok(given)
+}
+
+/// The queues something waits in: one seek of `assignment_waiting_queue` per queue (a
+/// `DISTINCT` would read every waiting row, a million on an election night).
+fn waiting_queues(c: &mut Conn) -> Result<Vec<String>, StoreError> {
+    c.query(
+        "WITH RECURSIVE q(queue) AS (
+             SELECT MIN(queue) FROM assignment_waiting
+             UNION ALL
+             SELECT (SELECT MIN(w.queue) FROM assignment_waiting w WHERE w.queue > q.queue)
+             FROM q WHERE q.queue IS NOT NULL)
+         SELECT queue FROM q WHERE queue IS NOT NULL",
+        &[],
+    )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect()
+}
+
+/// The oldest conversations waiting in `queue`: `conversation_id, queue, channel`.
+fn oldest_waiting(c: &mut Conn, queue: &str) -> Result<Vec<super::db::Row>, StoreError> {
+    c.query(
+        &format!(
+            "SELECT conversation_id, queue, channel FROM assignment_waiting
+             WHERE queue = $1 ORDER BY since_ms LIMIT {WAITING_TRIED}"
+        ),
+        &[queue.into()],
+    )
+}
+
+/// Assigns the `waiting` rows (`conversation_id, queue, channel`) that `fits` lets through;
+/// a row whose conversation is no longer open and unassigned leaves.
+fn give_out(
+    c: &mut Conn,
+    waiting: &[super::db::Row],
+    fits: impl Fn(Option<&str>) -> bool,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let now = now_ms();
+    let mut full = Full::default();
+    let mut given = Vec::new();
+    for w in waiting {
+        let (id, queue, channel) = (w.text(0)?, w.text(1)?, w.opt_text(2)?);
+        if !fits(channel.as_deref()) {
+            continue;
+        }
+        let still_waiting = c
+            .one(
+                "SELECT 1 FROM conversations WHERE id = $1 AND assignee IS NULL AND status = 'open'",
+                &[id.as_str().into()],
+            )?
+            .is_some();
+        if !still_waiting {
+            c.exec(
+                "DELETE FROM assignment_waiting WHERE conversation_id = $1",
+                &[id.as_str().into()],
+            )?;
+            continue;
+        }
+        if let Some(agent) = assign_one(c, &id, &queue, now, &mut full)? {
+            given.push((id, agent));
+        }
+    }
+    if !given.is_empty() {
+        tracing::info!(given = given.len(), "waiting conversations assigned");
+    }
+    Ok(given)
 }
 
 /// The first free agent of `queue`'s rows (one descent of `assignable_free`) whose team covers

@@ -538,10 +538,28 @@ impl Workspace {
         actor: &str,
     ) -> Result<bool, StoreError> {
         self.conn.transaction(|c| {
+            let before = c
+                .one(
+                    "SELECT assignee FROM conversations WHERE id = $1 AND status = 'open'",
+                    &[id.into()],
+                )?
+                .map(|r| r.opt_text(0))
+                .transpose()?
+                .flatten();
             let n = c.exec(
                 "UPDATE conversations SET assignee = $1 WHERE id = $2",
                 &[assignee.into(), id.into()],
             )?;
+            if assignee.is_some() {
+                c.exec(
+                    "DELETE FROM assignment_waiting WHERE conversation_id = $1",
+                    &[id.into()],
+                )?;
+            }
+            // Taken from an agent: what waits in their queues may go to them now.
+            if let Some(before) = before.filter(|b| Some(b.as_str()) != assignee) {
+                super::assignment::give_waiting(c, &[before.as_str()])?;
+            }
             if let Some(user) = assignee {
                 c.exec(
                     "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
@@ -587,6 +605,9 @@ impl Workspace {
             );
             audit(c, actor, "conversation_status", Some(id), Some(&detail))?;
             super::assignment::recount_loads_of(c, &[id])?;
+            if status != S::Open {
+                super::assignment::freed(c, id)?;
+            }
             Ok(n > 0)
         })
     }
@@ -661,6 +682,7 @@ impl Workspace {
                 )?;
                 audit(c, action.actor, "human_replied", Some(conversation), None)?;
                 super::assignment::recount_loads_of(c, &[conversation])?;
+                super::assignment::freed(c, conversation)?;
             }
             Ok((id, created))
         })
