@@ -608,9 +608,15 @@ fn an_approved_draft_is_posted_once() {
     b.goto(&app, "/drafts");
     let card = b.wait_text(".card.draft", "mairie_lyon");
     assert!(card.contains("#MonRésultat 69003"), "{card}");
+    // Why, in a sentence in the interface's language; the code only behind "Codes".
     assert!(
-        card.contains("organisation_author"),
-        "the reason shows: {card}"
+        card.contains("the author is an organisation")
+            || card.contains("l'auteur est une organisation"),
+        "the reason shows in words: {card}"
+    );
+    assert!(
+        !card.contains("organisation_author"),
+        "no code to decode: {card}"
     );
     let in_box = b.script("return document.querySelector('.draft-text').value");
     assert_eq!(in_box, draft.as_str(), "the draft is ready to edit");
@@ -672,7 +678,11 @@ fn a_human_taking_over_silences_the_bot() {
     let posts = app.get_json(&token, "/api/sandbox/posts");
     assert_eq!(posts["posts"], json!([]), "nothing was posted: {posts}");
     b.goto(&app, &conversation_path("x:t1"));
-    let shown = b.wait_text(".thread", "human_takeover");
+    // The interface (English in this browser) says why in words.
+    let shown = b.wait_text(
+        ".thread",
+        "For a person: a person took the conversation over",
+    );
     assert!(shown.contains("#MonRésultat 69003"), "{shown}");
 }
 

@@ -83,6 +83,11 @@ words! {
     intent => "Intent", "Intention";
     sentiment => "Sentiment", "Sentiment";
     language => "Language", "Langue";
+    emotion => "Emotion", "Émotion";
+    author_kind => "Author", "Auteur";
+    toxic_label => "insulting or abusive", "insultant ou abusif";
+    codes => "Codes", "Codes";
+    colon => ":", " :";
     has_draft => "Has a draft", "Avec brouillon";
     search => "Search", "Rechercher";
     filter => "Filter", "Filtrer";

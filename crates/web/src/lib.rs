@@ -17,6 +17,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 mod error;
+pub mod explain;
 pub mod i18n;
 pub mod live;
 mod metrics;

@@ -34,7 +34,13 @@ pub(crate) fn environment() -> Environment<'static> {
     env.add_filter("from_json", from_json);
     env.add_filter("duration", duration);
     env.add_filter("clock", clock);
+    env.add_filter("say", say);
     env
+}
+
+/// A stored code in words (`{{ r | say("reason", lang) }}`): see [`crate::explain::say`].
+fn say(code: Option<String>, kind: String, lang: String) -> String {
+    code.map_or_else(String::new, |c| crate::explain::say(&c, &kind, &lang))
 }
 
 /// Triage and other JSON stored as text, back to a value.

@@ -431,9 +431,9 @@ fn waiting_queues(c: &mut Conn) -> Result<Vec<String>, StoreError> {
          SELECT queue FROM q WHERE queue IS NOT NULL",
         &[],
     )?
-        .iter()
-        .map(|r| r.text(0))
-        .collect()
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }
 
 /// The oldest conversations waiting in `queue`: `conversation_id, queue, channel`.
