@@ -130,6 +130,29 @@ impl GuardMemory {
         }
     }
 
+    /// Forgets a reply the outbox withdrew before it was sent (it waited past its campaign's
+    /// `stale_after`): as if it had never been planned, as a restart would read it.
+    pub fn forget(&mut self, reply: &SentReply) {
+        let at = reply.at.as_second();
+        let answered = answer_key(&reply.campaign, reply.author, &reply.key);
+        if self.answered.get(answered) == Some(&at) {
+            self.answered.remove(answered);
+        }
+        if let Some(times) = self.author_replies.get(reply.author) {
+            let mut times = times.clone();
+            if let Some(i) = times.iter().rposition(|t| *t == at) {
+                times.remove(i);
+                self.author_replies.insert(reply.author, times);
+            }
+        }
+        let conv = fingerprint::bytes(reply.conversation.as_bytes());
+        if let Some(&sent) = self.conversation_replies.get(conv) {
+            self.conversation_replies
+                .insert(conv, sent.saturating_sub(1));
+        }
+        self.texts.remove(text_key(reply.author, &reply.text));
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn remember(
         &mut self,
@@ -175,4 +198,42 @@ fn text_key(author: u64, text: &str) -> u64 {
     h.update(&author.to_le_bytes());
     h.update(text.as_bytes());
     h.digest()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn reply(text: &str, at: i64) -> SentReply {
+        SentReply {
+            author: 7,
+            campaign: "c".into(),
+            key: "code=69003".into(),
+            conversation: "x:1".into(),
+            text: text.into(),
+            at: jiff::Timestamp::from_second(at).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_withdrawn_reply_is_forgotten_as_if_never_planned() {
+        let rails = Guardrails::default();
+        let mut m = GuardMemory::new(16);
+        m.restore([reply("first", 100)], &rails);
+        let answered = answer_key("c", 7, "code=69003");
+        let conv = fingerprint::bytes(b"x:1");
+        m.restore([reply("second", 200)], &rails);
+        m.forget(&reply("second", 200));
+        // The withdrawn one left no trace. (The same key is answered again only once its window
+        // is over, so the earlier answer no longer counts for `already_answered` either.)
+        assert_eq!(m.answered.get(answered), None);
+        assert_eq!(m.author_replies.get(7), Some(&vec![100]));
+        assert_eq!(m.conversation_replies.get(conv), Some(&1));
+        assert!(m.texts.get(text_key(7, "second")).is_none());
+        assert!(m.texts.get(text_key(7, "first")).is_some());
+        m.forget(&reply("first", 100));
+        assert_eq!(m.author_replies.get(7), Some(&vec![]));
+        assert_eq!(m.conversation_replies.get(conv), Some(&0));
+    }
 }

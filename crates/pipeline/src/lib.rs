@@ -237,6 +237,15 @@ impl Pipeline {
         }
     }
 
+    /// Forgets replies the outbox withdrew before sending them (they waited past their
+    /// campaign's `stale_after`): the guardrails no longer count them as sent, as after a
+    /// restart (`recent_replies` leaves them out).
+    pub fn withdraw_replies(&mut self, replies: impl IntoIterator<Item = SentReply>) {
+        for reply in replies {
+            self.guard.forget(&reply);
+        }
+    }
+
     /// Normalizes one input line and processes every event in it; `on_event` is called once
     /// per event, in order (a line holds several events for pages and webhook batches).
     pub fn process_line(

@@ -41,6 +41,8 @@ pub(crate) const RECENT_REPLIES: &str = "SELECT author_key, campaign, campaign_k
             ON r.platform = m.platform AND r.external_id = m.external_id AND m.outcome = 'drafted'
         WHERE m.campaign IS NOT NULL AND m.reply IS NOT NULL
           AND (m.outcome IN ('bot_replied', 'routed_to_human') OR r.verdict = 'approved')
+          AND NOT EXISTS (SELECT 1 FROM outbox o
+              WHERE o.idem_key = 'bot:' || m.platform || ':' || m.external_id AND o.status = 'withdrawn')
         ORDER BY m.seq DESC LIMIT $1) recent ORDER BY seq";
 
 pub(crate) const RECENT_TURNS: &str = "SELECT conversation_id, author_key, outcome, reasons, triage, campaign_key, created_ms FROM (

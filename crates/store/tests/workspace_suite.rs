@@ -410,11 +410,22 @@ fn action<'a>(
 
 fn a_stale_answer_becomes_a_draft_or_is_dropped(mut f: Fixture) {
     f.write(vec![
-        m("80", "x:80", Outcome::BotReplied).campaign("c").entry(),
-        m("81", "x:81", Outcome::BotReplied).campaign("c").entry(),
+        m("80", "x:80", Outcome::BotReplied)
+            .campaign("c")
+            .reply("Réponse 80")
+            .entry(),
+        m("81", "x:81", Outcome::BotReplied)
+            .campaign("c")
+            .reply("Réponse 81")
+            .entry(),
     ]);
     let mut ws = f.ws();
     assert_eq!(row(&mut ws, "x:80").status, "resolved");
+    let remembered = |f: &mut Fixture| -> Vec<String> {
+        let replies = f.store.recent_replies(100).unwrap();
+        replies.into_iter().map(|r| r.text).collect()
+    };
+    assert_eq!(remembered(&mut f), ["Réponse 80", "Réponse 81"]);
     let answer = |key: &'static str, target: &'static str, conversation: &'static str| NewAction {
         target_id: Some(target),
         campaign: Some("c"),
@@ -476,6 +487,19 @@ fn a_stale_answer_becomes_a_draft_or_is_dropped(mut f: Fixture) {
             .iter()
             .all(|w| w.origin == "human")
     );
+    // Neither was sent: a restart's guardrails do not count them, and the live ones read what
+    // to forget from the message.
+    assert!(remembered(&mut f).is_empty());
+    let forget = ws.decided_reply("x", "81").unwrap().unwrap();
+    assert_eq!(
+        (
+            forget.campaign.as_str(),
+            forget.text.as_str(),
+            forget.conversation.as_str()
+        ),
+        ("c", "Réponse 81", "x:81")
+    );
+    assert_eq!(ws.decided_reply("x", "404").unwrap(), None);
 }
 
 fn strings(items: &[&str]) -> Vec<String> {

@@ -68,6 +68,15 @@ impl Ingest {
                     );
                     true
                 }
+                Command::Withdrawn(platform, external_id) => {
+                    match self.ws.decided_reply(&platform, &external_id) {
+                        Ok(reply) => self.pipeline.withdraw_replies(reply),
+                        Err(e) => {
+                            tracing::error!(platform, external_id, error = %e, "cannot read a withdrawn reply; the guardrails forget it at the next start");
+                        }
+                    }
+                    true
+                }
                 Command::Approved(platform, external_id) => {
                     match self.ws.approved_reply(&platform, &external_id) {
                         Ok(reply) => self.pipeline.restore_replies(reply),

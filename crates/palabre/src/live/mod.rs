@@ -40,6 +40,9 @@ pub enum Command {
     ),
     /// A human took a conversation over (`true`) or released it.
     Pause(String, bool),
+    /// The outbox withdrew the bot's reply to this message (platform, external id) before
+    /// sending it: the guardrails forget it.
+    Withdrawn(String, String),
     /// A person replied in this conversation from the inbox.
     Answered(String),
     /// A person approved the draft answering this message (platform, external id).
@@ -287,7 +290,7 @@ pub fn start(
             .spawn(move || keep_search_indexed(search, last_write))?;
     }
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
-    let sender = outbox::Sender::open(location, deliver, live, &sending)?;
+    let sender = outbox::Sender::open(location, deliver, live, &sending)?.telling(commands.clone());
     std::thread::Builder::new()
         .name("outbox".into())
         .spawn(move || sender.run(woken))?;

@@ -89,6 +89,8 @@ pub struct Sender {
     live: Live,
     max_attempts: i64,
     stale: HashMap<String, Stale>,
+    /// The ingest thread, told of the answers withdrawn (its guardrails forget them).
+    ingest: Option<std::sync::mpsc::Sender<super::Command>>,
 }
 
 impl Sender {
@@ -113,7 +115,14 @@ impl Sender {
             live,
             max_attempts: i64::from(settings.max_attempts.max(1)),
             stale: settings.stale.clone(),
+            ingest: None,
         })
+    }
+
+    /// Tells `ingest` of each answer withdrawn before it was sent.
+    pub fn telling(mut self, ingest: std::sync::mpsc::Sender<super::Command>) -> Sender {
+        self.ingest = Some(ingest);
+        self
     }
 
     /// Sends until the wake channel closes. Waits on the channel (never spins): until woken,
@@ -221,8 +230,17 @@ impl Sender {
             span(waited_ms.max(0) as u64 / 1000),
             span(stale.after.as_secs())
         );
-        self.ws
+        let withdrawn = self
+            .ws
             .withdraw(item.id, &why, stale.then == WhenStale::Draft)?;
+        if let (true, Some(ingest), Some(target)) =
+            (withdrawn, &self.ingest, item.target_id.as_ref())
+        {
+            let _ = ingest.send(super::Command::Withdrawn(
+                item.platform.clone(),
+                target.clone(),
+            ));
+        }
         tracing::warn!(
             id = item.id,
             campaign = item.campaign.as_deref().unwrap_or(""),
@@ -522,13 +540,25 @@ mod tests {
             },
         )
         .unwrap();
+        let (ingest, told) = std::sync::mpsc::channel();
+        sender = sender.telling(ingest);
         let mut ws = Workspace::open(&location).unwrap();
         let with = |key: &str, origin: &str, campaign: Option<&'static str>| NewAction {
             campaign,
             ..action(key, origin, if origin == "bot" { 1 } else { 0 })
         };
-        let (dropped, _) = ws.enqueue(&with("bot:1", "bot", Some("drop"))).unwrap();
-        let (drafted, _) = ws.enqueue(&with("bot:2", "bot", Some("draft"))).unwrap();
+        let (dropped, _) = ws
+            .enqueue(&NewAction {
+                target_id: Some("m1"),
+                ..with("bot:1", "bot", Some("drop"))
+            })
+            .unwrap();
+        let (drafted, _) = ws
+            .enqueue(&NewAction {
+                target_id: Some("m2"),
+                ..with("bot:2", "bot", Some("draft"))
+            })
+            .unwrap();
         let (timeless, _) = ws.enqueue(&with("bot:3", "bot", None)).unwrap();
         let (person, _) = ws.enqueue(&with("human:1", "human", Some("drop"))).unwrap();
         std::thread::sleep(second + std::time::Duration::from_millis(100));
@@ -551,6 +581,22 @@ mod tests {
         );
         let keys = posted_keys(&sandbox);
         assert_eq!(keys, ["human:1", "bot:3"]);
+        // The ingest thread is told of both, so that its guardrails forget them.
+        let mut withdrawn: Vec<(String, String)> = told
+            .try_iter()
+            .filter_map(|c| match c {
+                super::super::Command::Withdrawn(platform, id) => Some((platform, id)),
+                _ => None,
+            })
+            .collect();
+        withdrawn.sort();
+        assert_eq!(
+            withdrawn,
+            [
+                ("x".to_owned(), "m1".to_owned()),
+                ("x".to_owned(), "m2".to_owned())
+            ]
+        );
     }
 
     /// The idempotency keys of what the sandbox network received, in order.

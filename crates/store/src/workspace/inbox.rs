@@ -753,29 +753,54 @@ impl Workspace {
             .transpose()
     }
 
-    /// An approved draft as the guardrails remember a sent reply (its text as approved, at the
-    /// time of the approval), so that the same person is not sent it again automatically.
+    /// The reply a person approved for this message, as the guardrails remember sent replies
+    /// (with the text that went out, at the review's time).
     pub fn approved_reply(
         &mut self,
         platform: &str,
         external_id: &str,
     ) -> Result<Option<palabre_core::SentReply>, StoreError> {
-        let Some(r) = self.conn.one(
+        self.sent_reply(
             "SELECT m.author_key, m.campaign, m.campaign_key, m.conversation_id,
                     COALESCE(r.final_text, m.reply), r.at_ms
              FROM draft_reviews r JOIN messages m
                  ON m.platform = r.platform AND m.external_id = r.external_id
              WHERE r.platform = $1 AND r.external_id = $2 AND r.verdict = 'approved'",
-            &[platform.into(), external_id.into()],
-        )?
-        else {
+            platform,
+            external_id,
+        )
+    }
+
+    /// The bot's reply to this message as the guardrails remembered it when it was decided
+    /// (its text, at the message's time): what they must forget when the outbox withdraws it.
+    pub fn decided_reply(
+        &mut self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<palabre_core::SentReply>, StoreError> {
+        self.sent_reply(
+            "SELECT author_key, campaign, campaign_key, conversation_id, reply, created_ms
+             FROM messages WHERE platform = $1 AND external_id = $2",
+            platform,
+            external_id,
+        )
+    }
+
+    /// A reply read by `sql` (author key, campaign, key, conversation, text, time in ms).
+    fn sent_reply(
+        &mut self,
+        sql: &str,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<palabre_core::SentReply>, StoreError> {
+        let Some(r) = self.conn.one(sql, &[platform.into(), external_id.into()])? else {
             return Ok(None);
         };
         let (Some(text), Some(campaign)) = (r.opt_text(4)?, r.opt_text(1)?) else {
             return Ok(None);
         };
         let at = palabre_core::Timestamp::from_millisecond(r.int(5)?)
-            .map_err(|e| StoreError::Corrupt(format!("review time: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("reply time: {e}")))?;
         Ok(Some(palabre_core::SentReply {
             author: r.int(0)? as u64,
             campaign,
