@@ -5,10 +5,11 @@
 // Tests may unwrap and panic: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const SURVEY: &str = r#"
 [channels.survey]
@@ -32,23 +33,10 @@ fn config(dir: &Path, survey: &str) -> std::path::PathBuf {
     path
 }
 
+/// `palabre replay ARGS` over these events.
 fn replay(args: &[&str], lines: &[Value]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palabre"))
-        .env_remove("PALABRE_CONFIG")
-        .env("PALABRE_LANG", "en")
-        .arg("replay")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    for l in lines {
-        writeln!(input, "{l}").unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    common::replay(args, Some(&input))
 }
 
 /// `(id, outcome, reasons, reply)` of each decision.

@@ -34,11 +34,7 @@ fn main() {
     let author = Author {
         id: "customer".into(),
         handle: Some("customer".into()),
-        display_name: None,
-        verified: false,
-        followers: None,
-        following: None,
-        bio: None,
+        ..Author::default()
     };
     let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
     let mut by_kind: BTreeMap<String, (u32, u32)> = BTreeMap::new();

@@ -21,11 +21,7 @@ fn the_development_set_is_read_as_labelled() {
     let author = Author {
         id: "c".into(),
         handle: Some("customer".into()),
-        display_name: None,
-        verified: false,
-        followers: None,
-        following: None,
-        bio: None,
+        ..Author::default()
     };
     let dev = lines(include_str!("../data/solved_dev.jsonl"));
     assert!(dev.len() >= 40);
