@@ -3,7 +3,10 @@
 //! Exhaustive matches: a reason or a label added without its words does not compile.
 
 use crate::i18n::UiLang;
-use palabre_core::{AuthorKind, Emotion, Intent, Lang, Outcome, Reason, SentimentLabel};
+use palabre_core::{
+    AuthorKind, Emotion, Intent, Lang, MessageKind, Outcome, Reason, SentimentLabel,
+};
+use palabre_store::workspace::Role;
 
 /// What was done, as a person says it.
 pub fn outcome(o: Outcome, lang: UiLang) -> &'static str {
@@ -218,6 +221,28 @@ fn language(l: Lang, lang: UiLang) -> &'static str {
     pick(lang, en, fr)
 }
 
+fn message_kind(k: MessageKind, lang: UiLang) -> &'static str {
+    let (en, fr) = match k {
+        MessageKind::Post => ("post", "publication"),
+        MessageKind::Reply => ("reply", "réponse"),
+        MessageKind::Repost => ("repost", "partage"),
+        MessageKind::Quote => ("quote", "citation"),
+        MessageKind::Direct => ("private message", "message privé"),
+        MessageKind::Comment => ("comment", "commentaire"),
+        MessageKind::Review => ("review", "avis"),
+    };
+    pick(lang, en, fr)
+}
+
+fn role(r: Role, lang: UiLang) -> &'static str {
+    let (en, fr) = match r {
+        Role::Agent => ("agent", "agent"),
+        Role::Manager => ("manager", "responsable"),
+        Role::Admin => ("administrator", "administrateur"),
+    };
+    pick(lang, en, fr)
+}
+
 fn pick(lang: UiLang, en: &'static str, fr: &'static str) -> &'static str {
     match lang {
         UiLang::En => en,
@@ -226,7 +251,7 @@ fn pick(lang: UiLang, en: &'static str, fr: &'static str) -> &'static str {
 }
 
 /// The words for a stored code of a given kind (`outcome`, `reason`, `sentiment`, `emotion`,
-/// `intent`, `author_kind`, `lang`) in `lang` (`fr`, `en`); the code itself when it is unknown
+/// `intent`, `author_kind`, `lang`, `kind` of message, `role`) in `lang` (`fr`, `en`); the code itself when it is unknown
 /// (a code stored by a newer version). Templates call it as the `say` filter:
 /// `{{ r | say("reason", lang) }}`.
 pub fn say(code: &str, kind: &str, lang: &str) -> String {
@@ -243,6 +268,8 @@ pub fn say(code: &str, kind: &str, lang: &str) -> String {
         "intent" => label(code).map(|i| intent(i, lang)),
         "author_kind" => label(code).map(|a| author_kind(a, lang)),
         "lang" => label(code).map(|l| language(l, lang)),
+        "kind" => label(code).map(|k| message_kind(k, lang)),
+        "role" => Role::parse(code).map(|r| role(r, lang)),
         _ => None,
     };
     words.map_or_else(|| code.to_owned(), str::to_owned)
@@ -279,6 +306,8 @@ mod tests {
         assert_eq!(say("anger", "emotion", "fr"), "colère");
         assert_eq!(say("organisation", "author_kind", "fr"), "une organisation");
         assert_eq!(say("other", "lang", "en"), "another language");
+        assert_eq!(say("direct", "kind", "fr"), "message privé");
+        assert_eq!(say("manager", "role", "fr"), "responsable");
         assert_eq!(
             say("organisation_author", "reason", "fr"),
             "l'auteur est une organisation"

@@ -49,14 +49,19 @@ fn from_json(raw: Option<String>) -> Value {
         .map_or(Value::from(()), Value::from_serialize)
 }
 
-/// Milliseconds as `45 s`, `12 min`, `3 h 05`, `2 d`.
-fn duration(ms: i64) -> String {
+/// Milliseconds as `45 s`, `12 min`, `3 h 05`, `2 d` (`2 j` in French: `lang`).
+fn duration(ms: i64, lang: Option<String>) -> String {
     let s = ms.max(0) / 1000;
+    let day = if lang.as_deref() == Some("fr") {
+        "j"
+    } else {
+        "d"
+    };
     match s {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min", s / 60),
         3600..86_400 => format!("{} h {:02}", s / 3600, (s % 3600) / 60),
-        _ => format!("{} d", s / 86_400),
+        _ => format!("{} {day}", s / 86_400),
     }
 }
 
@@ -83,10 +88,11 @@ mod tests {
 
     #[test]
     fn filters() {
-        assert_eq!(duration(5_000), "5 s");
-        assert_eq!(duration(720_000), "12 min");
-        assert_eq!(duration(3_900_000), "1 h 05");
-        assert_eq!(duration(3 * 86_400_000), "3 d");
+        assert_eq!(duration(5_000, None), "5 s");
+        assert_eq!(duration(720_000, None), "12 min");
+        assert_eq!(duration(3_900_000, None), "1 h 05");
+        assert_eq!(duration(3 * 86_400_000, None), "3 d");
+        assert_eq!(duration(3 * 86_400_000, Some("fr".into())), "3 j");
         assert_eq!(clock(0), "1970-01-01 00:00 UTC");
     }
 }
