@@ -1063,6 +1063,15 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
         html.contains("<q>Quelle taille de bagage cabine est autorisée ?</q>"),
         "the entry's question is quoted"
     );
+    // Why, in French words; the codes only behind the toggle.
+    assert!(
+        html.contains("Réponse automatique envoyée : la réponse d&#x27;une campagne"),
+        "the decision in a sentence: {html}"
+    );
+    assert!(
+        html.contains("Intention : question") || html.contains("Intention : demande d&#x27;aide"),
+        "triage by name: {html}"
+    );
 }
 
 // ------------------------------------------------------------------ accounts (admins)
