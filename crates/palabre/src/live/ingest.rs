@@ -71,18 +71,14 @@ impl Ingest {
                 Command::Withdrawn(platform, external_id) => {
                     match self.ws.decided_reply(&platform, &external_id) {
                         Ok(reply) => self.pipeline.withdraw_replies(reply),
-                        Err(e) => {
-                            tracing::error!(platform, external_id, error = %e, "cannot read a withdrawn reply; the guardrails forget it at the next start");
-                        }
+                        Err(e) => reply_unread(&platform, &external_id, &e, "withdrawn"),
                     }
                     true
                 }
                 Command::Approved(platform, external_id) => {
                     match self.ws.approved_reply(&platform, &external_id) {
                         Ok(reply) => self.pipeline.restore_replies(reply),
-                        Err(e) => {
-                            tracing::error!(platform, external_id, error = %e, "cannot read an approved draft; the guardrails will learn it at the next start");
-                        }
+                        Err(e) => reply_unread(&platform, &external_id, &e, "approved"),
                     }
                     true
                 }
@@ -174,4 +170,10 @@ impl Ingest {
         }
         entries
     }
+}
+
+/// A reply the guardrails should learn of (`approved`) or forget (`withdrawn`) could not be
+/// read: they catch up at the next start, which reads the store.
+fn reply_unread(platform: &str, external_id: &str, e: &dyn std::fmt::Display, what: &str) {
+    tracing::error!(platform, external_id, error = %e, "cannot read a reply {what} for the guardrails; they catch up at the next start");
 }

@@ -307,10 +307,7 @@ fn assign_one(
     if n == 0 {
         return Ok(None);
     }
-    c.exec(
-        "DELETE FROM assignment_waiting WHERE conversation_id = $1",
-        &[id.into()],
-    )?;
+    stop_waiting(c, id)?;
     c.exec(
         "UPDATE users SET last_assigned_ms = $1 WHERE name = $2",
         &[now.into(), name.as_str().into()],
@@ -327,6 +324,15 @@ fn assign_one(
         Some(&name),
     )?;
     Ok(Some(name))
+}
+
+/// Conversation `id` no longer waits for an agent (assigned, or set aside).
+pub(crate) fn stop_waiting(c: &mut Conn, id: &str) -> Result<(), StoreError> {
+    c.exec(
+        "DELETE FROM assignment_waiting WHERE conversation_id = $1",
+        &[id.into()],
+    )?;
+    Ok(())
 }
 
 /// Puts a conversation nobody free could take in `assignment_waiting` (kept at its first time).
@@ -352,10 +358,7 @@ fn wait(
 /// A person set conversation `id` aside (resolved, pending, snoozed): it no longer waits, and
 /// its agent, if it had one, may take what waits in their queues.
 pub(crate) fn freed(c: &mut Conn, id: &str) -> Result<(), StoreError> {
-    c.exec(
-        "DELETE FROM assignment_waiting WHERE conversation_id = $1",
-        &[id.into()],
-    )?;
+    stop_waiting(c, id)?;
     let agent = c
         .one(
             "SELECT assignee FROM conversations WHERE id = $1",
@@ -469,10 +472,7 @@ fn give_out(
             )?
             .is_some();
         if !still_waiting {
-            c.exec(
-                "DELETE FROM assignment_waiting WHERE conversation_id = $1",
-                &[id.as_str().into()],
-            )?;
+            stop_waiting(c, &id)?;
             continue;
         }
         if let Some(agent) = assign_one(c, &id, &queue, now, &mut full)? {

@@ -551,10 +551,7 @@ impl Workspace {
                 &[assignee.into(), id.into()],
             )?;
             if assignee.is_some() {
-                c.exec(
-                    "DELETE FROM assignment_waiting WHERE conversation_id = $1",
-                    &[id.into()],
-                )?;
+                super::assignment::stop_waiting(c, id)?;
             }
             // Taken from an agent: what waits in their queues may go to them now.
             if let Some(before) = before.filter(|b| Some(b.as_str()) != assignee) {
