@@ -143,6 +143,10 @@ pub(crate) struct TemplateNames {
     /// several places (the campaign's `help.ask_fr`/`ask_en`, or the built-in one).
     pub ask_fr: Option<String>,
     pub ask_en: Option<String>,
+    /// The question asked again when an answer to the help was still not enough (the
+    /// campaign's `help.again_fr`/`again_en`, or the built-in one).
+    pub again_fr: Option<String>,
+    pub again_en: Option<String>,
     pub link: Option<String>,
 }
 
@@ -194,6 +198,27 @@ pub struct Campaign {
     pub(crate) templates: TemplateNames,
     /// An FAQ campaign's entries (then there are no fields, table or reply templates).
     pub faq: Option<Faq>,
+    /// How the answer to a help or a question is awaited.
+    pub follow_up: FollowUp,
+}
+
+/// How long the person's answer to the bot's question is awaited, and how many more
+/// questions the bot may ask before a person takes the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowUp {
+    /// `None`: the next message is not read against the question.
+    pub window: Option<Duration>,
+    /// Questions the bot may ask after the first help (default 1).
+    pub questions: u8,
+}
+
+impl Default for FollowUp {
+    fn default() -> Self {
+        FollowUp {
+            window: Some(Duration::from_secs(30 * 60)),
+            questions: 1,
+        }
+    }
 }
 
 impl Campaign {
@@ -242,17 +267,27 @@ impl Campaign {
     }
 
     pub(crate) fn help_template(&self, lang: Lang) -> Option<&str> {
-        let (first, second) = match self.reply_lang(lang) {
-            Lang::En => (&self.templates.help_en, &self.templates.help_fr),
-            _ => (&self.templates.help_fr, &self.templates.help_en),
-        };
-        first.as_deref().or(second.as_deref())
+        self.in_lang(lang, &self.templates.help_fr, &self.templates.help_en)
     }
 
     pub(crate) fn ask_template(&self, lang: Lang) -> Option<&str> {
+        self.in_lang(lang, &self.templates.ask_fr, &self.templates.ask_en)
+    }
+
+    pub(crate) fn again_template(&self, lang: Lang) -> Option<&str> {
+        self.in_lang(lang, &self.templates.again_fr, &self.templates.again_en)
+    }
+
+    /// The template of the reply's language, else the other one.
+    fn in_lang<'a>(
+        &self,
+        lang: Lang,
+        fr: &'a Option<String>,
+        en: &'a Option<String>,
+    ) -> Option<&'a str> {
         let (first, second) = match self.reply_lang(lang) {
-            Lang::En => (&self.templates.ask_en, &self.templates.ask_fr),
-            _ => (&self.templates.ask_fr, &self.templates.ask_en),
+            Lang::En => (en, fr),
+            _ => (fr, en),
         };
         first.as_deref().or(second.as_deref())
     }

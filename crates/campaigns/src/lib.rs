@@ -17,10 +17,12 @@
 //! [`CampaignMatch::key`] and the campaign's [`Campaign::mode`] and [`Campaign::window`].
 
 pub mod campaign;
+pub mod choice;
 pub mod error;
 pub mod extract;
 pub mod faq;
 pub mod fold;
+pub mod follow;
 pub mod limit;
 mod load;
 pub mod render;
@@ -31,10 +33,11 @@ mod spec;
 pub mod table;
 pub mod trigger;
 
-pub use campaign::{Campaign, ChannelSpec, Mode, Stale, TriggerRules, WhenStale};
+pub use campaign::{Campaign, ChannelSpec, FollowUp, Mode, Stale, TriggerRules, WhenStale};
 pub use error::{CampaignError, ErrorKind};
 pub use extract::{Field, FieldKind, Repair};
 pub use faq::{Certainty, Faq, FaqEntry};
+pub use follow::{FollowUpRead, choice_payload};
 pub use limit::{Limit, Unit};
 pub use resolve::HelpCause;
 pub use set::{CampaignMatch, CampaignReply, CampaignSet};

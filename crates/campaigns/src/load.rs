@@ -2,8 +2,8 @@
 //! file, line and field.
 
 use crate::campaign::{
-    Campaign, ChannelSpec, Mode, Stale, TableSlot, TemplateNames, TriggerRules, WhenStale,
-    parse_window,
+    Campaign, ChannelSpec, FollowUp, Mode, Stale, TableSlot, TemplateNames, TriggerRules,
+    WhenStale, parse_window,
 };
 use crate::error::{CampaignError, ErrorKind, key_at};
 use crate::extract::{Field, FieldKind, Places};
@@ -23,8 +23,13 @@ use toml::Spanned;
 
 /// The question asked when a request's places disagree (`69003 Villeurbanne`) or its name is
 /// shared by several places, unless the campaign writes its own `help.ask_fr` / `ask_en`.
-const ASK_FR: &str = "{{ name }}, lequel voulez-vous : {{ choices | join(\" ou \") }} ? Renvoyez-nous un seul code, par exemple : {{ example }}";
-const ASK_EN: &str = "{{ name }}, which one do you mean: {{ choices | join(\" or \") }}? Send us just one code, for example: {{ example }}";
+const ASK_FR: &str = "{{ name }}, lequel voulez-vous ?{% for c in choices %} {{ loop.index }}) {{ c }}{% endfor %} Répondez simplement par le numéro.";
+const ASK_EN: &str = "{{ name }}, which one do you mean?{% for c in choices %} {{ loop.index }}) {{ c }}{% endfor %} Just reply with its number.";
+/// The question asked again when the answer to a help still holds nothing found, unless the
+/// campaign writes its own `help.again_fr` / `again_en`.
+const AGAIN_FR: &str = "Désolé {{ name }}, je ne trouve toujours pas. Répondez simplement comme dans cet exemple : {{ example }}";
+const AGAIN_EN: &str =
+    "Sorry {{ name }}, I still can't find it. Just reply as in this example: {{ example }}";
 
 /// The model's similarity at or above which an FAQ answer goes out, unless the campaign says.
 pub const DEFAULT_ANSWER_AT: f32 = 0.55;
@@ -156,6 +161,7 @@ impl Loader {
             )
         })?;
         let stale = stale(&cx, &spec)?;
+        let follow_up = follow_up(&cx, &spec)?;
         let trigger = trigger(&cx, &spec)?;
         let fields = self.fields(&cx, &spec)?;
         let default_lang = match spec.default_lang {
@@ -227,6 +233,7 @@ impl Loader {
             table: None,
             templates: TemplateNames::default(),
             faq: None,
+            follow_up,
         };
         // An FAQ campaign: its entries, and nothing of a lookup's.
         let Some((reply, help)) = written else {
@@ -580,6 +587,19 @@ impl Loader {
                 .unwrap_or_else(|| Spanned::new(help_span.clone(), default.to_owned()));
             *out = Some(compile(format!("help.ask_{lang}"), &source, &ask_allowed)?);
         }
+        for (lang, given, default, out) in [
+            ("fr", &help.again_fr, AGAIN_FR, &mut names.again_fr),
+            ("en", &help.again_en, AGAIN_EN, &mut names.again_en),
+        ] {
+            let source = given
+                .clone()
+                .unwrap_or_else(|| Spanned::new(help_span.clone(), default.to_owned()));
+            *out = Some(compile(
+                format!("help.again_{lang}"),
+                &source,
+                &help_allowed,
+            )?);
+        }
         campaign.templates = names;
         Ok(used)
     }
@@ -607,6 +627,42 @@ fn channels(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<Vec<ChannelSpec>, Campa
             }
         })
         .collect()
+}
+
+/// `[follow_up]`: `window` (default 30 minutes, `0` for none) and `questions` (default 1,
+/// at most 3: a bot that keeps asking is what people hate).
+fn follow_up(cx: &Ctx<'_>, spec: &CampaignSpec) -> Result<FollowUp, CampaignError> {
+    let mut out = FollowUp::default();
+    let Some(given) = &spec.follow_up else {
+        return Ok(out);
+    };
+    let given = given.get_ref();
+    if let Some(raw) = &given.window {
+        out.window = match palabre_core::parse_duration(raw.get_ref()) {
+            _ if raw.get_ref().trim() == "0" => None,
+            Ok(d) if d.is_zero() => None,
+            Ok(d) => Some(d),
+            Err(_) => {
+                return Err(cx.invalid(
+                    raw,
+                    format!(
+                        "`{}` is not a duration (write a number and s, m, h or d: 30m; 0 for none)",
+                        raw.get_ref()
+                    ),
+                ));
+            }
+        };
+    }
+    if let Some(n) = &given.questions {
+        if *n.get_ref() > 3 {
+            return Err(cx.invalid(
+                n,
+                "at most 3 more questions: past that, a person should take the request",
+            ));
+        }
+        out.questions = *n.get_ref();
+    }
+    Ok(out)
 }
 
 /// `stale_after` and `when_stale`.
@@ -798,6 +854,8 @@ fn template_span((reply_spec, help): WrittenReply<'_>, field: &str) -> Range<usi
         "help.en" => help.en.as_ref().map(Spanned::span),
         "help.ask_fr" => help.ask_fr.as_ref().map(Spanned::span),
         "help.ask_en" => help.ask_en.as_ref().map(Spanned::span),
+        "help.again_fr" => help.again_fr.as_ref().map(Spanned::span),
+        "help.again_en" => help.again_en.as_ref().map(Spanned::span),
         f if f.starts_with("reply.fr") => list(&reply.fr, index(f)),
         f if f.starts_with("reply.en") => list(&reply.en, index(f)),
         _ => None,

@@ -287,9 +287,36 @@ pub(crate) fn render_help(
     lang: Lang,
     limit: Limit,
 ) -> Result<String, (String, String)> {
+    let name = campaign.help_template(campaign.reply_lang(lang));
+    render_plain(renderer, campaign, speaker, lang, limit, name, "help")
+}
+
+/// The question asked again, when the answer to a help was still not enough.
+pub(crate) fn render_again(
+    renderer: &Renderer,
+    campaign: &Campaign,
+    speaker: &Speaker,
+    lang: Lang,
+    limit: Limit,
+) -> Result<String, (String, String)> {
+    let name = campaign.again_template(campaign.reply_lang(lang));
+    render_plain(renderer, campaign, speaker, lang, limit, name, "help.again")
+}
+
+/// A help template (`field` when there is none), with the campaign's base variables, cut to
+/// the limit if needed.
+fn render_plain(
+    renderer: &Renderer,
+    campaign: &Campaign,
+    speaker: &Speaker,
+    lang: Lang,
+    limit: Limit,
+    name: Option<&str>,
+    field: &str,
+) -> Result<String, (String, String)> {
     let lang = campaign.reply_lang(lang);
-    let Some(name) = campaign.help_template(lang) else {
-        return Err(("help".into(), "no help text".into()));
+    let Some(name) = name else {
+        return Err((field.into(), "no help text".into()));
     };
     let mut vars = base_vars(campaign, speaker, lang);
     vars.push(("link".into(), Value::from("")));
@@ -358,6 +385,8 @@ pub(crate) fn check_example(
                 .map_err(|e| (ErrorKind::Template, template_field(name), e.message))?;
         }
         render_help(renderer, campaign, &speaker, lang, limit)
+            .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
+        render_again(renderer, campaign, &speaker, lang, limit)
             .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
         let choices = [
             "69003 (Lyon 3e Arrondissement)".to_owned(),

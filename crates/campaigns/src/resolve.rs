@@ -249,7 +249,7 @@ fn by_name(
             })
         }
         _ => Some(Resolution::Help {
-            cause: HelpCause::Ambiguous(rows.iter().map(|&r| choice(table, r)).collect()),
+            cause: HelpCause::Ambiguous(choices(table, rows)),
             anything: true,
         }),
     }
@@ -330,21 +330,30 @@ fn contradiction(
         if agrees || !near_a_code(named.first_word, named.last_word) {
             continue;
         }
-        let mut choices: Vec<String> = rows.iter().map(|&r| choice(table, r)).collect();
-        choices.extend(named.rows.iter().map(|&r| choice(table, r)));
-        choices.dedup();
-        return Some(HelpCause::Contradiction(choices));
+        let mut all = rows.to_vec();
+        all.extend(named.rows.iter().copied());
+        all.dedup();
+        return Some(HelpCause::Contradiction(choices(table, &all)));
     }
     None
 }
 
-/// How a choice is named to the person: its key and its name, `69003 (Lyon 3e Arrondissement)`.
-fn choice(table: &Table, row: usize) -> String {
-    let key = table.key_values(row).join(" ");
-    match table.name_of(row) {
-        Some(name) if !name.is_empty() => format!("{key} ({name})"),
-        _ => key,
-    }
+/// How choices are named to the person: their key and name, `69003 (Lyon 3e Arrondissement)`;
+/// places that share a name also get their department, `93200 (Saint-Denis,
+/// Seine-Saint-Denis)`, so that "the one in Réunion" can pick one.
+fn choices(table: &Table, rows: &[usize]) -> Vec<String> {
+    let name = |r: usize| table.name_of(r).filter(|n| !n.is_empty());
+    rows.iter()
+        .map(|&r| {
+            let key = table.key_values(r).join(" ");
+            let Some(own) = name(r) else { return key };
+            let shared = rows.iter().any(|&o| o != r && name(o) == Some(own));
+            match crate::extract::postal::department(&key).filter(|_| shared) {
+                Some(department) => format!("{key} ({own}, {department})"),
+                None => format!("{key} ({own})"),
+            }
+        })
+        .collect()
 }
 
 fn sorted(mut repairs: Vec<Repair>) -> Vec<Repair> {

@@ -9,7 +9,8 @@ use crate::limit::Limit;
 use crate::load::Loader;
 use crate::render::Renderer;
 use crate::reply::{
-    Speaker, answer_context, check_example, render_answers, render_ask, render_faq, render_help,
+    Speaker, answer_context, check_example, render_again, render_answers, render_ask, render_faq,
+    render_help,
 };
 use crate::resolve::{HelpCause, Resolution, resolve};
 use crate::table::Table;
@@ -310,22 +311,18 @@ impl CampaignSet {
                     also,
                     repairs,
                 } => {
-                    let rows = match (row, table.as_deref()) {
-                        (Some(row), Some(t)) => {
-                            let mut rows = vec![row];
-                            rows.extend(also);
-                            Some((t, rows))
-                        }
-                        _ => None,
-                    };
-                    return Some(self.answer(
+                    return Some(self.found(
                         campaign,
                         trigger.channel,
                         message,
                         lang,
-                        &values,
-                        rows,
-                        repairs,
+                        Found {
+                            values: &values,
+                            row,
+                            also,
+                            repairs,
+                        },
+                        table.as_deref(),
                     ));
                 }
                 // Quoting one of our posts is a request only when the quote makes one whole
@@ -336,7 +333,7 @@ impl CampaignSet {
                 Resolution::Help { anything, .. } if trigger.by_address && !anything => {}
                 Resolution::Help { cause, .. } => {
                     if first_help.is_none() {
-                        first_help = Some((campaign, trigger.channel, cause, Vec::new()));
+                        first_help = Some((campaign, trigger.channel, cause));
                     }
                 }
             }
@@ -346,13 +343,26 @@ impl CampaignSet {
         if faq_found.is_some() {
             return faq_found;
         }
-        let (campaign, channel, cause, fields) = first_help?;
+        let (campaign, channel, cause) = first_help?;
+        Some(self.help(campaign, channel, message, lang, cause, false))
+    }
+
+    /// The help for a request that could not be answered: the question naming the choices
+    /// when there are some, else the campaign's help, or (`again`, for an answer to a help
+    /// that was still not enough) the question asked again.
+    pub(crate) fn help(
+        &self,
+        campaign: &Arc<Campaign>,
+        channel: ChannelSpec,
+        message: &Message,
+        lang: Lang,
+        cause: HelpCause,
+        again: bool,
+    ) -> CampaignMatch {
         let lang_out = campaign.reply_lang(lang);
         let limit = Limit::for_platform(message.id.platform);
         let speaker = Speaker::of(&message.author);
-        let rendered = if cause.choices().is_empty() {
-            render_help(&self.renderer, campaign, &speaker, lang, limit)
-        } else {
+        let rendered = if !cause.choices().is_empty() {
             render_ask(
                 &self.renderer,
                 campaign,
@@ -361,21 +371,54 @@ impl CampaignSet {
                 limit,
                 cause.choices(),
             )
+        } else if again {
+            render_again(&self.renderer, campaign, &speaker, lang, limit)
+        } else {
+            render_help(&self.renderer, campaign, &speaker, lang, limit)
         };
         let reply = match rendered {
             Ok(text) => CampaignReply::Help { text, cause },
             Err((template, error)) => CampaignReply::Failed { template, error },
         };
-        Some(CampaignMatch {
+        CampaignMatch {
             campaign: Arc::clone(campaign),
             channel,
             key: "help".into(),
             lang: lang_out,
             reply,
             repairs: Vec::new(),
-            fields,
+            fields: Vec::new(),
             certainty: Certainty::Sure,
-        })
+        }
+    }
+
+    /// The answer to a request found in the campaign's table (or read whole, without one).
+    pub(crate) fn found(
+        &self,
+        campaign: &Arc<Campaign>,
+        channel: ChannelSpec,
+        message: &Message,
+        lang: Lang,
+        found: Found<'_>,
+        table: Option<&Table>,
+    ) -> CampaignMatch {
+        let rows = match (found.row, table) {
+            (Some(row), Some(t)) => {
+                let mut rows = vec![row];
+                rows.extend(found.also);
+                Some((t, rows))
+            }
+            _ => None,
+        };
+        self.answer(
+            campaign,
+            channel,
+            message,
+            lang,
+            found.values,
+            rows,
+            found.repairs,
+        )
     }
 
     /// The FAQ entry `message` asks, if one is close enough to be at least suggested.
@@ -556,12 +599,15 @@ fn values_for_row(
 
 /// The first campaign whose request could not be answered: its help goes out if no other
 /// campaign answers.
-type PendingHelp<'a> = (
-    &'a Arc<Campaign>,
-    ChannelSpec,
-    HelpCause,
-    Vec<(String, String)>,
-);
+type PendingHelp<'a> = (&'a Arc<Campaign>, ChannelSpec, HelpCause);
+
+/// A request found: [`Resolution::Found`]'s parts.
+pub(crate) struct Found<'a> {
+    pub values: &'a [Option<String>],
+    pub row: Option<usize>,
+    pub also: Vec<usize>,
+    pub repairs: Vec<Repair>,
+}
 
 /// How a message triggered a campaign.
 struct Trigger {

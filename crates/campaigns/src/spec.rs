@@ -27,6 +27,19 @@ pub struct CampaignSpec {
     pub reply: Option<Spanned<ReplySpec>>,
     pub help: Option<Spanned<HelpSpec>>,
     pub faq: Option<Spanned<FaqSpec>>,
+    /// How the answer to the bot's question is awaited in the conversation.
+    pub follow_up: Option<Spanned<FollowUpSpec>>,
+}
+
+/// `[follow_up]`: after a help or a question, the person's next message in the conversation
+/// is read as the answer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpSpec {
+    /// How long the answer is awaited (`30m`, the default; `0`: not at all).
+    pub window: Option<Spanned<String>>,
+    /// How many more questions the bot may ask when the answer is still not enough (default 1).
+    pub questions: Option<Spanned<u8>>,
 }
 
 /// `[faq]`: questions answered the same way every time, matched by meaning.
@@ -144,4 +157,7 @@ pub struct HelpSpec {
     /// The question when a request's places disagree or a name is shared (`choices`).
     pub ask_fr: Option<Spanned<String>>,
     pub ask_en: Option<Spanned<String>>,
+    /// The question asked again when the answer to the help still holds nothing found.
+    pub again_fr: Option<Spanned<String>>,
+    pub again_en: Option<Spanned<String>>,
 }

@@ -124,7 +124,7 @@ fn a_code_contradicted_by_the_place_beside_it_gets_a_question_not_a_guess() {
         );
         assert!(reply.contains("lequel"), "{reply}");
         assert!(
-            reply.contains("69003 (Lyon 3e Arrondissement) ou 69100 (Villeurbanne)"),
+            reply.contains("1) 69003 (Lyon 3e Arrondissement) 2) 69100 (Villeurbanne)"),
             "{reply}"
         );
         assert_eq!(got.key, "help");
@@ -159,16 +159,22 @@ fn a_name_shared_by_several_places_asks_which_one() {
         panic!("{:?}", got.reply);
     };
     assert!(matches!(cause, HelpCause::Ambiguous(_)));
+    // Places sharing a name are told apart by their department, and numbered.
     assert_eq!(
         cause.choices(),
-        ["93200 (Saint-Denis)", "97400 (Saint-Denis)"]
+        [
+            "93200 (Saint-Denis, Seine-Saint-Denis)",
+            "97400 (Saint-Denis, La Réunion)"
+        ]
     );
     assert!(
-        text.contains("93200 (Saint-Denis) ou 97400 (Saint-Denis)"),
+        text.contains(
+            "1) 93200 (Saint-Denis, Seine-Saint-Denis) 2) 97400 (Saint-Denis, La Réunion)"
+        ),
         "{text}"
     );
     assert!(
-        text.ends_with("par exemple : #MonRésultat 93200"),
-        "the example uses a code of one of the choices: {text}"
+        text.ends_with("Répondez simplement par le numéro."),
+        "{text}"
     );
 }

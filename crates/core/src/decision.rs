@@ -172,6 +172,15 @@ reasons! {
     /// The customer confirmed their support exchange ended well: the channel's satisfaction
     /// survey goes out (once per person per period).
     Survey => "survey",
+    /// Read as the person's answer to the bot's help or question in this conversation (no
+    /// hashtag needed): the request it completes is answered, or asked about once more.
+    FollowUp => "follow_up",
+    /// The answer to the bot's questions was still not enough and the campaign allows no more
+    /// questions: a person takes the request, with everything gathered.
+    QuestionsExhausted => "questions_exhausted",
+    /// A quick-reply button's payload that names none of the choices offered (tampered with,
+    /// or from an expired question): nothing is picked.
+    InvalidChoice => "invalid_choice",
 }
 
 impl fmt::Display for Reason {

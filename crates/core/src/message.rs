@@ -206,6 +206,9 @@ pub struct Message {
     pub recipient: Option<String>,
     /// For reviews.
     pub rating: Option<Rating>,
+    /// The payload of the quick reply the person tapped (Messenger), when they answered a
+    /// question with one of its buttons.
+    pub choice: Option<String>,
     pub created_at: Timestamp,
     /// The platform's payload, exactly as received.
     #[serde(skip)]
@@ -248,6 +251,7 @@ impl Message {
             referenced: None,
             recipient: None,
             rating: None,
+            choice: None,
             created_at,
             raw: Arc::from(""),
         }

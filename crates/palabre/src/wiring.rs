@@ -1,7 +1,7 @@
 //! Wiring shared by the commands: the pipeline as the configuration describes it.
 
 use crate::config::Config;
-use palabre_core::Channel;
+use palabre_core::{Channel, Outcome, Reason, Triage};
 use palabre_pipeline::Pipeline;
 use std::path::{Path, PathBuf};
 
@@ -140,7 +140,6 @@ pub fn store_location(
 /// A stored turn as the survey memory reads it: the same [`Turn::of`] the live path uses, on
 /// the stored decision; a person's reply from the inbox answers.
 fn stored_turn(t: palabre_store::StoredTurn) -> (String, u64, palabre_pipeline::survey::Turn, i64) {
-    use palabre_core::{Outcome, Reason, Triage};
     use palabre_pipeline::survey::Turn;
     let turn = match &t.decision {
         None => Turn::Answered,
@@ -171,6 +170,31 @@ fn stored_turn(t: palabre_store::StoredTurn) -> (String, u64, palabre_pipeline::
     (t.conversation, t.author, turn, t.at.as_second())
 }
 
+/// A stored campaign decision as the pipeline's pending requests read it (as `process`
+/// noted it live: a help sent opens or extends the request, anything else closes it).
+fn stored_request(t: palabre_store::CampaignTurn) -> palabre_pipeline::StoredRequest {
+    let has = |reason: Reason| t.decision.reasons.iter().any(|r| r == reason.as_str());
+    let asked = t.decision.outcome == Outcome::RoutedToHuman.as_str()
+        && t.decision.reply.is_some()
+        && has(Reason::MalformedRequest);
+    let lang = t
+        .decision
+        .triage
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<Triage>(j).ok())
+        .map_or(palabre_core::Lang::Other, |triage| triage.lang);
+    palabre_pipeline::StoredRequest {
+        asked,
+        follow_up: has(Reason::FollowUp),
+        conversation: t.conversation,
+        author: t.author,
+        campaign: t.campaign,
+        text: t.text,
+        lang,
+        at: t.at.as_second(),
+    }
+}
+
 /// What a pipeline remembered before a restart, read back from the store at `location`: the
 /// windows (dedupe, threads, repeats), the replies sent (the bot's answers and help replies,
 /// and the drafts people approved) and the conversations a person took over. `serve` and
@@ -188,6 +212,10 @@ pub fn restore(
     if !pipeline.policy().surveys.is_empty() {
         let turns = store.recent_turns(pipeline.policy().request_window)?;
         pipeline.restore_turns(turns.into_iter().map(stored_turn));
+    }
+    if pipeline.campaigns().is_some() {
+        let turns = store.recent_campaign_turns(pipeline.policy().request_window)?;
+        pipeline.restore_pending(turns.into_iter().map(stored_request));
     }
     for conversation in palabre_store::Workspace::open(location)?.paused_conversations()? {
         pipeline.set_bot_paused(

@@ -127,7 +127,7 @@ fn mon_resultat_every_decision() {
     // A name shared by two communes: the help asks which one, naming both.
     assert!(
         got[7]["reply"].as_str().unwrap().starts_with(
-            "Sam Taylor, lequel voulez-vous : 93200 (Saint-Denis) ou 97400 (Saint-Denis) ?"
+            "Sam Taylor, lequel voulez-vous ? 1) 93200 (Saint-Denis, Seine-Saint-Denis) 2) 97400 (Saint-Denis, La Réunion)"
         ),
         "{}",
         got[7]
@@ -191,7 +191,7 @@ fn campaign_traps_spam_promotion_quotes_contradictions_several_codes_glued_hasht
     assert_eq!(got[0]["triage"]["spam"], true);
     let ask = got[2]["reply"].as_str().unwrap();
     assert!(
-        ask.contains("69003 (Lyon 3e Arrondissement) ou 69100 (Villeurbanne)"),
+        ask.contains("1) 69003 (Lyon 3e Arrondissement) 2) 69100 (Villeurbanne)"),
         "{ask}"
     );
     let both = got[3]["reply"].as_str().unwrap();

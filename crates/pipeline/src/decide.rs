@@ -34,6 +34,19 @@ pub struct Facts {
     /// The channel's survey, rendered, when this message confirms that a support exchange
     /// the brand answered ended well and the author got no survey within its period.
     pub survey: Option<String>,
+    /// The message was read as the answer to the bot's question (a pending request).
+    pub follow_up: Option<FollowUpFacts>,
+    /// The message carries a quick-reply payload that names none of the choices offered.
+    pub bad_choice: bool,
+}
+
+/// What the pending request a message answers says about asking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowUpFacts {
+    /// Questions asked so far in this request (the first help counts).
+    pub asked: u8,
+    /// Questions the campaign allows after the first help.
+    pub questions: u8,
 }
 
 /// Whether the event's id was seen before.
@@ -120,6 +133,9 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
     if message.in_reply_to.is_some() && !facts.parent_seen && message.kind != MessageKind::Direct {
         reasons.push(Reason::OrphanReply);
     }
+    if facts.bad_choice {
+        reasons.push(Reason::InvalidChoice);
+    }
     // Escalations say why: an angry or abusive message reaches a human with that reason.
     let toxic = facts.triage.is_some_and(|t| t.toxic);
     if toxic {
@@ -164,7 +180,8 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
 
 /// A campaign request: answer, help, draft or human, by the guardrails, in this order:
 /// spam and marketing (never answered, no help), a human's takeover, a failed template, the
-/// crisis brake, toxic, angry, organisation, negative; then help (once per person per window);
+/// crisis brake, toxic, angry, organisation, negative; then help (once per person per window;
+/// in answer to the bot's question, as many more as the campaign allows, each text once);
 /// then one answer per key per window, the author and conversation caps, the same text twice;
 /// then an answer the campaign is not sure of (two FAQ entries tied, a weak match, an FAQ
 /// match on a message that is no question) as a draft; then the campaign's mode.
@@ -209,14 +226,24 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             if !cause.choices().is_empty() {
                 reasons.push(Reason::UnclearIntent);
             }
-            if g.help_already_sent || g.same_text_sent {
-                reasons.push(Reason::HelpAlreadySent);
-                to_human(reasons)
-            } else {
-                Decision {
+            let refused = match facts.follow_up {
+                // An answer to the bot's question that is still not enough: one more question
+                // while the campaign allows it, never the same text twice.
+                Some(f) if f.asked > f.questions => Some(Reason::QuestionsExhausted),
+                Some(_) if g.same_text_sent => Some(Reason::SameTextTwice),
+                Some(_) => None,
+                None if g.help_already_sent || g.same_text_sent => Some(Reason::HelpAlreadySent),
+                None => None,
+            };
+            match refused {
+                Some(why) => {
+                    reasons.push(why);
+                    to_human(reasons)
+                }
+                None => Decision {
                     reply: text.clone(),
                     ..to_human(reasons)
-                }
+                },
             }
         } else if g.already_answered {
             Decision::ignored(Reason::AlreadyAnswered)
@@ -262,6 +289,9 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             }
         }
     };
+    if facts.follow_up.is_some() {
+        decision.reasons.push(Reason::FollowUp);
+    }
     decision.campaign = Some(request.campaign.id.clone());
     decision.campaign_key = Some(request.key.clone());
     decision

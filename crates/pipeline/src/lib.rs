@@ -14,22 +14,24 @@
 pub mod decide;
 pub mod fingerprint;
 pub mod guard;
+pub mod pending;
 pub mod policy;
 pub mod state;
 pub mod survey;
 pub mod window;
 
-pub use decide::{Facts, Seen, decide};
+pub use decide::{Facts, FollowUpFacts, Seen, decide};
 pub use palabre_core::{MessageKeys as Keys, SeedRow};
 pub use policy::Policy;
 pub use state::State;
 
 use guard::GuardMemory;
-use palabre_campaigns::CampaignSet;
+use palabre_campaigns::{CampaignSet, FollowUpRead};
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
 use palabre_core::{ConversationId, Decision, EventId, Lang, Message, Outcome, Reason, SentReply};
 use palabre_embed::Model;
 use palabre_triage::Triager;
+use pending::{Pending, PendingMemory, Step};
 use std::collections::HashSet;
 use std::sync::Arc;
 use survey::{SurveyMemory, Turn};
@@ -56,6 +58,23 @@ pub enum Record {
     Nothing,
 }
 
+/// A campaign decision as the store keeps it, for [`Pipeline::restore_pending`].
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    pub conversation: String,
+    /// The author key (the store's `author_key`).
+    pub author: u64,
+    pub campaign: String,
+    /// A help or question went out (reason `malformed_request` with a reply sent).
+    pub asked: bool,
+    /// Reason `follow_up`: it answered an earlier question.
+    pub follow_up: bool,
+    pub text: String,
+    pub lang: Lang,
+    /// Seconds.
+    pub at: i64,
+}
+
 /// The deterministic decision path with its bounded state.
 pub struct Pipeline {
     policy: Policy,
@@ -63,6 +82,8 @@ pub struct Pipeline {
     guard: GuardMemory,
     /// Support exchanges and surveys sent, when a channel has a survey.
     surveys: SurveyMemory,
+    /// Requests waiting for the answer to a campaign's help or question.
+    pending: PendingMemory,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
     /// Conversations a human took over: no automated reply goes into them until released.
@@ -109,6 +130,7 @@ impl Pipeline {
     pub fn new(policy: Policy) -> Self {
         let state = State::new(&policy);
         let guard = GuardMemory::new(policy.request_window);
+        let policy_window = policy.request_window;
         let surveys = SurveyMemory::new(if policy.surveys.is_empty() {
             1
         } else {
@@ -119,6 +141,7 @@ impl Pipeline {
             state,
             guard,
             surveys,
+            pending: PendingMemory::new(policy_window),
             triager: None,
             campaigns: None,
             paused: HashSet::new(),
@@ -188,6 +211,7 @@ impl Pipeline {
     pub fn set_bot_paused(&mut self, conversation: &ConversationId, paused: bool) {
         if paused {
             self.paused.insert(conversation.clone());
+            self.pending.close(conversation);
         } else {
             self.paused.remove(conversation);
         }
@@ -234,6 +258,25 @@ impl Pipeline {
         }
         for (conversation, author, turn, at) in turns {
             self.surveys.note(&conversation, author, turn, at);
+        }
+    }
+
+    /// Restores the requests waiting for an answer to a campaign's help or question from the
+    /// campaign decisions recorded before a restart (oldest first), as they were noted live:
+    /// a restart between the question and the answer changes nothing.
+    pub fn restore_pending(&mut self, requests: impl IntoIterator<Item = StoredRequest>) {
+        for r in requests {
+            let step = if r.asked { Step::Asked } else { Step::Closed };
+            self.pending.note(
+                &ConversationId::from_stored(&r.conversation),
+                r.author,
+                &r.campaign,
+                step,
+                r.follow_up,
+                &r.text,
+                r.lang,
+                r.at,
+            );
         }
     }
 
@@ -305,9 +348,13 @@ impl Pipeline {
                     })
                 });
         }
+        // A request the author left waiting here for the answer to the bot's question.
+        let waiting = self.waiting_for(&message, &facts.facts);
         // Triage reads only what the brand may have to answer: new messages addressed to it,
-        // and campaign requests.
-        let wanted = facts.facts.addressed.is_some() || facts.facts.campaign.is_some();
+        // campaign requests, and answers to the bot's questions.
+        let wanted = facts.facts.addressed.is_some()
+            || facts.facts.campaign.is_some()
+            || !waiting.is_empty();
         if let Some(triager) = self.triager.as_ref().filter(|_| wanted) {
             let budget = &mut self.model_budget;
             let at = message.created_at;
@@ -319,6 +366,7 @@ impl Pipeline {
             );
             facts.facts.triage = Some(t);
         }
+        self.read_follow_up(&message, &mut facts.facts, &waiting);
         facts.facts.survey = self.survey_due(&message, &facts.facts);
         if let Some(request) = &facts.facts.campaign {
             let sample = match request.campaign.mode {
@@ -342,6 +390,25 @@ impl Pipeline {
                 &facts.facts.conversation,
                 text,
                 &self.policy.guardrails,
+            );
+        }
+        if let Some(request) = facts.facts.campaign.as_ref().filter(|r| !r.is_faq()) {
+            let asked = request.is_help() && decision.sent_reply().is_some();
+            let lang = facts
+                .facts
+                .triage
+                .map(|t| t.lang)
+                .filter(|l| *l != Lang::Other)
+                .unwrap_or(request.lang);
+            self.pending.note(
+                &facts.facts.conversation,
+                guard::author_key(&message),
+                &request.campaign.id,
+                if asked { Step::Asked } else { Step::Closed },
+                facts.facts.follow_up.is_some(),
+                &message.text,
+                lang,
+                message.created_at.as_second(),
             );
         }
         if fresh && !self.policy.surveys.is_empty() {
@@ -383,6 +450,78 @@ impl Pipeline {
 }
 
 impl Pipeline {
+    /// The requests the author of a new message left waiting in its conversation (or, when
+    /// it replies to one of our channels, in the conversation of their newest one), newest
+    /// first. None when a person took the conversation over, or for our own messages.
+    fn waiting_for(&self, message: &Message, facts: &Facts) -> Vec<Pending> {
+        let Some(campaigns) = &self.campaigns else {
+            return Vec::new();
+        };
+        if facts.seen != Seen::New || facts.bot_paused || self.policy.own_channel(message).is_some()
+        {
+            return Vec::new();
+        }
+        let replies_to_us = message.kind != palabre_core::MessageKind::Direct
+            && facts.addressed == Some(Reason::ReplyToChannel);
+        self.pending.waiting(
+            &facts.conversation,
+            guard::author_key(message),
+            replies_to_us,
+            message.created_at.as_second(),
+            |id| {
+                let window = campaigns.get(id)?.follow_up.window?;
+                i64::try_from(window.as_secs()).ok()
+            },
+        )
+    }
+
+    /// Reads a message as the answer to the bot's question when a request waits for it and
+    /// the message is not something else entirely (a complaint, anger, an insult: those take
+    /// the usual path). A request found whole on its own (`#MonRésultat 69003` again) stays
+    /// as it is.
+    fn read_follow_up(&self, message: &Message, facts: &mut Facts, waiting: &[Pending]) {
+        let Some(campaigns) = &self.campaigns else {
+            return;
+        };
+        if waiting.is_empty() || facts.campaign.as_ref().is_some_and(|c| c.is_answer()) {
+            return;
+        }
+        let elsewhere = facts.triage.is_some_and(|t| {
+            t.toxic
+                || t.emotion == palabre_core::Emotion::Anger
+                || t.intent == palabre_core::Intent::Complaint
+        });
+        if elsewhere {
+            return;
+        }
+        for pending in waiting {
+            let lang = match facts.triage.map(|t| t.lang) {
+                Some(lang @ (Lang::Fr | Lang::En)) => lang,
+                _ => pending.lang,
+            };
+            match campaigns.follow_up(&pending.campaign, &pending.gathered, message, lang) {
+                FollowUpRead::Nothing => continue,
+                FollowUpRead::BadChoice => {
+                    facts.bad_choice = true;
+                    facts.campaign = None;
+                }
+                FollowUpRead::Read(request) => {
+                    let questions = campaigns
+                        .get(&pending.campaign)
+                        .map_or(0, |c| c.follow_up.questions);
+                    facts.campaign = Some(*request);
+                    facts.follow_up = Some(FollowUpFacts {
+                        asked: pending.asked,
+                        questions,
+                    });
+                    // The answer belongs to the exchange that asked for it.
+                    facts.conversation = pending.conversation.clone();
+                }
+            }
+            return;
+        }
+    }
+
     /// The channel's survey, rendered, if this new message replies to the brand's answer in a
     /// support exchange of its author's, confirms the problem is solved, and its author got no
     /// survey within the period.

@@ -116,6 +116,8 @@ impl State {
                 guard: Default::default(),
                 bot_paused: false,
                 survey: None,
+                follow_up: None,
+                bad_choice: false,
             },
             keys: Keys {
                 event,

@@ -157,6 +157,20 @@ pub struct StoredTurn {
     pub at: Timestamp,
 }
 
+/// A message a campaign decided on (its help, its answer, a person's turn), read back at start
+/// to rebuild the requests waiting for an answer to the bot's question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignTurn {
+    pub conversation: String,
+    /// The author key.
+    pub author: u64,
+    pub campaign: String,
+    pub decision: StoredDecision,
+    /// The message's text.
+    pub text: String,
+    pub at: Timestamp,
+}
+
 /// One line of the append-only audit log: who did what to what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -199,6 +213,9 @@ pub trait Store: Send {
     /// The last `limit` stored messages and the last `limit` replies people sent from the
     /// inbox, oldest first, to rebuild the support exchanges surveys follow.
     fn recent_turns(&mut self, limit: usize) -> Result<Vec<StoredTurn>, StoreError>;
+    /// Among the last `limit` stored messages, those a lookup campaign decided on (not FAQ
+    /// answers), oldest first, to rebuild the requests waiting for an answer.
+    fn recent_campaign_turns(&mut self, limit: usize) -> Result<Vec<CampaignTurn>, StoreError>;
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
     fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;

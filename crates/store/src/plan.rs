@@ -54,6 +54,12 @@ pub(crate) const RECENT_TURNS: &str = "SELECT conversation_id, author_key, outco
               AND conversation_id IS NOT NULL ORDER BY id DESC LIMIT $1) human
     ) turns ORDER BY created_ms";
 
+pub(crate) const RECENT_CAMPAIGN_TURNS: &str = "SELECT conversation_id, author_key, campaign, outcome, reasons, reply, triage, text, created_ms FROM (
+        SELECT seq, conversation_id, author_key, campaign, outcome, reasons, reply, triage, text, created_ms
+        FROM (SELECT * FROM messages ORDER BY seq DESC LIMIT $1) recent
+        WHERE campaign IS NOT NULL AND (campaign_key IS NULL OR campaign_key NOT LIKE 'faq=%')
+    ) turns ORDER BY seq";
+
 pub(crate) const INBOX_UPSERT: &str = "
     inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),

@@ -4,7 +4,8 @@
 use crate::migrate::{POSTGRES, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{
-    AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn, WriteSummary,
+    AuditEntry, CampaignTurn, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn,
+    WriteSummary,
 };
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
@@ -394,6 +395,31 @@ impl crate::Store for PostgresStore {
                     conversation: r.try_get(3)?,
                     text: r.try_get(4)?,
                     at: timestamp(r.try_get(5)?)?,
+                })
+            })
+            .collect()
+    }
+
+    fn recent_campaign_turns(&mut self, limit: usize) -> Result<Vec<CampaignTurn>, StoreError> {
+        let rows = self
+            .client
+            .query(crate::plan::RECENT_CAMPAIGN_TURNS, &[&(limit as i64)])?;
+        rows.iter()
+            .map(|r| {
+                let reasons: String = r.try_get(4)?;
+                Ok(CampaignTurn {
+                    conversation: r.try_get(0)?,
+                    author: r.try_get::<_, i64>(1)? as u64,
+                    campaign: r.try_get(2)?,
+                    decision: StoredDecision {
+                        outcome: r.try_get(3)?,
+                        reasons: split_reasons(&reasons),
+                        queue: None,
+                        reply: r.try_get(5)?,
+                        triage: r.try_get(6)?,
+                    },
+                    text: r.try_get(7)?,
+                    at: timestamp(r.try_get(8)?)?,
                 })
             })
             .collect()

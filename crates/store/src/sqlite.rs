@@ -4,7 +4,8 @@
 use crate::migrate::{SQLITE, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{
-    AuditEntry, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn, WriteSummary,
+    AuditEntry, CampaignTurn, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn,
+    WriteSummary,
 };
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
@@ -488,6 +489,47 @@ impl crate::Store for SqliteStore {
                 campaign,
                 key,
                 conversation,
+                text,
+                at: timestamp(at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn recent_campaign_turns(&mut self, limit: usize) -> Result<Vec<CampaignTurn>, StoreError> {
+        let mut stmt = self.conn.prepare(crate::plan::RECENT_CAMPAIGN_TURNS)?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ),
+                (
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ),
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let ((conversation, author, campaign), (outcome, reasons, reply, triage), text, at) =
+                row?;
+            out.push(CampaignTurn {
+                conversation,
+                author: author as u64,
+                campaign,
+                decision: StoredDecision {
+                    outcome,
+                    reasons: split_reasons(&reasons),
+                    queue: None,
+                    reply,
+                    triage,
+                },
                 text,
                 at: timestamp(at)?,
             });

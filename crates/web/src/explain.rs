@@ -166,6 +166,18 @@ pub fn reason(r: Reason, lang: UiLang) -> &'static str {
             "the customer said the problem is solved: the satisfaction survey",
             "le client a dit que le problème est réglé : l'enquête de satisfaction",
         ),
+        R::FollowUp => (
+            "the answer to the bot's question in this conversation",
+            "la réponse à la question du bot dans cette conversation",
+        ),
+        R::QuestionsExhausted => (
+            "still incomplete after the questions the campaign allows: a person takes over",
+            "toujours incomplet après les questions que la campagne permet : une personne prend la suite",
+        ),
+        R::InvalidChoice => (
+            "a button that names none of the choices offered",
+            "un bouton qui ne correspond à aucun des choix proposés",
+        ),
     };
     pick(lang, en, fr)
 }

@@ -47,6 +47,9 @@ struct GenericEvent<'a> {
     urls: Vec<Str<'a>>,
     geo: Option<GenericGeo>,
     rating: Option<i64>,
+    /// The payload of the quick reply the person tapped.
+    #[serde(borrow)]
+    choice: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +176,7 @@ fn parse(line: &str) -> Normalized {
                 .ok_or_else(|| NormalizeError::parse(format!("rating {stars} is not 1 to 5")))?,
         );
     }
+    m.choice = e.choice.map(Cow::into_owned);
     m.raw = Arc::from(line);
     Ok(Event::Message(Box::new(m)))
 }

@@ -79,7 +79,7 @@ pub enum Backend {
 
 /// A fresh PostgreSQL database URL, or None (skipped loudly) when no server answers and
 /// PALABRE_REQUIRE_POSTGRES is not 1.
-fn postgres_database() -> Option<(String, PgDatabase)> {
+pub fn postgres_database() -> Option<(String, PgDatabase)> {
     let admin_url = std::env::var("PALABRE_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut client = match postgres::Client::connect(&admin_url, postgres::NoTls) {

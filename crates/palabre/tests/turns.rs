@@ -1,0 +1,247 @@
+//! Turn-taking in campaigns, through `palabre replay`: the bot's help or question is answered
+//! in the conversation (a thread or direct messages) and the answer completes the request;
+//! the examples' multi-turn streams decide as written, and a restart between the question and
+//! the answer changes nothing (SQLite and PostgreSQL).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{replay, root};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn example(name: &str) -> (PathBuf, PathBuf) {
+    let dir = root().join("examples/campaigns").join(name);
+    (dir.join(format!("{name}.toml")), dir.join("turns.jsonl"))
+}
+
+fn decisions(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
+    let out = replay(args, stdin);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `(outcome, "reason,reason", campaign key)` of each decision.
+fn verdicts(got: &[Value]) -> Vec<(String, String, String)> {
+    got.iter()
+        .map(|d| {
+            let reasons: Vec<&str> = d["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            (
+                d["outcome"].as_str().unwrap().to_owned(),
+                reasons.join(","),
+                d["campaign_key"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn expect(got: &[Value], expected: &[(&str, &str, &str)]) {
+    let v = verdicts(got);
+    assert_eq!(v.len(), expected.len());
+    for (i, (have, want)) in v.iter().zip(expected).enumerate() {
+        assert_eq!(
+            (have.0.as_str(), have.1.as_str(), have.2.as_str()),
+            *want,
+            "line {}: {}",
+            i + 1,
+            got[i]
+        );
+    }
+}
+
+const HELP: (&str, &str, &str) = ("routed_to_human", "malformed_request", "help");
+const ASK: (&str, &str, &str) = (
+    "routed_to_human",
+    "malformed_request,unclear_intent",
+    "help",
+);
+
+fn answered(key: &'static str) -> (&'static str, &'static str, &'static str) {
+    ("bot_replied", "campaign_answer,follow_up", key)
+}
+
+#[test]
+fn mon_resultat_questions_are_answered_in_threads_and_direct_messages() {
+    let (campaign, turns) = example("mon-resultat");
+    let got = decisions(
+        &[
+            "--campaign",
+            campaign.to_str().unwrap(),
+            turns.to_str().unwrap(),
+        ],
+        None,
+    );
+    let usual = ("routed_to_human", "reply_to_channel", "");
+    expect(
+        &got,
+        &[
+            HELP,                                                       // 1 the hashtag alone
+            answered("code=69003"), // 2 the code, in the thread, without the hashtag
+            HELP,                   // 3 a DM with a name the table does not know
+            answered("code=69003"), // 4 the code alone, next DM
+            ASK,                    // 5 a name shared by two communes: a numbered choice
+            answered("code=97400"), // 6 "celle de La Réunion"
+            ASK,                    // 7
+            answered("code=97400"), // 8 "2"
+            HELP,                   // 9
+            usual,                  // 10 after the window (38 min): a person reads it
+            HELP,                   // 11
+            ("routed_to_human", "reply_to_channel,anger", ""), // 12 a complaint: never forced
+            HELP,                   // 13
+            usual,                  // 14 another person's code in the same thread
+            usual,                  // 15 an emoji is no answer…
+            answered("code=69100"), // 16 …and the request still waits
+            HELP,                   // 17
+            ("routed_to_human", "malformed_request,follow_up", "help"), // 18 not found: one more question
+            (
+                "routed_to_human",
+                "malformed_request,questions_exhausted,follow_up",
+                "help",
+            ), // 19 still not: a person takes it
+            usual,                             // 20 the request is a person's now
+            HELP,                              // 21
+            answered("code=69003;code=38000"), // 22 two codes: both in one reply
+            HELP,                              // 23 two requests waiting in one thread…
+            HELP,                              // 24
+            (
+                "routed_to_human",
+                "conversation_cap,follow_up",
+                "code=35000",
+            ), // 25 …each read as its author's
+            (
+                "routed_to_human",
+                "conversation_cap,follow_up",
+                "code=38000",
+            ), // 26 (the thread's cap holds)
+            ASK,                               // 27
+            ("routed_to_human", "reply_to_channel,invalid_choice", ""), // 28 a tampered button
+            answered("code=97400"),            // 29 the real button
+        ],
+    );
+    let reply = |i: usize| got[i]["reply"].as_str().unwrap_or("").to_owned();
+    // The choice is numbered and tells the two Saint-Denis apart by their department.
+    assert!(
+        reply(4).starts_with(
+            "Paul Girard, lequel voulez-vous ? 1) 93200 (Saint-Denis, Seine-Saint-Denis) 2) 97400 (Saint-Denis, La Réunion)"
+        ),
+        "{}",
+        reply(4)
+    );
+    assert!(reply(5).starts_with("Saint-Denis (FICTIF)"), "{}", reply(5));
+    // The question asked again differs from the help (never the same text twice).
+    assert!(reply(17).starts_with("Désolé Wendy Garnier, je ne trouve toujours pas."));
+    assert_eq!(got[18]["reply"], Value::Null, "no third question");
+    // An answer belongs to the exchange that asked for it.
+    assert_eq!(got[1]["conversation_id"], got[0]["conversation_id"]);
+    assert_eq!(got[3]["conversation_id"], got[2]["conversation_id"]);
+    // Both places of a two-code answer are in its reply.
+    assert!(reply(21).contains("Lyon 3e") && reply(21).contains("Grenoble"));
+}
+
+#[test]
+fn fares_questions_are_answered_in_direct_messages() {
+    let (campaign, turns) = example("fares");
+    let got = decisions(
+        &[
+            "--campaign",
+            campaign.to_str().unwrap(),
+            turns.to_str().unwrap(),
+        ],
+        None,
+    );
+    let dm = ("routed_to_human", "direct_message", "");
+    expect(
+        &got,
+        &[
+            HELP,                                        // 1 the destination is missing
+            answered("from=CDG&to=JFK&date="),           // 2 "pour New York" completes it
+            HELP,                                        // 3 in English
+            dm,                                          // 4 thanks: no answer, the request waits
+            answered("from=AMS&to=JFK&date=2026-05-12"), // 5 "to New York on 12 May"
+            HELP,                                        // 6
+            (
+                "routed_to_human",
+                "malformed_request,help_already_sent",
+                "help",
+            ), // 7 40 min later
+            HELP,                                        // 8
+            ("routed_to_human", "anger", "help"),        // 9 a complaint: a person
+        ],
+    );
+    assert!(
+        got[4]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi Jack Miller! Amsterdam (AMS) → New York (JFK)"),
+        "answered in the language of the request: {}",
+        got[4]
+    );
+}
+
+/// The help before the restart; the answer, the next (a quick reply included), after.
+fn a_restart_between_the_question_and_the_answer_changes_nothing(state: &str) {
+    let (campaign, _) = example("mon-resultat");
+    let args = ["--campaign", campaign.to_str().unwrap(), "--state", state];
+    let event = |id: &str, text: &str, at: &str, extra: &str| {
+        format!(
+            r#"{{"platform":"x","id":"{id}","kind":"reply","text":"{text}","created_at":"2026-03-22T20:{at}Z","lang":"fr","author":{{"id":"91","handle":"h91","name":"Jo"}},"thread_root":"s1","in_reply_to":"s1","in_reply_to_author":"2000"{extra}}}"#
+        )
+    };
+    let first = format!(
+        "{}\n{}\n",
+        event("s1", "#MonRésultat Saint-Denis", "00:00", ""),
+        event("s2", "hmm", "01:00", "")
+    );
+    let got = verdicts(&decisions(&args, Some(&first)));
+    assert_eq!(got[0].1, "malformed_request,unclear_intent");
+    let second = event(
+        "s3",
+        "Saint-Denis",
+        "05:00",
+        r#","choice":"choice:mon-resultat:93200""#,
+    );
+    let got = decisions(&args, Some(&second));
+    assert_eq!(
+        verdicts(&got)[0],
+        (
+            "bot_replied".to_owned(),
+            "campaign_answer,follow_up".to_owned(),
+            "code=93200".to_owned()
+        ),
+        "{}",
+        got[0]
+    );
+    // Answered: nothing waits any more, after another restart.
+    let third = event("s4", "2", "06:00", "");
+    let got = verdicts(&decisions(&args, Some(&third)));
+    assert_eq!(got[0].1, "reply_to_channel");
+}
+
+#[test]
+fn a_restart_between_the_question_and_the_answer_changes_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_restart_between_the_question_and_the_answer_changes_nothing(
+        dir.path().join("state.db").to_str().unwrap(),
+    );
+}
+
+#[test]
+fn a_restart_between_the_question_and_the_answer_changes_nothing_on_postgres() {
+    let Some((url, _db)) = common::postgres_database() else {
+        return;
+    };
+    a_restart_between_the_question_and_the_answer_changes_nothing(&url);
+}
