@@ -497,3 +497,55 @@ fn a_staleness_limit_is_read_and_its_mistakes_are_placed() {
     );
     assert_eq!((e.kind, e.line), (ErrorKind::Syntax, Some(7)), "{e}");
 }
+
+#[test]
+fn turn_taking_settings_are_read_and_their_mistakes_are_placed() {
+    let set = Fixture::new(TOML, CSV).load().unwrap();
+    assert_eq!(
+        set.campaigns()[0].follow_up,
+        palabre_campaigns::FollowUp {
+            window: Some(std::time::Duration::from_secs(1800)),
+            questions: 1
+        },
+        "30 minutes and one more question unless the campaign says otherwise"
+    );
+    let with = |section: &str| format!("{TOML}\n[follow_up]\n{section}\n");
+    let set = Fixture::new(&with("window = \"2h\"\nquestions = 0"), CSV)
+        .load()
+        .unwrap();
+    assert_eq!(
+        set.campaigns()[0].follow_up,
+        palabre_campaigns::FollowUp {
+            window: Some(std::time::Duration::from_secs(7200)),
+            questions: 0
+        }
+    );
+    let set = Fixture::new(&with("window = \"0\""), CSV).load().unwrap();
+    assert_eq!(set.campaigns()[0].follow_up.window, None, "0: not awaited");
+
+    let toml = with("window = \"bientôt\"");
+    let e = load_err(&toml, CSV);
+    assert_eq!(
+        (e.kind, e.line),
+        (ErrorKind::Invalid, Some(line_of(&toml, "bientôt"))),
+        "{e}"
+    );
+    assert!(e.message.contains("`bientôt` is not a duration"), "{e}");
+    let toml = with("questions = 5");
+    let e = load_err(&toml, CSV);
+    assert_eq!(
+        (e.kind, e.line),
+        (ErrorKind::Invalid, Some(line_of(&toml, "questions = 5"))),
+        "{e}"
+    );
+    assert!(e.message.contains("at most 3 more questions"), "{e}");
+    let e = load_err(&with("question = 1"), CSV);
+    assert_eq!(e.kind, ErrorKind::Syntax, "an unknown key is refused: {e}");
+    // A question asked again that would not render is refused at load, like the help.
+    let toml = TOML.replace(
+        "fr = \"Envoyez",
+        "again_fr = \"{{ nope }}\"\nfr = \"Envoyez",
+    );
+    let e = load_err(&toml, CSV);
+    assert!(e.message.contains("unknown variable `nope`"), "{e}");
+}

@@ -171,6 +171,7 @@ fn outgoing<'a>(key: &'a str, action: Action, target: Option<&'a str>) -> Outgoi
         last_inbound_ms: None,
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     }
 }
 

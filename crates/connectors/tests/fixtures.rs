@@ -443,6 +443,8 @@ fn messenger_text_message() {
     );
     assert_eq!(m.kind, MessageKind::Direct);
     assert_eq!(m.text.as_str(), "hello, world!");
+    // The quick-reply button tapped: a campaign's choice reads it.
+    assert_eq!(m.choice.as_deref(), Some("<DEVELOPER_DEFINED_PAYLOAD>"));
     assert_eq!(m.author.id, "<PSID>");
     assert_eq!(m.recipient.as_deref(), Some("<PAGE_ID>"));
     assert_eq!(m.created_at.as_millisecond(), 1458692752478);

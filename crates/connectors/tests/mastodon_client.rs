@@ -290,6 +290,7 @@ fn reply<'a>(key: &'a str, target: &'a str, raw: &'a str) -> Outgoing<'a> {
         last_inbound_ms: None,
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     }
 }
 

@@ -4,7 +4,7 @@
 #![cfg(feature = "client")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palabre_connectors::client::{Action, Outgoing, PlatformSender, Secret, SendError};
+use palabre_connectors::client::{Action, Outgoing, PlatformSender, QuickReply, Secret, SendError};
 use palabre_connectors::messenger::client::{Config, Meta, Surface};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -115,6 +115,7 @@ fn direct(text: &'static str, human: bool, last_inbound_ms: i64) -> Outgoing<'st
         last_inbound_ms: Some(last_inbound_ms),
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     }
 }
 
@@ -149,6 +150,54 @@ fn inside_24_hours_a_response_goes_out() {
     assert_eq!(b["messaging_type"], "RESPONSE");
     assert_eq!(b["message"]["text"], "Bonjour !");
     assert!(b.get("tag").is_none());
+}
+
+#[test]
+fn a_question_carries_its_choices_as_quick_replies_on_messenger_and_instagram() {
+    let buttons = [
+        QuickReply {
+            title: "93200 Seine-Saint-D…".into(),
+            payload: "choice:mon-resultat:93200".into(),
+        },
+        QuickReply {
+            title: "97400 La Réunion".into(),
+            payload: "choice:mon-resultat:97400".into(),
+        },
+    ];
+    for surface in [Surface::Messenger, Surface::Instagram] {
+        let graph = fake_graph(vec![(
+            200,
+            "",
+            r#"{"recipient_id":"2","message_id":"m_q"}"#,
+        )]);
+        let question = Outgoing {
+            quick_replies: &buttons,
+            ..direct("Lequel ? 1) 93200 2) 97400", false, now() - HOUR)
+        };
+        meta(&graph, surface).send(&question).unwrap();
+        let seen = graph.seen.lock().unwrap().clone();
+        let b = body(&seen[0]);
+        assert_eq!(b["message"]["text"], "Lequel ? 1) 93200 2) 97400");
+        assert_eq!(
+            b["message"]["quick_replies"],
+            serde_json::json!([
+                {"content_type": "text", "title": "93200 Seine-Saint-D…", "payload": "choice:mon-resultat:93200"},
+                {"content_type": "text", "title": "97400 La Réunion", "payload": "choice:mon-resultat:97400"},
+            ]),
+            "{surface:?}"
+        );
+    }
+    // A plain message has none.
+    let graph = fake_graph(vec![(
+        200,
+        "",
+        r#"{"recipient_id":"2","message_id":"m_p"}"#,
+    )]);
+    meta(&graph, Surface::Messenger)
+        .send(&direct("Bonjour", false, now() - HOUR))
+        .unwrap();
+    let seen = graph.seen.lock().unwrap().clone();
+    assert!(body(&seen[0])["message"].get("quick_replies").is_none());
 }
 
 #[test]
@@ -353,6 +402,7 @@ fn comments_are_hidden_unhidden_deleted_and_answered() {
         last_inbound_ms: None,
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     };
     assert_eq!(fb.send(&act(Action::Hide, None)).unwrap(), None);
     assert_eq!(fb.send(&act(Action::Unhide, None)).unwrap(), None);
@@ -454,6 +504,7 @@ fn a_resent_comment_reply_is_looked_for_under_the_comment_first() {
         last_inbound_ms: None,
         resend: true,
         queued_ms: 0,
+        quick_replies: &[],
     };
     assert_eq!(fb.send(&reply).unwrap().as_deref(), Some("c_first_try"));
     assert_eq!(ig.send(&reply).unwrap().as_deref(), Some("c_new"));

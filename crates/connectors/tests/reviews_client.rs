@@ -189,6 +189,7 @@ fn reply<'a>(target: &'a str, text: &'a str) -> Outgoing<'a> {
         last_inbound_ms: None,
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     }
 }
 

@@ -482,6 +482,7 @@ fn out<'a>(action: Action, target: Option<&'a str>, text: Option<&'a str>) -> Ou
         last_inbound_ms: None,
         resend: false,
         queued_ms: 0,
+        quick_replies: &[],
     }
 }
 

@@ -209,6 +209,9 @@ pub struct Decision {
     /// The brand's channel (`PLATFORM:ID`, [`crate::Channel::key`]) the event was addressed to,
     /// for what reaches the inbox: its conversation belongs to that account.
     pub channel: Option<String>,
+    /// The choices a question offers (`93200 (Saint-Denis, Seine-Saint-Denis)`), sent as
+    /// quick-reply buttons where the platform has them.
+    pub choices: Vec<String>,
 }
 
 impl Decision {
@@ -224,6 +227,7 @@ impl Decision {
             campaign: None,
             campaign_key: None,
             channel: None,
+            choices: Vec::new(),
         }
     }
 

@@ -41,6 +41,10 @@ struct DecisionLine<'a> {
     /// The request's key in that campaign (`code=69003`, `faq=bagage-cabine`, `help`).
     #[serde(skip_serializing_if = "Option::is_none")]
     campaign_key: Option<&'a str>,
+    /// The choices a question offers, numbered in its text and sent as quick replies where
+    /// the platform has them.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    choices: &'a [String],
 }
 
 /// Counts of a run.
@@ -457,6 +461,7 @@ impl<'a> DecisionLine<'a> {
             error: d.error.as_deref(),
             campaign: d.campaign.as_deref(),
             campaign_key: d.campaign_key.as_deref(),
+            choices: &d.choices,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, Backend, mention, spawn_app};
+use common::{App, Backend, mention, spawn_app, spawn_serve};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -343,6 +343,68 @@ fn an_exchange_answered_from_the_inbox_ends_with_a_survey_drafted_for_the_agent(
             .as_str()
             .unwrap()
             .ends_with("https://lumiere.example/avis")
+    );
+}
+
+#[test]
+fn the_bots_question_is_answered_in_the_thread_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = common::root().join("examples/demo/palabre.toml");
+    let mut app = spawn_serve(&config, &store, true, &[]);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    let d = app.events(
+        &token,
+        &[campaign_request(
+            "tq1",
+            "451",
+            "hugo",
+            json!({"text": "#MonRésultat Saint-Denis"}),
+        )],
+    );
+    assert_eq!(
+        d[0]["reasons"],
+        json!(["malformed_request", "unclear_intent"]),
+        "{}",
+        d[0]
+    );
+    let posts = app.wait_posts(&token, |p| p.iter().any(|p| p["in_reply_to"] == "tq1"));
+    let question = posts.iter().find(|p| p["in_reply_to"] == "tq1").unwrap();
+    assert!(
+        question["text"]
+            .as_str()
+            .unwrap()
+            .contains("1) 93200 (Saint-Denis, Seine-Saint-Denis) 2) 97400"),
+        "{question}"
+    );
+    assert_eq!(
+        question["choices"],
+        json!([
+            "93200 (Saint-Denis, Seine-Saint-Denis)",
+            "97400 (Saint-Denis, La Réunion)"
+        ]),
+        "the outbox carries the choices for quick replies"
+    );
+    // A crash between the question and the answer.
+    app.kill();
+    let app = spawn_serve(&config, &store, true, &[]);
+    let answer = json!({"platform": "x", "id": "tq2", "kind": "reply", "text": "le deuxième",
+        "created_at": jiff::Timestamp::now().to_string(), "lang": "fr", "thread_root": "tq1",
+        "in_reply_to": "tq1", "in_reply_to_author": "2000",
+        "author": {"id": "451", "handle": "hugo", "name": "hugo"}})
+    .to_string();
+    let d = app.events(&token, &[answer]);
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+    assert_eq!(d[0]["reasons"], json!(["campaign_answer", "follow_up"]));
+    assert_eq!(d[0]["campaign_key"], "code=97400");
+    let posts = app.wait_posts(&token, |p| p.iter().any(|p| p["in_reply_to"] == "tq2"));
+    let sent = posts.iter().find(|p| p["in_reply_to"] == "tq2").unwrap();
+    assert!(
+        sent["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Saint-Denis (FICTIF)"),
+        "{sent}"
     );
 }
 

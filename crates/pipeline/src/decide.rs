@@ -242,6 +242,7 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
                 }
                 None => Decision {
                     reply: text.clone(),
+                    choices: cause.choices().to_vec(),
                     ..to_human(reasons)
                 },
             }

@@ -25,6 +25,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_assignment_waiting.sql"),
     ),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_outbox_choices.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -56,6 +60,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         10,
         include_str!("../migrations/postgres/0010_assignment_waiting.sql"),
+    ),
+    (
+        11,
+        include_str!("../migrations/postgres/0011_outbox_choices.sql"),
     ),
 ];
 

@@ -405,6 +405,7 @@ fn action<'a>(
         },
         priority,
         campaign: None,
+        choices: None,
     }
 }
 

@@ -510,6 +510,7 @@ pub(crate) async fn reply(
                 actor: &actor,
                 priority: 0,
                 campaign: None,
+                choices: None,
             })
         })
         .await?;
@@ -1004,6 +1005,7 @@ pub(crate) async fn moderate(
                 actor: &actor,
                 priority: 0,
                 campaign: None,
+                choices: None,
             })?;
             let target = format!("{p}:{e}");
             ws.audit(&actor, &format!("moderation_{a}"), Some(&target), None)

@@ -742,6 +742,7 @@ mod tests {
             last_inbound_ms: None,
             resend: false,
             queued_ms: 0,
+            quick_replies: &[],
         }
     }
 

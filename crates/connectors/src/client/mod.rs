@@ -107,6 +107,16 @@ pub struct Outgoing<'a> {
     /// When the action was queued (Unix ms): nothing it made on the platform is older, so a
     /// resend check reads back to there and no further.
     pub queued_ms: i64,
+    /// The choices a question offers, for platforms that show them as buttons (Messenger and
+    /// Instagram quick replies); the text numbers them for the others.
+    pub quick_replies: &'a [QuickReply],
+}
+
+/// A choice offered as a button: what it shows, and what comes back when it is tapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuickReply {
+    pub title: String,
+    pub payload: String,
 }
 
 /// Why an action was not sent.

@@ -92,6 +92,8 @@ impl Surface {
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
 const HOUR_MS: i64 = 3_600_000;
+/// Quick replies a message may carry (Messenger and Instagram Send API).
+const MAX_QUICK_REPLIES: usize = 13;
 /// Standard messaging: 24 hours after the person's last message.
 pub const STANDARD_WINDOW_MS: i64 = 24 * HOUR_MS;
 /// A person answering with the HUMAN_AGENT tag: 7 days.
@@ -264,6 +266,22 @@ impl Meta {
             "messaging_type": messaging_type,
             "message": { "text": text },
         });
+        if !out.quick_replies.is_empty() {
+            // Buttons under the question (at most 13); the text numbers the same choices.
+            let buttons: Vec<serde_json::Value> = out
+                .quick_replies
+                .iter()
+                .take(MAX_QUICK_REPLIES)
+                .map(|q| {
+                    serde_json::json!({
+                        "content_type": "text",
+                        "title": q.title,
+                        "payload": q.payload,
+                    })
+                })
+                .collect();
+            body["message"]["quick_replies"] = serde_json::Value::from(buttons);
+        }
         if let Some(tag) = tag {
             body["tag"] = serde_json::Value::from(tag);
         }

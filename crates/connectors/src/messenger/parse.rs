@@ -62,6 +62,15 @@ struct MessagePart<'a> {
     attachments: Vec<AttachmentPart<'a>>,
     #[serde(borrow)]
     reply_to: Option<ReplyTo<'a>>,
+    /// The quick-reply button the person tapped.
+    #[serde(borrow)]
+    quick_reply: Option<QuickReply<'a>>,
+}
+
+#[derive(Deserialize)]
+struct QuickReply<'a> {
+    #[serde(borrow)]
+    payload: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +204,11 @@ fn messaging(platform: Platform, item: &RawValue) -> Normalized {
     // An echo is a message the Page itself sent: its sender is the Page, so the pipeline sees
     // it as our own message; nothing else to do here.
     let _ = part.is_echo;
+    msg.choice = part
+        .quick_reply
+        .as_ref()
+        .and_then(|q| q.payload.as_deref())
+        .map(str::to_owned);
     msg.in_reply_to = part
         .reply_to
         .and_then(|r| r.mid)

@@ -763,6 +763,7 @@ fn run(platform: Platform, replies: usize, seed: u64) -> Run {
                 actor: "palabre",
                 priority: 1,
                 campaign: None,
+                choices: None,
             })
             .unwrap();
         ids.push(id);

@@ -342,6 +342,7 @@ mod tests {
             actor: "test",
             priority,
             campaign: None,
+            choices: None,
         }
     }
 

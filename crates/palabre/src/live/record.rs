@@ -206,6 +206,7 @@ impl Recorder {
                     target,
                     text: Some(text),
                     campaign: decision.campaign.as_deref(),
+                    choices: (!decision.choices.is_empty()).then(|| decision.choices.join("\n")),
                 });
             }
             if decision.outcome == Outcome::Hidden {
@@ -217,6 +218,7 @@ impl Recorder {
                     target,
                     text: None,
                     campaign: None,
+                    choices: None,
                 });
             }
             if matches!(
@@ -362,6 +364,8 @@ struct Planned<'a> {
     target: Option<&'a str>,
     text: Option<&'a str>,
     campaign: Option<&'a str>,
+    /// The choices the text offers, one per line.
+    choices: Option<String>,
 }
 
 impl Planned<'_> {
@@ -377,6 +381,7 @@ impl Planned<'_> {
             actor: "palabre",
             priority: 1,
             campaign: self.campaign,
+            choices: self.choices.as_deref(),
         }
     }
 }

@@ -5,7 +5,9 @@
 //! answers keep the brand's pace ([`Pace`]): past it they wait in the outbox, oldest first.
 
 use super::outbox::{Deliver, DeliveryError};
-use palabre_connectors::client::{Action, Outgoing, PlatformSender, RateGate, SendError};
+use palabre_connectors::client::{
+    Action, Outgoing, PlatformSender, QuickReply, RateGate, SendError,
+};
 use palabre_store::Workspace;
 use palabre_store::workspace::{ConnectorStatus, OutboxItem};
 use std::collections::HashMap;
@@ -142,6 +144,7 @@ impl Deliver for Router {
         };
         let action = Action::parse(&item.action)
             .ok_or_else(|| DeliveryError::Fatal(format!("unknown action `{}`", item.action)))?;
+        let quick_replies = quick_replies(item);
         let out = Outgoing {
             idem_key: &item.idem_key,
             action,
@@ -154,6 +157,7 @@ impl Deliver for Router {
             last_inbound_ms: context.as_ref().and_then(|c| c.last_inbound_ms),
             resend: item.attempts > 1,
             queued_ms: item.created_ms,
+            quick_replies: &quick_replies,
         };
         match route.sender.send(&out) {
             Ok(remote) => Ok(remote),
@@ -173,5 +177,90 @@ impl Deliver for Router {
             Err(SendError::Retry { error, at_ms }) => Err(DeliveryError::Retry { error, at_ms }),
             Err(SendError::Fatal(error)) => Err(DeliveryError::Fatal(error)),
         }
+    }
+}
+
+/// The choices a bot's question offers, as buttons: the key and what tells the place apart
+/// (`97400 La Réunion` for `97400 (Saint-Denis, La Réunion)`), cut to the 20 characters
+/// Messenger and Instagram show, and the payload that picks the choice when tapped
+/// (`choice:CAMPAIGN:KEY`, checked against the choices offered when it comes back).
+fn quick_replies(item: &OutboxItem) -> Vec<QuickReply> {
+    const TITLE_CHARS: usize = 20;
+    let Some(campaign) = item.campaign.as_deref() else {
+        return Vec::new();
+    };
+    item.choices()
+        .into_iter()
+        .map(|label| {
+            let short = match label.split_once(" (") {
+                Some((key, rest)) => {
+                    let inside = rest.trim_end_matches(')');
+                    let last = inside.rsplit(", ").next().unwrap_or(inside);
+                    format!("{key} {last}")
+                }
+                None => label.to_owned(),
+            };
+            let title = if short.chars().count() > TITLE_CHARS {
+                let cut: String = short.chars().take(TITLE_CHARS - 1).collect();
+                format!("{}…", cut.trim_end())
+            } else {
+                short
+            };
+            QuickReply {
+                title,
+                payload: palabre_campaigns::choice_payload(campaign, label),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod quick_reply_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn choices_become_short_buttons_whose_payload_names_the_choice() {
+        let item = OutboxItem {
+            campaign: Some("mon-resultat".into()),
+            choices: Some(
+                "93200 (Saint-Denis, Seine-Saint-Denis)\n97400 (Saint-Denis, La Réunion)\n69003 (Lyon 3e Arrondissement)".into(),
+            ),
+            id: 1,
+            idem_key: "bot:x:1".into(),
+            action: "direct".into(),
+            platform: "messenger".into(),
+            conversation_id: None,
+            target_id: Some("m1".into()),
+            text: Some("Lequel ?".into()),
+            origin: "bot".into(),
+            actor: "palabre".into(),
+            priority: 1,
+            status: palabre_store::workspace::OutboxStatus::Sending,
+            attempts: 1,
+            next_attempt_ms: 0,
+            last_error: None,
+            remote_id: None,
+            created_ms: 0,
+            sent_ms: None,
+        };
+        let buttons = quick_replies(&item);
+        let titles: Vec<&str> = buttons.iter().map(|b| b.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "93200 Seine-Saint-D…",
+                "97400 La Réunion",
+                "69003 Lyon 3e Arron…"
+            ]
+        );
+        assert!(titles.iter().all(|t| t.chars().count() <= 20));
+        assert_eq!(buttons[1].payload, "choice:mon-resultat:97400");
+        // No campaign, no buttons (a person's reply never carries them).
+        let plain = OutboxItem {
+            campaign: None,
+            ..item
+        };
+        assert!(quick_replies(&plain).is_empty());
     }
 }

@@ -18,6 +18,9 @@ pub struct Post {
     pub in_reply_to: Option<String>,
     pub text: Option<String>,
     pub origin: String,
+    /// The choices a question offered (quick-reply buttons where the platform has them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 /// A failure to inject.
@@ -99,6 +102,7 @@ impl Deliver for Sandbox {
             in_reply_to: item.target_id.clone(),
             text: item.text.clone(),
             origin: item.origin.clone(),
+            choices: item.choices().into_iter().map(str::to_owned).collect(),
         });
         Ok(Some(remote_id))
     }
@@ -150,6 +154,7 @@ mod tests {
             campaign: None,
             created_ms: 0,
             sent_ms: None,
+            choices: None,
         }
     }
 

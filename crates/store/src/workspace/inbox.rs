@@ -880,6 +880,7 @@ impl Workspace {
                     actor: reviewer,
                     priority,
                     campaign: campaign.as_deref(),
+                    choices: None,
                 },
             )?;
             Ok(ReviewOutcome::Done {

@@ -70,6 +70,9 @@ pub struct NewAction<'a> {
     /// 0 for humans, 1 for the bot: humans go first.
     pub priority: i64,
     pub campaign: Option<&'a str>,
+    /// The choices a question offers, one per line, sent as quick replies where the platform
+    /// has them.
+    pub choices: Option<&'a str>,
 }
 
 /// Actions waiting to be sent on one platform, from one origin (`bot` or `human`).
@@ -107,11 +110,23 @@ pub struct OutboxItem {
     pub campaign: Option<String>,
     pub created_ms: i64,
     pub sent_ms: Option<i64>,
+    /// The choices a question offers, one per line.
+    pub choices: Option<String>,
+}
+
+impl OutboxItem {
+    /// The choices the text offers, in order (none for most actions).
+    pub fn choices(&self) -> Vec<&str> {
+        self.choices
+            .as_deref()
+            .map(|c| c.lines().filter(|l| !l.is_empty()).collect())
+            .unwrap_or_default()
+    }
 }
 
 const COLUMNS: &str =
     "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
-    status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms";
+    status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms, choices";
 
 fn item(r: &Row) -> Result<OutboxItem, StoreError> {
     Ok(OutboxItem {
@@ -133,6 +148,7 @@ fn item(r: &Row) -> Result<OutboxItem, StoreError> {
         campaign: r.opt_text(15)?,
         created_ms: r.int(16)?,
         sent_ms: r.opt_int(17)?,
+        choices: r.opt_text(18)?,
     })
 }
 
@@ -141,8 +157,8 @@ pub(crate) fn enqueue(conn: &mut Conn, a: &NewAction<'_>) -> Result<(i64, bool),
     let now = now_ms();
     let inserted = conn.one(
         "INSERT INTO outbox (idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
-                             status, next_attempt_ms, campaign, created_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12)
+                             status, next_attempt_ms, campaign, created_ms, choices)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13)
          ON CONFLICT (idem_key) DO NOTHING RETURNING id",
         &[
             a.idem_key.into(),
@@ -157,6 +173,7 @@ pub(crate) fn enqueue(conn: &mut Conn, a: &NewAction<'_>) -> Result<(i64, bool),
             now.into(),
             a.campaign.into(),
             now.into(),
+            a.choices.into(),
         ],
     )?;
     if let Some(r) = inserted {
