@@ -245,3 +245,44 @@ fn a_restart_between_the_question_and_the_answer_changes_nothing_on_postgres() {
     };
     a_restart_between_the_question_and_the_answer_changes_nothing(&url);
 }
+
+/// Mastodon gives no thread root: the person's reply points at the bot's reply, which the
+/// stream never showed. It is still read as the answer, and joins the request's conversation.
+/// Bluesky names the thread's root, like X.
+#[test]
+fn on_mastodon_and_bluesky_the_answer_joins_the_request() {
+    let (campaign, _) = example("mon-resultat");
+    let at = |s: u32| format!("2026-03-22T20:00:{s:02}Z");
+    let lines = [
+        serde_json::json!({"platform": "mastodon", "id": "m1", "kind": "post", "text": "#MonRésultat",
+            "created_at": at(0), "lang": "fr", "author": {"id": "31", "handle": "lou@m.example", "name": "Lou"}}),
+        serde_json::json!({"platform": "mastodon", "id": "m2", "kind": "reply", "text": "@infolocale 38000",
+            "created_at": at(30), "lang": "fr", "in_reply_to": "bot-reply-never-seen", "in_reply_to_author": "110",
+            "author": {"id": "31", "handle": "lou@m.example", "name": "Lou"}}),
+        serde_json::json!({"platform": "bluesky", "id": "at://did:plc:zed/app.bsky.feed.post/1", "kind": "post",
+            "text": "#MonRésultat Saint-Denis", "created_at": at(1), "lang": "fr",
+            "author": {"id": "did:plc:zed", "handle": "zed.example", "name": "Zed"}}),
+        serde_json::json!({"platform": "bluesky", "id": "at://did:plc:zed/app.bsky.feed.post/2", "kind": "reply",
+            "text": "le premier", "created_at": at(40), "lang": "fr",
+            "thread_root": "at://did:plc:zed/app.bsky.feed.post/1",
+            "in_reply_to": "at://did:plc:infolocale/app.bsky.feed.post/9", "in_reply_to_author": "did:plc:infolocale",
+            "author": {"id": "did:plc:zed", "handle": "zed.example", "name": "Zed"}}),
+    ];
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let got = decisions(
+        &["--campaign", campaign.to_str().unwrap(), "-"],
+        Some(&stdin),
+    );
+    let v = verdicts(&got);
+    // (Sample mode may also put the answer in front of a person.)
+    assert_eq!(v[1].0, "bot_replied", "{}", got[1]);
+    assert!(v[1].1.ends_with("follow_up"), "{}", got[1]);
+    assert_eq!(v[1].2, "code=38000");
+    assert_eq!(
+        got[1]["conversation_id"], got[0]["conversation_id"],
+        "the answer joins the request's conversation"
+    );
+    assert_eq!(v[3].0, "bot_replied", "{}", got[3]);
+    assert!(v[3].1.ends_with("follow_up"), "{}", got[3]);
+    assert_eq!(v[3].2, "code=93200");
+}
