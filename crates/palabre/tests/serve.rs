@@ -406,6 +406,24 @@ fn the_bots_question_is_answered_in_the_thread_even_across_a_restart() {
             .starts_with("Saint-Denis (FICTIF)"),
         "{sent}"
     );
+    // The inbox shows the exchange as one conversation, the bot's turns explained.
+    assert_eq!(d[0]["conversation_id"], "x:tq1");
+    let (_, session) = login(&app, "manon", PASSWORD);
+    let (status, html) = get_cookie(&app, &session.unwrap(), "/c/x%3Atq1");
+    assert_eq!(status, 200);
+    for shown in [
+        "#MonRésultat Saint-Denis",
+        "le deuxième",
+        "1) 93200 (Saint-Denis, Seine-Saint-Denis)",
+        "Saint-Denis (FICTIF)",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    assert!(
+        html.contains("the answer to the bot&#x27;s question in this conversation")
+            || html.contains("la réponse à la question du bot dans cette conversation"),
+        "{html}"
+    );
 }
 
 fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> String {
