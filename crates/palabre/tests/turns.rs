@@ -166,19 +166,19 @@ fn fares_questions_are_answered_in_direct_messages() {
     expect(
         &got,
         &[
-            HELP,                                        // 1 the destination is missing
-            answered("from=CDG&to=JFK&date="),           // 2 "pour New York" completes it
-            HELP,                                        // 3 in English
-            dm,                                          // 4 thanks: no answer, the request waits
+            HELP,                              // 1 the departure is missing ("pour aller à New York")
+            answered("from=CDG&to=JFK&date="), // 2 "depuis Paris" completes it, in its place
+            HELP,                              // 3 in English
+            dm,                                // 4 thanks: no answer, the request waits
             answered("from=AMS&to=JFK&date=2026-05-12"), // 5 "to New York on 12 May"
-            HELP,                                        // 6
+            HELP,                              // 6
             (
                 "routed_to_human",
                 "malformed_request,help_already_sent",
                 "help",
             ), // 7 40 min later
-            HELP,                                        // 8
-            ("routed_to_human", "anger", "help"),        // 9 a complaint: a person
+            HELP,                              // 8
+            ("routed_to_human", "anger", "help"), // 9 a complaint: a person
         ],
     );
     assert!(

@@ -89,8 +89,16 @@ impl Places {
     /// (`AMS`, not `ams`, not `#AMS` or `@AMS`) and names or aliases (any case, accents
     /// optional). The same airport twice in a row (`Paris CDG`) counts once.
     pub fn mentions(&self, text: &str) -> Vec<String> {
+        self.mentions_with_ends(text)
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect()
+    }
+
+    /// The airports written, in order, each with the end of the trip the word before it
+    /// marks (`depuis Paris`, `to New York`).
+    pub fn mentions_with_ends(&self, text: &str) -> Vec<(String, End)> {
         let mut found: Vec<(usize, String)> = Vec::new();
-        // Positions are offsets in the `fold_words` form, so codes and names sort together.
         let words = fold_words(text);
         let bytes = words.as_bytes();
         for m in self.matcher.find_iter(&words) {
@@ -110,17 +118,77 @@ impl Places {
             }
         }
         found.sort_by_key(|(pos, _)| *pos);
-        let mut out: Vec<String> = Vec::new();
-        for (_, code) in found {
-            if out.last() != Some(&code) {
-                out.push(code);
+        let mut out: Vec<(String, End)> = Vec::new();
+        for (pos, code) in found {
+            if out.last().map(|(c, _)| c) != Some(&code) {
+                let before = words.get(..pos).unwrap_or("").trim_end();
+                let word = before.rsplit(' ').next().unwrap_or("");
+                out.push((code, End::of(word)));
             }
         }
         out
     }
 }
 
-/// Three-capital-letter ASCII tokens standing alone, with their byte offsets.
+/// The end of a trip a word names, written just before an airport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// `de`, `depuis`, `from`.
+    From,
+    /// `pour`, `à`, `vers`, `to`.
+    To,
+    Unsaid,
+}
+
+impl End {
+    fn of(word: &str) -> End {
+        match word {
+            "de" | "d" | "du" | "depuis" | "from" | "depart" => End::From,
+            "pour" | "a" | "au" | "vers" | "to" | "destination" | "jusqu" => End::To,
+            _ => End::Unsaid,
+        }
+    }
+}
+
+/// The airports of a request in the `slots` airport fields (origin first): in the order
+/// written, unless words say which end each is: then origins first, destinations last, the
+/// others in between (`pour New York depuis Paris` → CDG, JFK; `pour New York` alone leaves
+/// the origin empty, to be asked for).
+pub fn assign(found: &[(String, End)], slots: usize) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = vec![None; slots];
+    if found.iter().all(|(_, end)| *end == End::Unsaid) {
+        for (slot, (code, _)) in out.iter_mut().zip(found) {
+            *slot = Some(code.clone());
+        }
+        return out;
+    }
+    let mut front = 0;
+    for (code, _) in found.iter().filter(|(_, e)| *e == End::From) {
+        if let Some(slot) = out.get_mut(front) {
+            *slot = Some(code.clone());
+            front += 1;
+        }
+    }
+    let mut back = slots;
+    for (code, _) in found.iter().rev().filter(|(_, e)| *e == End::To) {
+        if back > front {
+            back -= 1;
+            if let Some(slot) = out.get_mut(back) {
+                *slot = Some(code.clone());
+            }
+        }
+    }
+    for (code, _) in found.iter().filter(|(_, e)| *e == End::Unsaid) {
+        if let Some(slot) = out
+            .get_mut(front..back)
+            .and_then(|s| s.iter_mut().find(|s| s.is_none()))
+        {
+            *slot = Some(code.clone());
+        }
+    }
+    out
+}
+
 fn capital_tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let bytes = text.as_bytes();
     (0..bytes.len().saturating_sub(2)).filter_map(move |i| {
@@ -173,5 +241,26 @@ mod tests {
         assert_eq!(p.mentions("Paris CDG → AMS"), ["CDG", "AMS"]);
         // Lowercase codes, hashtags and handles are not airports; nor is a word inside another.
         assert!(p.mentions("ams jfk #AMS @JFK parisien").is_empty());
+    }
+
+    #[test]
+    fn words_before_an_airport_say_which_end_it_is() {
+        let p = places();
+        let slots = |text: &str| assign(&p.mentions_with_ends(text), 2);
+        let s = |a: &str, b: &str| vec![Some(a.to_owned()), Some(b.to_owned())];
+        assert_eq!(slots("Paris → New York"), s("CDG", "JFK"));
+        assert_eq!(slots("de Paris à New York"), s("CDG", "JFK"));
+        assert_eq!(slots("pour New York depuis Paris"), s("CDG", "JFK"));
+        assert_eq!(slots("to New York from Amsterdam"), s("AMS", "JFK"));
+        assert_eq!(slots("New York from Amsterdam"), s("AMS", "JFK"));
+        assert_eq!(
+            slots("combien pour aller à New York ?"),
+            vec![None, Some("JFK".into())]
+        );
+        assert_eq!(
+            slots("un billet depuis Paris ?"),
+            vec![Some("CDG".into()), None]
+        );
+        assert_eq!(slots("Paris ?"), vec![Some("CDG".into()), None]);
     }
 }

@@ -91,10 +91,15 @@ pub struct Request<'a> {
     pub words: &'a str,
 }
 
-/// Candidates for every field, in field order. `airports_seen` counts airport fields so the
-/// n-th one takes the n-th airport.
+/// Candidates for every field, in field order. The n-th airport field takes the n-th airport,
+/// in the order written or by the words that say which end of the trip each is
+/// ([`airport::assign`]).
 pub fn extract(fields: &[Field], req: &Request<'_>) -> Vec<Vec<Candidate>> {
     let mut airport_rank = 0;
+    let airport_fields = fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Airport(_)))
+        .count();
     fields
         .iter()
         .map(|f| match &f.kind {
@@ -102,10 +107,10 @@ pub fn extract(fields: &[Field], req: &Request<'_>) -> Vec<Vec<Candidate>> {
             FieldKind::Airport(places) => {
                 let rank = airport_rank;
                 airport_rank += 1;
-                places
-                    .mentions(req.text)
+                airport::assign(&places.mentions_with_ends(req.text), airport_fields)
                     .into_iter()
                     .nth(rank)
+                    .flatten()
                     .map(Candidate::exact)
                     .into_iter()
                     .collect()
