@@ -178,6 +178,15 @@ fn lookup(
             .map(|c| c.map_or("", |c| c.value.as_str()))
             .collect();
         if let Some(row) = table.find(&values, &wildcard_ok) {
+            let shared = shared_rows(table, &lists, &chosen, &values, &wildcard_ok, row);
+            if shared.len() > 1 {
+                return Some(Resolution::Help {
+                    cause: HelpCause::Ambiguous(shared_choices(
+                        campaign, table, key_fields, &shared,
+                    )),
+                    anything: true,
+                });
+            }
             let mut repairs = Vec::new();
             let mut out: Vec<Option<String>> = candidates
                 .iter()
@@ -205,6 +214,73 @@ fn lookup(
         }
     }
     None
+}
+
+/// A name several places share (`Paris`: CDG and ORY) in a found request: the rows the table
+/// also has for the other places it names, the found one first. One row: nothing to ask.
+fn shared_rows(
+    table: &Table,
+    lists: &[&Vec<Candidate>],
+    chosen: &[Option<&Candidate>],
+    values: &[&str],
+    wildcard_ok: &[bool],
+    found: usize,
+) -> Vec<usize> {
+    let mut rows = vec![found];
+    for (k, c) in chosen.iter().enumerate() {
+        let Some(c) = c.filter(|c| c.shared) else {
+            continue;
+        };
+        let others = lists.get(k).map_or(&[][..], |l| l.as_slice());
+        for other in others.iter().filter(|o| o.shared && o.value != c.value) {
+            let mut tried = values.to_vec();
+            if let Some(slot) = tried.get_mut(k) {
+                *slot = other.value.as_str();
+            }
+            if let Some(r) = table.find(&tried, wildcard_ok)
+                && !rows.contains(&r)
+            {
+                rows.push(r);
+            }
+        }
+    }
+    rows
+}
+
+/// How choices between places a name shares are named: the row's key, then the name each
+/// shared place is known by alone (`CDG BCN (Charles de Gaulle)`, `ORY BCN (Paris Orly)`).
+fn shared_choices(
+    campaign: &Campaign,
+    table: &Table,
+    key_fields: &[usize],
+    rows: &[usize],
+) -> Vec<String> {
+    rows.iter()
+        .map(|&r| {
+            let keys = table.key_values(r);
+            let key = keys
+                .iter()
+                .filter(|k| !k.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            // The names of the places that tell these rows apart (not the shared destination).
+            let names: Vec<&str> = key_fields
+                .iter()
+                .zip(&keys)
+                .filter(|(_, code)| !rows.iter().all(|&o| table.key_values(o).contains(code)))
+                .filter_map(|(&f, code)| match &campaign.fields.get(f)?.kind {
+                    FieldKind::Airport(places) => places.display_name(code),
+                    _ => None,
+                })
+                .collect();
+            if names.is_empty() {
+                key
+            } else {
+                format!("{key} ({})", names.join(", "))
+            }
+        })
+        .collect()
 }
 
 /// The "name instead of the code" repair: a postal-code field with `by_name` finds a row

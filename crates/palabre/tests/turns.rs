@@ -179,7 +179,28 @@ fn fares_questions_are_answered_in_direct_messages() {
             ), // 7 40 min later
             HELP,                              // 8
             ("routed_to_human", "anger", "help"), // 9 a complaint: a person
+            ASK,                               // 10 Paris: CDG and ORY both fly to Barcelona
+            answered("from=ORY&to=BCN&date="), // 11 "Orly"
+            ASK,                               // 12
+            answered("from=CDG&to=BCN&date="), // 13 "1"
+            ("bot_replied", "campaign_answer", "from=ORY&to=LIS&date="), // 14 only Orly flies there
         ],
+    );
+    assert!(
+        got[9]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("1) CDG BCN (Charles de Gaulle) 2) ORY BCN (Paris Orly)"),
+        "{}",
+        got[9]
+    );
+    assert!(
+        got[11]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Nora Smith, which one do you mean? 1) CDG BCN"),
+        "{}",
+        got[11]
     );
     assert!(
         got[4]["reply"]

@@ -11,8 +11,10 @@ use std::path::Path;
 pub struct Places {
     codes: HashSet<String>,
     matcher: AhoCorasick,
-    /// For each pattern of `matcher`: its IATA code.
-    iata: Vec<String>,
+    /// For each pattern of `matcher`: the IATA codes it names (several for a city's name).
+    iata: Vec<Vec<String>>,
+    /// Code → the name it is shown with in a choice.
+    display: HashMap<String, String>,
 }
 
 impl Places {
@@ -36,7 +38,8 @@ impl Places {
                     .field("name, iata"),
             );
         };
-        let mut names: HashMap<String, String> = HashMap::new();
+        let mut names: HashMap<String, Vec<String>> = HashMap::new();
+        let mut display: HashMap<String, String> = HashMap::new();
         let mut codes = HashSet::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -54,21 +57,38 @@ impl Places {
             if name.is_empty() {
                 return Err(err("empty name".into()).at_line(line).field("name"));
             }
-            if let Some(other) = names.get(&name)
-                && *other != iata
-            {
-                return Err(err(format!("`{name}` names both {other} and {iata}"))
-                    .at_line(line)
-                    .field("name"));
+            // A name may name several airports (`Paris`: CDG and ORY): a request that
+            // writes it gets a choice when the table has a fare for more than one.
+            let written = record.get(name_col).unwrap_or("").trim().to_owned();
+            let codes_of_name: &mut Vec<String> = names.entry(name).or_default();
+            if !codes_of_name.contains(&iata) {
+                codes_of_name.push(iata.clone());
             }
-            names.insert(name, iata.clone());
+            let longest = display.entry(iata.clone()).or_default();
+            if written.chars().count() > longest.chars().count() {
+                *longest = written;
+            }
             codes.insert(iata);
         }
-        Places::new(codes, names).map_err(err)
+        // An airport is shown by its longest name that names only it (`Paris Orly`).
+        for (name, of) in &names {
+            if of.len() > 1 {
+                for code in of {
+                    if display.get(code).is_some_and(|d| fold_words(d) == *name) {
+                        display.remove(code);
+                    }
+                }
+            }
+        }
+        Places::new(codes, names, display).map_err(err)
     }
 
-    fn new(codes: HashSet<String>, names: HashMap<String, String>) -> Result<Places, String> {
-        let (patterns, iata): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+    fn new(
+        codes: HashSet<String>,
+        names: HashMap<String, Vec<String>>,
+        display: HashMap<String, String>,
+    ) -> Result<Places, String> {
+        let (patterns, iata): (Vec<String>, Vec<Vec<String>>) = names.into_iter().unzip();
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
@@ -77,6 +97,7 @@ impl Places {
             codes,
             matcher,
             iata,
+            display,
         })
     }
 
@@ -85,20 +106,27 @@ impl Places {
         self.codes.contains(code)
     }
 
+    /// The name an airport is shown with in a choice (`Paris Orly`), if the table has one
+    /// that names only it.
+    pub fn display_name(&self, code: &str) -> Option<&str> {
+        self.display.get(code).map(String::as_str)
+    }
+
     /// The airports written in `text`, in order: IATA codes of the table written in capitals
     /// (`AMS`, not `ams`, not `#AMS` or `@AMS`) and names or aliases (any case, accents
     /// optional). The same airport twice in a row (`Paris CDG`) counts once.
+    /// The airports written, in order (the first a shared name names).
     pub fn mentions(&self, text: &str) -> Vec<String> {
         self.mentions_with_ends(text)
             .into_iter()
-            .map(|(code, _)| code)
+            .filter_map(|(codes, _)| codes.into_iter().next())
             .collect()
     }
 
     /// The airports written, in order, each with the end of the trip the word before it
-    /// marks (`depuis Paris`, `to New York`).
-    pub fn mentions_with_ends(&self, text: &str) -> Vec<(String, End)> {
-        let mut found: Vec<(usize, String)> = Vec::new();
+    /// marks (`depuis Paris`, `to New York`); a name several airports share gives them all.
+    pub fn mentions_with_ends(&self, text: &str) -> Vec<(Vec<String>, End)> {
+        let mut found: Vec<(usize, Vec<String>)> = Vec::new();
         let words = fold_words(text);
         let bytes = words.as_bytes();
         for m in self.matcher.find_iter(&words) {
@@ -114,17 +142,23 @@ impl Places {
         for (start, token) in capital_tokens(text) {
             if self.codes.contains(token) {
                 let prefix = text.get(..start).unwrap_or("");
-                found.push((fold_words(prefix).len(), token.to_owned()));
+                found.push((fold_words(prefix).len(), vec![token.to_owned()]));
             }
         }
         found.sort_by_key(|(pos, _)| *pos);
-        let mut out: Vec<(String, End)> = Vec::new();
+        let mut out: Vec<(Vec<String>, End)> = Vec::new();
         for (pos, code) in found {
-            if out.last().map(|(c, _)| c) != Some(&code) {
-                let before = words.get(..pos).unwrap_or("").trim_end();
-                let word = before.rsplit(' ').next().unwrap_or("");
-                out.push((code, End::of(word)));
+            // `Paris CDG`, `CDG Paris`: a name and a code of the same airport side by side
+            // count once, and the code settles which airport a shared name meant.
+            if let Some((last, _)) = out.last_mut()
+                && (code.iter().all(|c| last.contains(c)) || last.iter().all(|c| code.contains(c)))
+            {
+                last.retain(|c| code.contains(c));
+                continue;
             }
+            let before = words.get(..pos).unwrap_or("").trim_end();
+            let word = before.rsplit(' ').next().unwrap_or("");
+            out.push((code, End::of(word)));
         }
         out
     }
@@ -154,8 +188,8 @@ impl End {
 /// written, unless words say which end each is: then origins first, destinations last, the
 /// others in between (`pour New York depuis Paris` → CDG, JFK; `pour New York` alone leaves
 /// the origin empty, to be asked for).
-pub fn assign(found: &[(String, End)], slots: usize) -> Vec<Option<String>> {
-    let mut out: Vec<Option<String>> = vec![None; slots];
+pub fn assign(found: &[(Vec<String>, End)], slots: usize) -> Vec<Option<Vec<String>>> {
+    let mut out: Vec<Option<Vec<String>>> = vec![None; slots];
     if found.iter().all(|(_, end)| *end == End::Unsaid) {
         for (slot, (code, _)) in out.iter_mut().zip(found) {
             *slot = Some(code.clone());
@@ -224,9 +258,9 @@ mod tests {
             .collect();
         let names = names
             .iter()
-            .map(|(n, c)| ((*n).to_owned(), (*c).to_owned()))
+            .map(|(n, c)| ((*n).to_owned(), vec![(*c).to_owned()]))
             .collect();
-        Places::new(codes, names).unwrap()
+        Places::new(codes, names, HashMap::new()).unwrap()
     }
 
     #[test]
@@ -246,7 +280,12 @@ mod tests {
     #[test]
     fn words_before_an_airport_say_which_end_it_is() {
         let p = places();
-        let slots = |text: &str| assign(&p.mentions_with_ends(text), 2);
+        let slots = |text: &str| -> Vec<Option<String>> {
+            assign(&p.mentions_with_ends(text), 2)
+                .into_iter()
+                .map(|slot| slot.map(|codes| codes.join("/")))
+                .collect()
+        };
         let s = |a: &str, b: &str| vec![Some(a.to_owned()), Some(b.to_owned())];
         assert_eq!(slots("Paris → New York"), s("CDG", "JFK"));
         assert_eq!(slots("de Paris à New York"), s("CDG", "JFK"));
@@ -262,5 +301,26 @@ mod tests {
             vec![Some("CDG".into()), None]
         );
         assert_eq!(slots("Paris ?"), vec![Some("CDG".into()), None]);
+    }
+
+    #[test]
+    fn a_name_several_airports_share_gives_them_all_until_a_code_settles_it() {
+        let names = [
+            ("paris".to_owned(), vec!["CDG".to_owned(), "ORY".to_owned()]),
+            ("orly".to_owned(), vec!["ORY".to_owned()]),
+            ("new york".to_owned(), vec!["JFK".to_owned()]),
+        ];
+        let codes = ["CDG", "ORY", "JFK"].iter().map(|s| (*s).to_owned()).collect();
+        let p = Places::new(codes, names.into_iter().collect(), HashMap::new()).unwrap();
+        let found = |text: &str| -> Vec<String> {
+            p.mentions_with_ends(text)
+                .into_iter()
+                .map(|(codes, _)| codes.join("/"))
+                .collect()
+        };
+        assert_eq!(found("Paris → New York"), ["CDG/ORY", "JFK"]);
+        assert_eq!(found("Paris ORY → New York"), ["ORY", "JFK"]);
+        assert_eq!(found("CDG Paris → New York"), ["CDG", "JFK"]);
+        assert_eq!(found("Orly → New York"), ["ORY", "JFK"]);
     }
 }

@@ -69,6 +69,9 @@ pub struct Field {
 pub struct Candidate {
     pub value: String,
     pub repairs: Vec<Repair>,
+    /// One of the places a name shared by several names (`Paris`: CDG or ORY): not a reading
+    /// to guess between.
+    pub shared: bool,
 }
 
 impl Candidate {
@@ -76,6 +79,7 @@ impl Candidate {
         Candidate {
             value: value.into(),
             repairs: Vec::new(),
+            shared: false,
         }
     }
 }
@@ -107,12 +111,20 @@ pub fn extract(fields: &[Field], req: &Request<'_>) -> Vec<Vec<Candidate>> {
             FieldKind::Airport(places) => {
                 let rank = airport_rank;
                 airport_rank += 1;
-                airport::assign(&places.mentions_with_ends(req.text), airport_fields)
+                // A name several airports share gives them all, each a candidate that
+                // shares it: the lookup asks which one when the table has more than one.
+                let codes = airport::assign(&places.mentions_with_ends(req.text), airport_fields)
                     .into_iter()
                     .nth(rank)
                     .flatten()
-                    .map(Candidate::exact)
+                    .unwrap_or_default();
+                let shared = codes.len() > 1;
+                codes
                     .into_iter()
+                    .map(|code| Candidate {
+                        shared,
+                        ..Candidate::exact(code)
+                    })
                     .collect()
             }
             FieldKind::Date { default_year } => date::find(req.folded, req.words, *default_year)

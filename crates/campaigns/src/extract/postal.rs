@@ -40,7 +40,11 @@ pub fn candidates(words: &str) -> Vec<Candidate> {
         }
         let value = code.replace('o', "0");
         if !out.iter().any(|c| c.value == value) {
-            out.push(Candidate { value, repairs });
+            out.push(Candidate {
+                value,
+                repairs,
+                shared: false,
+            });
         }
     }
     out
