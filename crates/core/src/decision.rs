@@ -5,6 +5,22 @@ use crate::triage::Triage;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// An alert the decision of an event raised (the replay contract's `"alerts"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alert {
+    /// Many different people wrote in distress within minutes: a crisis may be under way.
+    CrisisSuspected,
+}
+
+impl Alert {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alert::CrisisSuspected => "crisis_suspected",
+        }
+    }
+}
+
 /// What Palabre did with an event. Every inbound event gets exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -181,6 +197,9 @@ reasons! {
     /// A quick-reply button's payload that names none of the choices offered (tampered with,
     /// or from an expired question): nothing is picked.
     InvalidChoice => "invalid_choice",
+    /// A crisis alert is active (many people in distress at once): an automated reply that
+    /// would have gone out waits for a person instead.
+    CrisisSuspected => "crisis_suspected",
 }
 
 impl fmt::Display for Reason {
@@ -212,6 +231,8 @@ pub struct Decision {
     /// The choices a question offers (`93200 (Saint-Denis, Seine-Saint-Denis)`), sent as
     /// quick-reply buttons where the platform has them.
     pub choices: Vec<String>,
+    /// Alerts this event raised (`crisis_suspected`).
+    pub alerts: Vec<Alert>,
 }
 
 impl Decision {
@@ -228,6 +249,7 @@ impl Decision {
             campaign_key: None,
             channel: None,
             choices: Vec::new(),
+            alerts: Vec::new(),
         }
     }
 

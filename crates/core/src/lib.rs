@@ -15,7 +15,7 @@ pub mod triage;
 
 pub use channel::{Channel, ChannelParseError};
 pub use conversation::{Conversation, ConversationStatus};
-pub use decision::{Decision, Outcome, Reason};
+pub use decision::{Alert, Decision, Outcome, Reason};
 pub use duration::{DurationError, parse_duration};
 pub use ids::{ConversationId, EventId, ExternalId, IdError};
 pub use keys::{MessageKeys, SeedRow, SentReply};

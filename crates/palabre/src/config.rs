@@ -49,6 +49,8 @@ pub struct Config {
     #[serde(default)]
     pub moderation: ModerationSection,
     #[serde(default)]
+    pub crisis: CrisisSection,
+    #[serde(default)]
     pub server: ServerSection,
     /// The brand's accounts on real platforms, read and sent for by their connectors.
     #[serde(default)]
@@ -63,6 +65,24 @@ pub struct ModerationSection {
     pub hide_toxic: Option<bool>,
     /// The queue hidden messages go to (default "moderation").
     pub queue: Option<String>,
+}
+
+/// `[crisis]`: when a burst of distress raises a crisis alert (docs/crisis.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisSection {
+    /// Raise alerts (default true).
+    pub detect: Option<bool>,
+    /// The rolling window people in distress are counted in (default 10m).
+    pub window: Option<String>,
+    /// At least this many different people in the window (default 5).
+    pub min_people: Option<u32>,
+    /// At least this many times the brand's baseline of the last day (default 3).
+    pub factor: Option<f64>,
+    /// At least this share of the messages written in the window (default 0.1).
+    pub min_share: Option<f64>,
+    /// The alert ends after this long without distress (default 30m).
+    pub quiet: Option<String>,
 }
 
 /// `[server]`: `palabre serve` and `palabre demo`.
@@ -359,6 +379,7 @@ impl Config {
         if let Some(w) = &config.guardrails.author_cap_window {
             parse_duration(w).map_err(|e| invalid(format!("guardrails.author_cap_window: {e}")))?;
         }
+        config.crisis().map_err(invalid)?;
         Ok(config)
     }
 
@@ -439,7 +460,49 @@ impl Config {
             guardrails: self.guardrails()?,
             moderation: self.moderation(),
             surveys,
+            crisis: self.crisis()?,
         })
+    }
+
+    /// The crisis detector's parameters; an error names the key and what is wrong.
+    fn crisis(&self) -> Result<palabre_pipeline::crisis::CrisisSettings, String> {
+        let c = &self.crisis;
+        let d = palabre_pipeline::crisis::CrisisSettings::default();
+        let duration = |key: &str, raw: &Option<String>, default: i64| match raw {
+            None => Ok(default),
+            Some(raw) => match parse_duration(raw) {
+                Ok(0) => Err(format!("crisis.{key}: must be longer than 0")),
+                Ok(secs) => Ok(secs),
+                Err(e) => Err(format!("crisis.{key}: {e}")),
+            },
+        };
+        let settings = palabre_pipeline::crisis::CrisisSettings {
+            enabled: c.detect.unwrap_or(d.enabled),
+            window_secs: duration("window", &c.window, d.window_secs)?,
+            min_authors: c.min_people.unwrap_or(d.min_authors),
+            factor: c.factor.unwrap_or(d.factor),
+            min_share: c.min_share.unwrap_or(d.min_share),
+            quiet_secs: duration("quiet", &c.quiet, d.quiet_secs)?,
+        };
+        if settings.min_authors < 2 {
+            return Err(format!(
+                "crisis.min_people: {} is too few (at least 2: one person is never a crisis)",
+                settings.min_authors
+            ));
+        }
+        if !(settings.factor >= 1.0 && settings.factor.is_finite()) {
+            return Err(format!(
+                "crisis.factor: {} must be at least 1 (times the usual level)",
+                settings.factor
+            ));
+        }
+        if !(settings.min_share > 0.0 && settings.min_share <= 1.0) {
+            return Err(format!(
+                "crisis.min_share: {} must be a share between 0 and 1 (0.1 is one message in ten)",
+                settings.min_share
+            ));
+        }
+        Ok(settings)
     }
 
     fn moderation(&self) -> palabre_pipeline::policy::Moderation {

@@ -6,7 +6,7 @@
 //! that was acknowledged is lost, and running the same input again changes nothing.
 
 use palabre_connectors::Format;
-use palabre_core::{ConversationId, Decision, EventId, Outcome, Reason, Timestamp, Triage};
+use palabre_core::{Alert, ConversationId, Decision, EventId, Outcome, Reason, Timestamp, Triage};
 use palabre_pipeline::{Pipeline, Processed, Record};
 use palabre_store::{Entry, Store, WriteSummary};
 use serde::Serialize;
@@ -45,6 +45,9 @@ struct DecisionLine<'a> {
     /// the platform has them.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     choices: &'a [String],
+    /// Alerts this event raised (`crisis_suspected`).
+    #[serde(skip_serializing_if = "<[Alert]>::is_empty")]
+    alerts: &'a [Alert],
 }
 
 /// Counts of a run.
@@ -462,6 +465,7 @@ impl<'a> DecisionLine<'a> {
             campaign: d.campaign.as_deref(),
             campaign_key: d.campaign_key.as_deref(),
             choices: &d.choices,
+            alerts: &d.alerts,
         }
     }
 }

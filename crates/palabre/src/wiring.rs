@@ -213,6 +213,13 @@ pub fn restore(
         let turns = store.recent_turns(pipeline.policy().request_window)?;
         pipeline.restore_turns(turns.into_iter().map(stored_turn));
     }
+    if pipeline.policy().crisis.enabled {
+        let read = store.recent_read(pipeline.policy().request_window)?;
+        pipeline.restore_crisis(read.into_iter().filter_map(|r| {
+            let triage = serde_json::from_str::<Triage>(&r.triage).ok()?;
+            Some((r.author, r.text, triage, r.at.as_second()))
+        }));
+    }
     if pipeline.campaigns().is_some() {
         let turns = store.recent_campaign_turns(pipeline.policy().request_window)?;
         pipeline.restore_pending(turns.into_iter().map(stored_request));

@@ -426,6 +426,50 @@ fn the_bots_question_is_answered_in_the_thread_even_across_a_restart() {
     );
 }
 
+#[test]
+fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let (_, session) = login(&app, "manon", PASSWORD);
+    let session = session.unwrap();
+    let (_, html) = get_cookie(&app, &session, "/inbox");
+    assert!(!html.contains("id=\"crisis-alert\""), "no alert yet");
+    let distress = [
+        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
+        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
+        "@lumiere_tr the stage collapsed, people are hurt",
+        "@lumiere_tr des ambulances arrivent, c'est horrible",
+        "@lumiere_tr on nous évacue, panique totale",
+    ];
+    let lines: Vec<String> = distress
+        .iter()
+        .enumerate()
+        .map(|(i, text)| mention(&format!("cr{i}"), &format!("{}", 880 + i), text))
+        .collect();
+    let d = app.events(&token, &lines);
+    assert_eq!(d[4]["alerts"], json!(["crisis_suspected"]), "{}", d[4]);
+    // The bot's answer to a request waits for a person.
+    let d = app.events(&token, &[campaign_request("cr9", "889", "noe", json!({}))]);
+    assert_eq!(d[0]["outcome"], "drafted", "{}", d[0]);
+    let reasons = d[0]["reasons"].as_array().unwrap();
+    assert_eq!(reasons.first().unwrap(), "campaign_answer");
+    assert_eq!(reasons.last().unwrap(), "crisis_suspected");
+    // Every page shows the banner, with how many people.
+    for page in ["/inbox", "/drafts"] {
+        let (status, html) = get_cookie(&app, &session, page);
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"crisis-alert\""), "{page}: {html}");
+        assert!(
+            html.contains("A crisis may be under way")
+                || html.contains("Une crise est peut-être en cours"),
+            "{page}"
+        );
+        assert!(
+            html.contains("> 5 ") || html.contains(" 5 "),
+            "{page}: the count"
+        );
+    }
+}
+
 fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> String {
     let mut v = json!({"platform": "x", "id": id, "kind": "post", "text": "#MonRésultat 69003",
         "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",

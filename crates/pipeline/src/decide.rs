@@ -4,6 +4,7 @@
 //! (dedupe, thread, repeat) run before and hand their findings in as [`Facts`]. That is what
 //! lets `palabre replay` reproduce production decisions exactly.
 
+use crate::crisis::CrisisState;
 use crate::guard::GuardFacts;
 use crate::policy::Policy;
 use palabre_campaigns::{CampaignMatch, CampaignReply, Certainty, Mode};
@@ -38,6 +39,8 @@ pub struct Facts {
     pub follow_up: Option<FollowUpFacts>,
     /// The message carries a quick-reply payload that names none of the choices offered.
     pub bad_choice: bool,
+    /// What the crisis detector says after this message.
+    pub crisis: CrisisState,
 }
 
 /// What the pending request a message answers says about asking again.
@@ -71,6 +74,15 @@ pub fn decide(message: &Message, facts: &Facts, policy: &Policy) -> Decision {
         decision.queue = Some(policy.default_queue.clone());
     }
     decision.triage = facts.triage;
+    if facts.crisis.raised {
+        decision.alerts.push(palabre_core::Alert::CrisisSuspected);
+    }
+    // While a crisis alert is active, nothing automated goes out: what the bot would have
+    // sent (an answer, a help, a survey) waits for a person's approval.
+    if facts.crisis.active && decision.sent_reply().is_some() {
+        decision.outcome = Outcome::Drafted;
+        decision.reasons.push(Reason::CrisisSuspected);
+    }
     if !matches!(decision.outcome, Outcome::Ignored | Outcome::Invalid) {
         decision.channel = policy.channel_of(message).map(|c| c.key());
     }

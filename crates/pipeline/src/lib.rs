@@ -11,6 +11,7 @@
 //! fingerprints ([`window::Window`]), so memory stays flat however long the stream. Triage
 //! reads only new messages addressed to the brand; campaign matching will slot in beside it.
 
+pub mod crisis;
 pub mod decide;
 pub mod fingerprint;
 pub mod guard;
@@ -25,6 +26,7 @@ pub use palabre_core::{MessageKeys as Keys, SeedRow};
 pub use policy::Policy;
 pub use state::State;
 
+use crisis::CrisisDetector;
 use guard::GuardMemory;
 use palabre_campaigns::{CampaignSet, FollowUpRead};
 use palabre_connectors::{Event, Format, Normalized, normalize_into};
@@ -84,6 +86,8 @@ pub struct Pipeline {
     surveys: SurveyMemory,
     /// Requests waiting for the answer to a campaign's help or question.
     pending: PendingMemory,
+    /// Bursts of distress among the people writing to the brand.
+    crisis: CrisisDetector,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
     /// Conversations a human took over: no automated reply goes into them until released.
@@ -131,6 +135,7 @@ impl Pipeline {
         let state = State::new(&policy);
         let guard = GuardMemory::new(policy.request_window);
         let policy_window = policy.request_window;
+        let crisis = CrisisDetector::new(policy.crisis.clone());
         let surveys = SurveyMemory::new(if policy.surveys.is_empty() {
             1
         } else {
@@ -142,6 +147,7 @@ impl Pipeline {
             guard,
             surveys,
             pending: PendingMemory::new(policy_window),
+            crisis,
             triager: None,
             campaigns: None,
             paused: HashSet::new(),
@@ -280,6 +286,27 @@ impl Pipeline {
         }
     }
 
+    /// The active crisis alert, if any.
+    pub fn crisis_alert(&self) -> Option<crisis::CrisisAlert> {
+        self.crisis.alert()
+    }
+
+    /// Restores the crisis detector from the messages triage read before a restart (oldest
+    /// first): `(author key, text, triage, seconds)`, so that an alert active before the
+    /// restart is active after it, and a burst under way is still counted.
+    pub fn restore_crisis(
+        &mut self,
+        read: impl IntoIterator<Item = (u64, String, palabre_core::Triage, i64)>,
+    ) {
+        for (author, text, triage, at) in read {
+            self.crisis.observe(
+                at,
+                author,
+                palabre_triage::crisis::sounds_like_crisis(&text, &triage),
+            );
+        }
+    }
+
     /// Forgets replies the outbox withdrew before sending them (they waited past their
     /// campaign's `stale_after`): the guardrails no longer count them as sent, as after a
     /// restart (`recent_replies` leaves them out).
@@ -367,6 +394,14 @@ impl Pipeline {
             facts.facts.triage = Some(t);
         }
         self.read_follow_up(&message, &mut facts.facts, &waiting);
+        // Every message triage read counts for the crisis detector (ours never reach triage).
+        if let Some(t) = facts.facts.triage.as_ref().filter(|_| fresh) {
+            facts.facts.crisis = self.crisis.observe(
+                message.created_at.as_second(),
+                guard::author_key(&message),
+                palabre_triage::crisis::sounds_like_crisis(&message.text, t),
+            );
+        }
         facts.facts.survey = self.survey_due(&message, &facts.facts);
         if let Some(request) = &facts.facts.campaign {
             let sample = match request.campaign.mode {

@@ -1,5 +1,6 @@
 //! The policy the decision applies: our channels, the human queue, the memory windows.
 
+use crate::crisis::CrisisSettings;
 use crate::survey::Survey;
 use palabre_core::{Channel, Message, MessageKind, Platform, Reason};
 
@@ -34,6 +35,8 @@ pub struct Policy {
     pub moderation: Moderation,
     /// The channels' satisfaction surveys.
     pub surveys: Vec<Survey>,
+    /// When a burst of distress raises a crisis alert.
+    pub crisis: CrisisSettings,
 }
 
 /// Moderation of what others write under the brand's posts.
@@ -92,6 +95,7 @@ impl Default for Policy {
             guardrails: Guardrails::default(),
             moderation: Moderation::default(),
             surveys: Vec::new(),
+            crisis: CrisisSettings::default(),
         }
     }
 }

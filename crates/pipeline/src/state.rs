@@ -118,6 +118,7 @@ impl State {
                 survey: None,
                 follow_up: None,
                 bad_choice: false,
+                crisis: Default::default(),
             },
             keys: Keys {
                 event,

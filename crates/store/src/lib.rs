@@ -171,6 +171,18 @@ pub struct CampaignTurn {
     pub at: Timestamp,
 }
 
+/// A message triage read (one addressed to the brand), read back at start to rebuild the
+/// crisis detector's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadMessage {
+    /// The author key.
+    pub author: u64,
+    pub text: String,
+    /// Triage's labels, as JSON.
+    pub triage: String,
+    pub at: Timestamp,
+}
+
 /// One line of the append-only audit log: who did what to what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -216,6 +228,9 @@ pub trait Store: Send {
     /// Among the last `limit` stored messages, those a lookup campaign decided on (not FAQ
     /// answers), oldest first, to rebuild the requests waiting for an answer.
     fn recent_campaign_turns(&mut self, limit: usize) -> Result<Vec<CampaignTurn>, StoreError>;
+    /// Among the last `limit` stored messages, those triage read, oldest first, to rebuild
+    /// the crisis detector.
+    fn recent_read(&mut self, limit: usize) -> Result<Vec<ReadMessage>, StoreError>;
 
     fn message(&mut self, id: &EventId) -> Result<Option<StoredMessage>, StoreError>;
     fn decision(&mut self, id: &EventId) -> Result<Option<StoredDecision>, StoreError>;

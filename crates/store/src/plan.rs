@@ -60,6 +60,12 @@ pub(crate) const RECENT_CAMPAIGN_TURNS: &str = "SELECT conversation_id, author_k
         WHERE campaign IS NOT NULL AND (campaign_key IS NULL OR campaign_key NOT LIKE 'faq=%')
     ) turns ORDER BY seq";
 
+pub(crate) const RECENT_READ: &str = "SELECT author_key, text, triage, created_ms FROM (
+        SELECT seq, author_key, text, triage, created_ms
+        FROM (SELECT * FROM messages ORDER BY seq DESC LIMIT $1) recent
+        WHERE triage IS NOT NULL
+    ) read ORDER BY seq";
+
 pub(crate) const INBOX_UPSERT: &str = "
     inbox = 1,
     queue = COALESCE(excluded.queue, conversations.queue),

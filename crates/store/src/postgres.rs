@@ -4,8 +4,8 @@
 use crate::migrate::{POSTGRES, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{
-    AuditEntry, CampaignTurn, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn,
-    WriteSummary,
+    AuditEntry, CampaignTurn, Counts, Entry, ReadMessage, StoreError, StoredDecision,
+    StoredMessage, StoredTurn, WriteSummary,
 };
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
@@ -420,6 +420,22 @@ impl crate::Store for PostgresStore {
                     },
                     text: r.try_get(7)?,
                     at: timestamp(r.try_get(8)?)?,
+                })
+            })
+            .collect()
+    }
+
+    fn recent_read(&mut self, limit: usize) -> Result<Vec<ReadMessage>, StoreError> {
+        let rows = self
+            .client
+            .query(crate::plan::RECENT_READ, &[&(limit as i64)])?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReadMessage {
+                    author: r.try_get::<_, i64>(0)? as u64,
+                    text: r.try_get(1)?,
+                    triage: r.try_get(2)?,
+                    at: timestamp(r.try_get(3)?)?,
                 })
             })
             .collect()

@@ -4,8 +4,8 @@
 use crate::migrate::{SQLITE, latest};
 use crate::plan::{ConversationColumns, conversation, plan, platform_of, split_reasons, timestamp};
 use crate::{
-    AuditEntry, CampaignTurn, Counts, Entry, StoreError, StoredDecision, StoredMessage, StoredTurn,
-    WriteSummary,
+    AuditEntry, CampaignTurn, Counts, Entry, ReadMessage, StoreError, StoredDecision,
+    StoredMessage, StoredTurn, WriteSummary,
 };
 use palabre_core::{
     Conversation, ConversationId, EventId, ExternalId, MessageKeys, SeedRow, SentReply, Timestamp,
@@ -531,6 +531,29 @@ impl crate::Store for SqliteStore {
                     triage,
                 },
                 text,
+                at: timestamp(at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn recent_read(&mut self, limit: usize) -> Result<Vec<ReadMessage>, StoreError> {
+        let mut stmt = self.conn.prepare(crate::plan::RECENT_READ)?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (author, text, triage, at) = row?;
+            out.push(ReadMessage {
+                author: author as u64,
+                text,
+                triage,
                 at: timestamp(at)?,
             });
         }

@@ -13,6 +13,7 @@
 //! used for training: the `heldout` test measures it. See docs/triage.md.
 
 mod author;
+pub mod crisis;
 mod decide;
 pub mod eval;
 mod features;

@@ -174,6 +174,10 @@ pub fn reason(r: Reason, lang: UiLang) -> &'static str {
             "still incomplete after the questions the campaign allows: a person takes over",
             "toujours incomplet après les questions que la campagne permet : une personne prend la suite",
         ),
+        R::CrisisSuspected => (
+            "a crisis may be under way: the bot's reply waits for a person",
+            "une crise est peut-être en cours : la réponse du bot attend une personne",
+        ),
         R::InvalidChoice => (
             "a button that names none of the choices offered",
             "un bouton qui ne correspond à aucun des choix proposés",

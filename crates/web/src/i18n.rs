@@ -63,6 +63,9 @@ words! {
     connector_failing => "failing; retrying", "en échec ; nouvelle tentative en cours";
     connector_stopped => "stopped: check its configuration", "arrêté : vérifiez sa configuration";
     since => "since", "depuis";
+    crisis_title => "A crisis may be under way", "Une crise est peut-être en cours";
+    crisis_people => "people wrote in distress within minutes", "personnes ont écrit en détresse en quelques minutes";
+    crisis_held => "Nothing automated goes out: the bot's replies wait in the drafts for a person. The alert ends after half an hour without distress.", "Rien d'automatique ne part : les réponses du bot attendent une personne dans les brouillons. L'alerte retombe après une demi-heure sans détresse.";
     all => "All", "Tous";
     open => "Open", "Ouvert";
     pending => "Pending", "En attente";

@@ -52,6 +52,10 @@ pub trait Engine: Send + Sync {
     /// A person approved the draft answering this message: the guardrails must remember its
     /// text as sent, as they would have had the bot sent it.
     fn draft_approved(&self, platform: &str, external_id: &str);
+    /// The crisis alert under way, if any: `(raised at, Unix ms; people in distress now)`.
+    fn crisis(&self) -> Option<(i64, u32)> {
+        None
+    }
     /// The engine's own figures for `/metrics`, in the Prometheus text format.
     fn metrics(&self) -> String {
         String::new()

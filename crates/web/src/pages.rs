@@ -130,7 +130,8 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
         "error.html",
         context! { status => status.as_u16(), message => e.to_string(),
         user => caller.map(|c| c.user.clone()), csrf => caller.map_or("", |c| c.csrf()),
-        nav => "", counts => context! { drafts => 0, dead => 0, connectors => Vec::<()>::new() } },
+        nav => "", counts => context! { drafts => 0, dead => 0, connectors => Vec::<()>::new(),
+        crisis => crisis_banner(state) } },
     );
     *r.status_mut() = status;
     r
@@ -184,7 +185,15 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
         })
         .await;
     let (drafts, dead, failing) = found.unwrap_or((0, 0, Vec::new()));
-    context! { drafts => drafts, dead => dead, connectors => failing }
+    context! { drafts => drafts, dead => dead, connectors => failing, crisis => crisis_banner(state) }
+}
+
+/// The crisis alert under way, for the banner every page shows (none: no banner).
+fn crisis_banner(state: &AppState) -> Option<minijinja::Value> {
+    state
+        .engine
+        .crisis()
+        .map(|(since_ms, people)| context! { since_ms => since_ms, people => people })
 }
 
 // ------------------------------------------------------------------ login

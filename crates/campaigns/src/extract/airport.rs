@@ -310,7 +310,10 @@ mod tests {
             ("orly".to_owned(), vec!["ORY".to_owned()]),
             ("new york".to_owned(), vec!["JFK".to_owned()]),
         ];
-        let codes = ["CDG", "ORY", "JFK"].iter().map(|s| (*s).to_owned()).collect();
+        let codes = ["CDG", "ORY", "JFK"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         let p = Places::new(codes, names.into_iter().collect(), HashMap::new()).unwrap();
         let found = |text: &str| -> Vec<String> {
             p.mentions_with_ends(text)

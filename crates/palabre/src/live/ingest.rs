@@ -23,6 +23,8 @@ pub struct Ingest {
     /// The last webhook delivery handed to the recording thread: the queue is read past it,
     /// so a delivery not recorded yet is not decided twice.
     webhooks_through: i64,
+    /// The crisis alert, for the web pages.
+    crisis: std::sync::Arc<super::CrisisBoard>,
 }
 
 impl Ingest {
@@ -31,14 +33,17 @@ impl Ingest {
         location: &str,
         mut pipeline: Pipeline,
         record: SyncSender<Decided>,
+        crisis: std::sync::Arc<super::CrisisBoard>,
     ) -> anyhow::Result<Ingest> {
         let mut store = palabre_store::open(location)?;
         crate::wiring::restore(&mut pipeline, store.as_mut(), location)?;
+        crisis.show(pipeline.crisis_alert());
         Ok(Ingest {
             pipeline,
             ws: Workspace::open(location)?,
             record,
             webhooks_through: 0,
+            crisis,
         })
     }
 
@@ -167,6 +172,15 @@ impl Ingest {
                     entries.push(entry);
                 }
             });
+        }
+        let alert = self.pipeline.crisis_alert();
+        if self.crisis.show(alert)
+            && let Some(alert) = alert
+        {
+            tracing::warn!(
+                people = alert.people,
+                "crisis suspected: many people wrote in distress within minutes; nothing automated goes out until it is quiet"
+            );
         }
         entries
     }

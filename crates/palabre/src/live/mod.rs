@@ -71,6 +71,31 @@ pub struct Webhook {
     pub endpoint: Arc<dyn WebhookEndpoint>,
 }
 
+/// The crisis alert as the ingest thread last saw it, read by the web pages without a lock:
+/// when it was raised (Unix ms, 0: none) and how many people are in distress.
+#[derive(Default)]
+pub struct CrisisBoard {
+    raised_ms: std::sync::atomic::AtomicI64,
+    people: std::sync::atomic::AtomicU32,
+}
+
+impl CrisisBoard {
+    /// Shows `alert` (or none); true when it changed from none to an alert.
+    pub fn show(&self, alert: Option<palabre_pipeline::crisis::CrisisAlert>) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let raised_ms = alert.map_or(0, |a| a.raised_at.saturating_mul(1000).max(1));
+        let before = self.raised_ms.swap(raised_ms, Relaxed);
+        self.people.store(alert.map_or(0, |a| a.people), Relaxed);
+        before != raised_ms && raised_ms != 0
+    }
+
+    pub fn alert(&self) -> Option<(i64, u32)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let raised_ms = self.raised_ms.load(Relaxed);
+        (raised_ms != 0).then(|| (raised_ms, self.people.load(Relaxed)))
+    }
+}
+
 /// The binary's side of the web layer.
 pub struct LiveEngine {
     commands: Sender<Command>,
@@ -80,6 +105,7 @@ pub struct LiveEngine {
     /// Where deliveries are queued (one connection: a queue insert is short).
     queue: Mutex<Workspace>,
     lag: Arc<lag::Lag>,
+    crisis: Arc<CrisisBoard>,
 }
 
 impl LiveEngine {
@@ -90,6 +116,7 @@ impl LiveEngine {
         webhooks: HashMap<String, Webhook>,
         queue: Workspace,
         lag: Arc<lag::Lag>,
+        crisis: Arc<CrisisBoard>,
     ) -> Self {
         LiveEngine {
             commands,
@@ -98,6 +125,7 @@ impl LiveEngine {
             webhooks,
             queue: Mutex::new(queue),
             lag,
+            crisis,
         }
     }
 }
@@ -133,6 +161,10 @@ impl Engine for LiveEngine {
             platform.to_owned(),
             external_id.to_owned(),
         ));
+    }
+
+    fn crisis(&self) -> Option<(i64, u32)> {
+        self.crisis.alert()
     }
 
     fn metrics(&self) -> String {
@@ -217,7 +249,8 @@ pub fn start(
     let (commands, inbox): (Sender<Command>, Receiver<Command>) = std::sync::mpsc::channel();
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     let (to_record, decided) = sync_channel(RECORD_QUEUE);
-    let ingest = ingest::Ingest::open(location, pipeline, to_record)?;
+    let crisis = Arc::new(CrisisBoard::default());
+    let ingest = ingest::Ingest::open(location, pipeline, to_record, crisis.clone())?;
     let mut ws = Workspace::open(location)?;
     ws.refresh_assignable()?;
     let last_write = record::LastWrite::default();
@@ -302,6 +335,7 @@ pub fn start(
             webhooks,
             Workspace::open(location)?,
             lag,
+            crisis,
         )),
     })
 }
