@@ -279,28 +279,23 @@ pub(crate) fn render_ask(
         .ok_or_else(|| (template_field(name), "the question does not fit".to_owned()))
 }
 
-/// The help reply, cut to the limit if needed.
+/// The help reply (`again`: the question asked again when an answer to the help was still
+/// not enough), cut to the limit if needed.
 pub(crate) fn render_help(
     renderer: &Renderer,
     campaign: &Campaign,
     speaker: &Speaker,
     lang: Lang,
     limit: Limit,
+    again: bool,
 ) -> Result<String, (String, String)> {
-    let name = campaign.help_template(campaign.reply_lang(lang));
-    render_plain(renderer, campaign, speaker, lang, limit, name, "help")
-}
-
-/// The question asked again, when the answer to a help was still not enough.
-pub(crate) fn render_again(
-    renderer: &Renderer,
-    campaign: &Campaign,
-    speaker: &Speaker,
-    lang: Lang,
-    limit: Limit,
-) -> Result<String, (String, String)> {
-    let name = campaign.again_template(campaign.reply_lang(lang));
-    render_plain(renderer, campaign, speaker, lang, limit, name, "help.again")
+    let lang = campaign.reply_lang(lang);
+    let (name, field) = if again {
+        (campaign.again_template(lang), "help.again")
+    } else {
+        (campaign.help_template(lang), "help")
+    };
+    render_plain(renderer, campaign, speaker, lang, limit, name, field)
 }
 
 /// A help template (`field` when there is none), with the campaign's base variables, cut to
@@ -384,10 +379,10 @@ pub(crate) fn check_example(
                 .render(name, &ctx)
                 .map_err(|e| (ErrorKind::Template, template_field(name), e.message))?;
         }
-        render_help(renderer, campaign, &speaker, lang, limit)
-            .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
-        render_again(renderer, campaign, &speaker, lang, limit)
-            .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
+        for again in [false, true] {
+            render_help(renderer, campaign, &speaker, lang, limit, again)
+                .map_err(|(f, m)| (ErrorKind::Template, f, m))?;
+        }
         let choices = [
             "69003 (Lyon 3e Arrondissement)".to_owned(),
             "69100 (Villeurbanne)".to_owned(),

@@ -9,8 +9,7 @@ use crate::limit::Limit;
 use crate::load::Loader;
 use crate::render::Renderer;
 use crate::reply::{
-    Speaker, answer_context, check_example, render_again, render_answers, render_ask, render_faq,
-    render_help,
+    Speaker, answer_context, check_example, render_answers, render_ask, render_faq, render_help,
 };
 use crate::resolve::{HelpCause, Resolution, resolve};
 use crate::table::Table;
@@ -371,10 +370,8 @@ impl CampaignSet {
                 limit,
                 cause.choices(),
             )
-        } else if again {
-            render_again(&self.renderer, campaign, &speaker, lang, limit)
         } else {
-            render_help(&self.renderer, campaign, &speaker, lang, limit)
+            render_help(&self.renderer, campaign, &speaker, lang, limit, again)
         };
         let reply = match rendered {
             Ok(text) => CampaignReply::Help { text, cause },

@@ -16,27 +16,16 @@ fn campaigns() -> PathBuf {
 }
 
 fn decisions(out: &Output) -> Vec<Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::decision_lines(out)
 }
 
 fn verdicts(got: &[Value]) -> Vec<(String, String)> {
     got.iter()
         .map(|d| {
-            let reasons: Vec<&str> = d["reasons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap())
-                .collect();
-            (d["outcome"].as_str().unwrap().to_owned(), reasons.join(","))
+            (
+                d["outcome"].as_str().unwrap().to_owned(),
+                common::reasons(d),
+            )
         })
         .collect()
 }

@@ -18,16 +18,7 @@ fn campaign() -> String {
 }
 
 fn decisions(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    let out = replay(args, stdin);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::decision_lines(&replay(args, stdin))
 }
 
 fn alerted(got: &[Value]) -> Vec<usize> {

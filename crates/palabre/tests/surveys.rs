@@ -41,25 +41,13 @@ fn replay(args: &[&str], lines: &[Value]) -> Output {
 
 /// `(id, outcome, reasons, reply)` of each decision.
 fn decided(out: &Output) -> Vec<(String, String, String, Option<String>)> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let d: Value = serde_json::from_str(l).unwrap();
-            let reasons: Vec<&str> = d["reasons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap())
-                .collect();
+    common::decision_lines(out)
+        .iter()
+        .map(|d| {
             (
                 d["event_id"].as_str().unwrap().to_owned(),
                 d["outcome"].as_str().unwrap().to_owned(),
-                reasons.join(","),
+                common::reasons(d),
                 d["reply"].as_str().map(str::to_owned),
             )
         })

@@ -17,31 +17,16 @@ fn example(name: &str) -> (PathBuf, PathBuf) {
 }
 
 fn decisions(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    let out = replay(args, stdin);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::decision_lines(&replay(args, stdin))
 }
 
 /// `(outcome, "reason,reason", campaign key)` of each decision.
 fn verdicts(got: &[Value]) -> Vec<(String, String, String)> {
     got.iter()
         .map(|d| {
-            let reasons: Vec<&str> = d["reasons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap())
-                .collect();
             (
                 d["outcome"].as_str().unwrap().to_owned(),
-                reasons.join(","),
+                common::reasons(d),
                 d["campaign_key"].as_str().unwrap_or("").to_owned(),
             )
         })

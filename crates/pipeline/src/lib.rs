@@ -146,7 +146,9 @@ impl Pipeline {
             state,
             guard,
             surveys,
-            pending: PendingMemory::new(policy_window),
+            // Requests wait for their answer half an hour or so: an eighth of the request
+            // window holds tens of thousands of them, in a bounded memory.
+            pending: PendingMemory::new((policy_window / 8).max(1024)),
             crisis,
             triager: None,
             campaigns: None,
