@@ -1,15 +1,16 @@
 //! The path of an event, as one visible function: [`Pipeline::process`].
 //!
 //! ```text
-//! line ─► normalize ─► dedupe ─► thread ─► repeat ─► triage ─► decide ─► Processed
-//!         (connectors) (window of  (reply    (same     (addressed (pure:
-//!                       ids)       chains,   author,   messages   facts →
-//!                                  DMs)      same ask) only)      outcome)
+//! line ─► normalize ─► dedupe ─► thread ─► repeat ─► match ─► triage ─► follow-up ─► crisis ─► decide ─► Processed
+//!         (connectors) (window of  (reply    (same     (campaigns (addressed (the answer  (people   (pure:
+//!                       ids)       chains,   author,   on new     messages   to the bot's in        facts →
+//!                                  DMs)      same ask) messages)  only)      question)    distress) outcome)
 //! ```
 //!
-//! Normalize, triage and decide are pure. Dedupe, thread and repeat keep bounded windows of
-//! fingerprints ([`window::Window`]), so memory stays flat however long the stream. Triage
-//! reads only new messages addressed to the brand; campaign matching will slot in beside it.
+//! Normalize, match, triage and decide are pure. Dedupe, thread, repeat, the waiting requests
+//! ([`pending`]), the crisis detector ([`crisis`]), the guardrails' and the surveys' memories
+//! keep bounded state, so memory stays flat however long the stream. Triage reads only new
+//! messages addressed to the brand, campaign requests and answers to the bot's questions.
 
 pub mod crisis;
 pub mod decide;
