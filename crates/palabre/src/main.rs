@@ -8,6 +8,7 @@ mod bench;
 mod bench_inbox;
 mod bench_live;
 mod bench_stream;
+mod brake;
 mod config;
 mod engine;
 mod eval;
@@ -84,6 +85,9 @@ enum Command {
     Demo(serve::DemoArgs),
     /// Accounts, teams and API tokens.
     Admin(admin::AdminArgs),
+    /// The crisis brake: hold everything automated at once (on --reason "…"), release it
+    /// (off), or see it (status). A running server follows it within two seconds.
+    Brake(brake::BrakeArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +118,10 @@ fn main() -> ExitCode {
             Err(e) => report(lang, &e, 1),
         },
         Command::Admin(args) => match admin::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Brake(args) => match brake::run(args, lang) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => report(lang, &e, 1),
         },

@@ -224,7 +224,9 @@ pub fn restore(
         let turns = store.recent_campaign_turns(pipeline.policy().request_window)?;
         pipeline.restore_pending(turns.into_iter().map(stored_request));
     }
-    for conversation in palabre_store::Workspace::open(location)?.paused_conversations()? {
+    let mut ws = palabre_store::Workspace::open(location)?;
+    pipeline.set_brake(ws.brake()?.engaged);
+    for conversation in ws.paused_conversations()? {
         pipeline.set_bot_paused(
             &palabre_core::ConversationId::from_stored(&conversation),
             true,

@@ -949,6 +949,89 @@ fn the_main_screens_fit_the_window() {
     assert_eq!(fits(), true, "moderation fits 1280 px");
 }
 
+/// A crisis in the stream: the red banner on every page, and the bot's held answer waiting in
+/// the drafts, explained (docs/screenshots/crisis.png when PALABRE_SCREENSHOTS=1).
+#[test]
+fn a_crisis_shows_its_banner_and_the_held_answer_waits_in_the_drafts() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let distress = [
+        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
+        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
+        "@lumiere_tr the stage collapsed, people are hurt",
+        "@lumiere_tr des ambulances arrivent, c'est horrible",
+        "@lumiere_tr on nous évacue, panique totale",
+    ];
+    let lines: Vec<String> = distress
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let id = format!("{}", 950 + i);
+            event(
+                &format!("cb{i}"),
+                (&id, &format!("fan{i}"), &format!("Fan {i}")),
+                text,
+                &json!({}),
+            )
+        })
+        .collect();
+    app.events(&token, &lines);
+    let request = event(
+        "cb9",
+        ("959", "noe", "Noé"),
+        "#MonRésultat 69003",
+        &json!({"hashtags": ["MonRésultat"], "mentions": []}),
+    );
+    let d = app.events(&token, &[request]);
+    assert_eq!(d[0]["outcome"], "drafted", "{}", d[0]);
+    b.sign_in(&app, "sarah");
+    let banner = b.wait_text("#crisis-alert", "A crisis may be under way");
+    assert!(banner.contains("5 people wrote in distress"), "{banner}");
+    b.screenshot("crisis");
+    b.goto(&app, "/drafts?lang=fr");
+    let banner = b.wait_text("#crisis-alert", "Une crise est peut-être en cours");
+    assert!(banner.contains("Rien d'automatique ne part"), "{banner}");
+    b.wait_text(
+        ".card.draft",
+        "une crise est peut-être en cours : la réponse du bot attend une personne",
+    );
+}
+
+/// The bot's numbered question and the person's answer in one conversation, each turn
+/// explained (docs/screenshots/turn-taking.png when PALABRE_SCREENSHOTS=1).
+#[test]
+fn the_bots_question_and_its_answer_read_as_one_conversation() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let ask = event(
+        "tt1",
+        ("971", "paul", "Paul Girard"),
+        "#MonRésultat Saint-Denis",
+        &json!({"hashtags": ["MonRésultat"], "mentions": []}),
+    );
+    app.events(&token, &[ask]);
+    let answer = event(
+        "tt2",
+        ("971", "paul", "Paul Girard"),
+        "celle de La Réunion",
+        &json!({"kind": "reply", "thread_root": "tt1", "in_reply_to": "tt1",
+            "in_reply_to_author": "2000", "mentions": []}),
+    );
+    let d = app.events(&token, &[answer]);
+    assert_eq!(d[0]["campaign_key"], "code=97400", "{}", d[0]);
+    b.sign_in(&app, "sarah");
+    b.goto(&app, "/c/x:tt1?lang=fr");
+    b.wait_text(".thread", "1) 93200 (Saint-Denis, Seine-Saint-Denis)");
+    b.wait_text(
+        ".thread",
+        "la réponse à la question du bot dans cette conversation",
+    );
+    b.wait_text(".thread", "Saint-Denis (FICTIF)");
+    b.screenshot("turn-taking");
+}
+
 #[test]
 fn an_admin_creates_an_account_in_the_browser_and_it_signs_in() {
     let Some((b, app, _)) = setup() else {

@@ -470,6 +470,117 @@ fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
     }
 }
 
+#[test]
+fn the_crisis_brake_holds_everything_automated_until_a_manager_releases_it() {
+    let (mut app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let agent = app.user("ali", "agent", "", PASSWORD);
+    let brake = |token: &str, body: Value| -> (u16, Value) {
+        let (status, reply) = app.post(token, "/api/brake", &body);
+        (status, reply)
+    };
+    // An agent may not; a manager must say why.
+    let (status, _) = brake(&agent, json!({"engaged": true, "reason": "crise"}));
+    assert_eq!(status, 403);
+    let (status, reply) = brake(&token, json!({"engaged": true}));
+    assert_eq!(status, 422, "{reply}");
+    let (status, reply) = brake(
+        &token,
+        json!({"engaged": true, "reason": "effondrement de la scène"}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["changed"], true);
+    assert_eq!(reply["brake"]["actor"], "manon");
+    // Twice: nothing changes.
+    let (_, reply) = brake(&token, json!({"engaged": true, "reason": "encore"}));
+    assert_eq!(reply["changed"], false);
+    assert_eq!(reply["brake"]["reason"], "effondrement de la scène");
+    assert_eq!(
+        app.get_json(&agent, "/api/brake")["engaged"],
+        true,
+        "everyone sees it"
+    );
+    // The bot decides nothing automated; a person's reply still goes out.
+    let d = app.events(&token, &[campaign_request("bk1", "701", "lea", json!({}))]);
+    assert_eq!(d[0]["outcome"], "routed_to_human", "{}", d[0]);
+    assert_eq!(d[0]["reasons"], json!(["crisis_brake"]));
+    let id = conversation_of(&d[0]);
+    let (status, _) = app.post(
+        &token,
+        &format!("/api/conversations/{}/replies", path(&id)),
+        &json!({"text": "Nous sommes avec vous, les résultats suivent."}),
+    );
+    assert_eq!(status, 200);
+    app.wait_posts(&token, |p| {
+        p.iter()
+            .any(|p| p["text"] == "Nous sommes avec vous, les résultats suivent.")
+    });
+    // Every page shows it, with the manager's switch to release it.
+    let (_, session) = login(&app, "manon", PASSWORD);
+    let session = session.unwrap();
+    let (_, html) = get_cookie(&app, &session, "/inbox");
+    assert!(html.contains("id=\"brake-banner\""), "{html}");
+    assert!(html.contains("effondrement de la scène"));
+    assert!(html.contains("id=\"brake-off\""));
+    assert!(
+        !html.contains("id=\"brake-form\""),
+        "no switch to turn it on again"
+    );
+    // Released from the page: the bot answers again.
+    let (status, _, _) = post_form(
+        &app,
+        &session,
+        "/brake",
+        &format!("csrf={}&engaged=false", session.csrf),
+    );
+    assert_eq!(status, 303, "back to the page");
+    let (_, html) = get_cookie(&app, &session, "/inbox");
+    assert!(!html.contains("id=\"brake-banner\""), "{html}");
+    assert!(html.contains("id=\"brake-form\""));
+    let d = app.events(&token, &[campaign_request("bk2", "702", "max", json!({}))]);
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+    // Switched on the command line while the server runs: it follows within seconds.
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "brake", "--store", &app.store, "--actor", "ops", "on", "--reason", "alerte",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut n = 3;
+    loop {
+        let d = app.events(
+            &token,
+            &[campaign_request(
+                &format!("bk{n}"),
+                &format!("{}", 700 + n),
+                "zoe",
+                json!({}),
+            )],
+        );
+        if d[0]["reasons"] == json!(["crisis_brake"]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never followed: {}",
+            d[0]
+        );
+        n += 1;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let now = app.get_json(&token, "/api/brake");
+    assert_eq!(
+        (now["engaged"].clone(), now["actor"].clone()),
+        (json!(true), json!("ops"))
+    );
+    app.kill();
+}
+
 fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> String {
     let mut v = json!({"platform": "x", "id": id, "kind": "post", "text": "#MonRésultat 69003",
         "created_at": jiff::Timestamp::now().to_string(), "lang": "fr",

@@ -89,6 +89,9 @@ pub struct Pipeline {
     pending: PendingMemory,
     /// Bursts of distress among the people writing to the brand.
     crisis: CrisisDetector,
+    /// The brake the configuration asks for (`[guardrails] crisis_brake`): the switch's state
+    /// adds to it, never removes it.
+    configured_brake: bool,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
     /// Conversations a human took over: no automated reply goes into them until released.
@@ -137,6 +140,7 @@ impl Pipeline {
         let guard = GuardMemory::new(policy.request_window);
         let policy_window = policy.request_window;
         let crisis = CrisisDetector::new(policy.crisis.clone());
+        let configured_brake = policy.guardrails.crisis_brake;
         let surveys = SurveyMemory::new(if policy.surveys.is_empty() {
             1
         } else {
@@ -151,6 +155,7 @@ impl Pipeline {
             // window holds tens of thousands of them, in a bounded memory.
             pending: PendingMemory::new((policy_window / 8).max(1024)),
             crisis,
+            configured_brake,
             triager: None,
             campaigns: None,
             paused: HashSet::new(),
@@ -287,6 +292,13 @@ impl Pipeline {
                 r.at,
             );
         }
+    }
+
+    /// The crisis brake was switched on or off (`palabre brake`, the web app): while on,
+    /// nothing automated is decided (reason `crisis_brake`). A brake the configuration asks
+    /// for stays on.
+    pub fn set_brake(&mut self, engaged: bool) {
+        self.policy.guardrails.crisis_brake = self.configured_brake || engaged;
     }
 
     /// The active crisis alert, if any.

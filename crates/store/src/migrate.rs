@@ -29,6 +29,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         12,
         include_str!("../migrations/sqlite/0012_outbox_choices.sql"),
     ),
+    (13, include_str!("../migrations/sqlite/0013_brake.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -65,6 +66,7 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_outbox_choices.sql"),
     ),
+    (12, include_str!("../migrations/postgres/0012_brake.sql")),
 ];
 
 /// The newest schema version this build knows.

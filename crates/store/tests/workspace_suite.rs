@@ -16,7 +16,8 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope, Team, TeamScope,
+    Brake, BrakeChange, InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope,
+    Team, TeamScope,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -175,6 +176,7 @@ suite!(
     connector_checkpoints_health_and_the_webhook_queue,
     conversations_keep_their_channel_and_teams_see_theirs,
     the_followups_of_a_group_are_written_together,
+    the_brake_holds_the_bots_sends_and_is_audited,
 );
 
 // ------------------------------------------------------------------ builders
@@ -2134,6 +2136,68 @@ fn two_senders_claim_each_action_once(f: Fixture) {
             ((round + 1) * ITEMS) as i64
         );
     }
+}
+
+fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
+    let mut ws = f.ws();
+    assert_eq!(ws.brake().unwrap(), Brake::default(), "never switched on");
+    ws.enqueue(&action("bot:b1", None, "bot", 1)).unwrap();
+    ws.enqueue(&action("human:b2", None, "human", 0)).unwrap();
+    let on = ws
+        .set_brake(true, Some("  scène effondrée "), "sarah")
+        .unwrap();
+    let BrakeChange::Changed(brake) = on else {
+        panic!("{on:?}")
+    };
+    assert!(brake.engaged);
+    assert_eq!(brake.reason.as_deref(), Some("scène effondrée"));
+    // Twice: nothing changes, nothing more is audited.
+    assert!(matches!(
+        ws.set_brake(true, Some("encore"), "bob").unwrap(),
+        BrakeChange::Already(b) if b.actor == "sarah"
+    ));
+    // Held: the person's reply goes, the bot's waits, and the sender does not wake for it.
+    let t = now();
+    let claimed: Vec<String> = ws
+        .claim_due("n1", t, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idem_key)
+        .collect();
+    assert_eq!(claimed, ["human:b2"]);
+    assert_eq!(ws.next_due_ms().unwrap(), None, "nothing sendable waits");
+    // Another connection (another node, the CLI) sees it.
+    assert!(f.ws().brake().unwrap().engaged);
+    // Released: the bot's action goes, and the reason it was turned on for is kept.
+    let off = ws.set_brake(false, None, "sarah").unwrap();
+    assert!(
+        matches!(&off, BrakeChange::Changed(b) if !b.engaged && b.reason.as_deref() == Some("scène effondrée")),
+        "{off:?}"
+    );
+    let claimed: Vec<String> = ws
+        .claim_due("n1", now(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idem_key)
+        .collect();
+    assert_eq!(claimed, ["bot:b1"]);
+    let audit: Vec<(String, String, Option<String>)> = ws
+        .audit_of("brake")
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor, e.action, e.detail))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            (
+                "sarah".to_owned(),
+                "brake_on".to_owned(),
+                Some("scène effondrée".to_owned())
+            ),
+            ("sarah".to_owned(), "brake_off".to_owned(), None),
+        ]
+    );
 }
 
 fn the_audit_log_records_human_work(mut f: Fixture) {

@@ -95,7 +95,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::post_disabled,
         crate::admin::list_tokens,
         crate::admin::post_revoke_token,
-        crate::admin::post_team
+        crate::admin::post_team,
+        crate::brake::get_brake,
+        crate::brake::post_brake
     ),
     components(schemas(
         crate::ChannelInfo,
@@ -129,7 +131,10 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::admin::TeamBody,
         crate::admin::TokenBody,
         crate::admin::DisabledBody,
-        crate::admin::Secret
+        crate::admin::Secret,
+        palabre_store::workspace::Brake,
+        crate::brake::BrakeBody,
+        crate::brake::BrakeReply
     ))
 )]
 pub struct ApiDoc;

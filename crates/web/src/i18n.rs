@@ -64,6 +64,13 @@ words! {
     connector_stopped => "stopped: check its configuration", "arrêté : vérifiez sa configuration";
     since => "since", "depuis";
     crisis_title => "A crisis may be under way", "Une crise est peut-être en cours";
+    brake_button => "Crisis brake", "Frein de crise";
+    brake_reason => "Why?", "Pourquoi ?";
+    brake_engage => "Stop everything automated", "Arrêter tout l'automatique";
+    brake_on_title => "Crisis brake on", "Frein de crise serré";
+    brake_by => "by", "par";
+    brake_held => "The bot sends nothing: its answers, helps and surveys wait for a person, and its sends waiting in the outbox are held. People can still reply.", "Le bot n'envoie rien : ses réponses, aides et enquêtes attendent une personne, et ses envois en attente sont retenus. Les personnes peuvent toujours répondre.";
+    brake_release => "Release the brake", "Desserrer le frein";
     crisis_people => "people wrote in distress within minutes", "personnes ont écrit en détresse en quelques minutes";
     crisis_held => "Nothing automated goes out: the bot's replies wait in the drafts for a person. The alert ends after half an hour without distress.", "Rien d'automatique ne part : les réponses du bot attendent une personne dans les brouillons. L'alerte retombe après une demi-heure sans détresse.";
     all => "All", "Tous";

@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+mod brake;
 mod error;
 pub mod explain;
 pub mod i18n;
@@ -46,6 +47,9 @@ pub trait Engine: Send + Sync {
     fn bot_paused(&self, conversation: &str, paused: bool);
     /// Something was written to the outbox: the sender should look now.
     fn outbox_changed(&self);
+    /// The crisis brake was switched on or off: the pipeline decides accordingly from now on,
+    /// and the outbox sends (or holds) the bot's actions.
+    fn brake_changed(&self, _engaged: bool) {}
     /// A person replied in a conversation from the inbox: a support exchange open there is
     /// answered (a survey may follow when the customer confirms it is solved).
     fn brand_answered(&self, _conversation: &str) {}
@@ -205,6 +209,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(metrics::routes())
+        .merge(brake::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())

@@ -62,7 +62,7 @@ async fn app_css() -> impl IntoResponse {
 }
 
 /// The language of a page.
-struct Lang(UiLang, Option<String>);
+pub(crate) struct Lang(UiLang, Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
@@ -86,7 +86,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// A signed-in person on a page; anyone else is sent to the login page.
-struct PageCaller(Caller);
+pub(crate) struct PageCaller(pub(crate) Caller);
 
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = Response;
@@ -131,7 +131,7 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
         context! { status => status.as_u16(), message => e.to_string(),
         user => caller.map(|c| c.user.clone()), csrf => caller.map_or("", |c| c.csrf()),
         nav => "", counts => context! { drafts => 0, dead => 0, connectors => Vec::<()>::new(),
-        crisis => crisis_banner(state) } },
+        crisis => crisis_banner(state), brake => Option::<()>::None, manager => false } },
     );
     *r.status_mut() = status;
     r
@@ -181,11 +181,12 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
                     error => if manager { c.error } else { None }, since_ms => c.since_ms }
                 })
                 .collect();
-            Ok((drafts, dead, failing))
+            Ok((drafts, dead, failing, ws.brake()?))
         })
         .await;
-    let (drafts, dead, failing) = found.unwrap_or((0, 0, Vec::new()));
-    context! { drafts => drafts, dead => dead, connectors => failing, crisis => crisis_banner(state) }
+    let (drafts, dead, failing, brake) = found.unwrap_or_default();
+    context! { drafts => drafts, dead => dead, connectors => failing, crisis => crisis_banner(state),
+    brake => brake, manager => manager }
 }
 
 /// The crisis alert under way, for the banner every page shows (none: no banner).
@@ -558,7 +559,7 @@ async fn conversation(
 }
 
 /// A form action: checks its CSRF token, runs, and goes back to `back` (or shows the error).
-async fn act<F>(
+pub(crate) async fn act<F>(
     state: &AppState,
     lang: &Lang,
     caller: &Caller,

@@ -66,6 +66,10 @@ impl Ingest {
                         .set_bot_paused(&ConversationId::from_stored(&conversation), paused);
                     true
                 }
+                Command::Brake(engaged) => {
+                    self.pipeline.set_brake(engaged);
+                    true
+                }
                 Command::Answered(conversation) => {
                     self.pipeline.brand_answered(
                         &ConversationId::from_stored(&conversation),

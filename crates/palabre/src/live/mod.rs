@@ -45,6 +45,8 @@ pub enum Command {
     Withdrawn(String, String),
     /// A person replied in this conversation from the inbox.
     Answered(String),
+    /// The crisis brake was switched on (`true`) or off.
+    Brake(bool),
     /// A person approved the draft answering this message (platform, external id).
     Approved(String, String),
     /// What a source read: stored, then its checkpoint saved, then `done` answered.
@@ -147,6 +149,11 @@ impl Engine for LiveEngine {
     }
 
     fn outbox_changed(&self) {
+        let _ = self.wake_outbox.send(());
+    }
+
+    fn brake_changed(&self, engaged: bool) {
+        let _ = self.commands.send(Command::Brake(engaged));
         let _ = self.wake_outbox.send(());
     }
 
@@ -323,6 +330,11 @@ pub fn start(
             .spawn(move || keep_search_indexed(search, last_write))?;
     }
     connect::spawn_sources(location, &mut accounts, &commands, &live, stop)?;
+    let watched = Workspace::open(location)?;
+    let (to_ingest, to_outbox) = (commands.clone(), wake.clone());
+    std::thread::Builder::new()
+        .name("brake-watch".into())
+        .spawn(move || watch_brake(watched, to_ingest, to_outbox))?;
     let sender = outbox::Sender::open(location, deliver, live, &sending)?.telling(commands.clone());
     std::thread::Builder::new()
         .name("outbox".into())
@@ -338,6 +350,35 @@ pub fn start(
             crisis,
         )),
     })
+}
+
+/// Follows the crisis brake in the store, for switches made elsewhere (`palabre brake` on the
+/// command line, another node): every two seconds, a change reaches the pipeline and wakes the
+/// outbox (which reads the brake itself when it takes actions to send).
+fn watch_brake(mut ws: Workspace, commands: Sender<Command>, wake_outbox: Sender<()>) {
+    let mut engaged = None;
+    loop {
+        match ws.brake() {
+            Ok(brake) if engaged != Some(brake.engaged) => {
+                if engaged.is_some() {
+                    tracing::warn!(
+                        engaged = brake.engaged,
+                        actor = %brake.actor,
+                        reason = brake.reason.as_deref().unwrap_or(""),
+                        "the crisis brake was switched"
+                    );
+                }
+                engaged = Some(brake.engaged);
+                if commands.send(Command::Brake(brake.engaged)).is_err() {
+                    return;
+                }
+                let _ = wake_outbox.send(());
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot read the crisis brake; trying again"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
 }
 
 /// Keeps the inbox's search index (SQLite: its own file beside the store, migration 10) up with

@@ -3,6 +3,7 @@
 //! [`db::Conn`]; the migrations `0002_workspace.sql` hold its tables.
 
 mod assignment;
+mod brake;
 mod connectors;
 pub(crate) mod db;
 mod followups;
@@ -11,6 +12,7 @@ mod outbox;
 mod people;
 mod search;
 
+pub use brake::{Brake, BrakeChange};
 pub use connectors::{ConnectorState, ConnectorStatus, WebhookDelivery};
 pub use followups::{Checkpoint, FollowedUp, Followups};
 pub use inbox::{

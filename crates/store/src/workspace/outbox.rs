@@ -124,6 +124,10 @@ impl OutboxItem {
     }
 }
 
+/// Actions that may go out now: a person's always; the bot's only while the crisis brake is
+/// off (held ones stay pending, and go when it is released, unless stale by then).
+const SENDABLE: &str = "(origin <> 'bot' OR NOT EXISTS (SELECT 1 FROM brake WHERE engaged = 1))";
+
 const COLUMNS: &str =
     "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
     status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms, choices";
@@ -206,7 +210,7 @@ impl Workspace {
         self.conn.transaction(|c| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
-                 ORDER BY priority, id LIMIT {}",
+                 AND {SENDABLE} ORDER BY priority, id LIMIT {}",
                 limit.clamp(1, 1000)
             );
             let found = c
@@ -428,7 +432,7 @@ impl Workspace {
     pub fn next_due_ms(&mut self) -> Result<Option<i64>, StoreError> {
         self.conn
             .one(
-                "SELECT MIN(next_attempt_ms) FROM outbox WHERE status = 'pending'",
+                &format!("SELECT MIN(next_attempt_ms) FROM outbox WHERE status = 'pending' AND {SENDABLE}"),
                 &[],
             )?
             .map(|r| r.opt_int(0))
