@@ -998,6 +998,34 @@ fn a_crisis_shows_its_banner_and_the_held_answer_waits_in_the_drafts() {
     );
 }
 
+/// A manager pulls the crisis brake from the header, with a reason, and releases it
+/// (docs/screenshots/brake.png when PALABRE_SCREENSHOTS=1).
+#[test]
+fn a_manager_pulls_the_brake_from_the_header_and_releases_it() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    b.sign_in(&app, "sarah");
+    b.click(".brake-switch summary");
+    b.fill("#brake-reason", "Effondrement de la scène place Bellecour");
+    b.click("#brake-on");
+    let banner = b.wait_text("#brake-banner", "Crisis brake on");
+    assert!(banner.contains("by sarah"), "{banner}");
+    assert!(
+        banner.contains("Effondrement de la scène place Bellecour"),
+        "{banner}"
+    );
+    assert_eq!(app.get_json(&token, "/api/brake")["engaged"], true);
+    b.screenshot("brake");
+    b.goto(&app, "/drafts?lang=fr");
+    b.wait_text("#brake-banner", "Frein de crise serré");
+    b.click("#brake-off");
+    b.wait("the banner to go", || {
+        b.all("#brake-banner").is_empty().then_some(())
+    });
+    assert_eq!(app.get_json(&token, "/api/brake")["engaged"], false);
+}
+
 /// The bot's numbered question and the person's answer in one conversation, each turn
 /// explained (docs/screenshots/turn-taking.png when PALABRE_SCREENSHOTS=1).
 #[test]
