@@ -83,6 +83,16 @@ pub struct CrisisSection {
     pub min_share: Option<f64>,
     /// The alert ends after this long without distress (default 30m).
     pub quiet: Option<String>,
+    /// When the alert is raised: `propose` the brake to managers (default) or pull it (`auto`).
+    pub brake: Option<BrakeOnAlert>,
+}
+
+/// `[crisis] brake`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrakeOnAlert {
+    Propose,
+    Auto,
 }
 
 /// `[server]`: `palabre serve` and `palabre demo`.
@@ -483,6 +493,7 @@ impl Config {
             factor: c.factor.unwrap_or(d.factor),
             min_share: c.min_share.unwrap_or(d.min_share),
             quiet_secs: duration("quiet", &c.quiet, d.quiet_secs)?,
+            auto_brake: c.brake == Some(BrakeOnAlert::Auto),
         };
         if settings.min_authors < 2 {
             return Err(format!(

@@ -216,6 +216,41 @@ fn the_clock_going_back_and_a_restart_keep_the_count() {
 }
 
 #[test]
+fn with_brake_auto_the_alert_pulls_the_brake() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palabre.toml");
+    std::fs::write(&cfg, "[crisis]\nbrake = \"auto\"\n").unwrap();
+    let stream = root().join("examples/crisis/stream.jsonl");
+    let got = decisions(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--campaign",
+            &campaign(),
+            "--channel",
+            "x:2000:infolocale",
+            stream.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(alerted(&got), [9]);
+    // Everything automated stops, as with the switch.
+    for i in [10, 11] {
+        assert_eq!(got[i]["outcome"], "routed_to_human", "{}", got[i]);
+        assert_eq!(got[i]["reasons"], json!(["crisis_brake"]), "{}", got[i]);
+    }
+    let wrong = dir.path().join("wrong.toml");
+    std::fs::write(&wrong, "[crisis]\nbrake = \"maybe\"\n").unwrap();
+    let out = replay(&["--config", wrong.to_str().unwrap(), "-"], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("`propose` or `auto`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn wrong_settings_are_refused_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
     for (section, key) in [

@@ -467,7 +467,84 @@ fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
             html.contains("> 5 ") || html.contains(" 5 "),
             "{page}: the count"
         );
+        assert!(
+            html.contains("id=\"brake-proposed\""),
+            "{page}: the brake is proposed"
+        );
     }
+    // The manager takes the proposal: the brake is on, with the alert as its reason.
+    let (status, _, _) = post_form(
+        &app,
+        &session,
+        "/brake",
+        &format!(
+            "csrf={}&engaged=true&reason=crise+suspect%C3%A9e+%3A+personnes+en+d%C3%A9tresse+%285%29",
+            session.csrf
+        ),
+    );
+    assert_eq!(status, 303);
+    let brake = app.get_json(&token, "/api/brake");
+    assert_eq!(brake["engaged"], true);
+    assert_eq!(
+        brake["reason"],
+        "crise suspectée : personnes en détresse (5)"
+    );
+    let (_, html) = get_cookie(&app, &session, "/inbox");
+    assert!(
+        !html.contains("id=\"brake-proposed\""),
+        "proposed no more once on"
+    );
+}
+
+#[test]
+fn with_brake_auto_a_crisis_pulls_the_brake_and_a_person_releases_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::root().join("examples/demo");
+    let config = std::fs::read_to_string(demo.join("palabre.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = dir.path().join("palabre.toml");
+    std::fs::write(&cfg, format!("{config}\n[crisis]\nbrake = \"auto\"\n")).unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = spawn_serve(&cfg, &store, true, &[]);
+    let token = app.user("manon", "manager", "", PASSWORD);
+    let distress = [
+        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
+        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
+        "@lumiere_tr the stage collapsed, people are hurt",
+        "@lumiere_tr des ambulances arrivent, c'est horrible",
+        "@lumiere_tr on nous évacue, panique totale",
+    ];
+    let lines: Vec<String> = distress
+        .iter()
+        .enumerate()
+        .map(|(i, text)| mention(&format!("ab{i}"), &format!("{}", 860 + i), text))
+        .collect();
+    app.events(&token, &lines);
+    let brake = app.get_json(&token, "/api/brake");
+    assert_eq!(brake["engaged"], true, "{brake}");
+    assert_eq!(brake["actor"], "palabre");
+    assert_eq!(
+        brake["reason"],
+        "crisis suspected: 5 people in distress within minutes"
+    );
+    let d = app.events(&token, &[campaign_request("ab9", "869", "eli", json!({}))]);
+    assert_eq!(d[0]["reasons"], json!(["crisis_brake"]), "{}", d[0]);
+    // A person releases it; the bot answers again.
+    let (status, _) = app.post(&token, "/api/brake", &json!({"engaged": false}));
+    assert_eq!(status, 200);
+    let d = app.events(&token, &[campaign_request("ab10", "870", "ivy", json!({}))]);
+    assert_eq!(
+        d[0]["outcome"], "drafted",
+        "the alert still holds it: {}",
+        d[0]
+    );
+    assert_eq!(
+        common::reasons(&d[0]),
+        "campaign_answer,crisis_suspected",
+        "{}",
+        d[0]
+    );
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub struct CrisisSettings {
     pub min_share: f64,
     /// The alert ends after this long without a distressed message.
     pub quiet_secs: i64,
+    /// Pull the crisis brake when the alert is raised (`brake = "auto"`), rather than only
+    /// propose it to a manager (`"propose"`, the default).
+    pub auto_brake: bool,
 }
 
 impl Default for CrisisSettings {
@@ -37,6 +40,7 @@ impl Default for CrisisSettings {
             factor: 3.0,
             min_share: 0.1,
             quiet_secs: 30 * 60,
+            auto_brake: false,
         }
     }
 }

@@ -301,6 +301,12 @@ impl Pipeline {
         self.policy.guardrails.crisis_brake = self.configured_brake || engaged;
     }
 
+    /// Whether the brake is on for the decisions (the switch, the configuration, or an alert
+    /// that pulled it with `brake = "auto"`).
+    pub fn brake_on(&self) -> bool {
+        self.policy.guardrails.crisis_brake
+    }
+
     /// The active crisis alert, if any.
     pub fn crisis_alert(&self) -> Option<crisis::CrisisAlert> {
         self.crisis.alert()
@@ -416,6 +422,11 @@ impl Pipeline {
                 guard::author_key(&message),
                 palabre_triage::crisis::sounds_like_crisis(&message.text, t),
             );
+            if facts.facts.crisis.raised && self.policy.crisis.auto_brake {
+                // `brake = "auto"`: the brake is pulled on the event that raised the alert;
+                // `serve` also records it, so that a person releases it.
+                self.policy.guardrails.crisis_brake = true;
+            }
         }
         facts.facts.survey = self.survey_due(&message, &facts.facts);
         if let Some(request) = &facts.facts.campaign {

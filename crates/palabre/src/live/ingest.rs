@@ -185,6 +185,17 @@ impl Ingest {
                 people = alert.people,
                 "crisis suspected: many people wrote in distress within minutes; nothing automated goes out until it is quiet"
             );
+            if self.pipeline.policy().crisis.auto_brake && self.pipeline.brake_on() {
+                // `[crisis] brake = "auto"`: the pipeline pulled the brake; record it, so that
+                // the outbox holds the bot's sends, every page shows it and a person releases it.
+                let reason = format!(
+                    "crisis suspected: {} people in distress within minutes",
+                    alert.people
+                );
+                if let Err(e) = self.ws.set_brake(true, Some(&reason), "palabre") {
+                    tracing::error!(error = %e, "cannot record the crisis brake the alert pulled");
+                }
+            }
         }
         entries
     }
