@@ -471,6 +471,21 @@ fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
             html.contains("id=\"brake-proposed\""),
             "{page}: the brake is proposed"
         );
+        // The evidence: the latest messages in distress, newest first.
+        let newest = html.find("<q>@lumiere_tr on nous évacue, panique totale</q>");
+        let older = html.find("<q>@lumiere_tr des ambulances arrivent, c&#x27;est horrible</q>");
+        assert!(
+            newest.is_some() && older.is_some() && newest < older,
+            "{page}: {html}"
+        );
+        assert!(
+            html.contains("<q>@lumiere_tr the stage collapsed"),
+            "{page}: the third"
+        );
+        assert!(
+            !html.contains("<q>@lumiere_tr la scène s&#x27;est effondrée"),
+            "three at most"
+        );
     }
     // The manager takes the proposal: the brake is on, with the alert as its reason.
     let (status, _, _) = post_form(

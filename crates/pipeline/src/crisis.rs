@@ -61,14 +61,25 @@ pub struct CrisisState {
     pub active: bool,
 }
 
-/// An active alert, as the web shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An active alert, as the web shows it: its evidence.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CrisisAlert {
     /// When it was raised (seconds of the events' clock).
     pub raised_at: i64,
     /// Different people in distress within the window, now.
     pub people: u32,
+    /// The brand's usual level: distressed people per window over the day before.
+    pub usual: f64,
+    /// The window they are counted in (seconds).
+    pub window_secs: i64,
+    /// The latest messages in distress (at most [`EXAMPLES`], from different people, cut).
+    pub examples: Vec<String>,
 }
+
+/// Messages in distress kept as the alert's examples.
+pub const EXAMPLES: usize = 3;
+/// Characters kept of each.
+const EXAMPLE_CHARS: usize = 200;
 
 /// The rolling counts.
 #[derive(Debug, Default)]
@@ -90,6 +101,8 @@ pub struct CrisisDetector {
     active_since_signal: Option<i64>,
     /// When the active alert was raised.
     raised_at: i64,
+    /// The latest messages in distress within the window: (time, author, text), oldest first.
+    examples: VecDeque<(i64, u64, String)>,
 }
 
 impl CrisisDetector {
@@ -170,12 +183,38 @@ impl CrisisDetector {
         CrisisState::default()
     }
 
-    /// The active alert, if any (as of the last message seen).
+    /// The active alert, if any (as of the last message seen), with its evidence.
     pub fn alert(&self) -> Option<CrisisAlert> {
         self.active_since_signal.map(|_| CrisisAlert {
             raised_at: self.raised_at,
             people: u32::try_from(self.per_author.len()).unwrap_or(u32::MAX),
+            usual: self.baseline(self.now),
+            window_secs: self.settings.window_secs,
+            examples: self
+                .examples
+                .iter()
+                .rev()
+                .map(|(_, _, text)| text.clone())
+                .collect(),
         })
+    }
+
+    /// Keeps `text`, written in distress by `author` at `at`, as one of the alert's examples
+    /// (the latest, one per person).
+    pub fn example(&mut self, at: i64, author: u64, text: &str) {
+        if !self.settings.enabled {
+            return;
+        }
+        let window = self.settings.window_secs;
+        let now = self.now;
+        self.examples
+            .retain(|(t, a, _)| *a != author && now - *t < window);
+        let cut: String = text.chars().take(EXAMPLE_CHARS).collect();
+        self.examples
+            .push_back((at.max(now - window + 1), author, cut));
+        while self.examples.len() > EXAMPLES {
+            self.examples.pop_front();
+        }
     }
 
     /// Distressed people per window, on average over the day before this hour.
@@ -273,6 +312,26 @@ mod tests {
             raised |= d.observe(t0 + i * 3 / 10, 50_000 + i as u64, grim).raised;
         }
         assert!(!raised);
+    }
+
+    #[test]
+    fn the_alert_shows_its_latest_examples_one_per_person() {
+        let mut d = detector();
+        let t0 = 9_000_000;
+        for (i, author) in [1u64, 2, 2, 3, 4, 5].iter().enumerate() {
+            let at = t0 + i as i64 * 30;
+            d.observe(at, *author, true);
+            d.example(at, *author, &format!("message {i} from {author}"));
+        }
+        let alert = d.alert().unwrap();
+        assert_eq!(alert.people, 5);
+        assert_eq!(
+            alert.examples,
+            ["message 5 from 5", "message 4 from 4", "message 3 from 3"]
+        );
+        let long = "é".repeat(500);
+        d.example(t0 + 200, 6, &long);
+        assert_eq!(d.alert().unwrap().examples[0].chars().count(), 200);
     }
 
     #[test]

@@ -320,11 +320,11 @@ impl Pipeline {
         read: impl IntoIterator<Item = (u64, String, palabre_core::Triage, i64)>,
     ) {
         for (author, text, triage, at) in read {
-            self.crisis.observe(
-                at,
-                author,
-                palabre_triage::crisis::sounds_like_crisis(&text, &triage),
-            );
+            let distressed = palabre_triage::crisis::sounds_like_crisis(&text, &triage);
+            self.crisis.observe(at, author, distressed);
+            if distressed {
+                self.crisis.example(at, author, &text);
+            }
         }
     }
 
@@ -417,11 +417,12 @@ impl Pipeline {
         self.read_follow_up(&message, &mut facts.facts, &waiting);
         // Every message triage read counts for the crisis detector (ours never reach triage).
         if let Some(t) = facts.facts.triage.as_ref().filter(|_| fresh) {
-            facts.facts.crisis = self.crisis.observe(
-                message.created_at.as_second(),
-                guard::author_key(&message),
-                palabre_triage::crisis::sounds_like_crisis(&message.text, t),
-            );
+            let distressed = palabre_triage::crisis::sounds_like_crisis(&message.text, t);
+            let (at, author) = (message.created_at.as_second(), guard::author_key(&message));
+            facts.facts.crisis = self.crisis.observe(at, author, distressed);
+            if distressed {
+                self.crisis.example(at, author, &message.text);
+            }
             if facts.facts.crisis.raised && self.policy.crisis.auto_brake {
                 // `brake = "auto"`: the brake is pulled on the event that raised the alert;
                 // `serve` also records it, so that a person releases it.

@@ -64,6 +64,8 @@ words! {
     connector_stopped => "stopped: check its configuration", "arrêté : vérifiez sa configuration";
     since => "since", "depuis";
     crisis_title => "A crisis may be under way", "Une crise est peut-être en cours";
+    crisis_usual => "usually", "d'habitude";
+    crisis_per => "in", "en";
     crisis_propose => "Pull the crisis brake: hold everything automated", "Serrer le frein de crise : tout l'automatique attend";
     crisis_brake_reason => "crisis suspected: people in distress", "crise suspectée : personnes en détresse";
     brake_button => "Crisis brake", "Frein de crise";

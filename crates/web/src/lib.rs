@@ -56,8 +56,8 @@ pub trait Engine: Send + Sync {
     /// A person approved the draft answering this message: the guardrails must remember its
     /// text as sent, as they would have had the bot sent it.
     fn draft_approved(&self, platform: &str, external_id: &str);
-    /// The crisis alert under way, if any: `(raised at, Unix ms; people in distress now)`.
-    fn crisis(&self) -> Option<(i64, u32)> {
+    /// The crisis alert under way, if any, with its evidence.
+    fn crisis(&self) -> Option<CrisisView> {
         None
     }
     /// The engine's own figures for `/metrics`, in the Prometheus text format.
@@ -88,6 +88,21 @@ pub trait Engine: Send + Sync {
     ) -> Result<bool, WebhookError> {
         Err(WebhookError::UnknownAccount)
     }
+}
+
+/// A crisis alert under way, as the banner shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CrisisView {
+    /// When it was raised (Unix ms).
+    pub since_ms: i64,
+    /// Different people in distress within the window.
+    pub people: u32,
+    /// The brand's usual level (people in distress per window over the day before).
+    pub usual: f64,
+    /// The window, in minutes.
+    pub window_minutes: i64,
+    /// The latest messages in distress, newest first.
+    pub examples: Vec<String>,
 }
 
 /// Settings of the web layer.

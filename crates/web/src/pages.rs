@@ -191,10 +191,10 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
 
 /// The crisis alert under way, for the banner every page shows (none: no banner).
 fn crisis_banner(state: &AppState) -> Option<minijinja::Value> {
-    state
-        .engine
-        .crisis()
-        .map(|(since_ms, people)| context! { since_ms => since_ms, people => people })
+    state.engine.crisis().map(|c| {
+        context! { since_ms => c.since_ms, people => c.people,
+        usual => format!("{:.1}", c.usual), window => c.window_minutes, examples => c.examples }
+    })
 }
 
 // ------------------------------------------------------------------ login

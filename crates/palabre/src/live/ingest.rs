@@ -178,7 +178,7 @@ impl Ingest {
             });
         }
         let alert = self.pipeline.crisis_alert();
-        if self.crisis.show(alert)
+        if self.crisis.show(alert.clone())
             && let Some(alert) = alert
         {
             tracing::warn!(

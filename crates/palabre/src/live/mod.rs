@@ -73,28 +73,34 @@ pub struct Webhook {
     pub endpoint: Arc<dyn WebhookEndpoint>,
 }
 
-/// The crisis alert as the ingest thread last saw it, read by the web pages without a lock:
-/// when it was raised (Unix ms, 0: none) and how many people are in distress.
+/// The crisis alert as the ingest thread last saw it, read by the web pages.
 #[derive(Default)]
 pub struct CrisisBoard {
-    raised_ms: std::sync::atomic::AtomicI64,
-    people: std::sync::atomic::AtomicU32,
+    alert: Mutex<Option<palabre_web::CrisisView>>,
 }
 
 impl CrisisBoard {
-    /// Shows `alert` (or none); true when it changed from none to an alert.
+    /// Shows `alert` (or none); true when one was raised since the last call.
     pub fn show(&self, alert: Option<palabre_pipeline::crisis::CrisisAlert>) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        let raised_ms = alert.map_or(0, |a| a.raised_at.saturating_mul(1000).max(1));
-        let before = self.raised_ms.swap(raised_ms, Relaxed);
-        self.people.store(alert.map_or(0, |a| a.people), Relaxed);
-        before != raised_ms && raised_ms != 0
+        let view = alert.map(|a| palabre_web::CrisisView {
+            since_ms: a.raised_at.saturating_mul(1000),
+            people: a.people,
+            usual: a.usual,
+            window_minutes: (a.window_secs / 60).max(1),
+            examples: a.examples,
+        });
+        let Ok(mut shown) = self.alert.lock() else {
+            return false;
+        };
+        let raised = view
+            .as_ref()
+            .is_some_and(|v| shown.as_ref().is_none_or(|s| s.since_ms != v.since_ms));
+        *shown = view;
+        raised
     }
 
-    pub fn alert(&self) -> Option<(i64, u32)> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let raised_ms = self.raised_ms.load(Relaxed);
-        (raised_ms != 0).then(|| (raised_ms, self.people.load(Relaxed)))
+    pub fn alert(&self) -> Option<palabre_web::CrisisView> {
+        self.alert.lock().ok().and_then(|a| a.clone())
     }
 }
 
@@ -170,7 +176,7 @@ impl Engine for LiveEngine {
         ));
     }
 
-    fn crisis(&self) -> Option<(i64, u32)> {
+    fn crisis(&self) -> Option<palabre_web::CrisisView> {
         self.crisis.alert()
     }
 
