@@ -956,26 +956,7 @@ fn a_crisis_shows_its_banner_and_the_held_answer_waits_in_the_drafts() {
     let Some((b, app, token)) = setup() else {
         return;
     };
-    let distress = [
-        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
-        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
-        "@lumiere_tr the stage collapsed, people are hurt",
-        "@lumiere_tr des ambulances arrivent, c'est horrible",
-        "@lumiere_tr on nous évacue, panique totale",
-    ];
-    let lines: Vec<String> = distress
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let id = format!("{}", 950 + i);
-            event(
-                &format!("cb{i}"),
-                (&id, &format!("fan{i}"), &format!("Fan {i}")),
-                text,
-                &json!({}),
-            )
-        })
-        .collect();
+    let lines = common::distress("cb", 950);
     app.events(&token, &lines);
     let request = event(
         "cb9",

@@ -433,18 +433,7 @@ fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
     let session = session.unwrap();
     let (_, html) = get_cookie(&app, &session, "/inbox");
     assert!(!html.contains("id=\"crisis-alert\""), "no alert yet");
-    let distress = [
-        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
-        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
-        "@lumiere_tr the stage collapsed, people are hurt",
-        "@lumiere_tr des ambulances arrivent, c'est horrible",
-        "@lumiere_tr on nous évacue, panique totale",
-    ];
-    let lines: Vec<String> = distress
-        .iter()
-        .enumerate()
-        .map(|(i, text)| mention(&format!("cr{i}"), &format!("{}", 880 + i), text))
-        .collect();
+    let lines = common::distress("cr", 880);
     let d = app.events(&token, &lines);
     assert_eq!(d[4]["alerts"], json!(["crisis_suspected"]), "{}", d[4]);
     // The bot's answer to a request waits for a person.
@@ -523,18 +512,7 @@ fn with_brake_auto_a_crisis_pulls_the_brake_and_a_person_releases_it() {
     let store = dir.path().join("palabre.db").display().to_string();
     let app = spawn_serve(&cfg, &store, true, &[]);
     let token = app.user("manon", "manager", "", PASSWORD);
-    let distress = [
-        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
-        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
-        "@lumiere_tr the stage collapsed, people are hurt",
-        "@lumiere_tr des ambulances arrivent, c'est horrible",
-        "@lumiere_tr on nous évacue, panique totale",
-    ];
-    let lines: Vec<String> = distress
-        .iter()
-        .enumerate()
-        .map(|(i, text)| mention(&format!("ab{i}"), &format!("{}", 860 + i), text))
-        .collect();
+    let lines = common::distress("ab", 860);
     app.events(&token, &lines);
     let brake = app.get_json(&token, "/api/brake");
     assert_eq!(brake["engaged"], true, "{brake}");

@@ -371,6 +371,24 @@ pub fn mention(id: &str, author: &str, text: &str) -> String {
     .to_string()
 }
 
+/// Five different people writing to the demo brand in distress within seconds (a stage has
+/// collapsed), created now: enough to raise a crisis alert. Ids `{prefix}0`…, authors from
+/// `first_author` on.
+pub fn distress(prefix: &str, first_author: u32) -> Vec<String> {
+    [
+        "@lumiere_tr la scène s'est effondrée, il y a des blessés",
+        "@lumiere_tr j'ai peur, tout le monde court, il y a de la fumée",
+        "@lumiere_tr the stage collapsed, people are hurt",
+        "@lumiere_tr des ambulances arrivent, c'est horrible",
+        "@lumiere_tr on nous évacue, panique totale",
+    ]
+    .iter()
+    .zip(first_author..)
+    .enumerate()
+    .map(|(i, (text, author))| mention(&format!("{prefix}{i}"), &author.to_string(), text))
+    .collect()
+}
+
 /// The fake Mastodon server (`tests/fakes/mastodon.py`), run as its own process: a platform
 /// outside Palabre's process, which a test can kill Palabre beside.
 pub struct FakeMastodon {
