@@ -11,7 +11,7 @@ use crate::choice;
 use crate::extract::Request;
 use crate::fold::{fold, words_of_folded};
 use crate::resolve::{Resolution, resolve};
-use crate::set::{CampaignMatch, CampaignSet, Found};
+use crate::set::{CampaignMatch, CampaignSet};
 use palabre_core::{Lang, Message};
 
 /// The prefix of the quick-reply payloads Palabre offers: `choice:CAMPAIGN:KEY`.
@@ -64,26 +64,9 @@ impl CampaignSet {
             };
             resolve(campaign, &req, table)
         };
-        let answer = |resolution: Resolution| match resolution {
-            Resolution::Found {
-                values,
-                row,
-                also,
-                repairs,
-            } => Some(FollowUpRead::Read(Box::new(self.found(
-                campaign,
-                channel.clone(),
-                message,
-                lang,
-                Found {
-                    values: &values,
-                    row,
-                    also,
-                    repairs,
-                },
-                table,
-            )))),
-            Resolution::Help { .. } => None,
+        let answer = |resolution: Resolution| {
+            self.found(campaign, channel.clone(), message, lang, resolution, table)
+                .map(|m| FollowUpRead::Read(Box::new(m)))
         };
         let offered = match read(gathered) {
             Resolution::Help { cause, .. } => cause.choices().to_vec(),

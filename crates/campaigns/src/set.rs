@@ -304,25 +304,15 @@ impl CampaignSet {
             }
             let table = campaign.table();
             match resolve(campaign, &req, table.as_deref()) {
-                Resolution::Found {
-                    values,
-                    row,
-                    also,
-                    repairs,
-                } => {
-                    return Some(self.found(
+                found @ Resolution::Found { .. } => {
+                    return self.found(
                         campaign,
                         trigger.channel,
                         message,
                         lang,
-                        Found {
-                            values: &values,
-                            row,
-                            also,
-                            repairs,
-                        },
+                        found,
                         table.as_deref(),
-                    ));
+                    );
                 }
                 // Quoting one of our posts is a request only when the quote makes one whole
                 // (`#MonRésultat 69003` under our announcement); a comment ("merci !
@@ -389,33 +379,35 @@ impl CampaignSet {
         }
     }
 
-    /// The answer to a request found in the campaign's table (or read whole, without one).
+    /// The answer to a request found in the campaign's table (or read whole, without one);
+    /// None for a request that was not found.
     pub(crate) fn found(
         &self,
         campaign: &Arc<Campaign>,
         channel: ChannelSpec,
         message: &Message,
         lang: Lang,
-        found: Found<'_>,
+        resolution: Resolution,
         table: Option<&Table>,
-    ) -> CampaignMatch {
-        let rows = match (found.row, table) {
+    ) -> Option<CampaignMatch> {
+        let Resolution::Found {
+            values,
+            row,
+            also,
+            repairs,
+        } = resolution
+        else {
+            return None;
+        };
+        let rows = match (row, table) {
             (Some(row), Some(t)) => {
                 let mut rows = vec![row];
-                rows.extend(found.also);
+                rows.extend(also);
                 Some((t, rows))
             }
             _ => None,
         };
-        self.answer(
-            campaign,
-            channel,
-            message,
-            lang,
-            found.values,
-            rows,
-            found.repairs,
-        )
+        Some(self.answer(campaign, channel, message, lang, &values, rows, repairs))
     }
 
     /// The FAQ entry `message` asks, if one is close enough to be at least suggested.
@@ -597,14 +589,6 @@ fn values_for_row(
 /// The first campaign whose request could not be answered: its help goes out if no other
 /// campaign answers.
 type PendingHelp<'a> = (&'a Arc<Campaign>, ChannelSpec, HelpCause);
-
-/// A request found: [`Resolution::Found`]'s parts.
-pub(crate) struct Found<'a> {
-    pub values: &'a [Option<String>],
-    pub row: Option<usize>,
-    pub also: Vec<usize>,
-    pub repairs: Vec<Repair>,
-}
 
 /// How a message triggered a campaign.
 struct Trigger {

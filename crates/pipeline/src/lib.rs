@@ -396,8 +396,14 @@ impl Pipeline {
                     })
                 });
         }
+        // The author's key, read once for the memories below (all of them note new messages).
+        let author = if fresh {
+            guard::author_key(&message)
+        } else {
+            0
+        };
         // A request the author left waiting here for the answer to the bot's question.
-        let waiting = self.waiting_for(&message, &facts.facts);
+        let waiting = self.waiting_for(&message, author, &facts.facts);
         // Triage reads only what the brand may have to answer: new messages addressed to it,
         // campaign requests, and answers to the bot's questions.
         let wanted = facts.facts.addressed.is_some()
@@ -418,7 +424,7 @@ impl Pipeline {
         // Every message triage read counts for the crisis detector (ours never reach triage).
         if let Some(t) = facts.facts.triage.as_ref().filter(|_| fresh) {
             let distressed = palabre_triage::crisis::sounds_like_crisis(&message.text, t);
-            let (at, author) = (message.created_at.as_second(), guard::author_key(&message));
+            let at = message.created_at.as_second();
             facts.facts.crisis = self.crisis.observe(at, author, distressed);
             if distressed {
                 self.crisis.example(at, author, &message.text);
@@ -464,7 +470,7 @@ impl Pipeline {
                 .unwrap_or(request.lang);
             self.pending.note(
                 &facts.facts.conversation,
-                guard::author_key(&message),
+                author,
                 &request.campaign.id,
                 if asked { Step::Asked } else { Step::Closed },
                 facts.facts.follow_up.is_some(),
@@ -483,7 +489,7 @@ impl Pipeline {
             );
             self.surveys.note(
                 facts.facts.conversation.as_str(),
-                guard::author_key(&message),
+                author,
                 turn,
                 message.created_at.as_second(),
             );
@@ -515,7 +521,7 @@ impl Pipeline {
     /// The requests the author of a new message left waiting in its conversation (or, when
     /// it replies to one of our channels, in the conversation of their newest one), newest
     /// first. None when a person took the conversation over, or for our own messages.
-    fn waiting_for(&self, message: &Message, facts: &Facts) -> Vec<Pending> {
+    fn waiting_for(&self, message: &Message, author: u64, facts: &Facts) -> Vec<Pending> {
         let Some(campaigns) = &self.campaigns else {
             return Vec::new();
         };
@@ -527,7 +533,7 @@ impl Pipeline {
             && facts.addressed == Some(Reason::ReplyToChannel);
         self.pending.waiting(
             &facts.conversation,
-            guard::author_key(message),
+            author,
             replies_to_us,
             message.created_at.as_second(),
             |id| {
