@@ -23,7 +23,7 @@ pub mod extract;
 pub mod faq;
 pub mod fold;
 pub mod follow;
-pub mod limit;
+pub use palabre_core::limit;
 mod load;
 pub mod render;
 mod reply;

@@ -9,8 +9,10 @@ pub mod decision;
 pub mod duration;
 pub mod ids;
 pub mod keys;
+pub mod limit;
 pub mod message;
 pub mod platform;
+pub mod post;
 pub mod triage;
 
 pub use channel::{Channel, ChannelParseError};

@@ -1,6 +1,6 @@
 //! Platform length limits, and cutting a reply cleanly: never inside a word or a link.
 
-use palabre_core::Platform;
+use crate::Platform;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// How a platform counts.
