@@ -30,6 +30,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         include_str!("../migrations/sqlite/0012_outbox_choices.sql"),
     ),
     (13, include_str!("../migrations/sqlite/0013_brake.sql")),
+    (14, include_str!("../migrations/sqlite/0014_posts.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -67,6 +68,7 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
         include_str!("../migrations/postgres/0011_outbox_choices.sql"),
     ),
     (12, include_str!("../migrations/postgres/0012_brake.sql")),
+    (13, include_str!("../migrations/postgres/0013_posts.sql")),
 ];
 
 /// The newest schema version this build knows.

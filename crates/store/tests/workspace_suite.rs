@@ -16,8 +16,8 @@ use palabre_core::{
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    Brake, BrakeChange, InboxFilter, InboxRow, NewAction, OutboxStatus, ReviewOutcome, Role, Scope,
-    Team, TeamScope,
+    Brake, BrakeChange, HoldReason, InboxFilter, InboxRow, NewAction, NewPost, OutboxStatus,
+    PostEdit, PostRefusal, PostStatus, ReviewOutcome, Role, Scope, Team, TeamScope,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -177,6 +177,7 @@ suite!(
     conversations_keep_their_channel_and_teams_see_theirs,
     the_followups_of_a_group_are_written_together,
     the_brake_holds_the_bots_sends_and_is_audited,
+    scheduled_posts_are_approved_published_once_and_held_by_the_brake,
 );
 
 // ------------------------------------------------------------------ builders
@@ -408,6 +409,7 @@ fn action<'a>(
         priority,
         campaign: None,
         choices: None,
+        channel: None,
     }
 }
 
@@ -2196,6 +2198,274 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
                 Some("scène effondrée".to_owned())
             ),
             ("sarah".to_owned(), "brake_off".to_owned(), None),
+        ]
+    );
+}
+
+fn new_post<'a>(id: &'a str, text: &'a str, due_ms: Option<i64>) -> NewPost<'a> {
+    NewPost {
+        id: Some(id),
+        channel: "x:1000",
+        platform: "x",
+        text,
+        lang: "fr",
+        due_ms,
+        tz: "Europe/Paris",
+        author: "camille",
+        approvals_needed: 2,
+        submit: false,
+    }
+}
+
+fn post_statuses(ws: &mut Workspace) -> Vec<(String, PostStatus)> {
+    let mut all: Vec<_> = ws
+        .posts(None, None, None)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.status))
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
+}
+
+fn scheduled_posts_are_approved_published_once_and_held_by_the_brake(f: Fixture) {
+    let mut ws = f.ws();
+    let t = now();
+    let soon = t + 60_000;
+    let post = ws
+        .create_post(&new_post(
+            "show",
+            "Vos plus belles photos du concert !",
+            Some(soon),
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(post.status, PostStatus::Draft);
+    // The same text on the same channel at the same time is refused; an id taken too.
+    assert_eq!(
+        ws.create_post(&new_post(
+            "twin",
+            "Vos plus belles photos du concert !",
+            Some(soon)
+        ))
+        .unwrap(),
+        Err(PostRefusal::Twice("show".into()))
+    );
+    assert_eq!(
+        ws.create_post(&new_post("show", "autre", None)).unwrap(),
+        Err(PostRefusal::Exists("show".into()))
+    );
+    // Not approved before it is submitted; then not by its author; then by two managers.
+    assert!(matches!(
+        ws.approve_post("show", "sarah", false).unwrap(),
+        Err(PostRefusal::State {
+            status: "draft",
+            ..
+        })
+    ));
+    ws.submit_post("show", "camille").unwrap().unwrap();
+    assert_eq!(
+        ws.approve_post("show", "camille", false).unwrap(),
+        Err(PostRefusal::OwnPost)
+    );
+    let one = ws.approve_post("show", "sarah", false).unwrap().unwrap();
+    assert_eq!(
+        (one.status, one.approvals.clone()),
+        (PostStatus::Submitted, vec!["sarah".to_owned()])
+    );
+    assert_eq!(
+        ws.approve_post("show", "sarah", false).unwrap(),
+        Err(PostRefusal::AlreadyApproved("show".into()))
+    );
+    let two = ws.approve_post("show", "bob", false).unwrap().unwrap();
+    assert_eq!(two.status, PostStatus::Scheduled);
+    // Moving it keeps the approval; a new text sends it back for approval.
+    let moved = ws
+        .edit_post(
+            "show",
+            &PostEdit {
+                due_ms: Some(Some(t + 1_000)),
+                ..Default::default()
+            },
+            "camille",
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!((moved.status, moved.version), (PostStatus::Scheduled, 1));
+    let edited = ws
+        .edit_post(
+            "show",
+            &PostEdit {
+                text: Some("Vos photos du concert !"),
+                ..Default::default()
+            },
+            "camille",
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!((edited.status, edited.version), (PostStatus::Submitted, 2));
+    assert!(
+        edited.approvals.is_empty(),
+        "approvals were of the old text"
+    );
+    ws.approve_post("show", "sarah", false).unwrap().unwrap();
+    assert_eq!(
+        ws.approve_post("show", "bob", false)
+            .unwrap()
+            .unwrap()
+            .status,
+        PostStatus::Scheduled
+    );
+    // Not due yet: nothing happens.
+    assert!(ws.publish_due(t, None).unwrap().is_empty());
+    assert_eq!(ws.next_post_due_ms().unwrap(), Some(t + 1_000));
+    // Due: handed to the outbox once, however often the round runs.
+    let done = ws.publish_due(t + 1_000, None).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].status, PostStatus::Publishing);
+    assert!(ws.publish_due(t + 2_000, None).unwrap().is_empty());
+    let claimed = ws.claim_due("n1", now() + 2_000, 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].action, "post");
+    assert_eq!(claimed[0].channel.as_deref(), Some("x:1000"));
+    assert_eq!(claimed[0].text.as_deref(), Some("Vos photos du concert !"));
+    assert_eq!(claimed[0].idem_key, format!("post:show:v2:{}", t + 1_000));
+    ws.mark_sent(claimed[0].id, Some("1790")).unwrap();
+    let published = ws.post("show").unwrap().unwrap();
+    assert_eq!(published.status, PostStatus::Published);
+    assert_eq!(published.remote_id.as_deref(), Some("1790"));
+    assert!(matches!(
+        ws.edit_post(
+            "show",
+            &PostEdit {
+                text: Some("trop tard"),
+                ..Default::default()
+            },
+            "camille"
+        )
+        .unwrap(),
+        Err(PostRefusal::State {
+            status: "published",
+            ..
+        })
+    ));
+
+    // The brake: a due post is held, not published; one in the outbox and not tried yet is
+    // taken back; released by hand only, and only with the brake off.
+    let mut one_approver = new_post("cheer", "Ce soir, on fête nos 10 ans !", Some(t + 1_000));
+    one_approver.approvals_needed = 1;
+    one_approver.submit = true;
+    ws.create_post(&one_approver).unwrap().unwrap();
+    ws.approve_post("cheer", "sarah", false).unwrap().unwrap();
+    let mut queued = new_post(
+        "queued",
+        "Jeu concours : gagnez vos places",
+        Some(t + 1_000),
+    );
+    queued.approvals_needed = 1;
+    queued.submit = true;
+    ws.create_post(&queued).unwrap().unwrap();
+    ws.approve_post("queued", "sarah", false).unwrap().unwrap();
+    // `queued` reaches the outbox first; `cheer` is moved later.
+    ws.edit_post(
+        "cheer",
+        &PostEdit {
+            due_ms: Some(Some(t + 5_000)),
+            ..Default::default()
+        },
+        "sarah",
+    )
+    .unwrap()
+    .unwrap();
+    ws.publish_due(t + 1_000, None).unwrap();
+    assert_eq!(
+        ws.post("queued").unwrap().unwrap().status,
+        PostStatus::Publishing
+    );
+    ws.set_brake(true, Some("scène effondrée"), "sarah")
+        .unwrap();
+    let held = ws.post("queued").unwrap().unwrap();
+    assert_eq!(
+        (held.status, held.note.as_deref()),
+        (PostStatus::Held, Some("crisis_brake"))
+    );
+    assert!(
+        ws.claim_due("n1", now() + 10_000, 10).unwrap().is_empty(),
+        "nothing goes out"
+    );
+    let due = ws.publish_due(t + 5_000, None).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].status, due[0].note.as_deref()),
+        (PostStatus::Held, Some("crisis_brake"))
+    );
+    assert_eq!(
+        ws.release_post("cheer", "sarah").unwrap(),
+        Err(PostRefusal::BrakeOn)
+    );
+    ws.set_brake(false, None, "sarah").unwrap();
+    // Released: never automatically (still held after the brake is off).
+    assert!(ws.publish_due(now() + 10_000, None).unwrap().is_empty());
+    assert_eq!(ws.post("cheer").unwrap().unwrap().status, PostStatus::Held);
+    let released = ws.release_post("cheer", "sarah").unwrap().unwrap();
+    assert_eq!(released.status, PostStatus::Scheduled);
+    let sent = ws.publish_due(now() + 1, None).unwrap();
+    assert_eq!(sent[0].status, PostStatus::Publishing);
+    // A crisis alert holds like the brake, with its own reason.
+    ws.release_post("queued", "sarah").unwrap().unwrap();
+    let crisis = ws
+        .publish_due(now() + 1, Some(HoldReason::CrisisSuspected))
+        .unwrap();
+    assert_eq!(crisis[0].note.as_deref(), Some("crisis_suspected"));
+    // What failed says why.
+    let claimed = ws.claim_due("n1", now() + 10_000, 10).unwrap();
+    assert_eq!(claimed.len(), 1, "only `cheer` is in the outbox");
+    ws.mark_dead(claimed[0].id, "403: duplicate content")
+        .unwrap();
+    let failed = ws.post("cheer").unwrap().unwrap();
+    assert_eq!(
+        (failed.status, failed.note.as_deref()),
+        (PostStatus::Failed, Some("403: duplicate content"))
+    );
+    // A rejection keeps its reason; a cancelled post is done.
+    ws.create_post(&new_post("later", "À bientôt", None))
+        .unwrap()
+        .unwrap();
+    ws.submit_post("later", "camille").unwrap().unwrap();
+    let rejected = ws
+        .reject_post("later", "sarah", "pas ce ton-là")
+        .unwrap()
+        .unwrap();
+    assert_eq!(rejected.note.as_deref(), Some("pas ce ton-là"));
+    ws.cancel_post("later", "camille").unwrap().unwrap();
+    assert!(ws.cancel_post("later", "camille").unwrap().is_err());
+    assert_eq!(
+        post_statuses(&mut ws),
+        [
+            ("cheer".to_owned(), PostStatus::Failed),
+            ("later".to_owned(), PostStatus::Cancelled),
+            ("queued".to_owned(), PostStatus::Held),
+            ("show".to_owned(), PostStatus::Published),
+        ]
+    );
+    assert_eq!(
+        ws.posts(None, None, Some(PostStatus::Held)).unwrap().len(),
+        1
+    );
+    let audit: Vec<String> = ws
+        .audit_of("post:cheer")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            "post_created",
+            "post_approved",
+            "post_edited",
+            "post_held",
+            "post_released"
         ]
     );
 }

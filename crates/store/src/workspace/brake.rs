@@ -83,7 +83,11 @@ impl Workspace {
                 if engaged { "brake_on" } else { "brake_off" },
                 Some("brake"),
                 reason,
-            )
+            )?;
+            if engaged {
+                super::posts::hold_unsent(c, actor)?;
+            }
+            Ok(())
         })?;
         Ok(BrakeChange::Changed(Brake {
             engaged,

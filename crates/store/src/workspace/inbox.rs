@@ -881,6 +881,7 @@ impl Workspace {
                     priority,
                     campaign: campaign.as_deref(),
                     choices: None,
+                    channel: None,
                 },
             )?;
             Ok(ReviewOutcome::Done {

@@ -10,6 +10,7 @@ mod followups;
 mod inbox;
 mod outbox;
 mod people;
+mod posts;
 mod search;
 
 pub use brake::{Brake, BrakeChange};
@@ -23,6 +24,7 @@ pub use outbox::{
     NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, SendResult, Waiting,
 };
 pub use people::{ApiToken, Role, Session, Team, User};
+pub use posts::{HoldReason, NewPost, Post, PostEdit, PostRefusal, PostResult, PostStatus};
 
 use crate::StoreError;
 use db::Conn;

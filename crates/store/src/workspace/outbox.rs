@@ -73,6 +73,9 @@ pub struct NewAction<'a> {
     /// The choices a question offers, one per line, sent as quick replies where the platform
     /// has them.
     pub choices: Option<&'a str>,
+    /// The brand's channel (`PLATFORM:ID`) it goes out through when it answers no
+    /// conversation (a scheduled post); otherwise the conversation's.
+    pub channel: Option<&'a str>,
 }
 
 /// Actions waiting to be sent on one platform, from one origin (`bot` or `human`).
@@ -112,6 +115,8 @@ pub struct OutboxItem {
     pub sent_ms: Option<i64>,
     /// The choices a question offers, one per line.
     pub choices: Option<String>,
+    /// The brand's channel it goes out through, when it answers no conversation (a post).
+    pub channel: Option<String>,
 }
 
 impl OutboxItem {
@@ -124,13 +129,14 @@ impl OutboxItem {
     }
 }
 
-/// Actions that may go out now: a person's always; the bot's only while the crisis brake is
-/// off (held ones stay pending, and go when it is released, unless stale by then).
-const SENDABLE: &str = "(origin <> 'bot' OR NOT EXISTS (SELECT 1 FROM brake WHERE engaged = 1))";
+/// Actions that may go out now: a person's always; the bot's and the scheduled posts' only
+/// while the crisis brake is off (held ones stay pending, and go when it is released, unless
+/// stale by then; a post not yet tried is taken back by the brake, see `posts.rs`).
+const SENDABLE: &str = "(origin = 'human' OR NOT EXISTS (SELECT 1 FROM brake WHERE engaged = 1))";
 
 const COLUMNS: &str =
     "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
-    status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms, choices";
+    status, attempts, next_attempt_ms, last_error, remote_id, campaign, created_ms, sent_ms, choices, channel";
 
 fn item(r: &Row) -> Result<OutboxItem, StoreError> {
     Ok(OutboxItem {
@@ -153,6 +159,7 @@ fn item(r: &Row) -> Result<OutboxItem, StoreError> {
         created_ms: r.int(16)?,
         sent_ms: r.opt_int(17)?,
         choices: r.opt_text(18)?,
+        channel: r.opt_text(19)?,
     })
 }
 
@@ -161,8 +168,8 @@ pub(crate) fn enqueue(conn: &mut Conn, a: &NewAction<'_>) -> Result<(i64, bool),
     let now = now_ms();
     let inserted = conn.one(
         "INSERT INTO outbox (idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,
-                             status, next_attempt_ms, campaign, created_ms, choices)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13)
+                             status, next_attempt_ms, campaign, created_ms, choices, channel)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13, $14)
          ON CONFLICT (idem_key) DO NOTHING RETURNING id",
         &[
             a.idem_key.into(),
@@ -178,6 +185,7 @@ pub(crate) fn enqueue(conn: &mut Conn, a: &NewAction<'_>) -> Result<(i64, bool),
             a.campaign.into(),
             now.into(),
             a.choices.into(),
+            a.channel.into(),
         ],
     )?;
     if let Some(r) = inserted {
@@ -542,6 +550,7 @@ fn record_send(c: &mut Conn, id: i64, result: &SendResult, now: i64) -> Result<(
                  WHERE id = (SELECT conversation_id FROM outbox WHERE id = $3)",
                 &[now.into(), now.into(), id.into()],
             )?;
+            super::posts::published(c, id, remote_id, now)?;
         }
         SendResult::Retry { error, at_ms } => {
             c.exec(
@@ -563,6 +572,7 @@ fn record_send(c: &mut Conn, id: i64, result: &SendResult, now: i64) -> Result<(
             )?;
             let target = format!("outbox:{id}");
             audit(c, "palabre", "outbox_dead", Some(&target), Some(error))?;
+            super::posts::failed(c, id, error, now)?;
         }
     }
     Ok(())
