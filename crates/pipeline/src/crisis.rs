@@ -183,6 +183,13 @@ impl CrisisDetector {
         CrisisState::default()
     }
 
+    /// Whether an alert is under way at `at` (seconds): raised, with distress seen within the
+    /// quiet period before `at`.
+    pub fn active_at(&self, at: i64) -> bool {
+        self.active_since_signal
+            .is_some_and(|last| at.max(self.now) - last <= self.settings.quiet_secs)
+    }
+
     /// The active alert, if any (as of the last message seen), with its evidence.
     pub fn alert(&self) -> Option<CrisisAlert> {
         self.active_since_signal.map(|_| CrisisAlert {

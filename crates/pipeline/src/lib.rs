@@ -78,6 +78,20 @@ pub struct StoredRequest {
     pub at: i64,
 }
 
+/// A step of [`Pipeline::process_line_steps`].
+// Built and matched at once, never stored: boxing the decision would cost an allocation per
+// event on the hot path for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum LineStep<'p> {
+    /// A message written at `at` is about to be processed.
+    Before {
+        at: jiff::Timestamp,
+        pipeline: &'p Pipeline,
+    },
+    /// What an event became.
+    Decided(Processed),
+}
+
 /// The deterministic decision path with its bounded state.
 pub struct Pipeline {
     policy: Policy,
@@ -345,9 +359,31 @@ impl Pipeline {
         format: Format,
         mut on_event: impl FnMut(Processed),
     ) {
+        self.process_line_steps(line, format, |step| {
+            if let LineStep::Decided(p) = step {
+                on_event(p);
+            }
+        });
+    }
+
+    /// [`Pipeline::process_line`], also telling `on_step` the time of each message before it is
+    /// processed, with the pipeline as it stands then (`replay --schedule` decides the posts due
+    /// by then).
+    pub fn process_line_steps(
+        &mut self,
+        line: &str,
+        format: Format,
+        mut on_step: impl FnMut(LineStep<'_>),
+    ) {
         let mut events = std::mem::take(&mut self.scratch);
         normalize_into(line, format, &mut events);
         for event in events.drain(..) {
+            if let Ok(Event::Message(m)) = &event {
+                on_step(LineStep::Before {
+                    at: m.created_at,
+                    pipeline: self,
+                });
+            }
             let processed = match event {
                 Ok(event) => self.process(event),
                 Err(e) => Processed {
@@ -358,9 +394,22 @@ impl Pipeline {
                     },
                 },
             };
-            on_event(processed);
+            on_step(LineStep::Decided(processed));
         }
         self.scratch = events;
+    }
+
+    /// Why a scheduled post due at `at` (seconds) would be held rather than published: the
+    /// crisis brake is on, or a crisis alert is under way then. `serve` holds for the same two
+    /// (`Workspace::publish_due`).
+    pub fn scheduled_hold(&self, at: i64) -> Option<Reason> {
+        if self.brake_on() {
+            Some(Reason::CrisisBrake)
+        } else if self.crisis.active_at(at) {
+            Some(Reason::CrisisSuspected)
+        } else {
+            None
+        }
     }
 
     /// dedupe → thread → repeat → decide, for one normalized event.
