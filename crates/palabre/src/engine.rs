@@ -7,7 +7,7 @@
 
 use palabre_connectors::Format;
 use palabre_core::{Alert, ConversationId, Decision, EventId, Outcome, Reason, Timestamp, Triage};
-use palabre_pipeline::{Pipeline, Processed, Record};
+use palabre_pipeline::{LineStep, Pipeline, Processed, Record};
 use palabre_store::{Entry, Store, WriteSummary};
 use serde::Serialize;
 use std::io::Write;
@@ -50,6 +50,17 @@ struct DecisionLine<'a> {
     alerts: &'a [Alert],
 }
 
+/// A scheduled post due during the replayed period, as `replay --schedule` prints it among
+/// the decisions (issue 13's extension of the replay contract).
+#[derive(Serialize)]
+struct ScheduledPostLine<'a> {
+    scheduled_post: &'a str,
+    due_at: Timestamp,
+    /// `published` or `held`.
+    outcome: &'static str,
+    reasons: &'a [Reason],
+}
+
 /// Counts of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
@@ -63,6 +74,8 @@ pub struct Stats {
     /// The first automated replies and drafts, as they would go out.
     pub replies: Vec<ReplyExample>,
     pub stored: Option<StoredTotals>,
+    /// Scheduled posts due during the run (`--schedule`): published, held.
+    pub scheduled_posts: (u64, u64),
 }
 
 /// An automated reply or draft, for the rehearsal report.
@@ -130,6 +143,8 @@ pub struct Engine {
     lines: u64,
     blank_lines: u64,
     out: Output,
+    /// Scheduled posts not yet due, latest first (`--schedule`): (due, id).
+    schedule: Vec<(Timestamp, String)>,
 }
 
 /// Where decisions go, and their counts.
@@ -141,6 +156,8 @@ struct Output {
     examples: Vec<Vec<String>>,
     replies: Vec<ReplyExample>,
     events: u64,
+    /// Scheduled posts printed: published, held.
+    posts: (u64, u64),
 }
 
 impl Engine {
@@ -220,6 +237,7 @@ impl Engine {
             examples: vec![Vec::new(); Reason::ALL.len()],
             replies: Vec::new(),
             events: 0,
+            posts: (0, 0),
         };
         Engine {
             pipeline,
@@ -227,7 +245,17 @@ impl Engine {
             lines: 0,
             blank_lines: 0,
             out,
+            schedule: Vec::new(),
         }
+    }
+
+    /// Rehearses these scheduled posts (id, due) with the stream: each one due by an event's
+    /// time is printed before that event's decision, published or held as the pipeline stands
+    /// then (`Pipeline::scheduled_hold`). Posts due after the last event are not printed.
+    pub fn with_schedule(mut self, posts: impl IntoIterator<Item = (String, Timestamp)>) -> Self {
+        self.schedule = posts.into_iter().map(|(id, due)| (due, id)).collect();
+        self.schedule.sort_by(|a, b| b.cmp(a));
+        self
     }
 
     /// Processes one input line (without its line break). `line_no` counts from 1.
@@ -241,11 +269,26 @@ impl Engine {
             Ok(line) => {
                 let mut failure = None;
                 let out = &mut self.out;
-                self.pipeline.process_line(line, self.format, |p| {
-                    if failure.is_none() {
-                        failure = out.emit(line_no, p).err();
-                    }
-                });
+                let schedule = &mut self.schedule;
+                self.pipeline
+                    .process_line_steps(line, self.format, |step| match step {
+                        LineStep::Before { at, pipeline } => {
+                            while let Some((due, _)) = schedule.last()
+                                && *due <= at
+                                && failure.is_none()
+                            {
+                                if let Some((due, id)) = schedule.pop() {
+                                    let hold = pipeline.scheduled_hold(due.as_second());
+                                    failure = out.emit_post(&id, due, hold).err();
+                                }
+                            }
+                        }
+                        LineStep::Decided(p) => {
+                            if failure.is_none() {
+                                failure = out.emit(line_no, p).err();
+                            }
+                        }
+                    });
                 failure.map_or(Ok(()), Err)
             }
             Err(e) => {
@@ -331,12 +374,36 @@ impl Engine {
                 .collect(),
             replies: out.replies,
             stored,
+            scheduled_posts: out.posts,
         };
         Ok((stats, store))
     }
 }
 
 impl Output {
+    /// A scheduled post fell due: published, or held with its reason.
+    fn emit_post(&mut self, id: &str, due: Timestamp, hold: Option<Reason>) -> anyhow::Result<()> {
+        let reasons: Vec<Reason> = hold.into_iter().collect();
+        let line = ScheduledPostLine {
+            scheduled_post: id,
+            due_at: due,
+            outcome: if hold.is_some() { "held" } else { "published" },
+            reasons: &reasons,
+        };
+        if hold.is_some() {
+            self.posts.1 += 1;
+        } else {
+            self.posts.0 += 1;
+        }
+        let out: &mut dyn Write = match &mut self.sink {
+            Sink::Direct(out) => out,
+            Sink::Recorded { output, .. } => output,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+
     fn emit(&mut self, line_no: u64, p: Processed) -> anyhow::Result<()> {
         self.events += 1;
         let d = &p.decision;

@@ -48,6 +48,8 @@ pub enum Msg {
     FaqByMeaning,
     FaqByWords,
     FaqRead,
+    PostsPublished,
+    PostsHeld,
 }
 
 #[cfg(test)]
@@ -76,6 +78,8 @@ impl Msg {
         Msg::FaqByMeaning,
         Msg::FaqByWords,
         Msg::FaqRead,
+        Msg::PostsPublished,
+        Msg::PostsHeld,
     ];
 }
 
@@ -130,6 +134,10 @@ pub fn t(lang: Lang, msg: Msg) -> &'static str {
         (Lang::Fr, FaqByMeaning) => {
             "entrées de FAQ : reconnues par le sens (le modèle de langue lit les questions, dans la limite de [triage] model_per_second)"
         }
+        (Lang::En, PostsPublished) => "scheduled posts published",
+        (Lang::Fr, PostsPublished) => "publications programmées publiées",
+        (Lang::En, PostsHeld) => "scheduled posts held (brake or crisis alert)",
+        (Lang::Fr, PostsHeld) => "publications programmées retenues (frein ou alerte de crise)",
         (Lang::En, FaqRead) => "messages read by the language model for FAQ entries",
         (Lang::Fr, FaqRead) => "messages lus par le modèle de langue pour les entrées de FAQ",
         (Lang::En, FaqByWords) => {

@@ -40,6 +40,11 @@ pub struct ReplayArgs {
     /// Write decisions to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// A schedule file of the brand's posts (docs/publishing.md): each post due during the
+    /// replayed period is printed among the decisions, published or held (the brake, a crisis
+    /// alert), to rehearse a calendar against a past stream.
+    #[arg(long, value_name = "FILE")]
+    pub schedule: Option<PathBuf>,
     /// The longest input line read, in bytes; a longer one is an `invalid` decision
     /// (`line_too_long`) and only its first KiB is kept among the rejects.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
@@ -85,6 +90,21 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         args.crisis_brake,
     )
     .map_err(Failure::Usage)?;
+    let schedule = match &args.schedule {
+        None => Vec::new(),
+        Some(path) => {
+            let zone = config
+                .publishing
+                .rules()
+                .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
+                .time_zone;
+            crate::schedule::load(path, &zone, &pipeline.policy().channels, None)
+                .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
+                .into_iter()
+                .filter_map(|p| Some((p.id, p.post.due?)))
+                .collect()
+        }
+    };
     let triager = pipeline.triager().cloned();
     // FAQ campaigns, and whether they match by meaning.
     let faq = pipeline
@@ -146,7 +166,8 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
                 .map_err(|e| Failure::Io(e.into()))?;
             Engine::recorded(pipeline, args.format, source.clone(), store, out)
         }
-    };
+    }
+    .with_schedule(schedule);
 
     let progress = progress_bar(size, lang);
     let mut reader = BufReader::with_capacity(1 << 20, input);
@@ -309,6 +330,11 @@ fn print_summary(stats: &Stats, secs: f64, location: Option<&str>, lang: Lang) {
         rate,
         t(lang, Msg::Rate)
     );
+    let (published, held) = stats.scheduled_posts;
+    if published + held > 0 {
+        let _ = writeln!(err, "  {published:>10}  {}", t(lang, Msg::PostsPublished));
+        let _ = writeln!(err, "  {held:>10}  {}", t(lang, Msg::PostsHeld));
+    }
     let _ = writeln!(err, "  {}:", t(lang, Msg::Outcomes));
     for (o, n) in &stats.by_outcome {
         let _ = writeln!(err, "  {:>10}  {}", n, o);
