@@ -51,6 +51,8 @@ pub struct Config {
     #[serde(default)]
     pub crisis: CrisisSection,
     #[serde(default)]
+    pub publishing: PublishingSection,
+    #[serde(default)]
     pub server: ServerSection,
     /// The brand's accounts on real platforms, read and sent for by their connectors.
     #[serde(default)]
@@ -85,6 +87,40 @@ pub struct CrisisSection {
     pub quiet: Option<String>,
     /// When the alert is raised: `propose` the brake to managers (default) or pull it (`auto`).
     pub brake: Option<BrakeOnAlert>,
+}
+
+/// `[publishing]`: who approves the brand's scheduled posts (docs/publishing.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishingSection {
+    /// Managers who must approve a post before it is scheduled (default 1, at most 5).
+    pub approvals: Option<u32>,
+    /// May a manager approve their own post (default false: another person must)?
+    pub self_approval: Option<bool>,
+    /// The time zone posts' times are written in unless they say another (default Europe/Paris).
+    pub time_zone: Option<String>,
+}
+
+impl PublishingSection {
+    /// The rules the workspace applies, or what is wrong with them.
+    pub fn rules(&self) -> Result<palabre_web::PublishingRules, String> {
+        let approvals = self.approvals.unwrap_or(1);
+        if !(1..=5).contains(&approvals) {
+            return Err(format!(
+                "[publishing] approvals must be between 1 and 5, got {approvals}"
+            ));
+        }
+        let time_zone = self
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| palabre_web::PublishingRules::default().time_zone);
+        palabre_core::post::zone(&time_zone).map_err(|e| format!("[publishing] time_zone: {e}"))?;
+        Ok(palabre_web::PublishingRules {
+            approvals: i64::from(approvals),
+            self_approval: self.self_approval.unwrap_or(false),
+            time_zone,
+        })
+    }
 }
 
 /// `[crisis] brake`.
@@ -390,6 +426,7 @@ impl Config {
             parse_duration(w).map_err(|e| invalid(format!("guardrails.author_cap_window: {e}")))?;
         }
         config.crisis().map_err(invalid)?;
+        config.publishing.rules().map_err(invalid)?;
         Ok(config)
     }
 

@@ -14,7 +14,9 @@ mod engine;
 mod eval;
 mod i18n;
 mod live;
+mod publish;
 mod replay;
+mod schedule;
 mod serve;
 mod wiring;
 
@@ -88,6 +90,9 @@ enum Command {
     /// The crisis brake: hold everything automated at once (on --reason "…"), release it
     /// (off), or see it (status). A running server follows it within two seconds.
     Brake(brake::BrakeArgs),
+    /// The brand's scheduled posts: list, add a schedule file, submit, approve, reject,
+    /// cancel, release held posts (docs/publishing.md). A running server publishes them.
+    Publish(publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +128,11 @@ fn main() -> ExitCode {
         },
         Command::Brake(args) => match brake::run(args, lang) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(lang, &e, 1),
+        },
+        Command::Publish(args) => match publish::run(args, lang) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.is::<publish::Refused>() => report(lang, &e, 2),
             Err(e) => report(lang, &e, 1),
         },
         Command::Bench(args) if args.mode == bench::Mode::Live => match bench_live::run(&args) {

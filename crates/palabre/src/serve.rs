@@ -145,10 +145,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
         println!("  {:<8} {:<9} password: {password}", name, role.as_str());
     }
-    drop(ws);
     let stream = std::fs::read_to_string(root.join("stream.jsonl"))?;
     let run_id = format!("demo{}", jiff::Timestamp::now().as_second() % 1_000_000);
-    let script = sandbox::script(&stream, &run_id);
+    let mut script = sandbox::script(&stream, &run_id);
+    // Then a crisis: a derailment, six people in distress within seconds.
+    let crisis = std::fs::read_to_string(root.join("crisis.jsonl"))?;
+    script.extend(sandbox::script(&crisis, &run_id));
+    let played_ms = i64::try_from(script.len() as u64 * args.pace).unwrap_or(i64::MAX);
+    demo_calendar(&mut ws, &config, &run_id, played_ms)?;
+    drop(ws);
     run(
         Plan {
             listen: args.listen,
@@ -161,6 +166,82 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         },
         Some((script, args.pace)),
     )
+}
+
+/// The demo's calendar: a post scheduled for tomorrow morning, one waiting for Sarah's
+/// approval, an idea without a time, and a cheerful post that falls due just after the
+/// crisis at the end of the stream (`played_ms` from now): the outbox holds it.
+fn demo_calendar(
+    ws: &mut palabre_store::Workspace,
+    config: &Config,
+    run_id: &str,
+    played_ms: i64,
+) -> anyhow::Result<()> {
+    use palabre_store::workspace::NewPost;
+    let rules = config.publishing.rules().map_err(anyhow::Error::msg)?;
+    let tz = jiff::tz::TimeZone::get(&rules.time_zone)?;
+    let now = jiff::Timestamp::now();
+    let tomorrow = now.to_zoned(tz.clone()).date().tomorrow()?;
+    let at = |day: jiff::civil::Date, h: i8| -> anyhow::Result<i64> {
+        Ok(day
+            .at(h, 0, 0, 0)
+            .to_zoned(tz.clone())?
+            .timestamp()
+            .as_millisecond())
+    };
+    let posts: [(&str, &str, &str, Option<i64>, bool); 4] = [
+        (
+            "hiver",
+            "x:1000",
+            "Les horaires d'hiver sont en ligne : https://lumiere.example/hiver",
+            Some(at(tomorrow, 9)?),
+            true,
+        ),
+        (
+            "photos",
+            "x:1000",
+            "Partagez vos plus belles photos de voyage avec #LumièreEnVoyage ! 📸",
+            // Twice the stream's own time and ten seconds: after the crisis even when
+            // reading the stream takes longer than its pace.
+            Some(now.as_millisecond() + 2 * played_ms + 10_000),
+            true,
+        ),
+        (
+            "concours",
+            "mastodon:109",
+            "Jeu-concours : gagnez un aller-retour Paris–Lyon en première classe !",
+            Some(at(tomorrow.tomorrow()?, 18)?),
+            false,
+        ),
+        (
+            "merci",
+            "x:1000",
+            "Merci à nos équipes en gare pour ce week-end de départs.",
+            None,
+            false,
+        ),
+    ];
+    for (name, channel, text, due_ms, approve) in posts {
+        let id = format!("{run_id}-{name}");
+        let platform = channel.split(':').next().unwrap_or("x");
+        let created = ws.create_post(&NewPost {
+            id: Some(&id),
+            channel,
+            platform,
+            text,
+            lang: "fr",
+            due_ms,
+            tz: &rules.time_zone,
+            author: "camille",
+            approvals_needed: 1,
+            submit: due_ms.is_some(),
+        })?;
+        if created.is_ok() && approve {
+            ws.approve_post(&id, "sarah", false)?
+                .map_err(|e| anyhow::anyhow!("demo calendar: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
@@ -323,6 +404,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             channels,
             streams_per_user: plan.config.server.streams_per_user.unwrap_or(8),
             faq_questions,
+            publishing: plan.config.publishing.rules().map_err(anyhow::Error::msg)?,
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();

@@ -1007,6 +1007,104 @@ fn a_manager_pulls_the_brake_from_the_header_and_releases_it() {
     assert_eq!(app.get_json(&token, "/api/brake")["engaged"], false);
 }
 
+/// The publishing calendar: a manager approves a post, drags one to another day, and finds the
+/// post held by the brake at the top with its release button (docs/screenshots/publishing.png
+/// when PALABRE_SCREENSHOTS=1).
+#[test]
+fn a_manager_plans_the_week_on_the_calendar_and_sees_what_the_brake_held() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let writer = app.user("camille", "agent", "", PASSWORD);
+    let bob = app.user("bob", "manager", "", PASSWORD);
+    // Next Wednesday in Paris, and the Thursday after it: both in one calendar week.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .date();
+    let ahead = (9 - i64::from(today.weekday().to_monday_zero_offset())) % 7;
+    let wednesday = today + jiff::Span::new().days(if ahead == 0 { 7 } else { ahead });
+    let thursday = wednesday.tomorrow().unwrap();
+    let write = |text: &str, at: &str| -> String {
+        let (status, post) = app.post(
+            &writer,
+            "/api/posts",
+            &json!({"channel": "x:1000", "text": text, "at": at, "submit": true}),
+        );
+        assert_eq!(status, 201, "{post}");
+        post["id"].as_str().unwrap().to_owned()
+    };
+    let winter = write(
+        "Les horaires d'hiver sont en ligne : https://lumiere.example/hiver",
+        &format!("{wednesday} 08:30"),
+    );
+    let quiz = write(
+        "Jeu-concours : gagnez un aller-retour Paris–Lyon ! 🎟️",
+        &format!("{wednesday} 18:00"),
+    );
+    let thanks = write(
+        "Merci pour vos messages de ce matin.",
+        &format!("{wednesday} 12:00"),
+    );
+    app.post(&bob, &format!("/api/posts/{winter}/approve"), &json!({}));
+    app.post(&bob, &format!("/api/posts/{thanks}/approve"), &json!({}));
+    // The brake is on when a cheerful post falls due: it is held.
+    app.post(
+        &token,
+        "/api/brake",
+        &json!({"engaged": true, "reason": "Accident en gare de Lyon"}),
+    );
+    let now = jiff::Timestamp::now().as_millisecond();
+    let cheer = write(
+        "Partagez vos plus belles photos de voyage ! 📸",
+        &jiff::Timestamp::from_millisecond(now + 1500)
+            .unwrap()
+            .to_string(),
+    );
+    app.post(&bob, &format!("/api/posts/{cheer}/approve"), &json!({}));
+    common::wait_until("the cheerful post is held", || {
+        app.get_json(&token, &format!("/api/posts/{cheer}"))["status"] == "held"
+    });
+
+    b.sign_in(&app, "sarah");
+    b.goto(&app, &format!("/publishing?lang=fr&date={wednesday}"));
+    b.wait_text("#held-posts", "Partagez vos plus belles photos de voyage");
+    b.wait_text("#held-posts", "retenue par le frein de crise");
+    // Approve the quiz from its card.
+    b.wait_text(&format!("#post-{quiz}"), "En attente de validation");
+    b.click(&format!("#post-{quiz} form[action$='/approve'] button"));
+    b.wait_text(&format!("#post-{quiz}"), "Programmée");
+    assert_eq!(
+        app.get_json(&token, &format!("/api/posts/{quiz}"))["approvals"],
+        json!(["sarah"])
+    );
+    // Drag the thanks to Thursday: same time, next day, still approved.
+    b.script(&format!(
+        "var card = document.getElementById('post-{thanks}');
+         var day = document.querySelector('[data-date=\"{thursday}\"]');
+         var data = new DataTransfer();
+         card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: data}}));
+         day.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: data}}));
+         day.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: data}}));"
+    ));
+    b.wait_text(&format!("[data-date='{thursday}'] #post-{thanks}"), "12:00");
+    let moved = app.get_json(&token, &format!("/api/posts/{thanks}"));
+    assert_eq!(moved["local_time"], format!("{thursday} 12:00"));
+    assert_eq!(moved["status"], "scheduled");
+    b.screenshot("publishing");
+    // Released from the page once the brake is off.
+    app.post(&token, "/api/brake", &json!({"engaged": false}));
+    b.goto(&app, &format!("/publishing?lang=en&date={wednesday}"));
+    b.click("#release-all");
+    b.wait("the held posts to go", || {
+        b.all("#held-posts").is_empty().then_some(())
+    });
+    common::wait_until("the released post is published", || {
+        app.get_json(&token, &format!("/api/posts/{cheer}"))["status"] == "published"
+    });
+    b.goto(&app, "/publishing?view=month&lang=en");
+    b.find(".calendar-month");
+}
+
 /// The bot's numbered question and the person's answer in one conversation, each turn
 /// explained (docs/screenshots/turn-taking.png when PALABRE_SCREENSHOTS=1).
 #[test]

@@ -1377,6 +1377,36 @@ fn the_demo_fills_the_inbox_and_the_bot_answers() {
         html.contains("Intention : question") || html.contains("Intention : demande d&#x27;aide"),
         "triage by name: {html}"
     );
+    // The stream ends in a crisis: the alert goes up, and the cheerful post that falls due
+    // just after is held, beside the calendar's other posts.
+    let held = loop {
+        let (_, posts) = get_cookie(&app, &session, "/api/posts");
+        let posts: Value = serde_json::from_str(&posts).unwrap();
+        let photos = posts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"].as_str().unwrap().ends_with("-photos"))
+            .cloned()
+            .unwrap();
+        if photos["status"] != "scheduled" {
+            assert_eq!(posts.as_array().unwrap().len(), 4, "{posts}");
+            break photos;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(40),
+            "the cheerful post never fell due: {posts}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(held["status"], "held", "{held}");
+    assert_eq!(held["note"], "crisis_suspected");
+    let (_, html) = get_cookie(&app, &session, "/publishing");
+    assert!(html.contains("id=\"crisis-alert\""), "the alert is up");
+    assert!(
+        html.contains("id=\"held-posts\""),
+        "the held post is listed"
+    );
 }
 
 // ------------------------------------------------------------------ accounts (admins)

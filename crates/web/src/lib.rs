@@ -24,6 +24,7 @@ pub mod live;
 mod metrics;
 mod pages;
 pub mod pool;
+mod posts;
 pub mod rules;
 pub mod server;
 mod templates;
@@ -127,6 +128,29 @@ pub struct Settings {
     /// The first question of each FAQ entry, by `CAMPAIGN faq=ENTRY` (the campaign and the
     /// request key of its answers): the inbox quotes it beside the answer.
     pub faq_questions: std::collections::BTreeMap<String, String>,
+    /// Who approves scheduled posts, and the time zone their times are written in.
+    pub publishing: PublishingRules,
+}
+
+/// `[publishing]`: the approvals a scheduled post needs and the brand's time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishingRules {
+    /// Managers who must approve a post (at least 1).
+    pub approvals: i64,
+    /// Its author may be one of them.
+    pub self_approval: bool,
+    /// IANA name.
+    pub time_zone: String,
+}
+
+impl Default for PublishingRules {
+    fn default() -> Self {
+        PublishingRules {
+            approvals: 1,
+            self_approval: false,
+            time_zone: "Europe/Paris".into(),
+        }
+    }
 }
 
 /// One of the brand's channels, as the workspace names and shows it.
@@ -189,6 +213,7 @@ impl Default for Settings {
             channels: Vec::new(),
             streams_per_user: 8,
             faq_questions: Default::default(),
+            publishing: PublishingRules::default(),
         }
     }
 }
@@ -225,6 +250,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(metrics::routes())
         .merge(brake::routes())
+        .merge(posts::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())

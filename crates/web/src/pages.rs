@@ -122,7 +122,12 @@ fn render(state: &AppState, lang: &Lang, name: &str, ctx: minijinja::Value) -> R
 }
 
 /// An error shown as a page.
-fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiError) -> Response {
+pub(crate) fn error_page(
+    state: &AppState,
+    lang: &Lang,
+    caller: Option<&Caller>,
+    e: ApiError,
+) -> Response {
     let status = e.status();
     let mut r = render(
         state,
@@ -130,7 +135,7 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
         "error.html",
         context! { status => status.as_u16(), message => e.to_string(),
         user => caller.map(|c| c.user.clone()), csrf => caller.map_or("", |c| c.csrf()),
-        nav => "", counts => context! { drafts => 0, dead => 0, connectors => Vec::<()>::new(),
+        nav => "", counts => context! { drafts => 0, dead => 0, held_posts => 0, connectors => Vec::<()>::new(),
         crisis => crisis_banner(state), brake => Option::<()>::None, manager => false } },
     );
     *r.status_mut() = status;
@@ -138,7 +143,7 @@ fn error_page(state: &AppState, lang: &Lang, caller: Option<&Caller>, e: ApiErro
 }
 
 /// A page for a signed-in person: the navigation (who, CSRF token, where, counts) and `ctx`.
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     lang: &Lang,
     caller: &Caller,
@@ -181,12 +186,13 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
                     error => if manager { c.error } else { None }, since_ms => c.since_ms }
                 })
                 .collect();
-            Ok((drafts, dead, failing, ws.brake()?))
+            let held = ws.count_posts(palabre_store::workspace::PostStatus::Held)?;
+            Ok((drafts, dead, failing, ws.brake()?, held))
         })
         .await;
-    let (drafts, dead, failing, brake) = found.unwrap_or_default();
+    let (drafts, dead, failing, brake, held) = found.unwrap_or_default();
     context! { drafts => drafts, dead => dead, connectors => failing, crisis => crisis_banner(state),
-    brake => brake, manager => manager }
+    brake => brake, manager => manager, held_posts => held }
 }
 
 /// The crisis alert under way, for the banner every page shows (none: no banner).

@@ -20,6 +20,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("outbox.html", include_str!("../templates/outbox.html")),
     ("admin.html", include_str!("../templates/admin.html")),
     ("error.html", include_str!("../templates/error.html")),
+    (
+        "publishing.html",
+        include_str!("../templates/publishing.html"),
+    ),
+    (
+        "post_card.html",
+        include_str!("../templates/post_card.html"),
+    ),
 ];
 
 pub(crate) fn environment() -> Environment<'static> {

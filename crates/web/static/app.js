@@ -50,6 +50,38 @@
     });
   }
 
+  // Publishing calendar: a post dragged onto another day is moved there (its time of day
+  // stays), through the same form as the "Change" button; without a mouse, "Change" does it.
+  var calendar = document.getElementById("calendar");
+  var move = document.getElementById("move-form");
+  if (calendar && move) {
+    var dragged = null;
+    calendar.addEventListener("dragstart", function (e) {
+      var card = e.target.closest && e.target.closest("[data-post]");
+      if (!card) return;
+      dragged = card.getAttribute("data-post");
+      e.dataTransfer.setData("text/plain", dragged);
+      e.dataTransfer.effectAllowed = "move";
+    });
+    calendar.addEventListener("dragover", function (e) {
+      var day = e.target.closest && e.target.closest("[data-date]");
+      if (dragged && day) { e.preventDefault(); day.classList.add("drop"); }
+    });
+    calendar.addEventListener("dragleave", function (e) {
+      var day = e.target.closest && e.target.closest("[data-date]");
+      if (day) day.classList.remove("drop");
+    });
+    calendar.addEventListener("drop", function (e) {
+      var day = e.target.closest && e.target.closest("[data-date]");
+      if (!dragged || !day) return;
+      e.preventDefault();
+      move.action = "/publishing/" + encodeURIComponent(dragged) + "/edit";
+      move.querySelector("[name=date]").value = day.getAttribute("data-date");
+      dragged = null;
+      move.submit();
+    });
+  }
+
   // Live updates: one stream per tab, open only while the page is shown. A page left in the
   // browser's back/forward cache, or a hidden tab, closes its stream: a browser allows six
   // connections to a host, and after five page loads the sixth waited for a minute.

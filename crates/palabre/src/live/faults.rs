@@ -764,6 +764,7 @@ fn run(platform: Platform, replies: usize, seed: u64) -> Run {
                 priority: 1,
                 campaign: None,
                 choices: None,
+                channel: None,
             })
             .unwrap();
         ids.push(id);

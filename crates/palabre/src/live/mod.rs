@@ -341,7 +341,9 @@ pub fn start(
     std::thread::Builder::new()
         .name("brake-watch".into())
         .spawn(move || watch_brake(watched, to_ingest, to_outbox))?;
-    let sender = outbox::Sender::open(location, deliver, live, &sending)?.telling(commands.clone());
+    let sender = outbox::Sender::open(location, deliver, live, &sending)?
+        .telling(commands.clone())
+        .watching(crisis.clone());
     std::thread::Builder::new()
         .name("outbox".into())
         .spawn(move || sender.run(woken))?;

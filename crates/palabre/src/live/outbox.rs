@@ -68,6 +68,9 @@ fn sane_reset(at_ms: Option<i64>, now: i64) -> Option<i64> {
     at_ms.filter(|at| *at > now && *at < now + 3_600_000)
 }
 
+/// The longest the sender sleeps without looking at the store again (ms).
+const IDLE_LOOK_MS: i64 = 2_000;
+
 /// How the sender works.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -91,6 +94,8 @@ pub struct Sender {
     stale: HashMap<String, Stale>,
     /// The ingest thread, told of the answers withdrawn (its guardrails forget them).
     ingest: Option<std::sync::mpsc::Sender<super::Command>>,
+    /// The crisis alert under way: scheduled posts due while it lasts are held.
+    crisis: Option<Arc<super::CrisisBoard>>,
 }
 
 impl Sender {
@@ -116,7 +121,35 @@ impl Sender {
             max_attempts: i64::from(settings.max_attempts.max(1)),
             stale: settings.stale.clone(),
             ingest: None,
+            crisis: None,
         })
+    }
+
+    /// Holds the scheduled posts that fall due while `crisis` shows an alert.
+    pub fn watching(mut self, crisis: Arc<super::CrisisBoard>) -> Sender {
+        self.crisis = Some(crisis);
+        self
+    }
+
+    /// Hands the scheduled posts now due to the outbox, or holds them (the brake is on, a
+    /// crisis alert is under way), in one transaction; says what it did.
+    fn publish_due(&mut self, now: i64) -> anyhow::Result<()> {
+        let alert = self.crisis.as_ref().is_some_and(|c| c.alert().is_some());
+        let hold = alert.then_some(palabre_store::workspace::HoldReason::CrisisSuspected);
+        for post in self.ws.publish_due(now, hold)? {
+            match post.status {
+                palabre_store::workspace::PostStatus::Held => tracing::warn!(
+                    post = %post.id,
+                    channel = %post.channel,
+                    why = post.note.as_deref().unwrap_or(""),
+                    "a scheduled post fell due and is held: a person releases it (docs/publishing.md)"
+                ),
+                _ => {
+                    tracing::info!(post = %post.id, channel = %post.channel, "a scheduled post is due: publishing it")
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Tells `ingest` of each answer withdrawn before it was sent.
@@ -149,9 +182,13 @@ impl Sender {
 
     fn until_next_due(&mut self) -> Duration {
         let now = jiff::Timestamp::now().as_millisecond();
-        match self.ws.next_due_ms() {
-            Ok(Some(due)) => Duration::from_millis((due - now).clamp(10, 60_000) as u64),
-            _ => Duration::from_secs(60),
+        let action = self.ws.next_due_ms().ok().flatten();
+        let post = self.ws.next_post_due_ms().ok().flatten();
+        // At most two seconds: what another process wrote (a post released or scheduled from
+        // the command line, another node's actions) is seen within them, as the brake is.
+        match action.into_iter().chain(post).min() {
+            Some(due) => Duration::from_millis((due - now).clamp(10, IDLE_LOOK_MS) as u64),
+            None => Duration::from_millis(IDLE_LOOK_MS as u64),
         }
     }
 
@@ -165,6 +202,7 @@ impl Sender {
                 "actions claimed by a sender that stopped are sent again with the same keys"
             );
         }
+        self.publish_due(now)?;
         let items = self.ws.claim_due(&self.node, now, CLAIMED_AT_ONCE)?;
         let mut statuses = Vec::with_capacity(items.len());
         let mut delivered = Vec::with_capacity(items.len());
@@ -343,6 +381,7 @@ mod tests {
             priority,
             campaign: None,
             choices: None,
+            channel: None,
         }
     }
 

@@ -382,6 +382,7 @@ impl Planned<'_> {
             priority: 1,
             campaign: self.campaign,
             choices: self.choices.as_deref(),
+            channel: None,
         }
     }
 }

@@ -115,6 +115,7 @@ impl Deliver for Router {
                     None => None,
                 };
                 let channel = match (&context, &item.conversation_id) {
+                    _ if item.channel.is_some() => item.channel.clone(),
                     (Some(c), _) => c.channel.clone(),
                     (None, Some(conversation)) => {
                         ws.conversation_channel(conversation).map_err(unreadable)?
@@ -243,6 +244,7 @@ mod quick_reply_tests {
             remote_id: None,
             created_ms: 0,
             sent_ms: None,
+            channel: None,
         };
         let buttons = quick_replies(&item);
         let titles: Vec<&str> = buttons.iter().map(|b| b.title.as_str()).collect();

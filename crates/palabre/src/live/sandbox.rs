@@ -155,6 +155,7 @@ mod tests {
             created_ms: 0,
             sent_ms: None,
             choices: None,
+            channel: None,
         }
     }
 

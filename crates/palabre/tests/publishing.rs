@@ -1,0 +1,326 @@
+//! Scheduled publishing through `palabre serve`: a post written through the API, approved by a
+//! manager (never by its author, never by an agent), published by the outbox at its time with
+//! the platform's id kept; the crisis brake holds a post that falls due, and only a person
+//! releases it; each bad input gets its error. And `palabre publish` on the same store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{App, Backend, spawn_app, wait_until};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn in_secs(s: i64) -> String {
+    jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + s * 1000)
+        .unwrap()
+        .to_string()
+}
+
+fn patch(app: &App, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let mut r = app
+        .agent()
+        .patch(&format!("{}{path}", app.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
+    )
+}
+
+fn post_status(app: &App, token: &str, id: &str) -> String {
+    app.get_json(token, &format!("/api/posts/{id}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn sandbox_texts(app: &App, token: &str) -> Vec<String> {
+    app.get_json(token, "/api/sandbox/posts")["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["action"] == "post")
+        .map(|p| p["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn publish(app: &App, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(common::BIN)
+        .arg("publish")
+        .args(["--store", &app.store, "--lang", "en"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() {
+    let app = spawn_app(Backend::Sqlite).unwrap();
+    let manager = app.user("manon", "manager", "", PASSWORD);
+    let other = app.user("bob", "manager", "", PASSWORD);
+    let agent = app.user("ali", "agent", "", PASSWORD);
+
+    // An agent writes a post and submits it; the channel named by its handle.
+    let (status, post) = app.post(
+        &agent,
+        "/api/posts",
+        &json!({"channel": "x:@lumiere_tr", "text": "Nouveaux horaires d'hiver en ligne ! https://lumiere.example/hiver",
+            "at": in_secs(3), "submit": true}),
+    );
+    assert_eq!(status, 201, "{post}");
+    assert_eq!(post["status"], "submitted");
+    assert_eq!(post["channel"], "x:1000");
+    assert_eq!(post["tz"], "Europe/Paris");
+    let id = post["id"].as_str().unwrap().to_owned();
+    // The agent may not approve; a manager does.
+    let (status, _) = app.post(&agent, &format!("/api/posts/{id}/approve"), &json!({}));
+    assert_eq!(status, 403);
+    let (status, approved) = app.post(&manager, &format!("/api/posts/{id}/approve"), &json!({}));
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["status"], "scheduled");
+    assert_eq!(approved["approvals"], json!(["manon"]));
+    // At its time the outbox publishes it, once, and keeps the platform's id and link.
+    wait_until("the post is published", || {
+        post_status(&app, &manager, &id) == "published"
+    });
+    let published = app.get_json(&manager, &format!("/api/posts/{id}"));
+    assert!(
+        published["remote_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("sandbox-")
+    );
+    assert_eq!(
+        published["link"],
+        format!(
+            "https://x.com/lumiere_tr/status/{}",
+            published["remote_id"].as_str().unwrap()
+        )
+    );
+    assert_eq!(
+        sandbox_texts(&app, &manager),
+        ["Nouveaux horaires d'hiver en ligne ! https://lumiere.example/hiver"]
+    );
+
+    // Bad input, each with its answer.
+    let bad = |body: Value| app.post(&agent, "/api/posts", &body);
+    let (status, e) = bad(json!({"channel": "x:1000", "text": "Hier", "at": "2020-01-01 10:00"}));
+    assert_eq!(
+        (status, e["message"].as_str().unwrap()),
+        (
+            422,
+            "2020-01-01 10:00 is in the past: a post is scheduled for later"
+        )
+    );
+    let (status, e) = bad(json!({"channel": "x:1000", "text": "Nuit", "at": "2027-03-28 02:30"}));
+    assert_eq!(status, 422);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist in Europe/Paris"),
+        "{e}"
+    );
+    let (status, e) = bad(json!({"channel": "x:1000", "text": "é".repeat(281)}));
+    assert_eq!(status, 422);
+    assert!(
+        e["message"].as_str().unwrap().contains("takes at most 280"),
+        "{e}"
+    );
+    let (status, e) = bad(json!({"channel": "messenger:5550001", "text": "Bonjour"}));
+    assert_eq!(status, 422, "{e}");
+    let (status, e) = bad(json!({"channel": "x:9", "text": "Bonjour"}));
+    assert_eq!(status, 422, "{e}");
+    let twice = json!({"channel": "x:1000", "text": "Joyeux Noël !", "at": "2030-12-25 09:00"});
+    assert_eq!(bad(twice.clone()).0, 201);
+    let (status, e) = bad(twice);
+    assert_eq!(status, 409, "{e}");
+    // A manager's own post waits for another manager.
+    let (_, own) = app.post(
+        &manager,
+        "/api/posts",
+        &json!({"channel": "x:1000", "text": "Bonne année !", "at": "2031-01-01 00:05", "submit": true}),
+    );
+    let own_id = own["id"].as_str().unwrap();
+    let (status, e) = app.post(
+        &manager,
+        &format!("/api/posts/{own_id}/approve"),
+        &json!({}),
+    );
+    assert_eq!(status, 403, "{e}");
+    assert_eq!(
+        app.post(&other, &format!("/api/posts/{own_id}/approve"), &json!({}))
+            .0,
+        200
+    );
+    // A new text sends it back for approval; a new time does not.
+    let (status, moved) = patch(
+        &app,
+        &manager,
+        &format!("/api/posts/{own_id}"),
+        &json!({"at": "2031-01-01 00:10"}),
+    );
+    assert_eq!((status, moved["status"].as_str()), (200, Some("scheduled")));
+    let (_, edited) = patch(
+        &app,
+        &manager,
+        &format!("/api/posts/{own_id}"),
+        &json!({"text": "Belle année 2031 !"}),
+    );
+    assert_eq!(edited["status"], "submitted");
+    assert_eq!(edited["version"], 2);
+    // Rejected only with a reason.
+    let (status, _) = app.post(&other, &format!("/api/posts/{own_id}/reject"), &json!({}));
+    assert_eq!(status, 422);
+    let (_, rejected) = app.post(
+        &other,
+        &format!("/api/posts/{own_id}/reject"),
+        &json!({"reason": "trop tôt"}),
+    );
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["note"].as_str()),
+        (Some("rejected"), Some("trop tôt"))
+    );
+
+    // The brake: a post falling due is held, listed, and released by a person only.
+    let (status, _) = app.post(
+        &manager,
+        "/api/brake",
+        &json!({"engaged": true, "reason": "accident"}),
+    );
+    assert_eq!(status, 200);
+    let (_, cheer) = app.post(
+        &agent,
+        "/api/posts",
+        &json!({"channel": "mastodon:109", "text": "Partagez vos photos de voyage !", "at": in_secs(2), "submit": true, "lang": "fr"}),
+    );
+    let cheer_id = cheer["id"].as_str().unwrap().to_owned();
+    app.post(
+        &manager,
+        &format!("/api/posts/{cheer_id}/approve"),
+        &json!({}),
+    );
+    wait_until("the post is held", || {
+        post_status(&app, &manager, &cheer_id) == "held"
+    });
+    let held = app.get_json(&manager, "/api/posts?status=held");
+    assert_eq!(held.as_array().unwrap().len(), 1);
+    assert_eq!(held[0]["note"], "crisis_brake");
+    let (status, e) = app.post(
+        &manager,
+        &format!("/api/posts/{cheer_id}/release"),
+        &json!({}),
+    );
+    assert_eq!(status, 409, "{e}");
+    app.post(&manager, "/api/brake", &json!({"engaged": false}));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        post_status(&app, &manager, &cheer_id),
+        "held",
+        "never released on its own"
+    );
+    assert!(!sandbox_texts(&app, &manager).contains(&"Partagez vos photos de voyage !".to_owned()));
+    // The command line sees it, and releases it.
+    let out = publish(&app, &["list", "--status", "held"]);
+    assert!(out.status.success());
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(&cheer_id) && listed.contains("(crisis_brake)"),
+        "{listed}"
+    );
+    let out = publish(&app, &["--actor", "manon", "release", "--all"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until("the released post is published", || {
+        post_status(&app, &manager, &cheer_id) == "published"
+    });
+}
+
+#[test]
+fn the_command_line_adds_a_schedule_file_and_refuses_what_is_wrong() {
+    let app = spawn_app(Backend::Sqlite).unwrap();
+    let manager = app.user("manon", "manager", "", PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::root().join("examples/demo/palabre.toml");
+    let config = config.to_str().unwrap();
+    let file = dir.path().join("hiver.toml");
+    std::fs::write(
+        &file,
+        "[[posts]]\nid = \"hiver-1\"\nchannel = \"x:1000\"\nat = \"2030-12-01 08:00\"\ntext = \"L'hiver arrive.\"\n\
+         [[posts]]\nid = \"hiver-2\"\nchannel = \"mastodon:109\"\nat = \"2030-12-01 08:00\"\nlang = \"en\"\ntext = \"Winter is here.\"\n",
+    )
+    .unwrap();
+    let out = publish(
+        &app,
+        &[
+            "--config",
+            config,
+            "--actor",
+            "camille",
+            "add",
+            "--submit",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let posts = app.get_json(&manager, "/api/posts");
+    let ids: Vec<&str> = posts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["hiver-1", "hiver-2"]);
+    assert_eq!(posts[0]["local_time"], "2030-12-01 08:00");
+    assert_eq!(posts[0]["author"], "camille");
+    // Approved by camille herself: refused (exit 2); by manon: scheduled.
+    let out = publish(
+        &app,
+        &[
+            "--config", config, "--actor", "camille", "approve", "hiver-1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot approve it"));
+    let out = publish(
+        &app,
+        &["--config", config, "--actor", "manon", "approve", "hiver-1"],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("scheduled"));
+    // The same file again: nothing added (all or none).
+    let out = publish(&app, &["--config", config, "add", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a post `hiver-1` already exists"));
+    // A time in the past, a typo: refused with the post named.
+    std::fs::write(&file, "[[posts]]\nid = \"vieux\"\nchannel = \"x:1000\"\nat = \"2020-01-01 08:00\"\ntext = \"x\"\n").unwrap();
+    let out = publish(&app, &["--config", config, "add", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("posts[0] (`vieux`): 2020-01-01 08:00 is in the past")
+    );
+    assert_eq!(
+        app.get_json(&manager, "/api/posts")
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let out = publish(&app, &["cancel", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no post `nope`"));
+}

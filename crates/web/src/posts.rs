@@ -1,0 +1,713 @@
+//! Scheduled publishing in the web app and the API: anyone writes a post and submits it,
+//! managers approve, reject and release held posts; the calendar (week, month) and the list
+//! show them in the brand's time zone. Every action is one function used by the JSON handler
+//! and by the form handler; the store keeps the states (`workspace/posts.rs`), the binary's
+//! outbox publishes at the time.
+
+use crate::AppState;
+use crate::api::{ErrorBody, body};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::pages::{Lang, PageCaller, act, error_page, page};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use minijinja::context;
+use palabre_core::post::{Draft, PostError, check, due_at, local_time, zone};
+use palabre_core::{Channel, Platform};
+use palabre_store::workspace::{NewPost, Post, PostEdit, PostRefusal, PostStatus, Role};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/posts", get(list_posts).post(post_post))
+        .route("/api/posts/{id}", get(get_post).patch(patch_post))
+        .route("/api/posts/{id}/{step}", post(post_step))
+        .route("/api/posts-held/release", post(post_release_all))
+        .route("/publishing", get(publishing).post(form_new))
+        .route("/publishing/{id}/edit", post(form_edit))
+        .route("/publishing/{id}/{step}", post(form_step))
+        .route("/publishing-held/release", post(form_release_all))
+}
+
+/// A post as the API shows it: as stored, with its time in its zone and its public address
+/// once published.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PostView {
+    #[serde(flatten)]
+    pub post: Post,
+    /// Its time as people of its zone read it (`2026-12-10 18:00`).
+    pub local_time: Option<String>,
+    /// The published post's address on the platform.
+    pub link: Option<String>,
+}
+
+/// A new post.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostBody {
+    /// The channel's key (`x:1000`) or handle (`@marque`).
+    pub channel: String,
+    pub text: String,
+    /// `fr` (default) or `en`.
+    pub lang: Option<String>,
+    /// `2026-12-10 18:00` in `time_zone`, or an instant with its offset; none: no time yet.
+    pub at: Option<String>,
+    /// IANA name (default: `[publishing] time_zone`).
+    pub time_zone: Option<String>,
+    /// Submit it for approval at once (default false: a draft).
+    #[serde(default)]
+    pub submit: bool,
+}
+
+/// What changes in a post; what is absent stays.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    /// A new text makes a new version, approved again.
+    pub text: Option<String>,
+    pub lang: Option<String>,
+    /// A new time (an empty string takes the time away); the approvals stay.
+    pub at: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// A step in a post's life (`submit`, `approve`, `reject`, `cancel`, `release`).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    /// Why (required to reject).
+    pub reason: Option<String>,
+}
+
+/// Which posts.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PostsQuery {
+    /// Due at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Due before (RFC 3339).
+    pub to: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+}
+
+fn refused(r: PostRefusal) -> ApiError {
+    match r {
+        PostRefusal::NotFound(_) => ApiError::NotFound(r.to_string()),
+        PostRefusal::OwnPost => ApiError::Forbidden(r.to_string()),
+        _ => ApiError::Conflict(r.to_string()),
+    }
+}
+
+fn invalid(e: PostError) -> ApiError {
+    ApiError::Unprocessable(e.to_string())
+}
+
+/// The brand's channels as the rules read them.
+fn channels(state: &AppState) -> Vec<Channel> {
+    state
+        .settings
+        .channels
+        .iter()
+        .filter_map(|c| {
+            let platform: Platform = c.platform.parse().ok()?;
+            let id = c.key.split_once(':')?.1;
+            Channel::new(platform, id, &c.handle).ok()
+        })
+        .collect()
+}
+
+fn view(state: &AppState, post: Post) -> PostView {
+    let local = post
+        .due_ms
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .map(|at| local_time(at, &post.tz));
+    let link = post.remote_id.as_deref().and_then(|remote| {
+        let channel = state
+            .settings
+            .channels
+            .iter()
+            .find(|c| c.key == post.channel)?;
+        palabre_core::post::link(channel.platform.parse().ok()?, &channel.handle, remote)
+    });
+    PostView {
+        post,
+        local_time: local,
+        link,
+    }
+}
+
+/// Writes a post as `caller`.
+pub(crate) async fn create(
+    state: &AppState,
+    caller: &Caller,
+    b: PostBody,
+) -> Result<PostView, ApiError> {
+    let rules = state.settings.publishing.clone();
+    let zone_name = b.time_zone.unwrap_or(rules.time_zone);
+    let checked = check(
+        &Draft {
+            channel: &b.channel,
+            text: &b.text,
+            lang: b.lang.as_deref().unwrap_or("fr"),
+            at: b.at.as_deref(),
+            zone: &zone_name,
+        },
+        &channels(state),
+        Some(Timestamp::now()),
+    )
+    .map_err(invalid)?;
+    let author = caller.user.name.clone();
+    let submit = b.submit;
+    let result = state
+        .pool
+        .run(move |ws| {
+            ws.create_post(&NewPost {
+                id: None,
+                channel: &checked.channel,
+                platform: checked.platform.as_str(),
+                text: &checked.text,
+                lang: &checked.lang,
+                due_ms: checked.due.map(|d| d.as_millisecond()),
+                tz: &checked.zone,
+                author: &author,
+                approvals_needed: rules.approvals,
+                submit,
+            })
+        })
+        .await?;
+    Ok(view(state, result.map_err(refused)?))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Post, ApiError> {
+    let key = id.to_owned();
+    state
+        .pool
+        .run(move |ws| ws.post(&key))
+        .await?
+        .ok_or_else(|| refused(PostRefusal::NotFound(id.to_owned())))
+}
+
+/// Only its author or a manager changes a post.
+fn own_or_manager(caller: &Caller, post: &Post) -> Result<(), ApiError> {
+    if post.author == caller.user.name {
+        Ok(())
+    } else {
+        caller.require(Role::Manager)
+    }
+}
+
+/// Changes a post's text, language or time.
+pub(crate) async fn edit(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: EditBody,
+) -> Result<PostView, ApiError> {
+    let post = load(state, id).await?;
+    own_or_manager(caller, &post)?;
+    let zone_name = b.time_zone.clone().unwrap_or_else(|| post.tz.clone());
+    zone(&zone_name).map_err(invalid)?;
+    let platform: Platform = post
+        .platform
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("post `{id}` has platform `{}`", post.platform)))?;
+    let text = match &b.text {
+        Some(t) => Some(palabre_core::post::check_text(platform, t).map_err(invalid)?),
+        None => None,
+    };
+    let lang = match b.lang.as_deref().map(|l| l.trim().to_ascii_lowercase()) {
+        Some(l) if l != "fr" && l != "en" => return Err(invalid(PostError::Lang(l))),
+        other => other,
+    };
+    let due_ms = match b.at.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(at) => Some(Some(
+            palabre_core::post::due_after(at, &zone_name, Timestamp::now())
+                .map_err(invalid)?
+                .as_millisecond(),
+        )),
+    };
+    let actor = caller.user.name.clone();
+    let key = id.to_owned();
+    let result = state
+        .pool
+        .run(move |ws| {
+            ws.edit_post(
+                &key,
+                &PostEdit {
+                    text: text.as_deref(),
+                    lang: lang.as_deref(),
+                    due_ms,
+                    tz: Some(&zone_name),
+                },
+                &actor,
+            )
+        })
+        .await?;
+    state.engine.outbox_changed();
+    Ok(view(state, result.map_err(refused)?))
+}
+
+/// Submits, approves, rejects, cancels or releases a post as `caller`.
+pub(crate) async fn step(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    step: &str,
+    reason: Option<String>,
+) -> Result<PostView, ApiError> {
+    let post = load(state, id).await?;
+    match step {
+        "submit" | "cancel" => own_or_manager(caller, &post)?,
+        "approve" | "reject" | "release" => caller.require(Role::Manager)?,
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no step `{other}`: submit, approve, reject, cancel or release"
+            )));
+        }
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if step == "reject" && reason.is_none() {
+        return Err(ApiError::Unprocessable(
+            "say why the post is rejected (a reason is required)".into(),
+        ));
+    }
+    let actor = caller.user.name.clone();
+    let self_approval = state.settings.publishing.self_approval;
+    let (key, step_name) = (id.to_owned(), step.to_owned());
+    let result = state
+        .pool
+        .run(move |ws| match step_name.as_str() {
+            "submit" => ws.submit_post(&key, &actor),
+            "approve" => ws.approve_post(&key, &actor, self_approval),
+            "reject" => ws.reject_post(&key, &actor, reason.as_deref().unwrap_or_default()),
+            "cancel" => ws.cancel_post(&key, &actor),
+            _ => ws.release_post(&key, &actor),
+        })
+        .await?;
+    state.engine.outbox_changed();
+    Ok(view(state, result.map_err(refused)?))
+}
+
+/// Publishes every held post now (a manager; the brake must be off).
+pub(crate) async fn release_all(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<PostView>, ApiError> {
+    caller.require(Role::Manager)?;
+    let actor = caller.user.name.clone();
+    let released = state
+        .pool
+        .run(move |ws| {
+            let held = ws.posts(None, None, Some(PostStatus::Held))?;
+            let mut out = Vec::with_capacity(held.len());
+            for p in held {
+                out.push(ws.release_post(&p.id, &actor)?);
+            }
+            Ok(out)
+        })
+        .await?;
+    state.engine.outbox_changed();
+    released
+        .into_iter()
+        .map(|r| r.map(|p| view(state, p)).map_err(refused))
+        .collect()
+}
+
+fn instant(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|r| {
+        r.parse::<Timestamp>()
+            .map(Timestamp::as_millisecond)
+            .map_err(|_| {
+                ApiError::BadRequest(format!("{field}: expected an RFC 3339 instant, got `{r}`"))
+            })
+    })
+    .transpose()
+}
+
+#[utoipa::path(get, path = "/api/posts", params(PostsQuery),
+    responses((status = 200, body = [PostView])))]
+async fn list_posts(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: Result<Query<PostsQuery>, QueryRejection>,
+) -> Result<Json<Vec<PostView>>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let from = instant("from", q.from.as_deref())?;
+    let to = instant("to", q.to.as_deref())?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            PostStatus::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("status: no status `{s}`")))
+        })
+        .transpose()?;
+    let posts = state.pool.run(move |ws| ws.posts(from, to, status)).await?;
+    Ok(Json(posts.into_iter().map(|p| view(&state, p)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/posts", request_body = PostBody,
+    responses((status = 201, body = PostView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn post_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    parsed: Result<Json<PostBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let created = create(&state, &caller, body(parsed)?).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/posts/{id}", params(("id" = String, Path, description = "Post id")),
+    responses((status = 200, body = PostView), (status = 404, body = ErrorBody)))]
+async fn get_post(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PostView>, ApiError> {
+    let post = load(&state, &id).await?;
+    Ok(Json(view(&state, post)))
+}
+
+#[utoipa::path(patch, path = "/api/posts/{id}", params(("id" = String, Path, description = "Post id")),
+    request_body = EditBody,
+    responses((status = 200, body = PostView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn patch_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    parsed: Result<Json<EditBody>, JsonRejection>,
+) -> Result<Json<PostView>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    Ok(Json(edit(&state, &caller, &id, body(parsed)?).await?))
+}
+
+#[utoipa::path(post, path = "/api/posts/{id}/{step}",
+    params(("id" = String, Path, description = "Post id"),
+        ("step" = String, Path, description = "submit, approve, reject, cancel or release")),
+    request_body = StepBody,
+    responses((status = 200, body = PostView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, name)): Path<(String, String)>,
+    parsed: Option<Json<StepBody>>,
+) -> Result<Json<PostView>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    let reason = parsed.and_then(|Json(b)| b.reason);
+    Ok(Json(step(&state, &caller, &id, &name, reason).await?))
+}
+
+#[utoipa::path(post, path = "/api/posts-held/release",
+    responses((status = 200, body = [PostView]), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn post_release_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Vec<PostView>>, ApiError> {
+    caller.check_csrf(Caller::header_csrf(&headers))?;
+    Ok(Json(release_all(&state, &caller).await?))
+}
+
+// ------------------------------------------------------------------ pages
+
+#[derive(Deserialize)]
+struct CalendarQuery {
+    /// week (default), month or list.
+    view: Option<String>,
+    /// A day of the period shown (YYYY-MM-DD; default today).
+    date: Option<String>,
+}
+
+/// The publishing page: held posts first, then the calendar (week or month) or the list, and
+/// the form to write a post.
+async fn publishing(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    query: Result<Query<CalendarQuery>, QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => {
+            return error_page(
+                &state,
+                &lang,
+                Some(&caller),
+                ApiError::BadRequest(e.body_text()),
+            );
+        }
+    };
+    let zone_name = state.settings.publishing.time_zone.clone();
+    let tz = zone(&zone_name).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = Timestamp::now().to_zoned(tz.clone()).date();
+    let day = match q.date.as_deref().map(str::parse::<Date>) {
+        None => today,
+        Some(Ok(d)) => d,
+        Some(Err(_)) => {
+            return error_page(
+                &state,
+                &lang,
+                Some(&caller),
+                ApiError::BadRequest("date: expected YYYY-MM-DD".into()),
+            );
+        }
+    };
+    let mode = match q.view.as_deref() {
+        Some("month") => "month",
+        Some("list") => "list",
+        _ => "week",
+    };
+    let (first, last) = match mode {
+        "month" => {
+            let start = day.first_of_month();
+            let start = start - i64::from(start.weekday().to_monday_zero_offset()).days();
+            let end = day.last_of_month();
+            let end = end + i64::from(6 - end.weekday().to_monday_zero_offset()).days();
+            (start, end)
+        }
+        _ => {
+            let start = day - i64::from(day.weekday().to_monday_zero_offset()).days();
+            (start, start + 6.days())
+        }
+    };
+    let bounds = |d: Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .unwrap_or_default()
+    };
+    let (from, to) = if mode == "list" {
+        (None, None)
+    } else {
+        (Some(bounds(first)), Some(bounds(last + 1.day())))
+    };
+    let found = state
+        .pool
+        .run(move |ws| {
+            Ok((
+                ws.posts(from, to, None)?,
+                ws.posts(None, None, Some(PostStatus::Held))?,
+            ))
+        })
+        .await;
+    let (posts, held) = match found {
+        Ok(found) => found,
+        Err(e) => return error_page(&state, &lang, Some(&caller), e),
+    };
+    let card = |p: Post| {
+        let due = p
+            .due_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .map(|at| at.to_zoned(tz.clone()));
+        let v = view(&state, p);
+        context! { id => v.post.id, text => v.post.text, status => v.post.status.as_str(),
+        channel => state.settings.channel_label(&v.post.channel), lang => v.post.lang,
+        author => v.post.author, approvals => v.post.approvals.len(), needed => v.post.approvals_needed,
+        approved_by => v.post.approvals, note => v.post.note, link => v.link,
+        day => due.as_ref().map(|z| z.date().to_string()),
+        time => due.as_ref().map(|z| z.strftime("%H:%M").to_string()),
+        local => due.as_ref().map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string()),
+        mine => v.post.author == caller.user.name }
+    };
+    let cards: Vec<minijinja::Value> = posts.into_iter().map(card).collect();
+    let held: Vec<minijinja::Value> = held.into_iter().map(card).collect();
+    let mut days = Vec::new();
+    let mut d = first;
+    while d <= last && mode != "list" {
+        let key = d.to_string();
+        let here: Vec<&minijinja::Value> = cards
+            .iter()
+            .filter(|c| {
+                c.get_attr("day")
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    == Some(key.clone())
+            })
+            .collect();
+        days.push(
+            context! { date => key, day => d.day(), weekday => d.weekday().to_monday_zero_offset(),
+            month => d.month(), other_month => mode == "month" && d.month() != day.month(),
+            today => d == today, posts => here },
+        );
+        d = d.tomorrow().unwrap_or(last + 1.day());
+    }
+    let undated: Vec<&minijinja::Value> = cards
+        .iter()
+        .filter(|c| c.get_attr("day").map(|v| v.is_none()).unwrap_or(true))
+        .collect();
+    let step = match mode {
+        "month" => 1.month(),
+        _ => 1.week(),
+    };
+    let channels: Vec<_> = state
+        .settings
+        .channels
+        .iter()
+        .filter(|c| matches!(c.platform.as_str(), "x" | "mastodon" | "bluesky"))
+        .map(|c| context! { key => c.key, label => state.settings.channel_label(&c.key) })
+        .collect();
+    page(
+        &state,
+        &lang,
+        &caller,
+        "publishing.html",
+        "publishing",
+        context! { mode => mode, days => days, list => cards, undated => undated, held => held,
+        date => day.to_string(), prev => day.checked_sub(step).map(|d| d.to_string()).ok(),
+        next => day.checked_add(step).map(|d| d.to_string()).ok(), today => today.to_string(),
+        zone => zone_name, channels => channels,
+        manager => caller.user.role >= Role::Manager,
+        approvals => state.settings.publishing.approvals },
+    )
+    .await
+}
+
+/// Where a form goes back to: the page it was sent from (a path of this app only).
+fn back_to(back: Option<String>) -> String {
+    back.filter(|b| b.starts_with("/publishing") && !b.starts_with("//"))
+        .unwrap_or_else(|| "/publishing".to_owned())
+}
+
+/// A `datetime-local` input's value (`2026-12-10T18:00`) is a local time; empty is none.
+fn form_time(raw: Option<String>) -> Option<String> {
+    raw.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty())
+}
+
+#[derive(Deserialize)]
+struct NewForm {
+    csrf: Option<String>,
+    channel: String,
+    text: String,
+    lang: Option<String>,
+    at: Option<String>,
+    submit: Option<String>,
+    back: Option<String>,
+}
+
+async fn form_new(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Form(f): Form<NewForm>,
+) -> Response {
+    let back = back_to(f.back);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        let b = PostBody {
+            channel: f.channel,
+            text: f.text,
+            lang: f.lang,
+            at: form_time(f.at),
+            time_zone: None,
+            submit: f.submit.is_some(),
+        };
+        create(&state, &caller, b).await.map(|_| ())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    csrf: Option<String>,
+    text: Option<String>,
+    /// A new local time; or a new day (`YYYY-MM-DD`, dropped on the calendar) keeping the time.
+    at: Option<String>,
+    date: Option<String>,
+    back: Option<String>,
+}
+
+async fn form_edit(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let back = back_to(f.back);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        let at = match (form_time(f.at), form_time(f.date)) {
+            (Some(at), _) => Some(at),
+            (None, Some(date)) => Some(moved_to_day(&state, &id, &date).await?),
+            (None, None) => None,
+        };
+        let b = EditBody {
+            text: f.text.filter(|t| !t.trim().is_empty()),
+            at,
+            ..Default::default()
+        };
+        edit(&state, &caller, &id, b).await.map(|_| ())
+    })
+    .await
+}
+
+/// A post dropped on another day keeps its time of day (in its zone): the new local time.
+async fn moved_to_day(state: &AppState, id: &str, date: &str) -> Result<String, ApiError> {
+    let post = load(state, id).await?;
+    let day: Date = date
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("date: expected YYYY-MM-DD, got `{date}`")))?;
+    let time = post
+        .due_ms
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .map(|at| local_time(at, &post.tz))
+        .and_then(|local| local.split_once(' ').map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| "09:00".to_owned());
+    let at = format!("{day} {time}");
+    // Checked here too, so that a day where that time does not exist says so.
+    due_at(&at, &post.tz).map_err(invalid)?;
+    Ok(at)
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    csrf: Option<String>,
+    reason: Option<String>,
+    back: Option<String>,
+}
+
+async fn form_step(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Path((id, name)): Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let back = back_to(f.back);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        step(&state, &caller, &id, &name, f.reason)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+async fn form_release_all(
+    State(state): State<AppState>,
+    lang: Lang,
+    PageCaller(caller): PageCaller,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let back = back_to(f.back);
+    act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
+        release_all(&state, &caller).await.map(|_| ())
+    })
+    .await
+}
