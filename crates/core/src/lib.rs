@@ -3,6 +3,7 @@
 //! Every other crate speaks these types. Values are validated once, when built (`ExternalId`,
 //! `Channel`, `GeoPoint`…), so the rest of the code can trust them.
 
+pub mod best_time;
 pub mod channel;
 pub mod conversation;
 pub mod decision;

@@ -1103,6 +1103,39 @@ fn a_manager_plans_the_week_on_the_calendar_and_sees_what_the_brake_held() {
     });
     b.goto(&app, "/publishing?view=month&lang=en");
     b.find(".calendar-month");
+    // Four weeks of history: the heat map, and the best hours in words.
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let mut lines = Vec::new();
+    for back in 1..=28i64 {
+        let day = today - jiff::Span::new().days(back);
+        for (hour, n) in [(8, 3), (12, 2), (18, 6), (21, 2)] {
+            let busy = i64::from(day.weekday().to_monday_zero_offset() == 1 && hour == 18) * 6;
+            let at = day
+                .at(hour, 5, 0, 0)
+                .to_zoned(tz.clone())
+                .unwrap()
+                .timestamp();
+            for i in 0..n + busy {
+                lines.push(event(
+                    &format!("h{back}-{hour}-{i}"),
+                    (
+                        &format!("9{back}{hour}{i}"),
+                        &format!("p{back}{hour}{i}"),
+                        "P",
+                    ),
+                    &format!("@lumiere_tr une question sur le train de {hour}h, jour {back}"),
+                    &json!({"created_at": at.to_string()}),
+                ));
+            }
+        }
+    }
+    for chunk in lines.chunks(100) {
+        app.events(&token, chunk);
+    }
+    b.goto(&app, "/publishing?lang=fr#best-times");
+    b.wait_text("#best-suggestions", "mardi");
+    b.script("document.getElementById('best-times').scrollIntoView()");
+    b.screenshot("best-times");
 }
 
 /// The bot's numbered question and the person's answer in one conversation, each turn

@@ -324,3 +324,79 @@ fn the_command_line_adds_a_schedule_file_and_refuses_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no post `nope`"));
 }
+
+#[test]
+fn the_best_time_to_post_reads_the_history_and_says_when_there_is_too_little() {
+    let app = spawn_app(Backend::Sqlite).unwrap();
+    let manager = app.user("manon", "manager", "", PASSWORD);
+    let empty = app.get_json(&manager, "/api/best-times?channel=x:1000");
+    assert_eq!(empty["enough"], false);
+    assert_eq!(empty["total"], 0);
+    assert_eq!(empty["suggestions"], json!([]));
+    // Three weeks of mentions: five every evening at 20:00 (Paris), twenty on Thursdays at 12:00.
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let mut lines = Vec::new();
+    for back in 1..=21 {
+        let day = today - jiff::Span::new().days(back);
+        let thursday = day.weekday() == jiff::civil::Weekday::Thursday;
+        let (hour, n) = if thursday { (12, 20) } else { (20, 5) };
+        let at = day
+            .at(hour, 10, 0, 0)
+            .to_zoned(tz.clone())
+            .unwrap()
+            .timestamp();
+        for i in 0..n {
+            lines.push(
+                json!({"platform": "x", "id": format!("bt{back}-{i}"), "kind": "post",
+                    "text": format!("@lumiere_tr question {back} {i} sur les horaires"), "lang": "fr",
+                    "created_at": at.to_string(), "mentions": ["lumiere_tr"],
+                    "author": {"id": format!("{}", 800 + i), "handle": format!("p{i}")}})
+                .to_string(),
+            );
+        }
+    }
+    for chunk in lines.chunks(50) {
+        app.events(&manager, chunk);
+    }
+    let best = app.get_json(&manager, "/api/best-times");
+    assert_eq!(
+        best["channel"], "x:1000",
+        "the first channel where Palabre publishes"
+    );
+    assert_eq!(best["enough"], true, "{best}");
+    assert_eq!(best["total"], lines.len());
+    assert_eq!(best["heat"][3][12], 60, "three Thursdays at noon");
+    let first = &best["suggestions"][0];
+    assert_eq!(
+        (first["weekday"].as_u64(), first["hour"].as_u64()),
+        (Some(3), Some(12)),
+        "{best}"
+    );
+    assert_eq!(first["interactions"], 60);
+    // The Thursday noon slot taken by a post: the next suggestion is an evening.
+    let (status, _) = app.post(
+        &manager,
+        "/api/posts",
+        &json!({"channel": "x:1000", "text": "Horaires du week-end", "at": first["at"]}),
+    );
+    assert_eq!(status, 201);
+    let best = app.get_json(&manager, "/api/best-times");
+    assert_eq!(best["suggestions"][0]["hour"], 20, "{best}");
+    // The page shows the heat map and the suggestion in words.
+    let (status, html) = app.get(&manager, "/publishing?lang=en");
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"best-suggestions\""), "{html}");
+    assert!(html.contains("interactions in the last 8 weeks"), "{html}");
+    // Never while the brake is on.
+    app.post(
+        &manager,
+        "/api/brake",
+        &json!({"engaged": true, "reason": "accident"}),
+    );
+    let braked = app.get_json(&manager, "/api/best-times");
+    assert_eq!(braked["brake"], true);
+    assert_eq!(braked["suggestions"], json!([]));
+    let (status, e) = app.get(&manager, "/api/best-times?channel=messenger:5550001");
+    assert_eq!(status, 422, "{e}");
+}

@@ -178,6 +178,7 @@ suite!(
     the_followups_of_a_group_are_written_together,
     the_brake_holds_the_bots_sends_and_is_audited,
     scheduled_posts_are_approved_published_once_and_held_by_the_brake,
+    interactions_are_counted_by_hour_for_the_best_time_to_post,
 );
 
 // ------------------------------------------------------------------ builders
@@ -2467,6 +2468,42 @@ fn scheduled_posts_are_approved_published_once_and_held_by_the_brake(f: Fixture)
             "post_held",
             "post_released"
         ]
+    );
+}
+
+fn interactions_are_counted_by_hour_for_the_best_time_to_post(mut f: Fixture) {
+    let hour = |secs: i64| at(secs).as_second() / 3600;
+    f.write(vec![
+        m("i1", "x:i1", Outcome::RoutedToHuman).at(0).entry(),
+        m("i2", "x:i2", Outcome::BotReplied).at(60).entry(),
+        m("i3", "x:i3", Outcome::Drafted).at(3600).entry(),
+        // A repost of the brand's post counts; an unaddressed post and the brand's own do not.
+        m("i4", "x:i4", Outcome::Ignored)
+            .reasons(vec![Reason::EchoOfOwnPost])
+            .at(3700)
+            .entry(),
+        m("i5", "x:i5", Outcome::Ignored).at(3800).entry(),
+        m("i6", "x:i6", Outcome::Ignored)
+            .reasons(vec![Reason::OwnMessage])
+            .at(3900)
+            .entry(),
+        // Another platform, and before the period.
+        m("i7", "mastodon:i7", Outcome::RoutedToHuman)
+            .on(Platform::Mastodon)
+            .at(0)
+            .entry(),
+        m("i8", "x:i8", Outcome::RoutedToHuman).at(-7200).entry(),
+    ]);
+    let mut ws = f.ws();
+    let mut counts = ws
+        .interactions_by_hour("x", at(0).as_millisecond())
+        .unwrap();
+    counts.sort();
+    assert_eq!(counts, [(hour(0), 2), (hour(3600), 2)]);
+    assert_eq!(
+        ws.interactions_by_hour("mastodon", at(-1).as_millisecond())
+            .unwrap(),
+        [(hour(0), 1)]
     );
 }
 

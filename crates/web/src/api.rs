@@ -103,7 +103,8 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::posts::get_post,
         crate::posts::patch_post,
         crate::posts::post_step,
-        crate::posts::post_release_all
+        crate::posts::post_release_all,
+        crate::posts::get_best_times
     ),
     components(schemas(
         crate::ChannelInfo,
@@ -146,7 +147,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::posts::PostView,
         crate::posts::PostBody,
         crate::posts::EditBody,
-        crate::posts::StepBody
+        crate::posts::StepBody,
+        crate::posts::BestTimes,
+        crate::posts::SlotView
     ))
 )]
 pub struct ApiDoc;

@@ -62,7 +62,7 @@ async fn app_css() -> impl IntoResponse {
 }
 
 /// The language of a page.
-pub(crate) struct Lang(UiLang, Option<String>);
+pub(crate) struct Lang(pub(crate) UiLang, Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;

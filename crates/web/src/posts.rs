@@ -29,6 +29,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/posts/{id}", get(get_post).patch(patch_post))
         .route("/api/posts/{id}/{step}", post(post_step))
         .route("/api/posts-held/release", post(post_release_all))
+        .route("/api/best-times", get(get_best_times))
         .route("/publishing", get(publishing).post(form_new))
         .route("/publishing/{id}/edit", post(form_edit))
         .route("/publishing/{id}/{step}", post(form_step))
@@ -96,6 +97,145 @@ pub struct PostsQuery {
     pub to: Option<String>,
     /// Only this status.
     pub status: Option<String>,
+}
+
+/// How far back the best time to post reads the history.
+const BEST_TIME_WEEKS: i64 = 8;
+
+/// When a channel's audience is there, and the coming hours to post in.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BestTimes {
+    /// `PLATFORM:ID`.
+    pub channel: String,
+    /// The zone the hours are in (the brand's).
+    pub time_zone: String,
+    /// Weeks of history read.
+    pub weeks: i64,
+    /// Interactions by weekday (Monday first) and hour (0 to 23).
+    pub heat: Vec<Vec<u64>>,
+    pub total: u64,
+    /// Days of history found (from the first interaction counted).
+    pub days: i64,
+    /// Enough history to suggest anything (100 interactions over two weeks at least).
+    pub enough: bool,
+    /// The crisis brake is on: nothing is suggested.
+    pub brake: bool,
+    /// Interactions in the typical hour of the week (the median hour; the mean when most
+    /// hours are empty).
+    pub typical: f64,
+    /// The best free hours of the coming week, best first.
+    pub suggestions: Vec<SlotView>,
+}
+
+/// A suggested hour and its evidence.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SlotView {
+    /// RFC 3339.
+    pub at: String,
+    /// `2026-12-08 18:00` in the brand's zone.
+    pub local: String,
+    /// 0 = Monday.
+    pub weekday: usize,
+    pub hour: usize,
+    /// Interactions in that hour of the week over the weeks read.
+    pub interactions: u64,
+    /// Times the typical hour.
+    pub ratio: f64,
+}
+
+/// Which channel.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BestTimesQuery {
+    /// The channel's key (default: the brand's first channel where Palabre publishes).
+    pub channel: Option<String>,
+}
+
+/// The channels Palabre publishes on.
+fn publishable(state: &AppState) -> impl Iterator<Item = &crate::ChannelInfo> {
+    state
+        .settings
+        .channels
+        .iter()
+        .filter(|c| matches!(c.platform.as_str(), "x" | "mastodon" | "bluesky"))
+}
+
+/// The heat map of `channel` (or the first publishable one) and its suggestions.
+pub(crate) async fn best_times(
+    state: &AppState,
+    channel: Option<&str>,
+) -> Result<BestTimes, ApiError> {
+    let info = match channel {
+        Some(key) => publishable(state).find(|c| c.key == key).ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "channel `{key}` is not one of the brand's channels where Palabre publishes"
+            ))
+        })?,
+        None => publishable(state).next().ok_or_else(|| {
+            ApiError::Unprocessable(
+                "no channel where Palabre publishes (X, Mastodon, Bluesky) is configured".into(),
+            )
+        })?,
+    };
+    let zone_name = state.settings.publishing.time_zone.clone();
+    let tz = zone(&zone_name).map_err(invalid)?;
+    let now = Timestamp::now();
+    let since = now.as_millisecond() - BEST_TIME_WEEKS * 7 * 86_400_000;
+    let (platform, key) = (info.platform.clone(), info.key.clone());
+    let (hours, planned, brake) = state
+        .pool
+        .run(move |ws| {
+            Ok((
+                ws.interactions_by_hour(&platform, since)?,
+                ws.planned_times(&key)?,
+                ws.brake()?.engaged,
+            ))
+        })
+        .await?;
+    let heat = palabre_core::best_time::HeatMap::from_hours(&hours, &tz, now);
+    let taken: Vec<Timestamp> = planned
+        .into_iter()
+        .filter_map(|ms| Timestamp::from_millisecond(ms).ok())
+        .collect();
+    let suggestions = if brake {
+        Vec::new()
+    } else {
+        heat.suggest(now, &tz, &taken, 3)
+            .into_iter()
+            .map(|s| SlotView {
+                at: s.at.to_string(),
+                local: local_time(s.at, &zone_name),
+                weekday: s.weekday,
+                hour: s.hour,
+                interactions: s.interactions,
+                ratio: (s.ratio * 10.0).round() / 10.0,
+            })
+            .collect()
+    };
+    Ok(BestTimes {
+        channel: info.key.clone(),
+        time_zone: zone_name,
+        weeks: BEST_TIME_WEEKS,
+        heat: heat.cells.iter().map(|row| row.to_vec()).collect(),
+        total: heat.total,
+        days: heat.days,
+        enough: heat.enough(),
+        brake,
+        typical: (heat.typical() * 10.0).round() / 10.0,
+        suggestions,
+    })
+}
+
+#[utoipa::path(get, path = "/api/best-times", params(BestTimesQuery),
+    responses((status = 200, body = BestTimes), (status = 422, body = ErrorBody)))]
+async fn get_best_times(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: Result<Query<BestTimesQuery>, QueryRejection>,
+) -> Result<Json<BestTimes>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    Ok(Json(best_times(&state, q.channel.as_deref()).await?))
 }
 
 fn refused(r: PostRefusal) -> ApiError {
@@ -436,6 +576,10 @@ struct CalendarQuery {
     view: Option<String>,
     /// A day of the period shown (YYYY-MM-DD; default today).
     date: Option<String>,
+    /// The channel whose best times are shown.
+    channel: Option<String>,
+    /// A suggested time to prefill the new post's time with (`YYYY-MM-DDTHH:MM`).
+    slot: Option<String>,
 }
 
 /// The publishing page: held posts first, then the calendar (week or month) or the list, and
@@ -558,13 +702,51 @@ async fn publishing(
         "month" => 1.month(),
         _ => 1.week(),
     };
-    let channels: Vec<_> = state
-        .settings
-        .channels
-        .iter()
-        .filter(|c| matches!(c.platform.as_str(), "x" | "mastodon" | "bluesky"))
+    let channels: Vec<_> = publishable(&state)
         .map(|c| context! { key => c.key, label => state.settings.channel_label(&c.key) })
         .collect();
+    let best = match best_times(&state, q.channel.as_deref()).await {
+        Ok(best) => {
+            let max = best
+                .heat
+                .iter()
+                .flatten()
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            let rows: Vec<_> = best
+                .heat
+                .iter()
+                .enumerate()
+                .map(|(day, row)| {
+                    let cells: Vec<_> = row
+                        .iter()
+                        .map(|n| context! { n => n, level => (n * 5).div_ceil(max) })
+                        .collect();
+                    context! { day => day, cells => cells }
+                })
+                .collect();
+            let suggestions: Vec<_> = best
+                .suggestions
+                .iter()
+                .map(|s| {
+                    let ratio = format!("{:.1}", s.ratio);
+                    context! { local => s.local, weekday => s.weekday,
+                    time => format!("{:02}:00", s.hour), interactions => s.interactions,
+                    ratio => if lang.0.code() == "fr" { ratio.replace('.', ",") } else { ratio },
+                    at => s.local.replace(' ', "T") }
+                })
+                .collect();
+            Some(
+                context! { channel => best.channel, label => state.settings.channel_label(&best.channel),
+                rows => rows, total => best.total, days => best.days, enough => best.enough,
+                brake => best.brake, weeks => best.weeks, suggestions => suggestions },
+            )
+        }
+        // No channel where Palabre publishes: the page says so above.
+        Err(_) => None,
+    };
     page(
         &state,
         &lang,
@@ -574,7 +756,8 @@ async fn publishing(
         context! { mode => mode, days => days, list => cards, undated => undated, held => held,
         date => day.to_string(), prev => day.checked_sub(step).map(|d| d.to_string()).ok(),
         next => day.checked_add(step).map(|d| d.to_string()).ok(), today => today.to_string(),
-        zone => zone_name, channels => channels,
+        zone => zone_name, channels => channels, best => best,
+        slot => q.slot,
         manager => caller.user.role >= Role::Manager,
         approvals => state.settings.publishing.approvals },
     )

@@ -636,6 +636,41 @@ impl Workspace {
             .map_or(Ok(0), |r| r.int(0))
     }
 
+    /// The brand's interactions on `platform` since `since_ms`, counted per hour (`Unix
+    /// seconds / 3600`, count): every message decided for a person or the bot (not the ignored
+    /// ones, nor unreadable lines), and the reposts and quotes of the brand's posts. For the
+    /// best time to post (`palabre_core::best_time`). Reads the messages of the period once.
+    pub fn interactions_by_hour(
+        &mut self,
+        platform: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        self.conn
+            .query(
+                "SELECT created_ms / 3600000, COUNT(*) FROM messages
+                 WHERE platform = $1 AND created_ms >= $2
+                   AND (outcome NOT IN ('ignored', 'invalid') OR reasons LIKE 'echo_of_own_post%')
+                 GROUP BY created_ms / 3600000",
+                &[platform.into(), since_ms.into()],
+            )?
+            .iter()
+            .map(|r| Ok((r.int(0)?, u64::try_from(r.int(1)?).unwrap_or(0))))
+            .collect()
+    }
+
+    /// When the posts on `channel` still to be published are due (Unix ms).
+    pub fn planned_times(&mut self, channel: &str) -> Result<Vec<i64>, StoreError> {
+        self.conn
+            .query(
+                "SELECT due_ms FROM posts WHERE channel = $1 AND due_ms IS NOT NULL
+                   AND status IN ('submitted', 'approved', 'scheduled', 'draft')",
+                &[channel.into()],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect()
+    }
+
     /// When the next scheduled post is due (Unix ms), if any.
     pub fn next_post_due_ms(&mut self) -> Result<Option<i64>, StoreError> {
         self.conn
