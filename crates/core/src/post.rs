@@ -51,6 +51,14 @@ pub enum PostError {
     Channel { given: String, known: String },
     #[error("`{given}` names several of the brand's channels ({which}): write the channel's key")]
     Ambiguous { given: String, which: String },
+    #[error(
+        "queue slot `{0}`: write a weekday and a time, such as `tue 18:00` (mon, tue, wed, thu, fri, sat, sun or lun, mar, mer, jeu, ven, sam, dim)"
+    )]
+    Slot(String),
+    #[error(
+        "no free queue slot within eight weeks: add slots to [publishing] slots, or give a time"
+    )]
+    NoFreeSlot,
     #[error("language `{0}`: a post is written in fr or en")]
     Lang(String),
 }
@@ -228,6 +236,92 @@ fn offset_text(offset: jiff::tz::Offset) -> String {
     format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// A queue slot: a weekday and a time of day in the brand's zone (`tue 18:00`, `mar 18:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSlot {
+    pub weekday: jiff::civil::Weekday,
+    pub time: jiff::civil::Time,
+}
+
+impl QueueSlot {
+    /// Its weekday as people read it: `tue`, or `mar.` in French.
+    pub fn weekday_label(&self, french: bool) -> &'static str {
+        use jiff::civil::Weekday::*;
+        match (self.weekday, french) {
+            (Monday, false) => "mon",
+            (Tuesday, false) => "tue",
+            (Wednesday, false) => "wed",
+            (Thursday, false) => "thu",
+            (Friday, false) => "fri",
+            (Saturday, false) => "sat",
+            (Sunday, false) => "sun",
+            (Monday, true) => "lun.",
+            (Tuesday, true) => "mar.",
+            (Wednesday, true) => "mer.",
+            (Thursday, true) => "jeu.",
+            (Friday, true) => "ven.",
+            (Saturday, true) => "sam.",
+            (Sunday, true) => "dim.",
+        }
+    }
+
+    pub fn parse(written: &str) -> Result<QueueSlot, PostError> {
+        use jiff::civil::Weekday::*;
+        let bad = || PostError::Slot(written.to_owned());
+        let (day, time) = written.trim().split_once(' ').ok_or_else(bad)?;
+        let weekday = match day.trim().trim_end_matches('.').to_lowercase().as_str() {
+            "mon" | "monday" | "lun" | "lundi" => Monday,
+            "tue" | "tuesday" | "mar" | "mardi" => Tuesday,
+            "wed" | "wednesday" | "mer" | "mercredi" => Wednesday,
+            "thu" | "thursday" | "jeu" | "jeudi" => Thursday,
+            "fri" | "friday" | "ven" | "vendredi" => Friday,
+            "sat" | "saturday" | "sam" | "samedi" => Saturday,
+            "sun" | "sunday" | "dim" | "dimanche" => Sunday,
+            _ => return Err(bad()),
+        };
+        let time: jiff::civil::Time = time.trim().parse().map_err(|_| bad())?;
+        Ok(QueueSlot { weekday, time })
+    }
+}
+
+/// The first queue slot after `now` (within eight weeks) where no post of the channel is
+/// planned (`taken`, within the same minute). A slot the clocks skip that day is passed over.
+pub fn next_free_slot(
+    slots: &[QueueSlot],
+    zone_name: &str,
+    now: Timestamp,
+    taken: &[Timestamp],
+) -> Result<Timestamp, PostError> {
+    let tz = zone(zone_name)?;
+    let today = now.to_zoned(tz.clone()).date();
+    let mut day = today;
+    for _ in 0..56 {
+        let mut times: Vec<Timestamp> = slots
+            .iter()
+            .filter(|s| s.weekday == day.weekday())
+            .filter_map(|s| {
+                let local = day.to_datetime(s.time);
+                tz.to_ambiguous_timestamp(local).unambiguous().ok()
+            })
+            .filter(|at| *at > now)
+            .filter(|at| {
+                !taken
+                    .iter()
+                    .any(|t| t.as_second().div_euclid(60) == at.as_second().div_euclid(60))
+            })
+            .collect();
+        times.sort();
+        if let Some(first) = times.first() {
+            return Ok(*first);
+        }
+        day = match day.tomorrow() {
+            Ok(d) => d,
+            Err(_) => break,
+        };
+    }
+    Err(PostError::NoFreeSlot)
+}
+
 /// `due_at`, refusing an instant not after `now`.
 pub fn due_after(written: &str, zone_name: &str, now: Timestamp) -> Result<Timestamp, PostError> {
     let at = due_at(written, zone_name)?;
@@ -403,6 +497,31 @@ mod tests {
                 Some(now)
             ),
             Err(PostError::Past(_))
+        ));
+    }
+
+    #[test]
+    fn the_next_free_queue_slot_skips_the_taken_ones() {
+        let slots = [
+            QueueSlot::parse("tue 18:00").unwrap(),
+            QueueSlot::parse("jeu 09:30").unwrap(),
+        ];
+        // Monday 7 December 2026, 10:00 in Paris.
+        let now: Timestamp = "2026-12-07T09:00:00Z".parse().unwrap();
+        let first = next_free_slot(&slots, "Europe/Paris", now, &[]).unwrap();
+        assert_eq!(local_time(first, "Europe/Paris"), "2026-12-08 18:00");
+        let second = next_free_slot(&slots, "Europe/Paris", now, &[first]).unwrap();
+        assert_eq!(local_time(second, "Europe/Paris"), "2026-12-10 09:30");
+        let third = next_free_slot(&slots, "Europe/Paris", now, &[first, second]).unwrap();
+        assert_eq!(local_time(third, "Europe/Paris"), "2026-12-15 18:00");
+        assert_eq!(
+            next_free_slot(&[], "Europe/Paris", now, &[]),
+            Err(PostError::NoFreeSlot)
+        );
+        assert!(matches!(QueueSlot::parse("mardi"), Err(PostError::Slot(_))));
+        assert!(matches!(
+            QueueSlot::parse("tue 25:00"),
+            Err(PostError::Slot(_))
         ));
     }
 

@@ -99,6 +99,10 @@ pub struct PublishingSection {
     pub self_approval: Option<bool>,
     /// The time zone posts' times are written in unless they say another (default Europe/Paris).
     pub time_zone: Option<String>,
+    /// Queue slots (`["tue 18:00", "thu 09:30"]`): a post given `at = "slot"` takes the next
+    /// free one on its channel.
+    #[serde(default)]
+    pub slots: Vec<String>,
 }
 
 impl PublishingSection {
@@ -115,10 +119,17 @@ impl PublishingSection {
             .clone()
             .unwrap_or_else(|| palabre_web::PublishingRules::default().time_zone);
         palabre_core::post::zone(&time_zone).map_err(|e| format!("[publishing] time_zone: {e}"))?;
+        let slots = self
+            .slots
+            .iter()
+            .map(|s| palabre_core::post::QueueSlot::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[publishing] slots: {e}"))?;
         Ok(palabre_web::PublishingRules {
             approvals: i64::from(approvals),
             self_approval: self.self_approval.unwrap_or(false),
             time_zone,
+            slots,
         })
     }
 }
@@ -595,6 +606,30 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("palabre.toml"))
+    }
+
+    #[test]
+    fn publishing_settings_are_checked_at_load() {
+        let rules = parse("[publishing]\napprovals = 2\nslots = [\"tue 18:00\", \"jeu 09:30\"]\n")
+            .unwrap()
+            .publishing
+            .rules()
+            .unwrap();
+        assert_eq!((rules.approvals, rules.slots.len()), (2, 2));
+        assert_eq!(rules.time_zone, "Europe/Paris");
+        for (bad, says) in [
+            ("approvals = 0", "approvals must be between 1 and 5"),
+            (
+                "time_zone = \"Europe/Lutece\"",
+                "unknown time zone `Europe/Lutece`",
+            ),
+            ("slots = [\"mardi\"]", "queue slot `mardi`"),
+        ] {
+            let e = parse(&format!("[publishing]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -121,6 +121,15 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
             let now = jiff::Timestamp::now();
             let planned = crate::schedule::load(&file, &rules.time_zone, &channels, Some(now))
                 .map_err(Refused)?;
+            if rules.slots.is_empty()
+                && let Some(p) = planned.iter().find(|p| p.slot)
+            {
+                return Err(Refused(format!(
+                    "post `{}` asks for a queue slot, and [publishing] slots is empty",
+                    p.id
+                ))
+                .into());
+            }
             // All or none: every id must be free before the first is written.
             for p in &planned {
                 if ws.post(&p.id)?.is_some() {
@@ -128,13 +137,26 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
                 }
             }
             for p in &planned {
+                let due = if p.slot {
+                    let taken: Vec<jiff::Timestamp> = ws
+                        .planned_times(&p.post.channel)?
+                        .into_iter()
+                        .filter_map(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                        .collect();
+                    Some(
+                        palabre_core::post::next_free_slot(&rules.slots, &p.post.zone, now, &taken)
+                            .map_err(|e| Refused(format!("post `{}`: {e}", p.id)))?,
+                    )
+                } else {
+                    p.post.due
+                };
                 let post = ws.create_post(&NewPost {
                     id: Some(&p.id),
                     channel: &p.post.channel,
                     platform: p.post.platform.as_str(),
                     text: &p.post.text,
                     lang: &p.post.lang,
-                    due_ms: p.post.due.map(|d| d.as_millisecond()),
+                    due_ms: due.map(|d| d.as_millisecond()),
                     tz: &p.post.zone,
                     author: &actor,
                     approvals_needed: rules.approvals,

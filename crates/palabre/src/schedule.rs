@@ -8,7 +8,8 @@
 //! [[posts]]
 //! id = "photos-concert"             # letters, digits, - and _
 //! channel = "x:1000"                # a channel's key, or its handle: "@marque", "x:@marque"
-//! at = "2026-06-20 23:00"           # in time_zone; or with an offset: 2026-06-20T23:00+02:00
+//! at = "2026-06-20 23:00"           # in time_zone; or with an offset: 2026-06-20T23:00+02:00;
+//!                                   # or "slot": the next free [publishing] slot
 //! lang = "fr"                       # fr (default) or en
 //! text = "Partagez vos plus belles photos du concert de ce soir !"
 //! ```
@@ -43,6 +44,8 @@ struct Entry {
 pub struct Planned {
     pub id: String,
     pub post: Checked,
+    /// `at = "slot"`: it takes the next free queue slot when added (no time in a rehearsal).
+    pub slot: bool,
 }
 
 /// Reads and checks every post of `path`; the first error names the file, the post and what
@@ -87,12 +90,13 @@ pub fn parse(
                 "this id is already used by an earlier post of the file".into()
             ));
         }
+        let slot = entry.at.as_deref().map(str::trim) == Some("slot");
         let post = check(
             &Draft {
                 channel: &entry.channel,
                 text: &entry.text,
                 lang: entry.lang.as_deref().unwrap_or("fr"),
-                at: entry.at.as_deref(),
+                at: entry.at.as_deref().filter(|_| !slot),
                 zone: entry.time_zone.as_deref().unwrap_or(file_zone),
             },
             channels,
@@ -109,6 +113,7 @@ pub fn parse(
         planned.push(Planned {
             id: id.to_owned(),
             post,
+            slot,
         });
     }
     Ok(planned)

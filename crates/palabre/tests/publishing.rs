@@ -108,6 +108,26 @@ fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() 
         ["Nouveaux horaires d'hiver en ligne ! https://lumiere.example/hiver"]
     );
 
+    // Queue slots: the demo's four a week; each post takes the next free one.
+    let slot = |text: &str| -> String {
+        let (status, p) = app.post(
+            &agent,
+            "/api/posts",
+            &json!({"channel": "x:1000", "text": text, "at": "slot"}),
+        );
+        assert_eq!(status, 201, "{p}");
+        p["local_time"].as_str().unwrap().to_owned()
+    };
+    let (first, second) = (slot("Premier créneau"), slot("Deuxième créneau"));
+    assert!(first < second, "{first} then {second}");
+    for local in [&first, &second] {
+        let time = &local[11..];
+        assert!(
+            ["09:00", "18:00", "12:30", "10:00"].contains(&time),
+            "{local}"
+        );
+    }
+
     // Bad input, each with its answer.
     let bad = |body: Value| app.post(&agent, "/api/posts", &body);
     let (status, e) = bad(json!({"channel": "x:1000", "text": "Hier", "at": "2020-01-01 10:00"}));
@@ -243,6 +263,19 @@ fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() 
     wait_until("the released post is published", || {
         post_status(&app, &manager, &cheer_id) == "published"
     });
+    // The list, one channel at a time.
+    let (status, html) = app.get(
+        &manager,
+        "/publishing?view=list&channel=mastodon:109&lang=en",
+    );
+    assert_eq!(status, 200);
+    assert!(html.contains("Partagez vos photos de voyage !"), "{html}");
+    assert!(
+        !html.contains("Nouveaux horaires"),
+        "an X post is not listed under Mastodon"
+    );
+    let (_, html) = app.get(&manager, "/publishing?view=list&lang=en");
+    assert!(html.contains("Nouveaux horaires") && html.contains("Partagez vos photos"));
 }
 
 #[test]

@@ -109,6 +109,8 @@ words! {
     post_held_help => "They fell due while the brake was on or a crisis alert was raised. Nothing goes out on its own: publish each one, all of them, give one a new time, or cancel it.", "Leur heure est venue pendant que le frein était serré ou qu'une alerte de crise était levée. Rien ne part tout seul : publiez-les une par une ou toutes, donnez-leur une nouvelle heure, ou annulez-les.";
     post_new => "Write a post", "Écrire une publication";
     post_create => "Save the post", "Enregistrer la publication";
+    every_channel_short => "All channels", "Tous les canaux";
+    post_next_slot => "or the next free queue slot", "ou le prochain créneau libre";
     post_no_channel => "No channel where Palabre publishes (X, Mastodon, Bluesky) is configured: add one in [[channels]].", "Aucun canal où Palabre publie (X, Mastodon, Bluesky) n'est configuré : ajoutez-en un dans [[channels]].";
     post_none => "No post yet.", "Aucune publication pour l'instant.";
     post_undated => "Without a time", "Sans date";

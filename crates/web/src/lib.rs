@@ -141,6 +141,9 @@ pub struct PublishingRules {
     pub self_approval: bool,
     /// IANA name.
     pub time_zone: String,
+    /// The brand's queue slots (`[publishing] slots`): a post given `"at": "slot"` takes the
+    /// next free one on its channel.
+    pub slots: Vec<palabre_core::post::QueueSlot>,
 }
 
 impl Default for PublishingRules {
@@ -149,6 +152,7 @@ impl Default for PublishingRules {
             approvals: 1,
             self_approval: false,
             time_zone: "Europe/Paris".into(),
+            slots: Vec::new(),
         }
     }
 }

@@ -57,7 +57,8 @@ pub struct PostBody {
     pub text: String,
     /// `fr` (default) or `en`.
     pub lang: Option<String>,
-    /// `2026-12-10 18:00` in `time_zone`, or an instant with its offset; none: no time yet.
+    /// `2026-12-10 18:00` in `time_zone`, or an instant with its offset; `slot`: the next free
+    /// queue slot of the channel (`[publishing] slots`); none: no time yet.
     pub at: Option<String>,
     /// IANA name (default: `[publishing] time_zone`).
     pub time_zone: Option<String>,
@@ -73,7 +74,8 @@ pub struct EditBody {
     /// A new text makes a new version, approved again.
     pub text: Option<String>,
     pub lang: Option<String>,
-    /// A new time (an empty string takes the time away); the approvals stay.
+    /// A new time (an empty string takes the time away; `slot`: the next free queue slot);
+    /// the approvals stay.
     pub at: Option<String>,
     pub time_zone: Option<String>,
 }
@@ -292,18 +294,23 @@ pub(crate) async fn create(
 ) -> Result<PostView, ApiError> {
     let rules = state.settings.publishing.clone();
     let zone_name = b.time_zone.unwrap_or(rules.time_zone);
-    let checked = check(
+    let wants_slot = b.at.as_deref().map(str::trim) == Some(SLOT);
+    let mut checked = check(
         &Draft {
             channel: &b.channel,
             text: &b.text,
             lang: b.lang.as_deref().unwrap_or("fr"),
-            at: b.at.as_deref(),
+            at: b.at.as_deref().filter(|_| !wants_slot),
             zone: &zone_name,
         },
         &channels(state),
         Some(Timestamp::now()),
     )
     .map_err(invalid)?;
+    if wants_slot {
+        let at = next_slot(state, &checked.channel, &zone_name).await?;
+        checked.due = Timestamp::from_millisecond(at).ok();
+    }
     let author = caller.user.name.clone();
     let submit = b.submit;
     let result = state
@@ -333,6 +340,28 @@ async fn load(state: &AppState, id: &str) -> Result<Post, ApiError> {
         .run(move |ws| ws.post(&key))
         .await?
         .ok_or_else(|| refused(PostRefusal::NotFound(id.to_owned())))
+}
+
+/// What `at` says to take the next free queue slot.
+const SLOT: &str = "slot";
+
+/// The next free queue slot of `channel` (Unix ms), or why there is none.
+async fn next_slot(state: &AppState, channel: &str, zone_name: &str) -> Result<i64, ApiError> {
+    let slots = state.settings.publishing.slots.clone();
+    if slots.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "no queue slot is configured: add [publishing] slots, or give a time".into(),
+        ));
+    }
+    let key = channel.to_owned();
+    let planned = state.pool.run(move |ws| ws.planned_times(&key)).await?;
+    let taken: Vec<Timestamp> = planned
+        .into_iter()
+        .filter_map(|ms| Timestamp::from_millisecond(ms).ok())
+        .collect();
+    palabre_core::post::next_free_slot(&slots, zone_name, Timestamp::now(), &taken)
+        .map(Timestamp::as_millisecond)
+        .map_err(invalid)
 }
 
 /// Only its author or a manager changes a post.
@@ -370,6 +399,7 @@ pub(crate) async fn edit(
     let due_ms = match b.at.as_deref().map(str::trim) {
         None => None,
         Some("") => Some(None),
+        Some(SLOT) => Some(Some(next_slot(state, &post.channel, &zone_name).await?)),
         Some(at) => Some(Some(
             palabre_core::post::due_after(at, &zone_name, Timestamp::now())
                 .map_err(invalid)?
@@ -657,6 +687,11 @@ async fn publishing(
         Ok(found) => found,
         Err(e) => return error_page(&state, &lang, Some(&caller), e),
     };
+    let channel = q.channel.clone().filter(|c| !c.is_empty());
+    let posts: Vec<Post> = posts
+        .into_iter()
+        .filter(|p| channel.as_ref().is_none_or(|c| &p.channel == c))
+        .collect();
     let card = |p: Post| {
         let due = p
             .due_ms
@@ -705,7 +740,7 @@ async fn publishing(
     let channels: Vec<_> = publishable(&state)
         .map(|c| context! { key => c.key, label => state.settings.channel_label(&c.key) })
         .collect();
-    let best = match best_times(&state, q.channel.as_deref()).await {
+    let best = match best_times(&state, channel.as_deref()).await {
         Ok(best) => {
             let max = best
                 .heat
@@ -757,6 +792,10 @@ async fn publishing(
         date => day.to_string(), prev => day.checked_sub(step).map(|d| d.to_string()).ok(),
         next => day.checked_add(step).map(|d| d.to_string()).ok(), today => today.to_string(),
         zone => zone_name, channels => channels, best => best,
+        channel => channel.clone().unwrap_or_default(),
+        queue_slots => state.settings.publishing.slots.iter()
+            .map(|s| format!("{} {}", s.weekday_label(lang.0 == crate::i18n::UiLang::Fr), s.time.strftime("%H:%M")))
+            .collect::<Vec<_>>(),
         slot => q.slot,
         manager => caller.user.role >= Role::Manager,
         approvals => state.settings.publishing.approvals },
@@ -782,6 +821,8 @@ struct NewForm {
     text: String,
     lang: Option<String>,
     at: Option<String>,
+    /// Ticked: the next free queue slot rather than `at`.
+    slot: Option<String>,
     submit: Option<String>,
     back: Option<String>,
 }
@@ -798,7 +839,11 @@ async fn form_new(
             channel: f.channel,
             text: f.text,
             lang: f.lang,
-            at: form_time(f.at),
+            at: if f.slot.is_some() {
+                Some(SLOT.to_owned())
+            } else {
+                form_time(f.at)
+            },
             time_zone: None,
             submit: f.submit.is_some(),
         };
