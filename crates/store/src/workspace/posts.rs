@@ -562,6 +562,11 @@ impl Workspace {
         now: i64,
         hold: Option<HoldReason>,
     ) -> Result<Vec<Post>, StoreError> {
+        // Every round of the outbox asks: without a post due, one indexed read and no write
+        // lock (the recording thread shares it).
+        if self.next_post_due_ms()?.is_none_or(|due| due > now) {
+            return Ok(Vec::new());
+        }
         let braked = self.brake()?.engaged;
         let hold = if braked {
             Some(HoldReason::Brake)
