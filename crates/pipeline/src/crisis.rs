@@ -74,6 +74,9 @@ pub struct CrisisAlert {
     pub window_secs: i64,
     /// The latest messages in distress (at most [`EXAMPLES`], from different people, cut).
     pub examples: Vec<String>,
+    /// When it ends unless more distress is seen (seconds of the events' clock): the last
+    /// distress plus the quiet period.
+    pub quiet_at: i64,
 }
 
 /// Messages in distress kept as the alert's examples.
@@ -192,7 +195,8 @@ impl CrisisDetector {
 
     /// The active alert, if any (as of the last message seen), with its evidence.
     pub fn alert(&self) -> Option<CrisisAlert> {
-        self.active_since_signal.map(|_| CrisisAlert {
+        self.active_since_signal.map(|last| CrisisAlert {
+            quiet_at: last + self.settings.quiet_secs,
             raised_at: self.raised_at,
             people: u32::try_from(self.per_author.len()).unwrap_or(u32::MAX),
             usual: self.baseline(self.now),

@@ -31,6 +31,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
     ),
     (13, include_str!("../migrations/sqlite/0013_brake.sql")),
     (14, include_str!("../migrations/sqlite/0014_posts.sql")),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_interactions_hourly.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -69,6 +73,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     ),
     (12, include_str!("../migrations/postgres/0012_brake.sql")),
     (13, include_str!("../migrations/postgres/0013_posts.sql")),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_interactions_hourly.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -111,6 +111,17 @@ pub(crate) fn priority(decision: &palabre_core::Decision) -> i64 {
 
 pub(crate) struct Plan<'a> {
     pub conversations: Vec<ConversationRow<'a>>,
+    /// New interactions per (platform, hour): the `interactions_hourly` rollup's increments.
+    pub interactions: Vec<(&'static str, i64, i64)>,
+}
+
+/// An interaction of the audience with the brand: a message decided for a person or the bot,
+/// or a repost or quote of one of the brand's posts. Migration 15 (SQLite) / 14 (PostgreSQL)
+/// counts the messages already stored with the same rule in SQL.
+pub(crate) fn is_interaction(decision: &palabre_core::Decision) -> bool {
+    use palabre_core::{Outcome, Reason};
+    !matches!(decision.outcome, Outcome::Ignored | Outcome::Invalid)
+        || decision.reasons.contains(&Reason::EchoOfOwnPost)
 }
 
 /// Folds the batch: one row per conversation with something for the inbox in it, from the
@@ -120,6 +131,7 @@ pub(crate) struct Plan<'a> {
 /// so that writing the same events again changes nothing.
 pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
     let mut conversations: HashMap<&str, ConversationRow, Xxh3Builder> = HashMap::default();
+    let mut interactions: HashMap<(&'static str, i64), i64, Xxh3Builder> = HashMap::default();
     for (i, entry) in entries.iter().enumerate() {
         let Entry::Message {
             message, decision, ..
@@ -127,6 +139,12 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
         else {
             continue;
         };
+        if fresh.get(i).copied().unwrap_or(false) && is_interaction(decision) {
+            let hour = message.created_at.as_second().div_euclid(3600);
+            *interactions
+                .entry((message.id.platform.as_str(), hour))
+                .or_default() += 1;
+        }
         let Some(conversation) = decision.conversation.as_ref() else {
             continue;
         };
@@ -172,6 +190,10 @@ pub(crate) fn plan<'a>(entries: &'a [Entry], fresh: &[bool]) -> Plan<'a> {
     }
     Plan {
         conversations: conversations.into_values().collect(),
+        interactions: interactions
+            .into_iter()
+            .map(|((platform, hour), n)| (platform, hour, n))
+            .collect(),
     }
 }
 

@@ -309,6 +309,17 @@ impl crate::Store for PostgresStore {
         }
 
         let plan = plan(entries, &fresh);
+        if !plan.interactions.is_empty() {
+            let platforms: Vec<&str> = plan.interactions.iter().map(|i| i.0).collect();
+            let hours: Vec<i64> = plan.interactions.iter().map(|i| i.1).collect();
+            let counts: Vec<i64> = plan.interactions.iter().map(|i| i.2).collect();
+            tx.execute(
+                "INSERT INTO interactions_hourly (platform, hour, count)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[])
+                 ON CONFLICT (platform, hour) DO UPDATE SET count = interactions_hourly.count + excluded.count",
+                &[&platforms, &hours, &counts],
+            )?;
+        }
         if !plan.conversations.is_empty() {
             let ids: Vec<&str> = plan.conversations.iter().map(|c| c.id).collect();
             let platforms: Vec<&str> = plan

@@ -414,6 +414,15 @@ impl crate::Store for SqliteStore {
                     recent = 0;
                 }
             }
+            if !plan.interactions.is_empty() {
+                let mut count = tx.prepare_cached(
+                    "INSERT INTO interactions_hourly (platform, hour, count) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (platform, hour) DO UPDATE SET count = interactions_hourly.count + excluded.count",
+                )?;
+                for (platform, hour, n) in &plan.interactions {
+                    count.execute(params![platform, hour, n])?;
+                }
+            }
             for c in &plan.conversations {
                 upsert_conversation.execute(params![
                     c.id,

@@ -73,6 +73,8 @@ fn check(store: &mut dyn Store, workspace: &mut Workspace) {
     assert_eq!(queue[0].external_id, "2");
     assert_eq!(queue[0].author_handle.as_deref(), Some("alice_new"));
     assert_eq!(store.counts().unwrap().authors, 1);
+    // The hourly interactions rollup (migration 15 / 14) counted the messages already there.
+    assert_eq!(workspace.interactions_by_hour("x", 0).unwrap(), [(0, 3)]);
 }
 
 #[test]

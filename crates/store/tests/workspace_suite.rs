@@ -2505,6 +2505,13 @@ fn interactions_are_counted_by_hour_for_the_best_time_to_post(mut f: Fixture) {
             .unwrap(),
         [(hour(0), 1)]
     );
+    // Written again: counted once.
+    f.write(vec![m("i1", "x:i1", Outcome::RoutedToHuman).at(0).entry()]);
+    let mut again = ws
+        .interactions_by_hour("x", at(0).as_millisecond())
+        .unwrap();
+    again.sort();
+    assert_eq!(again, counts);
 }
 
 fn the_audit_log_records_human_work(mut f: Fixture) {

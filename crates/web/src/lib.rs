@@ -104,6 +104,8 @@ pub struct CrisisView {
     pub window_minutes: i64,
     /// The latest messages in distress, newest first.
     pub examples: Vec<String>,
+    /// When it ends unless more distress comes (Unix ms).
+    pub quiet_ms: i64,
 }
 
 /// Settings of the web layer.

@@ -88,6 +88,7 @@ impl CrisisBoard {
             usual: a.usual,
             window_minutes: (a.window_secs / 60).max(1),
             examples: a.examples,
+            quiet_ms: a.quiet_at.saturating_mul(1000),
         });
         let Ok(mut shown) = self.alert.lock() else {
             return false;
@@ -99,8 +100,15 @@ impl CrisisBoard {
         raised
     }
 
+    /// The alert, unless its quiet period ran out since the last message seen (a stream that
+    /// fell silent after a crisis ends it as `replay` does: `CrisisDetector::active_at`).
     pub fn alert(&self) -> Option<palabre_web::CrisisView> {
-        self.alert.lock().ok().and_then(|a| a.clone())
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.alert
+            .lock()
+            .ok()
+            .and_then(|a| a.clone())
+            .filter(|a| a.quiet_ms >= now)
     }
 }
 

@@ -644,7 +644,8 @@ impl Workspace {
     /// The brand's interactions on `platform` since `since_ms`, counted per hour (`Unix
     /// seconds / 3600`, count): every message decided for a person or the bot (not the ignored
     /// ones, nor unreadable lines), and the reposts and quotes of the brand's posts. For the
-    /// best time to post (`palabre_core::best_time`). Reads the messages of the period once.
+    /// best time to post (`palabre_core::best_time`). Reads the writer's hourly rollup
+    /// (`interactions_hourly`), not the messages: at most 24 rows a day of the period.
     pub fn interactions_by_hour(
         &mut self,
         platform: &str,
@@ -652,11 +653,8 @@ impl Workspace {
     ) -> Result<Vec<(i64, u64)>, StoreError> {
         self.conn
             .query(
-                "SELECT created_ms / 3600000, COUNT(*) FROM messages
-                 WHERE platform = $1 AND created_ms >= $2
-                   AND (outcome NOT IN ('ignored', 'invalid') OR reasons LIKE 'echo_of_own_post%')
-                 GROUP BY created_ms / 3600000",
-                &[platform.into(), since_ms.into()],
+                "SELECT hour, count FROM interactions_hourly WHERE platform = $1 AND hour >= $2",
+                &[platform.into(), since_ms.div_euclid(3_600_000).into()],
             )?
             .iter()
             .map(|r| Ok((r.int(0)?, u64::try_from(r.int(1)?).unwrap_or(0))))
