@@ -29,6 +29,9 @@ pub enum BrakeCommand {
         /// Why (kept in the audit log and shown on every page).
         #[arg(long, value_parser = said)]
         reason: String,
+        /// Only this channel (`PLATFORM:ID`; repeatable); none: every channel.
+        #[arg(long = "channel", value_name = "PLATFORM:ID", value_parser = channel_key)]
+        channels: Vec<String>,
     },
     /// Release the brake: automation goes on; held sends go out unless they are stale by now.
     Off {
@@ -38,6 +41,11 @@ pub enum BrakeCommand {
     },
     /// Say whether the brake is on, since when, by whom and why.
     Status,
+}
+
+/// A channel key as the store names it (`x:1000`).
+fn channel_key(raw: &str) -> Result<String, String> {
+    palabre_core::Channel::check_key(raw).map_err(|e| e.to_string())
 }
 
 /// A reason that says something (clap refuses the command otherwise, exit code 2).
@@ -60,15 +68,15 @@ pub fn run(args: BrakeArgs, lang: Lang) -> anyhow::Result<()> {
         .actor
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
         .unwrap_or_else(|| "cli".to_owned());
-    let (engaged, reason) = match args.command {
+    let (engaged, reason, channels) = match args.command {
         BrakeCommand::Status => {
             println!("{}", describe(&ws.brake()?, lang));
             return Ok(());
         }
-        BrakeCommand::On { reason } => (true, Some(reason)),
-        BrakeCommand::Off { reason } => (false, reason),
+        BrakeCommand::On { reason, channels } => (true, Some(reason), channels),
+        BrakeCommand::Off { reason } => (false, reason, Vec::new()),
     };
-    match ws.set_brake(engaged, reason.as_deref(), &actor)? {
+    match ws.set_brake(engaged, reason.as_deref(), &actor, &channels)? {
         BrakeChange::Changed(brake) => println!("{}", describe(&brake, lang)),
         BrakeChange::Already(brake) => {
             let already = match lang {
@@ -91,7 +99,16 @@ fn describe(brake: &Brake, lang: Lang) -> String {
         .as_deref()
         .map(|r| format!(" « {r} »"))
         .unwrap_or_default();
+    let only = brake.channels.join(", ");
     match (brake.engaged, brake.changed_ms, lang) {
+        (true, _, Lang::Fr) if !only.is_empty() => format!(
+            "le frein de crise est serré sur {only} depuis {since} par {}{reason} : rien d'automatique n'y part.",
+            brake.actor
+        ),
+        (true, _, Lang::En) if !only.is_empty() => format!(
+            "the crisis brake is on for {only} since {since} by {}{reason}: nothing automated goes out there.",
+            brake.actor
+        ),
         (true, _, Lang::Fr) => format!(
             "le frein de crise est serré depuis {since} par {}{reason} : rien d'automatique ne part.",
             brake.actor

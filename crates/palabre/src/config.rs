@@ -452,6 +452,7 @@ impl Config {
             },
             conversation_cap: g.conversation_cap.unwrap_or(d.conversation_cap),
             crisis_brake: g.crisis_brake.unwrap_or(d.crisis_brake),
+            braked_channels: Vec::new(),
             review_queue: g.review_queue.clone().unwrap_or(d.review_queue),
         })
     }

@@ -225,7 +225,8 @@ pub fn restore(
         pipeline.restore_pending(turns.into_iter().map(stored_request));
     }
     let mut ws = palabre_store::Workspace::open(location)?;
-    pipeline.set_brake(ws.brake()?.engaged);
+    let brake = ws.brake()?;
+    pipeline.set_brake(brake.engaged, &brake.channels);
     for conversation in ws.paused_conversations()? {
         pipeline.set_bot_paused(
             &palabre_core::ConversationId::from_stored(&conversation),

@@ -51,6 +51,18 @@ fn on_off_and_status_say_what_they_did() {
         "{twice}"
     );
     assert!(twice.contains("« scène effondrée »"), "{twice}");
+    // On one channel only (the brake moves there: it was on every channel).
+    let one = said(&brake(
+        &store,
+        &["on", "--reason", "panne", "--channel", "x:1000"],
+        "en",
+    ));
+    assert!(
+        one.starts_with("the crisis brake is on for x:1000 since "),
+        "{one}"
+    );
+    let bad = brake(&store, &["on", "--reason", "panne", "--channel", "x"], "en");
+    assert_eq!(bad.status.code(), Some(2), "not a channel key");
     let off = said(&brake(&store, &["off"], "en"));
     assert!(off.starts_with("the crisis brake is off since "), "{off}");
     assert!(

@@ -664,6 +664,40 @@ fn campaign_request(id: &str, author: &str, handle: &str, extra: Value) -> Strin
 }
 
 #[test]
+fn the_brake_on_one_channel_holds_only_what_goes_out_there() {
+    let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
+    let brake = |body: Value| app.post(&token, "/api/brake", &body);
+    let (status, reply) = brake(json!({"engaged": true, "reason": "panne", "channels": ["x:9"]}));
+    assert_eq!(status, 422, "not one of the brand's channels: {reply}");
+    let (status, reply) = brake(
+        json!({"engaged": true, "reason": "incident Mastodon", "channels": ["mastodon:109"]}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["brake"]["channels"], json!(["mastodon:109"]));
+    // X is not held: the bot answers there.
+    let d = app.events(&token, &[campaign_request("bc1", "731", "ana", json!({}))]);
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+    // X held now (the brake moved to it): a person answers.
+    let (_, reply) = brake(json!({"engaged": true, "reason": "accident", "channels": ["x:1000"]}));
+    assert_eq!(reply["changed"], true);
+    let d = app.events(&token, &[campaign_request("bc2", "732", "ben", json!({}))]);
+    assert_eq!(d[0]["outcome"], "routed_to_human", "{}", d[0]);
+    assert_eq!(d[0]["reasons"], json!(["crisis_brake"]));
+    // Every page says which channel.
+    let (_, session) = login(&app, "manon", PASSWORD);
+    let (_, html) = get_cookie(&app, &session.unwrap(), "/inbox?lang=en");
+    assert!(html.contains("id=\"brake-banner\""), "{html}");
+    assert!(
+        html.contains("@lumiere_tr (x)"),
+        "the banner names the channel: {html}"
+    );
+    // Off: the bot answers on X again.
+    brake(json!({"engaged": false}));
+    let d = app.events(&token, &[campaign_request("bc3", "733", "cid", json!({}))]);
+    assert_eq!(d[0]["outcome"], "bot_replied", "{}", d[0]);
+}
+
+#[test]
 fn a_human_takeover_keeps_the_bot_out_until_released() {
     let (app, token) = app_with_manager(Backend::Sqlite).unwrap();
     // The bot answers a campaign request...

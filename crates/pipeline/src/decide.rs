@@ -123,7 +123,7 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         });
     }
     if let Some(request) = &facts.campaign {
-        return campaign_decision(request, facts, policy);
+        return campaign_decision(request, facts, policy, policy.braked(message));
     }
 
     let Some(address) = facts.addressed else {
@@ -171,7 +171,7 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         // The exchange ended well: the survey closes it, unless all automation is stopped
         // (the customer's thanks then reach a person as usual) or a person took the
         // conversation over (they decide, with the survey drafted for them).
-        if policy.guardrails.crisis_brake {
+        if policy.braked(message) {
             reasons.push(Reason::CrisisBrake);
         } else if facts.bot_paused {
             reasons.extend([Reason::Survey, Reason::HumanTakeover]);
@@ -197,7 +197,12 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
 /// then one answer per key per window, the author and conversation caps, the same text twice;
 /// then an answer the campaign is not sure of (two FAQ entries tied, a weak match, an FAQ
 /// match on a message that is no question) as a draft; then the campaign's mode.
-fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) -> Decision {
+fn campaign_decision(
+    request: &CampaignMatch,
+    facts: &Facts,
+    policy: &Policy,
+    braked: bool,
+) -> Decision {
     let rails = &policy.guardrails;
     let g = &facts.guard;
     let to_human = |reasons: Vec<Reason>| Decision::new(Outcome::RoutedToHuman, reasons);
@@ -222,7 +227,7 @@ fn campaign_decision(request: &CampaignMatch, facts: &Facts, policy: &Policy) ->
             to_human(vec![Reason::HumanTakeover])
         } else if let CampaignReply::Failed { .. } = request.reply {
             to_human(vec![Reason::TemplateFailed])
-        } else if rails.crisis_brake {
+        } else if braked {
             to_human(vec![Reason::CrisisBrake])
         } else if triage.is_some_and(|t| t.toxic) {
             to_human(vec![Reason::Toxic])

@@ -308,15 +308,21 @@ impl Pipeline {
         }
     }
 
-    /// The crisis brake was switched on or off (`palabre brake`, the web app): while on,
-    /// nothing automated is decided (reason `crisis_brake`). A brake the configuration asks
-    /// for stays on.
-    pub fn set_brake(&mut self, engaged: bool) {
-        self.policy.guardrails.crisis_brake = self.configured_brake || engaged;
+    /// The crisis brake was switched on or off (`palabre brake`, the web app), on every channel
+    /// (`channels` empty) or on those named: while on, nothing automated is decided for what it
+    /// holds (reason `crisis_brake`). A brake the configuration asks for stays on.
+    pub fn set_brake(&mut self, engaged: bool, channels: &[String]) {
+        let rails = &mut self.policy.guardrails;
+        rails.crisis_brake = self.configured_brake || (engaged && channels.is_empty());
+        rails.braked_channels = if engaged {
+            channels.to_vec()
+        } else {
+            Vec::new()
+        };
     }
 
-    /// Whether the brake is on for the decisions (the switch, the configuration, or an alert
-    /// that pulled it with `brake = "auto"`).
+    /// Whether the brake is on for every decision (the switch on every channel, the
+    /// configuration, or an alert that pulled it with `brake = "auto"`).
     pub fn brake_on(&self) -> bool {
         self.policy.guardrails.crisis_brake
     }

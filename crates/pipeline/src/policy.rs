@@ -68,6 +68,9 @@ pub struct Guardrails {
     pub conversation_cap: u32,
     /// Stops all automation: everything goes to humans.
     pub crisis_brake: bool,
+    /// The crisis brake on these channels only (`PLATFORM:ID`): what is addressed to them goes
+    /// to humans (see [`Policy::braked`]).
+    pub braked_channels: Vec<String>,
     /// Where sampled replies go for review.
     pub review_queue: String,
 }
@@ -79,6 +82,7 @@ impl Default for Guardrails {
             author_cap_window_secs: 24 * 3600,
             conversation_cap: 2,
             crisis_brake: false,
+            braked_channels: Vec::new(),
             review_queue: "review".to_owned(),
         }
     }
@@ -171,6 +175,32 @@ impl Policy {
                     _ => None,
                 }
             })
+    }
+
+    /// Whether the crisis brake holds what the brand would say to `message`: on every channel,
+    /// or on the message's channel; when several channels of its platform could answer, on any
+    /// of them (as the outbox holds an action whose channel is unknown).
+    pub fn braked(&self, message: &Message) -> bool {
+        let rails = &self.guardrails;
+        if rails.crisis_brake {
+            return true;
+        }
+        if rails.braked_channels.is_empty() {
+            return false;
+        }
+        match self.channel_of(message) {
+            Some(channel) => {
+                let key = channel.key();
+                rails.braked_channels.contains(&key)
+            }
+            None => {
+                let platform = message.id.platform.as_str();
+                rails
+                    .braked_channels
+                    .iter()
+                    .any(|b| b.split_once(':').is_some_and(|(p, _)| p == platform))
+            }
+        }
     }
 
     /// The survey of the channel a message addressed to the brand belongs to, if it has one.

@@ -35,6 +35,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_interactions_hourly.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_brake_channels.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -76,6 +80,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         14,
         include_str!("../migrations/postgres/0014_interactions_hourly.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_brake_channels.sql"),
     ),
 ];
 

@@ -179,6 +179,7 @@ suite!(
     the_brake_holds_the_bots_sends_and_is_audited,
     scheduled_posts_are_approved_published_once_and_held_by_the_brake,
     interactions_are_counted_by_hour_for_the_best_time_to_post,
+    the_brake_on_chosen_channels_holds_only_theirs,
 );
 
 // ------------------------------------------------------------------ builders
@@ -2147,7 +2148,7 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
     ws.enqueue(&action("bot:b1", None, "bot", 1)).unwrap();
     ws.enqueue(&action("human:b2", None, "human", 0)).unwrap();
     let on = ws
-        .set_brake(true, Some("  scène effondrée "), "sarah")
+        .set_brake(true, Some("  scène effondrée "), "sarah", &[])
         .unwrap();
     let BrakeChange::Changed(brake) = on else {
         panic!("{on:?}")
@@ -2156,7 +2157,7 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
     assert_eq!(brake.reason.as_deref(), Some("scène effondrée"));
     // Twice: nothing changes, nothing more is audited.
     assert!(matches!(
-        ws.set_brake(true, Some("encore"), "bob").unwrap(),
+        ws.set_brake(true, Some("encore"), "bob", &[]).unwrap(),
         BrakeChange::Already(b) if b.actor == "sarah"
     ));
     // Held: the person's reply goes, the bot's waits, and the sender does not wake for it.
@@ -2172,7 +2173,7 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
     // Another connection (another node, the CLI) sees it.
     assert!(f.ws().brake().unwrap().engaged);
     // Released: the bot's action goes, and the reason it was turned on for is kept.
-    let off = ws.set_brake(false, None, "sarah").unwrap();
+    let off = ws.set_brake(false, None, "sarah", &[]).unwrap();
     assert!(
         matches!(&off, BrakeChange::Changed(b) if !b.engaged && b.reason.as_deref() == Some("scène effondrée")),
         "{off:?}"
@@ -2383,7 +2384,7 @@ fn scheduled_posts_are_approved_published_once_and_held_by_the_brake(f: Fixture)
         ws.post("queued").unwrap().unwrap().status,
         PostStatus::Publishing
     );
-    ws.set_brake(true, Some("scène effondrée"), "sarah")
+    ws.set_brake(true, Some("scène effondrée"), "sarah", &[])
         .unwrap();
     let held = ws.post("queued").unwrap().unwrap();
     assert_eq!(
@@ -2404,7 +2405,7 @@ fn scheduled_posts_are_approved_published_once_and_held_by_the_brake(f: Fixture)
         ws.release_post("cheer", "sarah").unwrap(),
         Err(PostRefusal::BrakeOn)
     );
-    ws.set_brake(false, None, "sarah").unwrap();
+    ws.set_brake(false, None, "sarah", &[]).unwrap();
     // Released: never automatically (still held after the brake is off).
     assert!(ws.publish_due(now() + 10_000, None).unwrap().is_empty());
     assert_eq!(ws.post("cheer").unwrap().unwrap().status, PostStatus::Held);
@@ -2467,6 +2468,101 @@ fn scheduled_posts_are_approved_published_once_and_held_by_the_brake(f: Fixture)
             "post_edited",
             "post_held",
             "post_released"
+        ]
+    );
+}
+
+fn the_brake_on_chosen_channels_holds_only_theirs(mut f: Fixture) {
+    f.write(vec![
+        m("1", "x:1", Outcome::RoutedToHuman)
+            .channel("x:1000")
+            .entry(),
+        m("2", "x:2", Outcome::RoutedToHuman)
+            .channel("x:2000")
+            .entry(),
+        // Its channel is not known: held when any channel of its platform is.
+        m("3", "x:3", Outcome::RoutedToHuman).entry(),
+    ]);
+    let mut ws = f.ws();
+    for (key, conversation) in [("bot:1", "x:1"), ("bot:2", "x:2"), ("bot:3", "x:3")] {
+        ws.enqueue(&action(key, Some(conversation), "bot", 1))
+            .unwrap();
+    }
+    ws.enqueue(&action("human:1", Some("x:1"), "human", 0))
+        .unwrap();
+    let on = ws
+        .set_brake(true, Some("accident"), "sarah", &["x:1000".to_owned()])
+        .unwrap();
+    let BrakeChange::Changed(brake) = on else {
+        panic!("{on:?}")
+    };
+    assert_eq!(brake.channels, ["x:1000"]);
+    assert!(brake.holds(Some("x:1000"), "x") && !brake.holds(Some("x:2000"), "x"));
+    assert!(brake.holds(None, "x") && !brake.holds(None, "mastodon"));
+    // The same again: nothing; other channels: changed.
+    assert!(matches!(
+        ws.set_brake(true, Some("accident"), "sarah", &["x:1000".to_owned()])
+            .unwrap(),
+        BrakeChange::Already(_)
+    ));
+    let claimed: Vec<String> = ws
+        .claim_due("n1", now(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idem_key)
+        .collect();
+    assert_eq!(claimed, ["human:1", "bot:2"]);
+    // A post on the braked channel is held; one on the other goes.
+    let mut here = new_post("here", "Ici", Some(now() + 1_000));
+    here.approvals_needed = 1;
+    here.submit = true;
+    let mut there = new_post("there", "Là", Some(now() + 1_000));
+    there.approvals_needed = 1;
+    there.submit = true;
+    there.channel = "x:2000";
+    for p in [&here, &there] {
+        ws.create_post(p).unwrap().unwrap();
+        ws.approve_post(p.id.unwrap(), "sarah", false)
+            .unwrap()
+            .unwrap();
+    }
+    let due = ws.publish_due(now() + 2_000, None).unwrap();
+    let statuses: Vec<(&str, PostStatus)> = due.iter().map(|p| (p.id.as_str(), p.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("here", PostStatus::Held),
+            ("there", PostStatus::Publishing)
+        ]
+    );
+    assert_eq!(
+        ws.release_post("here", "sarah").unwrap(),
+        Err(PostRefusal::BrakeOn)
+    );
+    // Every channel now: the rest is held too.
+    let all = ws.set_brake(true, Some("partout"), "sarah", &[]).unwrap();
+    assert!(matches!(all, BrakeChange::Changed(ref b) if b.channels.is_empty()));
+    assert!(ws.claim_due("n1", now(), 10).unwrap().is_empty());
+    ws.set_brake(false, None, "sarah", &[]).unwrap();
+    let claimed: Vec<String> = ws
+        .claim_due("n1", now(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idem_key)
+        .collect();
+    assert_eq!(claimed, ["bot:1", "bot:3"]);
+    let audit: Vec<Option<String>> = ws
+        .audit_of("brake")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            Some("accident [x:1000]".to_owned()),
+            Some("partout".to_owned()),
+            None
         ]
     );
 }

@@ -28,6 +28,8 @@ pub struct BrakeBody {
     pub engaged: bool,
     /// Why (required to turn it on; kept in the audit log).
     pub reason: Option<String>,
+    /// Only these channels (`PLATFORM:ID`, the brand's); absent or empty: every channel.
+    pub channels: Option<Vec<String>>,
 }
 
 /// The brake after the request.
@@ -44,8 +46,15 @@ pub(crate) async fn switch(
     caller: &Caller,
     engaged: bool,
     reason: Option<String>,
+    channels: Vec<String>,
 ) -> Result<BrakeReply, ApiError> {
     caller.require(Role::Manager)?;
+    let channels = channels
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| state.settings.known_channel(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::Unprocessable)?;
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -62,11 +71,11 @@ pub(crate) async fn switch(
     let actor = caller.user.name.clone();
     let change = state
         .pool
-        .run(move |ws| ws.set_brake(engaged, reason.as_deref(), &actor))
+        .run(move |ws| ws.set_brake(engaged, reason.as_deref(), &actor, &channels))
         .await?;
     Ok(match change {
         BrakeChange::Changed(brake) => {
-            state.engine.brake_changed(brake.engaged);
+            state.engine.brake_changed(&brake);
             BrakeReply {
                 brake,
                 changed: true,
@@ -99,7 +108,16 @@ async fn post_brake(
 ) -> Result<Json<BrakeReply>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let b = body(parsed)?;
-    Ok(Json(switch(&state, &caller, b.engaged, b.reason).await?))
+    Ok(Json(
+        switch(
+            &state,
+            &caller,
+            b.engaged,
+            b.reason,
+            b.channels.unwrap_or_default(),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -107,6 +125,8 @@ struct BrakeForm {
     csrf: Option<String>,
     engaged: String,
     reason: Option<String>,
+    /// One channel only (empty: every channel).
+    channel: Option<String>,
     /// The page to go back to.
     back: Option<String>,
 }
@@ -124,7 +144,10 @@ async fn form_brake(
         .unwrap_or_else(|| "/inbox".to_owned());
     let engaged = f.engaged == "true";
     act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
-        switch(&state, &caller, engaged, f.reason).await.map(|_| ())
+        let channels = f.channel.into_iter().collect();
+        switch(&state, &caller, engaged, f.reason, channels)
+            .await
+            .map(|_| ())
     })
     .await
 }

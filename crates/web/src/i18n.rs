@@ -73,6 +73,8 @@ words! {
     brake_engage => "Stop everything automated", "Arrêter tout l'automatique";
     brake_on_title => "Crisis brake on", "Frein de crise serré";
     brake_by => "by", "par";
+    brake_only_on => "only on", "seulement sur";
+    brake_where => "Where?", "Où ?";
     brake_held => "The bot sends nothing: its answers, helps and surveys wait for a person, and its sends waiting in the outbox are held. People can still reply.", "Le bot n'envoie rien : ses réponses, aides et enquêtes attendent une personne, et ses envois en attente sont retenus. Les personnes peuvent toujours répondre.";
     brake_release => "Release the brake", "Desserrer le frein";
     crisis_people => "people wrote in distress within minutes", "personnes ont écrit en détresse en quelques minutes";

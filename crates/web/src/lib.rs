@@ -48,9 +48,9 @@ pub trait Engine: Send + Sync {
     fn bot_paused(&self, conversation: &str, paused: bool);
     /// Something was written to the outbox: the sender should look now.
     fn outbox_changed(&self);
-    /// The crisis brake was switched on or off: the pipeline decides accordingly from now on,
-    /// and the outbox sends (or holds) the bot's actions.
-    fn brake_changed(&self, _engaged: bool) {}
+    /// The crisis brake was switched on or off (on every channel, or some): the pipeline
+    /// decides accordingly from now on, and the outbox sends (or holds) the bot's actions.
+    fn brake_changed(&self, _brake: &palabre_store::workspace::Brake) {}
     /// A person replied in a conversation from the inbox: a support exchange open there is
     /// answered (a survey may follow when the customer confirms it is solved).
     fn brand_answered(&self, _conversation: &str) {}

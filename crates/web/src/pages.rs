@@ -191,8 +191,21 @@ async fn counts(state: &AppState, caller: &Caller) -> minijinja::Value {
         })
         .await;
     let (drafts, dead, failing, brake, held) = found.unwrap_or_default();
+    // The channels the brake holds, as people read them; and those it may be pulled on.
+    let brake_on: Vec<String> = brake
+        .channels
+        .iter()
+        .map(|c| state.settings.channel_label(c))
+        .collect();
+    let brake_choices: Vec<_> = state
+        .settings
+        .channels
+        .iter()
+        .map(|c| context! { key => c.key, label => state.settings.channel_label(&c.key) })
+        .collect();
     context! { drafts => drafts, dead => dead, connectors => failing, crisis => crisis_banner(state),
-    brake => brake, manager => manager, held_posts => held }
+    brake => brake, brake_on => brake_on, brake_choices => brake_choices, manager => manager,
+    held_posts => held }
 }
 
 /// The crisis alert under way, for the banner every page shows (none: no banner).

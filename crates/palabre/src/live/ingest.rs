@@ -66,8 +66,8 @@ impl Ingest {
                         .set_bot_paused(&ConversationId::from_stored(&conversation), paused);
                     true
                 }
-                Command::Brake(engaged) => {
-                    self.pipeline.set_brake(engaged);
+                Command::Brake(engaged, channels) => {
+                    self.pipeline.set_brake(engaged, &channels);
                     true
                 }
                 Command::Answered(conversation) => {
@@ -192,7 +192,7 @@ impl Ingest {
                     "crisis suspected: {} people in distress within minutes",
                     alert.people
                 );
-                if let Err(e) = self.ws.set_brake(true, Some(&reason), "palabre") {
+                if let Err(e) = self.ws.set_brake(true, Some(&reason), "palabre", &[]) {
                     tracing::error!(error = %e, "cannot record the crisis brake the alert pulled");
                 }
             }

@@ -45,8 +45,8 @@ pub enum Command {
     Withdrawn(String, String),
     /// A person replied in this conversation from the inbox.
     Answered(String),
-    /// The crisis brake was switched on (`true`) or off.
-    Brake(bool),
+    /// The crisis brake was switched on (`true`) or off, on these channels (none: every one).
+    Brake(bool, Vec<String>),
     /// A person approved the draft answering this message (platform, external id).
     Approved(String, String),
     /// What a source read: stored, then its checkpoint saved, then `done` answered.
@@ -166,8 +166,10 @@ impl Engine for LiveEngine {
         let _ = self.wake_outbox.send(());
     }
 
-    fn brake_changed(&self, engaged: bool) {
-        let _ = self.commands.send(Command::Brake(engaged));
+    fn brake_changed(&self, brake: &palabre_store::workspace::Brake) {
+        let _ = self
+            .commands
+            .send(Command::Brake(brake.engaged, brake.channels.clone()));
         let _ = self.wake_outbox.send(());
     }
 
@@ -372,20 +374,24 @@ pub fn start(
 /// command line, another node): every two seconds, a change reaches the pipeline and wakes the
 /// outbox (which reads the brake itself when it takes actions to send).
 fn watch_brake(mut ws: Workspace, commands: Sender<Command>, wake_outbox: Sender<()>) {
-    let mut engaged = None;
+    let mut seen: Option<(bool, Vec<String>)> = None;
     loop {
         match ws.brake() {
-            Ok(brake) if engaged != Some(brake.engaged) => {
-                if engaged.is_some() {
+            Ok(brake) if seen.as_ref() != Some(&(brake.engaged, brake.channels.clone())) => {
+                if seen.is_some() {
                     tracing::warn!(
                         engaged = brake.engaged,
+                        channels = %brake.channels.join(","),
                         actor = %brake.actor,
                         reason = brake.reason.as_deref().unwrap_or(""),
                         "the crisis brake was switched"
                     );
                 }
-                engaged = Some(brake.engaged);
-                if commands.send(Command::Brake(brake.engaged)).is_err() {
+                seen = Some((brake.engaged, brake.channels.clone()));
+                if commands
+                    .send(Command::Brake(brake.engaged, brake.channels))
+                    .is_err()
+                {
                     return;
                 }
                 let _ = wake_outbox.send(());

@@ -130,9 +130,14 @@ impl OutboxItem {
 }
 
 /// Actions that may go out now: a person's always; the bot's and the scheduled posts' only
-/// while the crisis brake is off (held ones stay pending, and go when it is released, unless
-/// stale by then; a post not yet tried is taken back by the brake, see `posts.rs`).
-const SENDABLE: &str = "(origin = 'human' OR NOT EXISTS (SELECT 1 FROM brake WHERE engaged = 1))";
+/// while the crisis brake does not hold their channel — the row's own (a post), else its
+/// conversation's; unknown, any channel of the platform (`Brake::holds`, in SQL). Held ones
+/// stay pending, and go when it is released, unless stale by then; a post not yet tried is
+/// taken back by the brake (`posts.rs`).
+const SENDABLE: &str = "(origin = 'human' OR NOT EXISTS (SELECT 1 FROM brake b WHERE b.engaged = 1
+    AND (b.channels IS NULL OR (',' || b.channels || ',') LIKE ('%,' || COALESCE(outbox.channel,
+        (SELECT c.channel FROM conversations c WHERE c.id = outbox.conversation_id),
+        outbox.platform || ':%') || ',%'))))";
 
 const COLUMNS: &str =
     "id, idem_key, action, platform, conversation_id, target_id, text, origin, actor, priority,

@@ -508,17 +508,18 @@ impl Workspace {
         })
     }
 
-    /// A held post is published now (the brake must be off): it is scheduled for `now` and
-    /// goes at the next round of the outbox.
+    /// A held post is published now (the brake must not hold its channel): it is scheduled for
+    /// `now` and goes at the next round of the outbox.
     pub fn release_post(&mut self, id: &str, actor: &str) -> Result<PostResult, StoreError> {
-        if self.brake()?.engaged {
-            return Ok(Err(PostRefusal::BrakeOn));
-        }
+        let brake = self.brake()?;
         let now = now_ms();
         self.conn.transaction(|c| {
             let Some(p) = load(c, id)? else {
                 return Ok(Err(PostRefusal::NotFound(id.to_owned())));
             };
+            if brake.holds(Some(&p.channel), &p.platform) {
+                return Ok(Err(PostRefusal::BrakeOn));
+            }
             if p.status != PostStatus::Held {
                 return Ok(Err(refuse_state(&p, "only a held post is released")));
             }
@@ -567,12 +568,7 @@ impl Workspace {
         if self.next_post_due_ms()?.is_none_or(|due| due > now) {
             return Ok(Vec::new());
         }
-        let braked = self.brake()?.engaged;
-        let hold = if braked {
-            Some(HoldReason::Brake)
-        } else {
-            hold
-        };
+        let brake = self.brake()?;
         self.conn.transaction(|c| {
             let ids: Vec<String> = c
                 .query(
@@ -586,7 +582,12 @@ impl Workspace {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let Some(p) = load(c, &id)? else { continue };
-                match hold {
+                let held = if brake.holds(Some(&p.channel), &p.platform) {
+                    Some(HoldReason::Brake)
+                } else {
+                    hold
+                };
+                match held {
                     Some(reason) => {
                         set_status(c, &id, PostStatus::Held, Some(reason.as_str()))?;
                         audit(
@@ -689,16 +690,24 @@ impl Workspace {
 
 /// The brake went on: posts handed to the outbox and not tried yet are taken back and held
 /// (a post already tried may be on the platform: it stays and goes when the brake is off).
-pub(crate) fn hold_unsent(c: &mut Conn, actor: &str) -> Result<u64, StoreError> {
+pub(crate) fn hold_unsent(
+    c: &mut Conn,
+    actor: &str,
+    brake: &super::Brake,
+) -> Result<u64, StoreError> {
     let ids: Vec<(String, i64)> = c
         .query(
-            "SELECT p.id, o.id FROM posts p JOIN outbox o ON o.id = p.outbox_id
+            "SELECT p.id, o.id, p.channel, p.platform FROM posts p JOIN outbox o ON o.id = p.outbox_id
              WHERE p.status = 'publishing' AND o.status = 'pending' AND o.attempts = 0",
             &[],
         )?
         .iter()
-        .map(|r| Ok((r.text(0)?, r.int(1)?)))
-        .collect::<Result<_, StoreError>>()?;
+        .map(|r| Ok((r.text(0)?, r.int(1)?, r.text(2)?, r.text(3)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?
+        .into_iter()
+        .filter(|(_, _, channel, platform)| brake.holds(Some(channel), platform))
+        .map(|(post, outbox, _, _)| (post, outbox))
+        .collect();
     for (post_id, outbox_id) in &ids {
         c.exec(
             "UPDATE outbox SET status = 'withdrawn', last_error = 'held by the crisis brake'
