@@ -4,16 +4,11 @@
 use palabre_store::Workspace;
 use palabre_web::admin as accounts;
 use std::io::BufRead;
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
-    /// Data directory: the SQLite store is DIR/palabre.db (default: data).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub data: Option<PathBuf>,
-    /// Store location instead: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "LOCATION", global = true)]
-    pub store: Option<String>,
+    #[command(flatten)]
+    pub at: crate::wiring::StoreArgs,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -73,7 +68,7 @@ pub fn generated_password() -> anyhow::Result<String> {
 const ACTOR: &str = "admin-cli";
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let location = crate::wiring::store_location(args.store.as_deref(), None, args.data.as_deref());
+    let location = args.at.location(None);
     let mut ws = Workspace::open(&location)?;
     match args.command {
         AdminCommand::Create {

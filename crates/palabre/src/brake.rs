@@ -4,19 +4,13 @@
 use crate::i18n::Lang;
 use palabre_store::Workspace;
 use palabre_store::workspace::{Brake, BrakeChange};
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct BrakeArgs {
-    /// Data directory: the SQLite store is DIR/palabre.db (default: data).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub data: Option<PathBuf>,
-    /// Store location instead: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "LOCATION", global = true)]
-    pub store: Option<String>,
-    /// Who does it, for the audit log (default: the system user, else `cli`).
-    #[arg(long, global = true)]
-    pub actor: Option<String>,
+    #[command(flatten)]
+    pub at: crate::wiring::StoreArgs,
+    #[command(flatten)]
+    pub actor: crate::wiring::ActorArg,
     #[command(subcommand)]
     pub command: BrakeCommand,
 }
@@ -62,12 +56,8 @@ fn said(raw: &str) -> Result<String, String> {
 
 /// Runs the command; prints what it did in `lang`.
 pub fn run(args: BrakeArgs, lang: Lang) -> anyhow::Result<()> {
-    let location = crate::wiring::store_location(args.store.as_deref(), None, args.data.as_deref());
-    let mut ws = Workspace::open(&location)?;
-    let actor = args
-        .actor
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "cli".to_owned());
+    let mut ws = Workspace::open(&args.at.location(None))?;
+    let actor = args.actor.name();
     let (engaged, reason, channels) = match args.command {
         BrakeCommand::Status => {
             println!("{}", describe(&ws.brake()?, lang));

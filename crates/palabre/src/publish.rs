@@ -13,15 +13,10 @@ pub struct PublishArgs {
     /// Configuration file: the brand's channels and `[publishing]` (approvals, time zone).
     #[arg(long, value_name = "FILE", env = "PALABRE_CONFIG", global = true)]
     pub config: Option<PathBuf>,
-    /// Data directory: the SQLite store is DIR/palabre.db (default: data).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub data: Option<PathBuf>,
-    /// Store location instead: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "LOCATION", global = true)]
-    pub store: Option<String>,
-    /// Who does it, for the audit log and the approvals (default: the system user, else `cli`).
-    #[arg(long, global = true)]
-    pub actor: Option<String>,
+    #[command(flatten)]
+    pub at: crate::wiring::StoreArgs,
+    #[command(flatten)]
+    pub actor: crate::wiring::ActorArg,
     #[command(subcommand)]
     pub command: PublishCommand,
 }
@@ -86,16 +81,8 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
         None => Config::default(),
     };
     let rules = config.publishing.rules().map_err(Refused)?;
-    let location = crate::wiring::store_location(
-        args.store.as_deref(),
-        config.store.location.as_deref(),
-        args.data.as_deref(),
-    );
-    let mut ws = Workspace::open(&location)?;
-    let actor = args
-        .actor
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "cli".to_owned());
+    let mut ws = Workspace::open(&args.at.location(config.store.location.as_deref()))?;
+    let actor = args.actor.name();
     let done = |result: PostResult| -> anyhow::Result<()> {
         match result {
             Ok(post) => {

@@ -124,6 +124,41 @@ fn load_model(dir: &Path) -> anyhow::Result<std::sync::Arc<palabre_embed::Model>
 
 /// Where the store is: `--store`, else the configuration's, else `DATA/palabre.db` (`data` by
 /// default).
+/// Where a command that works on the store directly finds it (`admin`, `brake`, `publish`).
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Data directory: the SQLite store is DIR/palabre.db (default: data).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data: Option<PathBuf>,
+    /// Store location instead: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "LOCATION", global = true)]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    /// `--store`, else the configuration's location, else `--data`'s (or `data`) SQLite file.
+    pub fn location(&self, configured: Option<&str>) -> String {
+        store_location(self.store.as_deref(), configured, self.data.as_deref())
+    }
+}
+
+/// Who does it, for the audit log (`brake`, `publish`).
+#[derive(Debug, clap::Args)]
+pub struct ActorArg {
+    /// Who does it, for the audit log and approvals (default: the system user, else `cli`).
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+}
+
+impl ActorArg {
+    pub fn name(&self) -> String {
+        self.actor
+            .clone()
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "cli".to_owned())
+    }
+}
+
 pub fn store_location(
     store: Option<&str>,
     configured: Option<&str>,

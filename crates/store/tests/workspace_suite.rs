@@ -509,6 +509,15 @@ fn a_stale_answer_becomes_a_draft_or_is_dropped(mut f: Fixture) {
     assert_eq!(ws.decided_reply("x", "404").unwrap(), None);
 }
 
+/// What a sender `n1` claims at `now`: the actions' keys, in the order given.
+fn claimed_keys(ws: &mut Workspace, now: i64) -> Vec<String> {
+    ws.claim_due("n1", now, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idem_key)
+        .collect()
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -2162,12 +2171,7 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
     ));
     // Held: the person's reply goes, the bot's waits, and the sender does not wake for it.
     let t = now();
-    let claimed: Vec<String> = ws
-        .claim_due("n1", t, 10)
-        .unwrap()
-        .into_iter()
-        .map(|i| i.idem_key)
-        .collect();
+    let claimed = claimed_keys(&mut ws, t);
     assert_eq!(claimed, ["human:b2"]);
     assert_eq!(ws.next_due_ms().unwrap(), None, "nothing sendable waits");
     // Another connection (another node, the CLI) sees it.
@@ -2178,12 +2182,7 @@ fn the_brake_holds_the_bots_sends_and_is_audited(f: Fixture) {
         matches!(&off, BrakeChange::Changed(b) if !b.engaged && b.reason.as_deref() == Some("scène effondrée")),
         "{off:?}"
     );
-    let claimed: Vec<String> = ws
-        .claim_due("n1", now(), 10)
-        .unwrap()
-        .into_iter()
-        .map(|i| i.idem_key)
-        .collect();
+    let claimed = claimed_keys(&mut ws, now());
     assert_eq!(claimed, ["bot:b1"]);
     let audit: Vec<(String, String, Option<String>)> = ws
         .audit_of("brake")
@@ -2505,12 +2504,7 @@ fn the_brake_on_chosen_channels_holds_only_theirs(mut f: Fixture) {
             .unwrap(),
         BrakeChange::Already(_)
     ));
-    let claimed: Vec<String> = ws
-        .claim_due("n1", now(), 10)
-        .unwrap()
-        .into_iter()
-        .map(|i| i.idem_key)
-        .collect();
+    let claimed = claimed_keys(&mut ws, now());
     assert_eq!(claimed, ["human:1", "bot:2"]);
     // A post on the braked channel is held; one on the other goes.
     let mut here = new_post("here", "Ici", Some(now() + 1_000));
@@ -2544,12 +2538,7 @@ fn the_brake_on_chosen_channels_holds_only_theirs(mut f: Fixture) {
     assert!(matches!(all, BrakeChange::Changed(ref b) if b.channels.is_empty()));
     assert!(ws.claim_due("n1", now(), 10).unwrap().is_empty());
     ws.set_brake(false, None, "sarah", &[]).unwrap();
-    let claimed: Vec<String> = ws
-        .claim_due("n1", now(), 10)
-        .unwrap()
-        .into_iter()
-        .map(|i| i.idem_key)
-        .collect();
+    let claimed = claimed_keys(&mut ws, now());
     assert_eq!(claimed, ["bot:1", "bot:3"]);
     let audit: Vec<Option<String>> = ws
         .audit_of("brake")
