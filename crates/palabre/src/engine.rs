@@ -143,8 +143,8 @@ pub struct Engine {
     lines: u64,
     blank_lines: u64,
     out: Output,
-    /// Scheduled posts not yet due, latest first (`--schedule`): (due, id).
-    schedule: Vec<(Timestamp, String)>,
+    /// Scheduled posts not yet due, latest first (`--schedule`): (due, id, channel).
+    schedule: Vec<(Timestamp, String, String)>,
 }
 
 /// Where decisions go, and their counts.
@@ -249,11 +249,17 @@ impl Engine {
         }
     }
 
-    /// Rehearses these scheduled posts (id, due) with the stream: each one due by an event's
-    /// time is printed before that event's decision, published or held as the pipeline stands
-    /// then (`Pipeline::scheduled_hold`). Posts due after the last event are not printed.
-    pub fn with_schedule(mut self, posts: impl IntoIterator<Item = (String, Timestamp)>) -> Self {
-        self.schedule = posts.into_iter().map(|(id, due)| (due, id)).collect();
+    /// Rehearses these scheduled posts (id, channel, due) with the stream: each one due by an
+    /// event's time is printed before that event's decision, published or held as the pipeline
+    /// stands then (`Pipeline::scheduled_hold`). Posts due after the last event are not printed.
+    pub fn with_schedule(
+        mut self,
+        posts: impl IntoIterator<Item = (String, String, Timestamp)>,
+    ) -> Self {
+        self.schedule = posts
+            .into_iter()
+            .map(|(id, channel, due)| (due, id, channel))
+            .collect();
         self.schedule.sort_by(|a, b| b.cmp(a));
         self
     }
@@ -273,12 +279,12 @@ impl Engine {
                 self.pipeline
                     .process_line_steps(line, self.format, |step| match step {
                         LineStep::Before { at, pipeline } => {
-                            while let Some((due, _)) = schedule.last()
+                            while let Some((due, _, _)) = schedule.last()
                                 && *due <= at
                                 && failure.is_none()
                             {
-                                if let Some((due, id)) = schedule.pop() {
-                                    let hold = pipeline.scheduled_hold(due.as_second());
+                                if let Some((due, id, channel)) = schedule.pop() {
+                                    let hold = pipeline.scheduled_hold(due.as_second(), &channel);
                                     failure = out.emit_post(&id, due, hold).err();
                                 }
                             }

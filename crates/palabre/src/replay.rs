@@ -101,7 +101,7 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
             crate::schedule::load(path, &zone, &pipeline.policy().channels, None)
                 .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
                 .into_iter()
-                .filter_map(|p| Some((p.id, p.post.due?)))
+                .filter_map(|p| Some((p.id, p.post.channel, p.post.due?)))
                 .collect()
         }
     };

@@ -116,3 +116,57 @@ fn a_bad_schedule_is_refused_naming_the_post() {
         "{err}"
     );
 }
+
+#[test]
+fn over_a_store_braked_on_one_channel_only_its_posts_are_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let brake_on = |channel: &str| {
+        let out = std::process::Command::new(common::BIN)
+            .args([
+                "brake",
+                "--store",
+                &store,
+                "on",
+                "--reason",
+                "panne",
+                "--channel",
+                channel,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let posts = |lines: Vec<Value>| -> Vec<(String, Value)> {
+        lines
+            .into_iter()
+            .filter_map(|l| {
+                Some((
+                    l["scheduled_post"].as_str()?.to_owned(),
+                    l["reasons"].clone(),
+                ))
+            })
+            .collect()
+    };
+    // The brake on another channel: the results post goes out.
+    brake_on("mastodon:1");
+    let other = posts(run(&["--state", &store]));
+    assert_eq!(
+        other[0],
+        ("resultats-22h30".to_owned(), serde_json::json!([]))
+    );
+    // On the schedule's channel: held by the brake.
+    brake_on("x:2000");
+    let held = posts(run(&["--state", &store]));
+    assert_eq!(
+        held[0],
+        (
+            "resultats-22h30".to_owned(),
+            serde_json::json!(["crisis_brake"])
+        )
+    );
+}

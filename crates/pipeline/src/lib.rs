@@ -405,11 +405,12 @@ impl Pipeline {
         self.scratch = events;
     }
 
-    /// Why a scheduled post due at `at` (seconds) would be held rather than published: the
-    /// crisis brake is on, or a crisis alert is under way then. `serve` holds for the same two
-    /// (`Workspace::publish_due`).
-    pub fn scheduled_hold(&self, at: i64) -> Option<Reason> {
-        if self.brake_on() {
+    /// Why a scheduled post on `channel` due at `at` (seconds) would be held rather than
+    /// published: the crisis brake holds its channel, or a crisis alert is under way then.
+    /// `serve` holds for the same two (`Workspace::publish_due`).
+    pub fn scheduled_hold(&self, at: i64, channel: &str) -> Option<Reason> {
+        let rails = &self.policy.guardrails;
+        if rails.crisis_brake || rails.braked_channels.iter().any(|c| c == channel) {
             Some(Reason::CrisisBrake)
         } else if self.crisis.active_at(at) {
             Some(Reason::CrisisSuspected)
