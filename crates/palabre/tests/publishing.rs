@@ -433,3 +433,52 @@ fn the_best_time_to_post_reads_the_history_and_says_when_there_is_too_little() {
     let (status, e) = app.get(&manager, "/api/best-times?channel=messenger:5550001");
     assert_eq!(status, 422, "{e}");
 }
+
+#[test]
+fn a_crisis_alert_holds_a_post_while_it_lasts_and_ends_when_the_stream_falls_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::root().join("examples/demo");
+    let config = std::fs::read_to_string(demo.join("palabre.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = dir.path().join("palabre.toml");
+    // An alert that ends after 4 s without distress.
+    std::fs::write(&cfg, format!("{config}\n[crisis]\nquiet = \"4s\"\n")).unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = common::spawn_serve(&cfg, &store, true, &[]);
+    let manager = app.user("manon", "manager", "", PASSWORD);
+    let other = app.user("bob", "manager", "", PASSWORD);
+    let d = app.events(&manager, &common::distress("q", 870));
+    assert!(
+        d.iter().any(|d| d["alerts"] == json!(["crisis_suspected"])),
+        "{d:?}"
+    );
+    let plan = |text: &str, secs: i64| -> String {
+        let (_, p) = app.post(
+            &manager,
+            "/api/posts",
+            &json!({"channel": "x:1000", "text": text, "at": in_secs(secs), "submit": true}),
+        );
+        let id = p["id"].as_str().unwrap().to_owned();
+        app.post(&other, &format!("/api/posts/{id}/approve"), &json!({}));
+        id
+    };
+    // Due during the alert: held with its reason.
+    let during = plan("Jeu-concours de l'été !", 1);
+    wait_until("the post is held", || {
+        post_status(&app, &manager, &during) == "held"
+    });
+    assert_eq!(
+        app.get_json(&manager, &format!("/api/posts/{during}"))["note"],
+        "crisis_suspected"
+    );
+    // Nobody writes in distress any more: four seconds later the alert is over, without a
+    // new message to say so, and the next post goes out.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let (_, html) = app.get(&manager, "/inbox");
+    assert!(!html.contains("id=\"crisis-alert\""), "the alert ended");
+    let after = plan("Les horaires d'été sont en ligne.", 1);
+    wait_until("the next post is published", || {
+        post_status(&app, &manager, &after) == "published"
+    });
+}
