@@ -63,6 +63,72 @@ pub enum PostError {
     Lang(String),
 }
 
+impl PostError {
+    /// The same, in French (the web app's forms and `palabre publish --lang fr`).
+    pub fn in_french(&self) -> String {
+        match self {
+            PostError::Platform(p) => format!(
+                "Palabre ne publie pas sur {p} : les publications vont sur X, Mastodon ou Bluesky"
+            ),
+            PostError::Empty => "le texte est vide".to_owned(),
+            PostError::TooLong {
+                platform,
+                length,
+                max,
+            } => format!(
+                "le texte compte {length} selon {platform}, qui en accepte au plus {max}"
+            ),
+            PostError::Zone(z) => format!(
+                "fuseau horaire inconnu `{z}` (un nom IANA, comme Europe/Paris ou America/New_York)"
+            ),
+            PostError::Time(t) => format!(
+                "`{t}` n'est pas une heure : écrivez AAAA-MM-JJ HH:MM dans le fuseau de la publication, ou un instant avec son décalage (2026-12-10T18:00+01:00)"
+            ),
+            PostError::Gap {
+                time,
+                zone,
+                before,
+                after,
+            } => format!(
+                "{time} n'existe pas en {zone} : on avance les horloges à ce moment-là (de {before} à {after}) ; choisissez une autre heure"
+            ),
+            PostError::Fold {
+                time,
+                zone,
+                first,
+                second,
+            } => format!(
+                "{time} arrive deux fois en {zone} : on recule les horloges à ce moment-là ; précisez le décalage (par exemple {time}{first} ou {time}{second})"
+            ),
+            PostError::Past(t) => {
+                format!("{t} est passé : une publication se programme dans le futur")
+            }
+            PostError::Channel { given, known } => {
+                format!("le canal `{given}` n'est pas un canal de la marque ({known})")
+            }
+            PostError::Ambiguous { given, which } => format!(
+                "`{given}` désigne plusieurs canaux de la marque ({which}) : écrivez la clé du canal"
+            ),
+            PostError::Slot(s) => format!(
+                "créneau `{s}` : écrivez un jour et une heure, comme `mar 18:00` (lun, mar, mer, jeu, ven, sam, dim ou mon, tue, wed, thu, fri, sat, sun)"
+            ),
+            PostError::NoFreeSlot => "aucun créneau libre dans les huit semaines : ajoutez des créneaux dans [publishing] slots, ou donnez une heure".to_owned(),
+            PostError::Lang(l) => {
+                format!("langue `{l}` : une publication s'écrit en fr ou en en")
+            }
+        }
+    }
+
+    /// In French or in English.
+    pub fn say(&self, french: bool) -> String {
+        if french {
+            self.in_french()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 /// A post as a person wrote it (a form, a JSON body, a schedule file).
 #[derive(Debug, Clone, Copy)]
 pub struct Draft<'a> {
@@ -380,6 +446,10 @@ mod tests {
         let gap = due_at("2026-03-29 02:30", "Europe/Paris").unwrap_err();
         assert!(matches!(gap, PostError::Gap { .. }), "{gap:?}");
         assert!(gap.to_string().contains("does not exist in Europe/Paris"));
+        assert_eq!(
+            gap.say(true),
+            "2026-03-29 02:30 n'existe pas en Europe/Paris : on avance les horloges à ce moment-là (de +01:00 à +02:00) ; choisissez une autre heure"
+        );
         // 25 October 2026: 02:30 happens twice.
         let fold = due_at("2026-10-25 02:30", "Europe/Paris").unwrap_err();
         assert!(fold.to_string().contains("+02:00"), "{fold}");

@@ -89,7 +89,7 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
                 println!("{}", line(&post, lang));
                 Ok(())
             }
-            Err(refusal) => Err(Refused(refusal.to_string()).into()),
+            Err(refusal) => Err(Refused(refusal.say(lang == Lang::Fr)).into()),
         }
     };
     match args.command {
@@ -120,7 +120,9 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
             // All or none: every id must be free before the first is written.
             for p in &planned {
                 if ws.post(&p.id)?.is_some() {
-                    return Err(Refused(PostRefusal::Exists(p.id.clone()).to_string()).into());
+                    return Err(
+                        Refused(PostRefusal::Exists(p.id.clone()).say(lang == Lang::Fr)).into(),
+                    );
                 }
             }
             for p in &planned {

@@ -161,6 +161,20 @@ fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() 
     assert_eq!(bad(twice.clone()).0, 201);
     let (status, e) = bad(twice);
     assert_eq!(status, 409, "{e}");
+    // The same refusal from the French page's form is in French.
+    let mut r = app
+        .agent()
+        .post(&format!("{}/publishing?lang=fr", app.url))
+        .header("Authorization", &format!("Bearer {agent}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("channel=x%3A1000&text=Hier&lang=fr&at=2020-01-01T10%3A00".as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.body_mut().read_to_string().unwrap();
+    assert!(
+        page.contains("2020-01-01 10:00 est passé : une publication se programme dans le futur"),
+        "{page}"
+    );
     // A manager's own post waits for another manager.
     let (_, own) = app.post(
         &manager,
@@ -356,6 +370,21 @@ fn the_command_line_adds_a_schedule_file_and_refuses_what_is_wrong() {
     let out = publish(&app, &["cancel", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no post `nope`"));
+    // In French when asked.
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "publish", "--store", &app.store, "--lang", "fr", "--actor", "camille", "approve",
+            "hiver-2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("l'auteur d'une publication ne peut pas la valider"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -181,7 +181,7 @@ pub(crate) async fn best_times(
         })?,
     };
     let zone_name = state.settings.publishing.time_zone.clone();
-    let tz = zone(&zone_name).map_err(invalid)?;
+    let tz = zone(&zone_name).map_err(invalid(false))?;
     let now = Timestamp::now();
     let since = now.as_millisecond() - BEST_TIME_WEEKS * 7 * 86_400_000;
     let (platform, key) = (info.platform.clone(), info.key.clone());
@@ -240,16 +240,21 @@ async fn get_best_times(
     Ok(Json(best_times(&state, q.channel.as_deref()).await?))
 }
 
-fn refused(r: PostRefusal) -> ApiError {
-    match r {
-        PostRefusal::NotFound(_) => ApiError::NotFound(r.to_string()),
-        PostRefusal::OwnPost => ApiError::Forbidden(r.to_string()),
-        _ => ApiError::Conflict(r.to_string()),
+/// A refusal as an HTTP error, in French for the French pages (the API speaks English).
+fn refused(french: bool) -> impl Fn(PostRefusal) -> ApiError {
+    move |r| {
+        let said = r.say(french);
+        match r {
+            PostRefusal::NotFound(_) => ApiError::NotFound(said),
+            PostRefusal::OwnPost => ApiError::Forbidden(said),
+            _ => ApiError::Conflict(said),
+        }
     }
 }
 
-fn invalid(e: PostError) -> ApiError {
-    ApiError::Unprocessable(e.to_string())
+/// A post that breaks a rule, as a 422, in French for the French pages.
+fn invalid(french: bool) -> impl Fn(PostError) -> ApiError {
+    move |e| ApiError::Unprocessable(e.say(french))
 }
 
 /// The brand's channels as the rules read them.
@@ -291,6 +296,7 @@ pub(crate) async fn create(
     state: &AppState,
     caller: &Caller,
     b: PostBody,
+    french: bool,
 ) -> Result<PostView, ApiError> {
     let rules = state.settings.publishing.clone();
     let zone_name = b.time_zone.unwrap_or(rules.time_zone);
@@ -306,9 +312,9 @@ pub(crate) async fn create(
         &channels(state),
         Some(Timestamp::now()),
     )
-    .map_err(invalid)?;
+    .map_err(invalid(french))?;
     if wants_slot {
-        let at = next_slot(state, &checked.channel, &zone_name).await?;
+        let at = next_slot(state, &checked.channel, &zone_name, french).await?;
         checked.due = Timestamp::from_millisecond(at).ok();
     }
     let author = caller.user.name.clone();
@@ -330,23 +336,28 @@ pub(crate) async fn create(
             })
         })
         .await?;
-    Ok(view(state, result.map_err(refused)?))
+    Ok(view(state, result.map_err(refused(french))?))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Post, ApiError> {
+async fn load(state: &AppState, id: &str, french: bool) -> Result<Post, ApiError> {
     let key = id.to_owned();
     state
         .pool
         .run(move |ws| ws.post(&key))
         .await?
-        .ok_or_else(|| refused(PostRefusal::NotFound(id.to_owned())))
+        .ok_or_else(|| refused(french)(PostRefusal::NotFound(id.to_owned())))
 }
 
 /// What `at` says to take the next free queue slot.
 const SLOT: &str = "slot";
 
 /// The next free queue slot of `channel` (Unix ms), or why there is none.
-async fn next_slot(state: &AppState, channel: &str, zone_name: &str) -> Result<i64, ApiError> {
+async fn next_slot(
+    state: &AppState,
+    channel: &str,
+    zone_name: &str,
+    french: bool,
+) -> Result<i64, ApiError> {
     let slots = state.settings.publishing.slots.clone();
     if slots.is_empty() {
         return Err(ApiError::Unprocessable(
@@ -361,7 +372,7 @@ async fn next_slot(state: &AppState, channel: &str, zone_name: &str) -> Result<i
         .collect();
     palabre_core::post::next_free_slot(&slots, zone_name, Timestamp::now(), &taken)
         .map(Timestamp::as_millisecond)
-        .map_err(invalid)
+        .map_err(invalid(french))
 }
 
 /// Only its author or a manager changes a post.
@@ -379,30 +390,33 @@ pub(crate) async fn edit(
     caller: &Caller,
     id: &str,
     b: EditBody,
+    french: bool,
 ) -> Result<PostView, ApiError> {
-    let post = load(state, id).await?;
+    let post = load(state, id, french).await?;
     own_or_manager(caller, &post)?;
     let zone_name = b.time_zone.clone().unwrap_or_else(|| post.tz.clone());
-    zone(&zone_name).map_err(invalid)?;
+    zone(&zone_name).map_err(invalid(french))?;
     let platform: Platform = post
         .platform
         .parse()
         .map_err(|_| ApiError::Internal(format!("post `{id}` has platform `{}`", post.platform)))?;
     let text = match &b.text {
-        Some(t) => Some(palabre_core::post::check_text(platform, t).map_err(invalid)?),
+        Some(t) => Some(palabre_core::post::check_text(platform, t).map_err(invalid(french))?),
         None => None,
     };
     let lang = match b.lang.as_deref().map(|l| l.trim().to_ascii_lowercase()) {
-        Some(l) if l != "fr" && l != "en" => return Err(invalid(PostError::Lang(l))),
+        Some(l) if l != "fr" && l != "en" => return Err(invalid(french)(PostError::Lang(l))),
         other => other,
     };
     let due_ms = match b.at.as_deref().map(str::trim) {
         None => None,
         Some("") => Some(None),
-        Some(SLOT) => Some(Some(next_slot(state, &post.channel, &zone_name).await?)),
+        Some(SLOT) => Some(Some(
+            next_slot(state, &post.channel, &zone_name, french).await?,
+        )),
         Some(at) => Some(Some(
             palabre_core::post::due_after(at, &zone_name, Timestamp::now())
-                .map_err(invalid)?
+                .map_err(invalid(french))?
                 .as_millisecond(),
         )),
     };
@@ -424,7 +438,7 @@ pub(crate) async fn edit(
         })
         .await?;
     state.engine.outbox_changed();
-    Ok(view(state, result.map_err(refused)?))
+    Ok(view(state, result.map_err(refused(french))?))
 }
 
 /// Submits, approves, rejects, cancels or releases a post as `caller`.
@@ -434,8 +448,9 @@ pub(crate) async fn step(
     id: &str,
     step: &str,
     reason: Option<String>,
+    french: bool,
 ) -> Result<PostView, ApiError> {
-    let post = load(state, id).await?;
+    let post = load(state, id, french).await?;
     match step {
         "submit" | "cancel" => own_or_manager(caller, &post)?,
         "approve" | "reject" | "release" => caller.require(Role::Manager)?,
@@ -467,13 +482,14 @@ pub(crate) async fn step(
         })
         .await?;
     state.engine.outbox_changed();
-    Ok(view(state, result.map_err(refused)?))
+    Ok(view(state, result.map_err(refused(french))?))
 }
 
 /// Publishes every held post now (a manager; the brake must be off).
 pub(crate) async fn release_all(
     state: &AppState,
     caller: &Caller,
+    french: bool,
 ) -> Result<Vec<PostView>, ApiError> {
     caller.require(Role::Manager)?;
     let actor = caller.user.name.clone();
@@ -491,7 +507,7 @@ pub(crate) async fn release_all(
     state.engine.outbox_changed();
     released
         .into_iter()
-        .map(|r| r.map(|p| view(state, p)).map_err(refused))
+        .map(|r| r.map(|p| view(state, p)).map_err(refused(french)))
         .collect()
 }
 
@@ -538,7 +554,7 @@ async fn post_post(
     parsed: Result<Json<PostBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
-    let created = create(&state, &caller, body(parsed)?).await?;
+    let created = create(&state, &caller, body(parsed)?, false).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -549,7 +565,7 @@ async fn get_post(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let post = load(&state, &id).await?;
+    let post = load(&state, &id, false).await?;
     Ok(Json(view(&state, post)))
 }
 
@@ -565,7 +581,9 @@ async fn patch_post(
     parsed: Result<Json<EditBody>, JsonRejection>,
 ) -> Result<Json<PostView>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
-    Ok(Json(edit(&state, &caller, &id, body(parsed)?).await?))
+    Ok(Json(
+        edit(&state, &caller, &id, body(parsed)?, false).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/posts/{id}/{step}",
@@ -583,7 +601,9 @@ async fn post_step(
 ) -> Result<Json<PostView>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let reason = parsed.and_then(|Json(b)| b.reason);
-    Ok(Json(step(&state, &caller, &id, &name, reason).await?))
+    Ok(Json(
+        step(&state, &caller, &id, &name, reason, false).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/posts-held/release",
@@ -595,7 +615,7 @@ async fn post_release_all(
     headers: HeaderMap,
 ) -> Result<Json<Vec<PostView>>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
-    Ok(Json(release_all(&state, &caller).await?))
+    Ok(Json(release_all(&state, &caller, false).await?))
 }
 
 // ------------------------------------------------------------------ pages
@@ -803,6 +823,11 @@ async fn publishing(
     .await
 }
 
+/// The page is in French.
+fn french(lang: &Lang) -> bool {
+    lang.0 == crate::i18n::UiLang::Fr
+}
+
 /// Where a form goes back to: the page it was sent from (a path of this app only).
 fn back_to(back: Option<String>) -> String {
     back.filter(|b| b.starts_with("/publishing") && !b.starts_with("//"))
@@ -847,7 +872,7 @@ async fn form_new(
             time_zone: None,
             submit: f.submit.is_some(),
         };
-        create(&state, &caller, b).await.map(|_| ())
+        create(&state, &caller, b, french(&lang)).await.map(|_| ())
     })
     .await
 }
@@ -873,7 +898,7 @@ async fn form_edit(
     act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
         let at = match (form_time(f.at), form_time(f.date)) {
             (Some(at), _) => Some(at),
-            (None, Some(date)) => Some(moved_to_day(&state, &id, &date).await?),
+            (None, Some(date)) => Some(moved_to_day(&state, &id, &date, french(&lang)).await?),
             (None, None) => None,
         };
         let b = EditBody {
@@ -881,14 +906,21 @@ async fn form_edit(
             at,
             ..Default::default()
         };
-        edit(&state, &caller, &id, b).await.map(|_| ())
+        edit(&state, &caller, &id, b, french(&lang))
+            .await
+            .map(|_| ())
     })
     .await
 }
 
 /// A post dropped on another day keeps its time of day (in its zone): the new local time.
-async fn moved_to_day(state: &AppState, id: &str, date: &str) -> Result<String, ApiError> {
-    let post = load(state, id).await?;
+async fn moved_to_day(
+    state: &AppState,
+    id: &str,
+    date: &str,
+    french: bool,
+) -> Result<String, ApiError> {
+    let post = load(state, id, french).await?;
     let day: Date = date
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("date: expected YYYY-MM-DD, got `{date}`")))?;
@@ -900,7 +932,7 @@ async fn moved_to_day(state: &AppState, id: &str, date: &str) -> Result<String, 
         .unwrap_or_else(|| "09:00".to_owned());
     let at = format!("{day} {time}");
     // Checked here too, so that a day where that time does not exist says so.
-    due_at(&at, &post.tz).map_err(invalid)?;
+    due_at(&at, &post.tz).map_err(invalid(french))?;
     Ok(at)
 }
 
@@ -920,7 +952,7 @@ async fn form_step(
 ) -> Response {
     let back = back_to(f.back);
     act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
-        step(&state, &caller, &id, &name, f.reason)
+        step(&state, &caller, &id, &name, f.reason, french(&lang))
             .await
             .map(|_| ())
     })
@@ -935,7 +967,9 @@ async fn form_release_all(
 ) -> Response {
     let back = back_to(f.back);
     act(&state, &lang, &caller, f.csrf.as_deref(), back, async {
-        release_all(&state, &caller).await.map(|_| ())
+        release_all(&state, &caller, french(&lang))
+            .await
+            .map(|_| ())
     })
     .await
 }

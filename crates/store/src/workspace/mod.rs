@@ -24,7 +24,9 @@ pub use outbox::{
     NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, SendResult, Waiting,
 };
 pub use people::{ApiToken, Role, Session, Team, User};
-pub use posts::{HoldReason, NewPost, Post, PostEdit, PostRefusal, PostResult, PostStatus};
+pub use posts::{
+    Expected, HoldReason, NewPost, Post, PostEdit, PostRefusal, PostResult, PostStatus,
+};
 
 use crate::StoreError;
 use db::Conn;

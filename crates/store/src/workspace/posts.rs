@@ -146,7 +146,7 @@ pub enum PostRefusal {
     State {
         id: String,
         status: &'static str,
-        what: &'static str,
+        what: Expected,
     },
     #[error("the same text is already scheduled on this channel at that time (post `{0}`)")]
     Twice(String),
@@ -156,6 +156,81 @@ pub enum PostRefusal {
     AlreadyApproved(String),
     #[error("the crisis brake is on: release it before publishing held posts")]
     BrakeOn,
+}
+
+impl PostRefusal {
+    /// The same, in French (the web app's forms and `palabre publish --lang fr`).
+    pub fn in_french(&self) -> String {
+        match self {
+            PostRefusal::NotFound(id) => format!("aucune publication `{id}`"),
+            PostRefusal::Exists(id) => format!("une publication `{id}` existe déjà"),
+            PostRefusal::State { id, status, what } => format!(
+                "la publication `{id}` est à l'état {status} : {}",
+                what.say(true)
+            ),
+            PostRefusal::Twice(id) => format!(
+                "le même texte est déjà programmé sur ce canal à cette heure (publication `{id}`)"
+            ),
+            PostRefusal::OwnPost => {
+                "l'auteur d'une publication ne peut pas la valider : un autre responsable doit le faire".to_owned()
+            }
+            PostRefusal::AlreadyApproved(id) => {
+                format!("vous avez déjà validé cette version de la publication `{id}`")
+            }
+            PostRefusal::BrakeOn => "le frein de crise est serré : desserrez-le avant de publier les publications retenues".to_owned(),
+        }
+    }
+
+    /// In French or in English.
+    pub fn say(&self, french: bool) -> String {
+        if french {
+            self.in_french()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+/// What a step needs of a post's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Editable,
+    Cancellable,
+    DraftOrRejected,
+    Submitted,
+    Held,
+    WaitingForApprovalOrTime,
+}
+
+impl Expected {
+    fn say(self, french: bool) -> &'static str {
+        match (self, french) {
+            (Expected::Editable, false) => "it can no longer change",
+            (Expected::Editable, true) => "elle ne peut plus changer",
+            (Expected::Cancellable, false) => "it can no longer be cancelled",
+            (Expected::Cancellable, true) => "elle ne peut plus être annulée",
+            (Expected::DraftOrRejected, false) => "only a draft or a rejected post is submitted",
+            (Expected::DraftOrRejected, true) => {
+                "seuls un brouillon ou une publication refusée se soumettent"
+            }
+            (Expected::Submitted, false) => "only a submitted post is approved",
+            (Expected::Submitted, true) => "seule une publication soumise se valide",
+            (Expected::Held, false) => "only a held post is released",
+            (Expected::Held, true) => "seule une publication retenue se relâche",
+            (Expected::WaitingForApprovalOrTime, false) => {
+                "only a post waiting for approval or for its time is rejected"
+            }
+            (Expected::WaitingForApprovalOrTime, true) => {
+                "seule une publication en attente de validation ou de son heure se refuse"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.say(false))
+    }
 }
 
 /// The result of a request: the post as it is now, or why nothing changed.
@@ -275,7 +350,7 @@ fn twin(
     .transpose()
 }
 
-fn refuse_state(p: &Post, what: &'static str) -> PostRefusal {
+fn refuse_state(p: &Post, what: Expected) -> PostRefusal {
     PostRefusal::State {
         id: p.id.clone(),
         status: p.status.as_str(),
@@ -390,7 +465,7 @@ impl Workspace {
                 return Ok(Err(PostRefusal::NotFound(id.to_owned())));
             };
             if !p.status.editable() {
-                return Ok(Err(refuse_state(&p, "it can no longer change")));
+                return Ok(Err(refuse_state(&p, Expected::Editable)));
             }
             let text = edit.text.unwrap_or(&p.text);
             let due_ms = edit.due_ms.unwrap_or(p.due_ms);
@@ -435,10 +510,7 @@ impl Workspace {
     pub fn submit_post(&mut self, id: &str, actor: &str) -> Result<PostResult, StoreError> {
         self.transition(id, actor, "post_submitted", None, |p| match p.status {
             PostStatus::Draft | PostStatus::Rejected => Ok(PostStatus::Submitted),
-            _ => Err(refuse_state(
-                p,
-                "only a draft or a rejected post is submitted",
-            )),
+            _ => Err(refuse_state(p, Expected::DraftOrRejected)),
         })
     }
 
@@ -456,7 +528,7 @@ impl Workspace {
                 return Ok(Err(PostRefusal::NotFound(id.to_owned())));
             };
             if p.status != PostStatus::Submitted {
-                return Ok(Err(refuse_state(&p, "only a submitted post is approved")));
+                return Ok(Err(refuse_state(&p, Expected::Submitted)));
             }
             if p.author == actor && !self_approval {
                 return Ok(Err(PostRefusal::OwnPost));
@@ -489,10 +561,7 @@ impl Workspace {
                 | PostStatus::Approved
                 | PostStatus::Scheduled
                 | PostStatus::Held => Ok(PostStatus::Rejected),
-                _ => Err(refuse_state(
-                    p,
-                    "only a post waiting for approval or for its time is rejected",
-                )),
+                _ => Err(refuse_state(p, Expected::WaitingForApprovalOrTime)),
             }
         })
     }
@@ -503,7 +572,7 @@ impl Workspace {
             if p.status.editable() {
                 Ok(PostStatus::Cancelled)
             } else {
-                Err(refuse_state(p, "it can no longer be cancelled"))
+                Err(refuse_state(p, Expected::Cancellable))
             }
         })
     }
@@ -521,7 +590,7 @@ impl Workspace {
                 return Ok(Err(PostRefusal::BrakeOn));
             }
             if p.status != PostStatus::Held {
-                return Ok(Err(refuse_state(&p, "only a held post is released")));
+                return Ok(Err(refuse_state(&p, Expected::Held)));
             }
             c.exec(
                 "UPDATE posts SET status = 'scheduled', due_ms = $1, note = NULL, updated_ms = $1
