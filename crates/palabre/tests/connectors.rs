@@ -548,3 +548,61 @@ fr = "Envoyez #MonRésultat suivi de votre code postal, par exemple : {{{{ examp
 fn now() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
+
+#[test]
+fn a_scheduled_post_is_published_once_across_a_kill_at_its_minute() {
+    let fake = FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let config = config(dir.path(), &fake);
+    let mut app = spawn_serve(&config, &store, false, ENV);
+    let author = app.user("camille", "manager", "", PASSWORD);
+    let approver = app.user("manon", "manager", "", PASSWORD);
+    let at = jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + 2_000)
+        .unwrap()
+        .to_string();
+    let (status, post) = app.post(
+        &author,
+        "/api/posts",
+        &json!({"channel": "mastodon:1", "text": "Nos horaires d'hiver sont en ligne.", "at": at, "submit": true}),
+    );
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(&approver, &format!("/api/posts/{id}/approve"), &json!({}))
+            .0,
+        200
+    );
+    // At its minute the platform takes the post, then holds its answer: Palabre is killed.
+    fake.control("hold", json!({"ms": 8000}));
+    wait_until("the platform to receive the post", || {
+        fake.state()["posts"].as_array().unwrap().len() == 1
+    });
+    app.kill();
+    fake.control("hold", json!({"ms": 0}));
+    // Restarted: sent again with the same key; the platform keeps one post, and the post is
+    // published with its id.
+    let app = spawn_serve(&config, &store, false, ENV);
+    wait_until("the post marked published", || {
+        app.get_json(&approver, &format!("/api/posts/{id}"))["status"] == "published"
+    });
+    let state = fake.state();
+    let posts = state["posts"].as_array().unwrap();
+    assert_eq!(posts.len(), 1, "exactly one post: {state}");
+    assert_eq!(posts[0]["text"], "Nos horaires d'hiver sont en ligne.");
+    assert!(
+        posts[0]["in_reply_to_id"].is_null(),
+        "a post of the brand's, not a reply"
+    );
+    let key = posts[0]["idempotency_key"].as_str().unwrap();
+    assert!(key.starts_with(&format!("post:{id}:v1:")), "{key}");
+    let attempts = state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["key"] == key)
+        .count();
+    assert_eq!(attempts, 2, "sent, killed, sent again with the same key");
+    let published = app.get_json(&approver, &format!("/api/posts/{id}"));
+    assert_eq!(published["remote_id"], posts[0]["id"], "{published}");
+}
