@@ -177,7 +177,7 @@ impl utoipa::Modify for CommonResponses {
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = path == "/healthz" || path == "/api/openapi.json";
             let webhook = path.starts_with("/webhooks/");
-            for operation in [item.get.as_mut(), item.post.as_mut()]
+            for operation in [item.get.as_mut(), item.post.as_mut(), item.patch.as_mut()]
                 .into_iter()
                 .flatten()
             {

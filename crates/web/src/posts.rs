@@ -597,10 +597,14 @@ async fn post_step(
     caller: Caller,
     headers: HeaderMap,
     Path((id, name)): Path<(String, String)>,
-    parsed: Option<Json<StepBody>>,
+    parsed: Result<Json<StepBody>, JsonRejection>,
 ) -> Result<Json<PostView>, ApiError> {
     caller.check_csrf(Caller::header_csrf(&headers))?;
-    let reason = parsed.and_then(|Json(b)| b.reason);
+    // The body is optional (only `reject` needs one): none at all is no reason.
+    let reason = match parsed {
+        Err(JsonRejection::MissingJsonContentType(_)) => None,
+        other => body(other)?.reason,
+    };
     Ok(Json(
         step(&state, &caller, &id, &name, reason, false).await?,
     ))
