@@ -106,8 +106,14 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
         PublishCommand::Add { file, submit } => {
             let channels = config.policy(&[]).map_err(Refused)?.channels;
             let now = jiff::Timestamp::now();
-            let planned = crate::schedule::load(&file, &rules.time_zone, &channels, Some(now))
-                .map_err(Refused)?;
+            let planned = crate::schedule::load(
+                &file,
+                &rules.time_zone,
+                &channels,
+                Some(now),
+                lang == Lang::Fr,
+            )
+            .map_err(Refused)?;
             if rules.slots.is_empty()
                 && let Some(p) = planned.iter().find(|p| p.slot)
             {

@@ -98,11 +98,17 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
                 .rules()
                 .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
                 .time_zone;
-            crate::schedule::load(path, &zone, &pipeline.policy().channels, None)
-                .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
-                .into_iter()
-                .filter_map(|p| Some((p.id, p.post.channel, p.post.due?)))
-                .collect()
+            crate::schedule::load(
+                path,
+                &zone,
+                &pipeline.policy().channels,
+                None,
+                lang == Lang::Fr,
+            )
+            .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
+            .into_iter()
+            .filter_map(|p| Some((p.id, p.post.channel, p.post.due?)))
+            .collect()
         }
     };
     let triager = pipeline.triager().cloned();

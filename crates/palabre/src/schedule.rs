@@ -50,16 +50,24 @@ pub struct Planned {
 
 /// Reads and checks every post of `path`; the first error names the file, the post and what
 /// is wrong. With `now`, a time already past is refused (adding to the store); without, any
-/// time is taken (a rehearsal of last year's stream).
+/// time is taken (a rehearsal of last year's stream). Errors in French with `french`.
 pub fn load(
     path: &Path,
     default_zone: &str,
     channels: &[Channel],
     now: Option<Timestamp>,
+    french: bool,
 ) -> Result<Vec<Planned>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&text, default_zone, channels, now).map_err(|e| format!("{}: {e}", path.display()))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let cannot = if french {
+            "impossible de lire"
+        } else {
+            "cannot read"
+        };
+        format!("{cannot} {}: {e}", path.display())
+    })?;
+    parse(&text, default_zone, channels, now, french)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// [`load`] on the file's text.
@@ -68,7 +76,9 @@ pub fn parse(
     default_zone: &str,
     channels: &[Channel],
     now: Option<Timestamp>,
+    french: bool,
 ) -> Result<Vec<Planned>, String> {
+    let say = |en: &str, fr: &str| if french { fr.to_owned() } else { en.to_owned() };
     let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
     let file_zone = file.time_zone.as_deref().unwrap_or(default_zone);
     let mut ids = HashSet::new();
@@ -83,12 +93,16 @@ pub fn parse(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(at("an id is 1 to 64 letters, digits, `-` or `_`".to_owned()));
+            return Err(at(say(
+                "an id is 1 to 64 letters, digits, `-` or `_`",
+                "un identifiant fait 1 à 64 lettres, chiffres, `-` ou `_`",
+            )));
         }
         if !ids.insert(id.to_owned()) {
-            return Err(at(
-                "this id is already used by an earlier post of the file".into()
-            ));
+            return Err(at(say(
+                "this id is already used by an earlier post of the file",
+                "cet identifiant est déjà pris par une publication précédente du fichier",
+            )));
         }
         let slot = entry.at.as_deref().map(str::trim) == Some("slot");
         let post = check(
@@ -102,13 +116,14 @@ pub fn parse(
             channels,
             now,
         )
-        .map_err(|e| at(e.to_string()))?;
+        .map_err(|e| at(e.say(french)))?;
         if let Some(due) = post.due
             && !slots.insert((post.channel.clone(), post.text.clone(), due))
         {
-            return Err(at(
-                "the same text is already scheduled on this channel at that time".into(),
-            ));
+            return Err(at(say(
+                "the same text is already scheduled on this channel at that time",
+                "le même texte est déjà programmé sur ce canal à cette heure",
+            )));
         }
         planned.push(Planned {
             id: id.to_owned(),
@@ -154,6 +169,7 @@ text = "Sans date"
             "Europe/Paris",
             &channels(),
             None,
+            false,
         )
         .unwrap();
         let due: Vec<String> = posts
@@ -166,7 +182,7 @@ text = "Sans date"
 
     #[test]
     fn each_bad_post_is_named_with_what_is_wrong() {
-        let bad = |body: &str| parse(body, "Europe/Paris", &channels(), None).unwrap_err();
+        let bad = |body: &str| parse(body, "Europe/Paris", &channels(), None, false).unwrap_err();
         let twice = bad(r#"
 [[posts]]
 id = "a"
@@ -207,8 +223,36 @@ text = "Bonsoir"
             "Europe/Paris",
             &channels(),
             Some(now),
+            false,
         )
         .unwrap_err();
         assert!(past.contains("is in the past"), "{past}");
+        // In French when asked.
+        let twice_fr = parse(
+            "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"x\"\n[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"y\"\n",
+            "Europe/Paris",
+            &channels(),
+            None,
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice_fr,
+            "posts[1] (`a`): cet identifiant est déjà pris par une publication précédente du fichier"
+        );
+        let past_fr = parse(
+            "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\nat = \"2026-12-10 18:00\"\ntext = \"x\"\n",
+            "Europe/Paris",
+            &channels(),
+            Some(now),
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            past_fr.ends_with(
+                "2026-12-10 18:00 est passé : une publication se programme dans le futur"
+            ),
+            "{past_fr}"
+        );
     }
 }
