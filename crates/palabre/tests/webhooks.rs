@@ -365,14 +365,26 @@ fn an_expired_page_token_keeps_the_reply_and_marks_the_account() {
             .contains("expired or revoked"),
         "{state:?}"
     );
-    // The action is kept for when the token is renewed, not dead.
-    let pending = app.get_json(&token, "/api/outbox?status=pending");
-    let item = pending
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["conversation_id"] == id.as_str())
-        .unwrap_or_else(|| panic!("the reply is not pending: {pending}"));
+    // The action is kept for when the token is renewed, not dead. (The account's health is
+    // written while sending; the round's result a moment later, with the round's commit.)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let item = loop {
+        let pending = app.get_json(&token, "/api/outbox?status=pending");
+        let found = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["conversation_id"] == id.as_str())
+            .cloned();
+        if let Some(item) = found {
+            break item;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reply is not pending: {pending}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(
         item["last_error"].as_str().unwrap().contains("190"),
         "{item}"
