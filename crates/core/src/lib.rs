@@ -11,6 +11,7 @@ pub mod duration;
 pub mod ids;
 pub mod keys;
 pub mod limit;
+pub mod media;
 pub mod message;
 pub mod platform;
 pub mod post;

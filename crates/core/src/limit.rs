@@ -43,6 +43,22 @@ impl Limit {
         Limit { max, unit }
     }
 
+    /// What the platform takes in a post of the brand's own: as in an answer, except on a
+    /// Facebook Page (63,206 characters) and Instagram (a caption of 2,200).
+    pub fn for_post(platform: Platform) -> Limit {
+        match platform {
+            Platform::Messenger => Limit {
+                max: 63_206,
+                unit: Unit::Chars,
+            },
+            Platform::Instagram => Limit {
+                max: 2_200,
+                unit: Unit::Chars,
+            },
+            other => Limit::for_platform(other),
+        }
+    }
+
     /// The length of `text` as the platform counts it.
     pub fn measure(&self, text: &str) -> usize {
         match self.unit {

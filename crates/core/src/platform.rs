@@ -46,6 +46,22 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Its name for people (`Facebook` for the Page behind Messenger).
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::X => "X",
+            Platform::Mastodon => "Mastodon",
+            Platform::Bluesky => "Bluesky",
+            Platform::Messenger => "Facebook",
+            Platform::Instagram => "Instagram",
+            Platform::Google => "Google",
+            Platform::Trustpilot => "Trustpilot",
+            Platform::Generic => "generic",
+        }
+    }
+}
+
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

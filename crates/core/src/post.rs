@@ -11,7 +11,9 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 /// Why a post cannot be written or scheduled as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PostError {
-    #[error("Palabre does not publish on {0}: posts go to X, Mastodon or Bluesky")]
+    #[error(
+        "Palabre does not publish on {0}: posts go to X, Mastodon, Bluesky, a Facebook Page or Instagram"
+    )]
     Platform(Platform),
     #[error("the text is empty")]
     Empty,
@@ -61,6 +63,55 @@ pub enum PostError {
     NoFreeSlot,
     #[error("language `{0}`: a post is written in fr or en")]
     Lang(String),
+    #[error("image {0} is not an image Palabre can read (JPEG, PNG, GIF or WebP)")]
+    ImageUnreadable(usize),
+    #[error("image {number} is a {format}; {} takes {accepted}", platform.name())]
+    ImageFormat {
+        number: usize,
+        platform: Platform,
+        format: &'static str,
+        accepted: String,
+    },
+    #[error("image {number} weighs {size}; {} takes at most {max} an image", platform.name())]
+    ImageTooBig {
+        number: usize,
+        platform: Platform,
+        size: String,
+        max: String,
+    },
+    #[error("{count} images; {} takes at most {max} in a post", platform.name())]
+    TooManyImages {
+        platform: Platform,
+        count: usize,
+        max: usize,
+    },
+    #[error(
+        "the description of image {number} is {length} characters long; {} takes at most {max}",
+        platform.name()
+    )]
+    AltTooLong {
+        number: usize,
+        platform: Platform,
+        length: usize,
+        max: usize,
+    },
+    #[error(
+        "image {number} is {width}×{height}: {} takes images from 4:5 (portrait) to 1.91:1 (landscape); crop it",
+        platform.name()
+    )]
+    ImageShape {
+        number: usize,
+        platform: Platform,
+        width: u32,
+        height: u32,
+    },
+    #[error("a post on {} needs an image", .0.name())]
+    ImageNeeded(Platform),
+    #[error(
+        "{} fetches a post's images from a public address: set [publishing] media_url to the address where this server is reached",
+        .0.name()
+    )]
+    NoMediaUrl(Platform),
 }
 
 impl PostError {
@@ -68,7 +119,7 @@ impl PostError {
     pub fn in_french(&self) -> String {
         match self {
             PostError::Platform(p) => format!(
-                "Palabre ne publie pas sur {p} : les publications vont sur X, Mastodon ou Bluesky"
+                "Palabre ne publie pas sur {p} : les publications vont sur X, Mastodon, Bluesky, une Page Facebook ou Instagram"
             ),
             PostError::Empty => "le texte est vide".to_owned(),
             PostError::TooLong {
@@ -116,6 +167,62 @@ impl PostError {
             PostError::Lang(l) => {
                 format!("langue `{l}` : une publication s'écrit en fr ou en en")
             }
+            PostError::ImageUnreadable(n) => format!(
+                "l'image {n} n'est pas une image que Palabre sait lire (JPEG, PNG, GIF ou WebP)"
+            ),
+            PostError::ImageFormat {
+                number,
+                platform,
+                format,
+                accepted,
+            } => format!(
+                "l'image {number} est au format {format} ; {} accepte {accepted}",
+                platform.name()
+            ),
+            PostError::ImageTooBig {
+                number,
+                platform,
+                size,
+                max,
+            } => format!(
+                "l'image {number} pèse {} ; {} accepte au plus {} par image",
+                size.replace('.', ",").replace("MB", "Mo").replace("KB", "Ko"),
+                platform.name(),
+                max.replace('.', ",").replace("MB", "Mo").replace("KB", "Ko")
+            ),
+            PostError::TooManyImages {
+                platform,
+                count,
+                max,
+            } => format!(
+                "{count} images ; {} en accepte au plus {max} par publication",
+                platform.name()
+            ),
+            PostError::AltTooLong {
+                number,
+                platform,
+                length,
+                max,
+            } => format!(
+                "la description de l'image {number} compte {length} caractères ; {} en accepte au plus {max}",
+                platform.name()
+            ),
+            PostError::ImageShape {
+                number,
+                platform,
+                width,
+                height,
+            } => format!(
+                "l'image {number} mesure {width}×{height} : {} accepte des images du 4:5 (portrait) au 1,91:1 (paysage) ; recadrez-la",
+                platform.name()
+            ),
+            PostError::ImageNeeded(p) => {
+                format!("une publication sur {} demande une image", p.name())
+            }
+            PostError::NoMediaUrl(p) => format!(
+                "{} va chercher les images d'une publication à une adresse publique : indiquez dans [publishing] media_url l'adresse où ce serveur est joignable",
+                p.name()
+            ),
         }
     }
 
@@ -233,7 +340,11 @@ fn find_channel<'c>(given: &str, channels: &'c [Channel]) -> Result<&'c Channel,
 /// The platforms whose connectors publish a post of the brand's.
 pub fn can_publish(platform: Platform) -> Result<(), PostError> {
     match platform {
-        Platform::X | Platform::Mastodon | Platform::Bluesky => Ok(()),
+        Platform::X
+        | Platform::Mastodon
+        | Platform::Bluesky
+        | Platform::Messenger
+        | Platform::Instagram => Ok(()),
         other => Err(PostError::Platform(other)),
     }
 }
@@ -244,7 +355,7 @@ pub fn check_text(platform: Platform, text: &str) -> Result<String, PostError> {
     if text.is_empty() {
         return Err(PostError::Empty);
     }
-    let limit = Limit::for_platform(platform);
+    let limit = Limit::for_post(platform);
     let length = limit.measure(text);
     if length > limit.max {
         return Err(PostError::TooLong {
@@ -405,7 +516,8 @@ pub fn local_time(at: Timestamp, zone_name: &str) -> String {
 
 /// The public address of a published post, from the platform's id of it and the channel's
 /// handle: `https://x.com/HANDLE/status/ID`, `https://SERVER/@USER/ID` (a Mastodon handle
-/// names its server), `https://bsky.app/profile/DID/post/KEY` (from the record's `at://` URI).
+/// names its server), `https://bsky.app/profile/DID/post/KEY` (from the record's `at://` URI),
+/// `https://www.facebook.com/PAGEID_POSTID`. Instagram's comes from its API.
 pub fn link(platform: Platform, handle: &str, remote_id: &str) -> Option<String> {
     let handle = handle.trim_start_matches('@');
     match platform {
@@ -420,6 +532,9 @@ pub fn link(platform: Platform, handle: &str, remote_id: &str) -> Option<String>
             let key = path.strip_prefix("app.bsky.feed.post/")?;
             Some(format!("https://bsky.app/profile/{did}/post/{key}"))
         }
+        // `PAGEID_POSTID`: facebook.com leads from it to the post.
+        Platform::Messenger => Some(format!("https://www.facebook.com/{remote_id}")),
+        // Instagram's address is not its id: the sender asks for its permalink.
         _ => None,
     }
 }

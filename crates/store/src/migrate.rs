@@ -39,6 +39,7 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         16,
         include_str!("../migrations/sqlite/0016_brake_channels.sql"),
     ),
+    (17, include_str!("../migrations/sqlite/0017_post_media.sql")),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -84,6 +85,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         15,
         include_str!("../migrations/postgres/0015_brake_channels.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_post_media.sql"),
     ),
 ];
 

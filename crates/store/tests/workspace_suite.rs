@@ -10,14 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palabre_core::message::MessageText;
+use palabre_core::post::PostError;
 use palabre_core::{
     Author, AuthorKind, ConversationId, ConversationStatus, Decision, Emotion, EventId, ExternalId,
     Intent, Lang, Message, MessageKeys, MessageKind, Outcome, Platform, Reason, Sentiment,
     SentimentLabel, Timestamp, Triage,
 };
 use palabre_store::workspace::{
-    Brake, BrakeChange, HoldReason, InboxFilter, InboxRow, NewAction, NewPost, OutboxStatus,
-    PostEdit, PostRefusal, PostStatus, ReviewOutcome, Role, Scope, Team, TeamScope,
+    Brake, BrakeChange, HoldReason, InboxFilter, InboxRow, NewAction, NewImage, NewPost,
+    OutboxStatus, PostEdit, PostRefusal, PostStatus, ReviewOutcome, Role, Scope, Team, TeamScope,
 };
 use palabre_store::{Entry, PostgresStore, SqliteStore, Store, Workspace};
 use std::collections::HashSet;
@@ -180,6 +181,7 @@ suite!(
     scheduled_posts_are_approved_published_once_and_held_by_the_brake,
     interactions_are_counted_by_hour_for_the_best_time_to_post,
     the_brake_on_chosen_channels_holds_only_theirs,
+    a_posts_images_are_checked_versioned_sent_and_served_once_published,
 );
 
 // ------------------------------------------------------------------ builders
@@ -3302,5 +3304,194 @@ fn the_followups_of_a_group_are_written_together(mut f: Fixture) {
     assert_eq!(
         ws.checkpoint("brand/stream").unwrap().as_deref(),
         Some("42")
+    );
+}
+
+/// A test image from the repository's `tests/images`.
+fn test_image(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../tests/images/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn image<'a>(bytes: &'a [u8], alt: &'a str, token: &'a str) -> NewImage<'a> {
+    NewImage {
+        bytes,
+        alt,
+        token,
+        public_address: true,
+    }
+}
+
+fn a_posts_images_are_checked_versioned_sent_and_served_once_published(f: Fixture) {
+    let mut ws = f.ws();
+    let (square, wide, tall) = (
+        test_image("square.jpg"),
+        test_image("wide.png"),
+        test_image("tall.jpg"),
+    );
+    let mut photo = new_post("photo", "Le château ce matin", Some(now() + 1_000));
+    photo.approvals_needed = 1;
+    photo.submit = true;
+    ws.create_post(&photo).unwrap().unwrap();
+    ws.approve_post("photo", "sarah", false).unwrap().unwrap();
+    // An image is a new version: the approved post goes back to approval.
+    let with = ws
+        .add_post_image(
+            "photo",
+            &image(&square, " Le château sous la neige ", "t1"),
+            "camille",
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!((with.status, with.version), (PostStatus::Submitted, 2));
+    assert_eq!(with.images.len(), 1);
+    assert_eq!(
+        (
+            with.images[0].content_type.as_str(),
+            with.images[0].width,
+            with.images[0].height,
+            with.images[0].alt.as_str()
+        ),
+        ("image/jpeg", 1080, 1080, "Le château sous la neige")
+    );
+    ws.add_post_image("photo", &image(&wide, "", "t2"), "camille")
+        .unwrap()
+        .unwrap();
+    // Not an image, or one the platform would refuse: refused, nothing kept.
+    assert_eq!(
+        ws.add_post_image(
+            "photo",
+            &image(b"%PDF-1.4 not an image", "", "t3"),
+            "camille"
+        )
+        .unwrap(),
+        Err(PostRefusal::Image(PostError::ImageUnreadable(3)))
+    );
+    let long = "x".repeat(1001);
+    assert!(matches!(
+        ws.add_post_image("photo", &image(&tall, &long, "t3"), "camille")
+            .unwrap(),
+        Err(PostRefusal::Image(PostError::AltTooLong { number: 3, .. }))
+    ));
+    for token in ["t3", "t4", "t5"] {
+        let _ = ws.add_post_image("photo", &image(&tall, "", token), "camille");
+    }
+    assert!(matches!(
+        ws.add_post_image("photo", &image(&tall, "", "t6"), "camille")
+            .unwrap(),
+        Err(PostRefusal::Image(PostError::TooManyImages {
+            count: 5,
+            max: 4,
+            ..
+        }))
+    ));
+    // Removing one moves the next ones up; describing one is a new version too.
+    let fewer = ws
+        .remove_post_image("photo", 1, "camille")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        fewer
+            .images
+            .iter()
+            .map(|i| (i.position, i.content_type.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "image/png"), (2, "image/jpeg"), (3, "image/jpeg")]
+    );
+    assert_eq!(
+        ws.remove_post_image("photo", 9, "camille").unwrap(),
+        Err(PostRefusal::NoImage {
+            id: "photo".into(),
+            position: 9
+        })
+    );
+    let described = ws
+        .describe_post_image("photo", 1, "La baie au couchant", "camille")
+        .unwrap()
+        .unwrap();
+    assert_eq!(described.images[0].alt, "La baie au couchant");
+    assert!(described.version > fewer.version);
+    ws.remove_post_image("photo", 3, "camille")
+        .unwrap()
+        .unwrap();
+    // Nothing public before the post goes out; the outbox reads the images in order.
+    let token_of_first = described.images[0].token.clone();
+    assert_eq!(ws.public_image(&token_of_first).unwrap(), None);
+    assert_eq!(ws.post_image("photo", 1).unwrap().unwrap().1, wide);
+    ws.approve_post("photo", "sarah", false).unwrap().unwrap();
+    ws.publish_due(now() + 2_000, None).unwrap();
+    let claimed = ws.claim_due("n1", now() + 2_000, 10).unwrap();
+    let sent = ws.outbox_post_images(claimed[0].id).unwrap();
+    assert_eq!(
+        sent.iter()
+            .map(|(i, b)| (i.position, b.len()))
+            .collect::<Vec<_>>(),
+        vec![(1, wide.len()), (2, tall.len())]
+    );
+    assert_eq!(
+        ws.public_image(&token_of_first).unwrap(),
+        Some(("image/png".to_owned(), wide.clone()))
+    );
+    // Published: the link the platform gave is kept; the images can no longer change.
+    ws.mark_sent(claimed[0].id, Some("17890")).unwrap();
+    ws.set_post_link(claimed[0].id, "https://www.instagram.com/p/C0ffee/")
+        .unwrap();
+    let done = ws.post("photo").unwrap().unwrap();
+    assert_eq!(
+        done.link.as_deref(),
+        Some("https://www.instagram.com/p/C0ffee/")
+    );
+    assert!(matches!(
+        ws.remove_post_image("photo", 1, "camille").unwrap(),
+        Err(PostRefusal::State { .. })
+    ));
+    assert!(ws.public_image(&token_of_first).unwrap().is_some());
+
+    // Instagram: no submission without an image; taking the last one away is refused.
+    let insta = NewPost {
+        channel: "instagram:1784",
+        platform: "instagram",
+        submit: true,
+        ..new_post("insta", "Bonjour d'Instagram", None)
+    };
+    assert_eq!(
+        ws.create_post(&insta).unwrap(),
+        Err(PostRefusal::Image(PostError::ImageNeeded(
+            Platform::Instagram
+        )))
+    );
+    ws.create_post(&NewPost {
+        submit: false,
+        ..insta
+    })
+    .unwrap()
+    .unwrap();
+    assert!(matches!(
+        ws.submit_post("insta", "camille").unwrap(),
+        Err(PostRefusal::Image(PostError::ImageNeeded(_)))
+    ));
+    assert!(matches!(
+        ws.add_post_image("insta", &image(&wide, "", "i1"), "camille")
+            .unwrap(),
+        Err(PostRefusal::Image(PostError::ImageFormat { .. }))
+    ));
+    assert!(matches!(
+        ws.add_post_image("insta", &image(&tall, "", "i1"), "camille")
+            .unwrap(),
+        Err(PostRefusal::Image(PostError::ImageShape { .. }))
+    ));
+    ws.add_post_image("insta", &image(&square, "", "i1"), "camille")
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        ws.remove_post_image("insta", 1, "camille").unwrap(),
+        Err(PostRefusal::Image(PostError::ImageNeeded(_)))
+    ));
+    assert_eq!(
+        ws.submit_post("insta", "camille").unwrap().unwrap().status,
+        PostStatus::Submitted
     );
 }

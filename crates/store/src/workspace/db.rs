@@ -20,6 +20,8 @@ pub enum P<'a> {
     Text(Option<&'a str>),
     /// A PostgreSQL BOOLEAN column (SQLite stores it as 0/1).
     Bool(bool),
+    /// A BLOB (SQLite) or BYTEA (PostgreSQL) column.
+    Bytes(&'a [u8]),
 }
 
 impl From<i64> for P<'_> {
@@ -55,6 +57,7 @@ impl rusqlite::ToSql for P<'_> {
             P::Int(None) | P::Text(None) => ToSqlOutput::from(rusqlite::types::Null),
             P::Text(Some(v)) => ToSqlOutput::from(v),
             P::Bool(v) => ToSqlOutput::from(i64::from(v)),
+            P::Bytes(v) => ToSqlOutput::from(v),
         })
     }
 }
@@ -66,6 +69,7 @@ pub(crate) enum V {
     Int(i64),
     Real(f64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 /// A row read back, with checked accessors.
@@ -89,6 +93,7 @@ impl Row {
             V::Null => Ok(None),
             V::Int(v) => Ok(Some(*v)),
             V::Real(v) => Ok(Some(*v as i64)),
+            V::Bytes(_) => Err(StoreError::Corrupt(format!("column {i} is bytes"))),
             V::Text(t) => t
                 .parse()
                 .map(Some)
@@ -111,6 +116,15 @@ impl Row {
             V::Text(t) => Ok(Some(t.clone())),
             V::Int(v) => Ok(Some(v.to_string())),
             V::Real(v) => Ok(Some(v.to_string())),
+            V::Bytes(b) => Ok(Some(String::from_utf8_lossy(b).into_owned())),
+        }
+    }
+
+    pub fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        match self.get(i)? {
+            V::Bytes(b) => Ok(b.clone()),
+            V::Text(t) => Ok(t.clone().into_bytes()),
+            _ => Err(StoreError::Corrupt(format!("column {i} is not bytes"))),
         }
     }
 }
@@ -132,6 +146,7 @@ fn pg_params<'a>(params: &'a [P<'a>]) -> Vec<Box<dyn postgres::types::ToSql + Sy
                 P::Int(v) => Box::new(v),
                 P::Text(v) => Box::new(v),
                 P::Bool(v) => Box::new(v),
+                P::Bytes(v) => Box::new(v),
             }
         })
         .collect()
@@ -151,6 +166,9 @@ fn pg_value(row: &postgres::Row, i: usize) -> Result<V, StoreError> {
     } else if ty == Type::BOOL {
         row.try_get::<_, Option<bool>>(i)?
             .map_or(V::Null, |v| V::Int(v.into()))
+    } else if ty == Type::BYTEA {
+        row.try_get::<_, Option<Vec<u8>>>(i)?
+            .map_or(V::Null, V::Bytes)
     } else if ty == Type::FLOAT8 {
         row.try_get::<_, Option<f64>>(i)?.map_or(V::Null, V::Real)
     } else {
@@ -192,7 +210,7 @@ impl Conn {
                             ValueRef::Integer(v) => V::Int(v),
                             ValueRef::Real(v) => V::Real(v),
                             ValueRef::Text(t) => V::Text(String::from_utf8_lossy(t).into_owned()),
-                            ValueRef::Blob(b) => V::Text(String::from_utf8_lossy(b).into_owned()),
+                            ValueRef::Blob(b) => V::Bytes(b.to_vec()),
                         });
                     }
                     out.push(Row(values));

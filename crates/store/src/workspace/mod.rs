@@ -10,6 +10,7 @@ mod followups;
 mod inbox;
 mod outbox;
 mod people;
+mod post_media;
 mod posts;
 mod search;
 
@@ -24,6 +25,7 @@ pub use outbox::{
     NewAction, OutboxItem, OutboxStatus, SENDING_CLAIM_MS, SendContext, SendResult, Waiting,
 };
 pub use people::{ApiToken, Role, Session, Team, User};
+pub use post_media::{NewImage, PostImage};
 pub use posts::{
     Expected, HoldReason, NewPost, Post, PostEdit, PostRefusal, PostResult, PostStatus,
 };

@@ -103,6 +103,13 @@ pub struct Post {
     pub note: Option<String>,
     /// The platform's id of the published post.
     pub remote_id: Option<String>,
+    /// Its public address when the platform alone knows it (Instagram's permalink); the
+    /// others are derived from `remote_id` (`palabre_core::post::link`). The API shows the
+    /// address either way (`PostView.link`).
+    #[serde(skip)]
+    pub link: Option<String>,
+    /// Its images, in order.
+    pub images: Vec<super::PostImage>,
     pub created_ms: i64,
     pub updated_ms: i64,
     pub published_ms: Option<i64>,
@@ -156,6 +163,10 @@ pub enum PostRefusal {
     AlreadyApproved(String),
     #[error("the crisis brake is on: release it before publishing held posts")]
     BrakeOn,
+    #[error("{0}")]
+    Image(palabre_core::post::PostError),
+    #[error("post `{id}` has no image {position}")]
+    NoImage { id: String, position: i64 },
 }
 
 impl PostRefusal {
@@ -178,6 +189,10 @@ impl PostRefusal {
                 format!("vous avez déjà validé cette version de la publication `{id}`")
             }
             PostRefusal::BrakeOn => "le frein de crise est serré : desserrez-le avant de publier les publications retenues".to_owned(),
+            PostRefusal::Image(e) => e.in_french(),
+            PostRefusal::NoImage { id, position } => {
+                format!("la publication `{id}` n'a pas d'image {position}")
+            }
         }
     }
 
@@ -256,7 +271,7 @@ impl HoldReason {
 
 const COLUMNS: &str =
     "id, channel, platform, text, lang, due_ms, tz, status, author, approvals_needed,
-    version, note, remote_id, created_ms, updated_ms, published_ms";
+    version, note, remote_id, created_ms, updated_ms, published_ms, link";
 
 fn post(r: &Row) -> Result<Post, StoreError> {
     let status = r.text(7)?;
@@ -279,10 +294,12 @@ fn post(r: &Row) -> Result<Post, StoreError> {
         created_ms: r.int(13)?,
         updated_ms: r.int(14)?,
         published_ms: r.opt_int(15)?,
+        link: r.opt_text(16)?,
+        images: Vec::new(),
     })
 }
 
-fn load(c: &mut Conn, id: &str) -> Result<Option<Post>, StoreError> {
+pub(crate) fn load(c: &mut Conn, id: &str) -> Result<Option<Post>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM posts WHERE id = $1");
     let Some(row) = c.one(&sql, &[id.into()])? else {
         return Ok(None);
@@ -296,6 +313,7 @@ fn load(c: &mut Conn, id: &str) -> Result<Option<Post>, StoreError> {
         .iter()
         .map(|r| r.text(0))
         .collect::<Result<_, _>>()?;
+    p.images = super::post_media::images(c, id)?;
     Ok(Some(p))
 }
 
@@ -350,7 +368,28 @@ fn twin(
     .transpose()
 }
 
-fn refuse_state(p: &Post, what: Expected) -> PostRefusal {
+/// What a new version (a new text, other images) makes of a post: on its way to publishing,
+/// back to approval (its approvals were of the old version); rejected or failed, a draft.
+pub(crate) fn new_version(status: PostStatus) -> PostStatus {
+    match status {
+        PostStatus::Rejected | PostStatus::Failed => PostStatus::Draft,
+        PostStatus::Approved | PostStatus::Scheduled | PostStatus::Held => PostStatus::Submitted,
+        other => other,
+    }
+}
+
+/// A post on a platform that takes none without an image (Instagram) goes to approval only
+/// with one.
+fn needs_no_image(platform: &str, images: usize) -> Result<(), PostRefusal> {
+    match platform.parse::<palabre_core::Platform>() {
+        Ok(p) if images == 0 && palabre_core::media::rules(p).image_required => Err(
+            PostRefusal::Image(palabre_core::post::PostError::ImageNeeded(p)),
+        ),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn refuse_state(p: &Post, what: Expected) -> PostRefusal {
     PostRefusal::State {
         id: p.id.clone(),
         status: p.status.as_str(),
@@ -378,6 +417,11 @@ impl Workspace {
             }
             if let Some(other) = twin(c, &id, new.channel, new.text, new.due_ms)? {
                 return Ok(Err(PostRefusal::Twice(other)));
+            }
+            if new.submit
+                && let Err(refusal) = needs_no_image(new.platform, 0)
+            {
+                return Ok(Err(refusal));
             }
             let status = if new.submit {
                 PostStatus::Submitted
@@ -475,10 +519,7 @@ impl Workspace {
             let new_text = text != p.text;
             let version = p.version + i64::from(new_text);
             let status = match (p.status, new_text) {
-                (PostStatus::Rejected | PostStatus::Failed, true) => PostStatus::Draft,
-                (PostStatus::Approved | PostStatus::Scheduled | PostStatus::Held, true) => {
-                    PostStatus::Submitted
-                }
+                (status, true) => new_version(status),
                 (PostStatus::Approved | PostStatus::Scheduled | PostStatus::Held, false) => {
                     approved_status(due_ms)
                 }
@@ -509,7 +550,10 @@ impl Workspace {
     /// A draft (or a rejected post) goes to the approvers.
     pub fn submit_post(&mut self, id: &str, actor: &str) -> Result<PostResult, StoreError> {
         self.transition(id, actor, "post_submitted", None, |p| match p.status {
-            PostStatus::Draft | PostStatus::Rejected => Ok(PostStatus::Submitted),
+            PostStatus::Draft | PostStatus::Rejected => {
+                needs_no_image(&p.platform, p.images.len())?;
+                Ok(PostStatus::Submitted)
+            }
             _ => Err(refuse_state(p, Expected::DraftOrRejected)),
         })
     }
