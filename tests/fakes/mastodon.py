@@ -2,21 +2,31 @@
 """A fake Mastodon server for Palabre's tests, run as its own process.
 
 It speaks the parts of the Mastodon API that Palabre's connector uses: server-sent event
-streams (with `:thump` heartbeats), mention notifications with `min_id` paging, and
-`POST /api/v1/statuses` honouring `Idempotency-Key` as Mastodon does (the same key gives back
-the same status, never a second one). It sends `X-RateLimit-*` headers with an ISO reset.
+streams (with `:thump` heartbeats), mention notifications with `min_id` paging,
+`POST /api/v2/media` (multipart `file` and `description`: an image becomes an attachment, ready
+at once with its `url` (200) or still processing (202, `url` null) until `GET /api/v1/media/:id`
+answers 200 instead of 206), and `POST /api/v1/statuses` honouring `Idempotency-Key` as
+Mastodon does (the same key gives back the same status, never a second one) and taking
+`media_ids` (unknown or unprocessed ones are refused with a 422, as Mastodon does). It sends
+`X-RateLimit-*` headers with an ISO reset.
 
 Control endpoints under /_fake/ let a test inject what real servers do:
   POST /_fake/mention  {"acct", "text", "visibility"}  a mention of the brand (streamed + listed)
   POST /_fake/burst    {"count"}                       that many mentions, streamed at once
-  POST /_fake/fail     {"statuses": [...], "stream": [...], "notifications": [...]}
+  POST /_fake/fail     {"statuses": [...], "stream": [...], "notifications": [...], "media": [...]}
        statuses: "429" (reset in 2 s), "429-10min" (reset in 10 minutes), "500", "hang",
        "error200", "401";  stream: "half", "disconnect",
-       "silent", "500";  notifications: "500", "garbage"
+       "silent", "500";  notifications: "500", "garbage";
+       media (the next uploads, in order): "ok" (as usual), "422" (too heavy: `Validation
+       failed: File file size must be less than 16 MB`), "422-type" (`Validation failed: File
+       content type is invalid, File is invalid`), "500", "processing" (202, ready after two
+       reads), "stuck" (202, never ready)
   POST /_fake/hold     {"ms"}     hold each statuses answer this long AFTER recording the post
   POST /_fake/token    {"valid"}  revoke or restore the token (401 everywhere)
   POST /_fake/remaining {"remaining"}  what X-RateLimit-Remaining says next
-  GET  /_fake/posts               every status created, with its idempotency key
+  GET  /_fake/posts               every status created (with its idempotency key and
+                                  media_ids), every upload ("media": id, file name, content
+                                  type, size, sha256, description), the statuses requests
 `--brand-id` and `--brand` say which account is the brand's (default 1, `marque`): two fakes can
 play two accounts of one brand.
 Prints `listening on http://127.0.0.1:PORT` once ready. Standard library only.
@@ -24,6 +34,7 @@ Prints `listening on http://127.0.0.1:PORT` once ready. Standard library only.
 
 import argparse
 import datetime
+import hashlib
 import json
 import sys
 import threading
@@ -38,7 +49,9 @@ STATE = {
     "notifications": [],  # oldest first
     "posts": [],
     "by_key": {},
-    "fail": {"statuses": [], "stream": [], "notifications": []},
+    "fail": {"statuses": [], "stream": [], "notifications": [], "media": []},
+    "media": [],  # every upload, oldest first
+    "media_by_id": {},
     "hold_ms": 0,
     "token_ok": True,
     "remaining": 300,
@@ -161,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path):
         if self.command == "GET" and path == "/_fake/posts":
             with LOCK:
-                return self.send(200, {"posts": STATE["posts"], "requests": STATE["requests"], "streams": STATE["streams"], "hits": STATE["hits"]})
+                return self.send(200, {"posts": STATE["posts"], "requests": STATE["requests"], "streams": STATE["streams"], "hits": STATE["hits"], "media": STATE["media"]})
         b = self.body()
         with LOCK:
             if path == "/_fake/mention":
@@ -173,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
                     make_mention("fan%d@fake.example" % (i % 5000), "Question %d sur mon vol vers Lyon ?" % i)
                 return self.send(200, {"count": count, "last": STATE["notifications"][-1]["id"]})
             if path == "/_fake/fail":
-                for k in ("statuses", "stream", "notifications"):
+                for k in ("statuses", "stream", "notifications", "media"):
                     STATE["fail"][k].extend(b.get(k, []))
                 return self.send(200, STATE["fail"])
             if path == "/_fake/hold":
@@ -199,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.notifications(parse_qs(url.query))
         if url.path.startswith("/api/v1/streaming/"):
             return self.stream(url.path)
+        if url.path.startswith("/api/v1/media/"):
+            return self.media_status(url.path.rsplit("/", 1)[-1])
         self.send(404, {"error": "Record not found"})
 
     def do_POST(self):
@@ -209,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if url.path == "/api/v1/statuses":
             return self.statuses()
+        if url.path == "/api/v2/media":
+            return self.upload()
         self.send(404, {"error": "Record not found"})
 
     def do_DELETE(self):
@@ -233,6 +250,99 @@ class Handler(BaseHTTPRequestHandler):
         # Mastodon lists newest first.
         self.send(200, list(reversed(newer)))
 
+    def form(self):
+        """A multipart/form-data body: {name: (filename, content type, bytes)}."""
+        ctype = self.headers.get("Content-Type") or ""
+        boundary = None
+        for param in ctype.split(";")[1:]:
+            k, _, v = param.strip().partition("=")
+            if k.lower() == "boundary":
+                boundary = v.strip('"').encode()
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        fields = {}
+        if not ctype.startswith("multipart/form-data") or not boundary:
+            return fields
+        for chunk in raw.split(b"--" + boundary)[1:]:
+            if chunk.startswith(b"--"):
+                break
+            head, _, data = chunk[2:].partition(b"\r\n\r\n")
+            if data.endswith(b"\r\n"):
+                data = data[:-2]
+            name = filename = None
+            part_type = "text/plain"
+            for line in head.decode("utf-8", "replace").split("\r\n"):
+                key, _, value = line.partition(":")
+                if key.strip().lower() == "content-disposition":
+                    for item in value.split(";"):
+                        k, _, v = item.strip().partition("=")
+                        if k == "name":
+                            name = v.strip('"')
+                        elif k == "filename":
+                            filename = v.strip('"')
+                elif key.strip().lower() == "content-type":
+                    part_type = value.strip()
+            if name is not None:
+                fields[name] = (filename, part_type, data)
+        return fields
+
+    def attachment(self, media, ready):
+        mid = media["id"]
+        url = "https://fake.example/system/media_attachments/files/" + mid + "/original/" + (media["filename"] or "file")
+        return {
+            "id": mid,
+            "type": "image",
+            "url": url if ready else None,
+            "preview_url": url.replace("/original/", "/small/"),
+            "remote_url": None,
+            "description": media["description"],
+            "meta": {},
+        }
+
+    def upload(self):
+        fields = self.form()
+        fail = self.pop_fail("media")
+        if fail == "500":
+            return self.send(500, {"error": "We're sorry, but something went wrong"})
+        if fail == "422":
+            return self.send(422, {"error": "Validation failed: File file size must be less than 16 MB"})
+        if fail == "422-type":
+            return self.send(422, {"error": "Validation failed: File content type is invalid, File is invalid"})
+        if "file" not in fields:
+            return self.send(422, {"error": "Validation failed: File can't be blank"})
+        filename, part_type, data = fields["file"]
+        if not part_type.startswith("image/"):
+            return self.send(422, {"error": "Validation failed: File content type is invalid, File is invalid"})
+        description = fields["description"][2].decode("utf-8") if "description" in fields else None
+        with LOCK:
+            media = {
+                "id": next_id(),
+                "filename": filename,
+                "content_type": part_type,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "description": description,
+                # Reads of GET /api/v1/media/:id still answered 206.
+                "pending": {"processing": 2, "stuck": 10 ** 9}.get(fail, 0),
+            }
+            STATE["media"].append(media)
+            STATE["media_by_id"][media["id"]] = media
+        if media["pending"]:
+            return self.send(202, self.attachment(media, False))
+        self.send(200, self.attachment(media, True))
+
+    def media_status(self, mid):
+        with LOCK:
+            media = STATE["media_by_id"].get(mid)
+            if media is None:
+                return self.send(404, {"error": "Record not found"})
+            ready = media["pending"] == 0
+            if not ready:
+                media["pending"] -= 1
+        if not ready:
+            return self.send(206, self.attachment(media, False))
+        self.send(200, self.attachment(media, True))
+
     def statuses(self):
         b = self.body()
         key = self.headers.get("Idempotency-Key")
@@ -255,6 +365,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fail == "error200":
             return self.send(200, {"error": "Validation failed: Text can't be blank"})
+        media_ids = [str(m) for m in b.get("media_ids", [])]
+        with LOCK:
+            media = [STATE["media_by_id"].get(m) for m in media_ids]
+        if any(m is None for m in media):
+            return self.send(422, {"error": "Validation failed: Media attachments is invalid"})
+        if any(m["pending"] for m in media):
+            return self.send(422, {"error": "Cannot attach files that have not finished processing. Try again in a moment!"})
         with LOCK:
             if key and key in STATE["by_key"]:
                 status = STATE["by_key"][key]
@@ -269,6 +386,8 @@ class Handler(BaseHTTPRequestHandler):
                     "text": b.get("status", ""),
                     "idempotency_key": key,
                     "account": account(BRAND["username"]),
+                    "media_ids": media_ids,
+                    "media_attachments": [self.attachment(m, True) for m in media],
                 }
                 STATE["posts"].append(status)
                 if key:

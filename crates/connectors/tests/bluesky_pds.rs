@@ -1,13 +1,18 @@
 //! The Bluesky connector against a real PDS on loopback (`tests/bluesky-pds`, @atproto/dev-env:
 //! a PLC directory and a PDS with in-memory SQLite): a customer's post read by the firehose
-//! source, answered by the sender with facets, sent twice and posted once, hidden, deleted.
+//! source, answered by the sender with facets, sent twice and posted once, hidden, deleted; a
+//! post with images (uploaded blobs embedded with their descriptions and shapes) and one whose
+//! image is over the lexicon's 1,000,000 bytes (which the PDS itself takes: the sender refuses
+//! it before any upload).
 //! Skipped with a loud message when the harness is not installed; PALABRE_REQUIRE_BLUESKY=1
 //! (CI) makes that a failure.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palabre_connectors::bluesky::{Config, facets, tid};
-use palabre_connectors::client::{Action, Batch, Outgoing, SendError, Sink, SourceError, Stop};
+use palabre_connectors::client::{
+    Action, Batch, Media, Outgoing, SendError, Sink, SourceError, Stop,
+};
 use palabre_connectors::{Event, Format, normalize};
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
@@ -172,6 +177,7 @@ fn outgoing<'a>(key: &'a str, action: Action, target: Option<&'a str>) -> Outgoi
         resend: false,
         queued_ms: 0,
         quick_replies: &[],
+        media: &[],
     }
 }
 
@@ -427,5 +433,199 @@ fn read_answer_once_hide_and_delete_on_a_real_pds() {
     eprintln!(
         "Bluesky PDS scenario took {:.1} s after the harness started",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// A real PNG (8-bit RGB, stored without compression, so its size is what it looks like):
+/// `width` × `height` pixels of a pattern drawn from `seed`.
+fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut typed = kind.to_vec();
+        typed.extend_from_slice(data);
+        out.extend_from_slice(&typed);
+        out.extend_from_slice(&crc32(&typed).to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // no filter
+        for x in 0..width {
+            let v = (x.wrapping_mul(7) ^ y.wrapping_mul(13)) as u8;
+            raw.extend_from_slice(&[v.wrapping_add(seed), v, seed]);
+        }
+    }
+    // zlib with stored deflate blocks, then its Adler-32.
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        z.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&(!len).to_le_bytes());
+        z.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &header);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn image<'a>(bytes: &'a [u8], width: u32, height: u32, alt: &'a str) -> Media<'a> {
+    Media {
+        bytes,
+        content_type: "image/png",
+        width,
+        height,
+        alt,
+        url: None,
+    }
+}
+
+fn get_blob(pds: &str, did: &str, cid: &str) -> Vec<u8> {
+    let mut resp = ureq::get(format!("{pds}/xrpc/com.atproto.sync.getBlob"))
+        .query("did", did)
+        .query("cid", cid)
+        .call()
+        .unwrap();
+    resp.body_mut().read_to_vec().unwrap()
+}
+
+#[test]
+fn a_post_embeds_its_images_and_an_image_over_the_lexicons_limit_is_refused() {
+    let Some(pds) = start() else { return };
+    let url = pds.info["pds"].as_str().unwrap().to_owned();
+    let brand = &pds.info["brand"];
+    let brand_did = brand["did"].as_str().unwrap();
+    let config: Config = serde_json::from_value(json!({
+        "name": "brand",
+        "handle": brand["handle"],
+        "did": brand_did,
+        "service": url,
+        "password": brand["appPassword"],
+        "firehose": true,
+    }))
+    .unwrap();
+    let sender = config.build().unwrap().sender.unwrap();
+
+    let (plan, shelf) = (png(40, 30, 7), png(20, 50, 9));
+    let images = [
+        image(&plan, 40, 30, "Le plan du magasin, rayon par rayon"),
+        image(&shelf, 20, 50, ""),
+    ];
+    let mut post = outgoing("post:31:v1:1700000000000", Action::Post, None);
+    post.text = Some("Le nouveau plan du magasin.");
+    post.media = &images;
+    let uri = sender.send(&post).unwrap().unwrap();
+    let record = get_record(&url, &uri).expect("the post is on the PDS");
+    assert_eq!(record["value"]["text"], "Le nouveau plan du magasin.");
+    let embed = &record["value"]["embed"];
+    assert_eq!(embed["$type"], "app.bsky.embed.images");
+    let embedded = embed["images"].as_array().unwrap();
+    assert_eq!(embedded.len(), 2, "{embed}");
+    for (got, (bytes, alt, w, h)) in embedded.iter().zip([
+        (&plan, "Le plan du magasin, rayon par rayon", 40, 30),
+        (&shelf, "", 20, 50),
+    ]) {
+        assert_eq!(got["alt"], alt);
+        assert_eq!(got["aspectRatio"], json!({"width": w, "height": h}));
+        let blob = &got["image"];
+        assert_eq!(blob["$type"], "blob");
+        assert_eq!(blob["mimeType"], "image/png");
+        assert_eq!(blob["size"], bytes.len());
+        // The PDS keeps the very bytes uploaded.
+        let cid = blob["ref"]["$link"].as_str().unwrap();
+        assert_eq!(&get_blob(&url, brand_did, cid), bytes);
+    }
+    // Sent again after a doubt: the same record, one post.
+    post.resend = true;
+    assert_eq!(sender.send(&post).unwrap().as_deref(), Some(uri.as_str()));
+    let with_images = list_posts(&url, brand_did)
+        .into_iter()
+        .filter(|r| r["value"]["embed"]["$type"] == "app.bsky.embed.images")
+        .count();
+    assert_eq!(with_images, 1);
+
+    // Over the lexicon's 1,000,000 bytes an image. The PDS does not check it: a post carrying
+    // such an image, made directly, is taken (what this PDS does, asserted so that a PDS that
+    // starts refusing it shows here).
+    let heavy = png(600, 600, 3);
+    assert!(heavy.len() > 1_000_000, "{}", heavy.len());
+    let customer = &pds.info["customer"];
+    let customer_did = customer["did"].as_str().unwrap();
+    let session = xrpc_post(
+        &url,
+        "com.atproto.server.createSession",
+        &json!({"identifier": customer["handle"], "password": customer["password"]}),
+        None,
+    );
+    let jwt = session["accessJwt"].as_str().unwrap();
+    let mut uploaded = ureq::post(format!("{url}/xrpc/com.atproto.repo.uploadBlob"))
+        .header("authorization", format!("Bearer {jwt}"))
+        .header("content-type", "image/png")
+        .send(&heavy[..])
+        .unwrap();
+    let blob: Value = uploaded.body_mut().read_json().unwrap();
+    let taken = xrpc_post(
+        &url,
+        "com.atproto.repo.createRecord",
+        &json!({"repo": customer_did, "collection": "app.bsky.feed.post", "record": {
+            "$type": "app.bsky.feed.post", "text": "Trop lourde, et pourtant prise.",
+            "embed": {"$type": "app.bsky.embed.images", "images": [{"alt": "", "image": blob["blob"]}]},
+            "createdAt": jiff::Timestamp::now().to_string()}}),
+        Some(jwt),
+    );
+    let kept = get_record(&url, taken["uri"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        kept["value"]["embed"]["images"][0]["image"]["size"],
+        heavy.len(),
+        "the PDS took an image over the lexicon's limit"
+    );
+    // So the sender refuses it itself, before uploading anything, and says why.
+    let too_big = [
+        image(&plan, 40, 30, "léger"),
+        image(&heavy, 600, 600, "trop lourd"),
+    ];
+    let key = "post:32:v1:1700000000000";
+    let mut refused = outgoing(key, Action::Post, None);
+    refused.text = Some("Une image trop lourde.");
+    refused.media = &too_big;
+    let before = list_posts(&url, brand_did).len();
+    assert_eq!(
+        sender.send(&refused),
+        Err(SendError::Fatal(format!(
+            "Bluesky: the image 2 has {} bytes, and a post's image has at most 1000000 (app.bsky.embed.images); the PDS would take it, but Bluesky would not show the post",
+            heavy.len()
+        )))
+    );
+    assert_eq!(list_posts(&url, brand_did).len(), before, "nothing posted");
+    let rkey = tid::derive(key, None);
+    assert!(
+        get_record(&url, &format!("at://{brand_did}/app.bsky.feed.post/{rkey}")).is_none(),
+        "no record under the key's record key"
     );
 }

@@ -1,12 +1,13 @@
 //! The Mastodon client against a fake Mastodon server run as its own process
 //! (`tests/fakes/mastodon.py`): catching up by polling, streaming, a stream cut in the middle of
 //! an event, a silent stream, a revoked token, and sending with idempotency keys, 429 resets,
-//! 500s, a 200 carrying an error, and a server that hangs.
+//! 500s, a 200 carrying an error, and a server that hangs; posts with images (uploaded with
+//! their descriptions, waited for while processed, named in the status) and images refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palabre_connectors::client::{
-    Action, Batch, Outgoing, SendError, Sink, Source, SourceError, Stop,
+    Action, Batch, Media, Outgoing, SendError, Sink, Source, SourceError, Stop,
 };
 use palabre_connectors::mastodon::client::{Config, build};
 use std::io::{BufRead, BufReader};
@@ -291,6 +292,7 @@ fn reply<'a>(key: &'a str, target: &'a str, raw: &'a str) -> Outgoing<'a> {
         resend: false,
         queued_ms: 0,
         quick_replies: &[],
+        media: &[],
     }
 }
 
@@ -398,4 +400,140 @@ fn sends_once_per_key_and_maps_every_failure() {
     );
     let posts = fake.posts()["posts"].as_array().unwrap().len();
     assert_eq!(posts, 2, "human:1 and bot:3");
+}
+
+fn post<'a>(key: &'a str, media: &'a [Media<'a>]) -> Outgoing<'a> {
+    Outgoing {
+        action: Action::Post,
+        target_id: None,
+        target_raw: None,
+        text: Some("Nos nouveaux horaires, en images."),
+        human: true,
+        media,
+        ..reply(key, "", "")
+    }
+}
+
+/// Bytes that look like an image to a server that reads the content type only; with CR LF
+/// inside, so that a body cut or re-encoded on the way shows in the checksum.
+fn image_bytes(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| match i % 7 {
+            0 => b'\r',
+            1 => b'\n',
+            _ => (i as u8).wrapping_mul(31).wrapping_add(seed),
+        })
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn media<'a>(bytes: &'a [u8], content_type: &'a str, alt: &'a str) -> Media<'a> {
+    Media {
+        bytes,
+        content_type,
+        width: 800,
+        height: 600,
+        alt,
+        url: None,
+    }
+}
+
+#[test]
+fn a_post_carries_its_images_described_and_processed_once_per_key() {
+    let fake = fake();
+    let sender = build(&fake.config("")).unwrap().sender;
+    let (jpeg, png) = (image_bytes(1, 40_000), image_bytes(2, 3_000));
+    let images = [
+        media(&jpeg, "image/jpeg", "Un chat roux sur le comptoir"),
+        media(&png, "image/png", ""),
+    ];
+    // The second image is still being processed when the upload answers (202, no url): the
+    // fake refuses a status naming it until two reads later.
+    fake.control("fail", serde_json::json!({"media": ["ok", "processing"]}));
+    let id = sender
+        .send(&post("post:7:v1:1700000000000", &images))
+        .unwrap()
+        .unwrap();
+    let state = fake.posts();
+    let uploads = state["media"].as_array().unwrap();
+    assert_eq!(uploads.len(), 2);
+    assert_eq!(uploads[0]["content_type"], "image/jpeg");
+    assert_eq!(uploads[0]["filename"], "image-1.jpg");
+    assert_eq!(uploads[0]["size"], 40_000);
+    assert_eq!(
+        uploads[0]["sha256"],
+        sha256(&jpeg),
+        "the bytes arrive intact"
+    );
+    assert_eq!(uploads[0]["description"], "Un chat roux sur le comptoir");
+    assert_eq!(uploads[1]["content_type"], "image/png");
+    assert_eq!(uploads[1]["sha256"], sha256(&png));
+    assert!(uploads[1]["description"].is_null(), "no empty description");
+    assert_eq!(uploads[1]["pending"], 0, "read until processed");
+    let posts = state["posts"].as_array().unwrap();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0]["id"], id.as_str());
+    assert_eq!(posts[0]["visibility"], "public");
+    assert_eq!(posts[0]["idempotency_key"], "post:7:v1:1700000000000");
+    assert_eq!(
+        posts[0]["media_ids"],
+        serde_json::json!([uploads[0]["id"], uploads[1]["id"]]),
+        "the images in order"
+    );
+    // Sent again (a crash after Mastodon took it): the key gives back the same status.
+    let again = sender
+        .send(&post("post:7:v1:1700000000000", &images))
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, id);
+    assert_eq!(fake.posts()["posts"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_image_mastodon_refuses_comes_back_in_its_words_and_nothing_is_posted() {
+    let fake = fake();
+    let sender = build(&fake.config("")).unwrap().sender;
+    let (a, b) = (image_bytes(3, 500), image_bytes(4, 600));
+    let images = [media(&a, "image/jpeg", "a"), media(&b, "image/webp", "b")];
+    let statuses = || fake.posts()["requests"].as_array().unwrap().len();
+
+    fake.control("fail", serde_json::json!({"media": ["ok", "422"]}));
+    assert_eq!(
+        sender.send(&post("post:1:v1:1", &images)),
+        Err(SendError::Fatal(
+            "Mastodon refused the image 2: Validation failed: File file size must be less than 16 MB"
+                .into()
+        ))
+    );
+    fake.control("fail", serde_json::json!({"media": ["422-type"]}));
+    let e = sender.send(&post("post:1:v1:1", &images)).unwrap_err();
+    assert!(
+        matches!(&e, SendError::Fatal(m) if m.starts_with("Mastodon refused the image 1: Validation failed: File content type is invalid")),
+        "{e:?}"
+    );
+    // A server error is worth another try.
+    fake.control("fail", serde_json::json!({"media": ["500"]}));
+    assert!(matches!(
+        sender.send(&post("post:1:v1:1", &images)),
+        Err(SendError::Retry { .. })
+    ));
+    // An image that never finishes processing: given up after a few seconds, retried later.
+    fake.control("fail", serde_json::json!({"media": ["stuck"]}));
+    let started = Instant::now();
+    let e = sender.send(&post("post:1:v1:1", &images)).unwrap_err();
+    assert!(
+        matches!(&e, SendError::Retry { error, .. } if error.contains("still processing the image 1")),
+        "{e:?}"
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(9),
+        "bounded: {took:?}"
+    );
+    assert_eq!(statuses(), 0, "no status was even tried");
+    assert!(fake.posts()["posts"].as_array().unwrap().is_empty());
 }

@@ -190,6 +190,7 @@ fn reply<'a>(target: &'a str, text: &'a str) -> Outgoing<'a> {
         resend: false,
         queued_ms: 0,
         quick_replies: &[],
+        media: &[],
     }
 }
 

@@ -1,7 +1,8 @@
 //! The X client against a fake X: the filtered stream (heartbeats, a line cut by a disconnect,
 //! the keep-alive timeout, X's error line), rule sync, mentions polling with `since_id` and
 //! pagination, and sending (bodies, tokens, rate limits, 401, 500, a hang, a 200 with only
-//! `errors`, the resend check). Sources run through `Source::run` with a test sink.
+//! `errors`, the resend check, posts with images: uploads, descriptions, refusals). Sources run
+//! through `Source::run` with a test sink.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,7 +10,7 @@ mod common;
 
 use common::{Fake, Part, Reply, TestSink, bytes, fixture, json, one_line, with_headers};
 use palabre_connectors::client::{
-    Action, Outgoing, PlatformSender, SendError, Source, SourceError, Stop,
+    Action, Media, Outgoing, PlatformSender, SendError, Source, SourceError, Stop,
 };
 use palabre_connectors::x::client::{Config, MentionsSource, StreamSource};
 use palabre_connectors::{Event, Format, normalize};
@@ -483,6 +484,7 @@ fn out<'a>(action: Action, target: Option<&'a str>, text: Option<&'a str>) -> Ou
         resend: false,
         queued_ms: 0,
         quick_replies: &[],
+        media: &[],
     }
 }
 
@@ -774,4 +776,164 @@ fn a_200_with_errors_is_retried_unless_x_names_a_refusal_and_an_error_page_posts
         Err(SendError::Retry { error, .. }) if error.contains("resend check")
     ));
     assert_eq!(fake.on("/2/tweets").len(), 1, "not posted while in doubt");
+}
+
+const UPLOAD: &str = "/2/media/upload";
+const METADATA: &str = "/2/media/metadata";
+
+fn image<'a>(bytes: &'a [u8], content_type: &'a str, alt: &'a str) -> Media<'a> {
+    Media {
+        bytes,
+        content_type,
+        width: 1200,
+        height: 675,
+        alt,
+        url: None,
+    }
+}
+
+/// A fake X that takes uploads (ids 1710000000000000001, …), descriptions and tweets.
+fn media_fake() -> Fake {
+    let uploads = Arc::new(AtomicUsize::new(0));
+    Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", UPLOAD) => {
+            let n = uploads.fetch_add(1, Ordering::SeqCst) + 1;
+            json(
+                200,
+                &format!(
+                    r#"{{"data":{{"id":"171000000000000000{n}","media_key":"3_171000000000000000{n}","size":12,"expires_after_secs":86400,"image":{{"image_type":"image/jpeg","w":1200,"h":675}}}}}}"#
+                ),
+            )
+        }
+        ("POST", METADATA) => json(
+            200,
+            r#"{"data":{"associated_metadata":{"alt_text":{"text":"x"}}}}"#,
+        ),
+        ("POST", "/2/tweets") => json(201, &fixture("x/manage_tweet_create.json")),
+        _ => json(404, "{}"),
+    })
+}
+
+#[test]
+fn a_post_with_images_uploads_each_describes_it_and_names_them_in_order() {
+    let fake = media_fake();
+    let s = sender(&fake.url);
+    let images = [
+        image(
+            b"JPEG-BYTES-ONE",
+            "image/jpeg",
+            "Le nouveau comptoir, vu de face",
+        ),
+        image(b"PNG-BYTES-TWO", "image/png", "  "),
+    ];
+    let mut post = out(Action::Post, None, Some("Nos nouveaux horaires"));
+    post.media = &images;
+    assert_eq!(s.send(&post), Ok(Some("1445880548472328192".into())));
+    let r = fake.requests();
+    let calls: Vec<&str> = r.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(calls, [UPLOAD, METADATA, UPLOAD, "/2/tweets"]);
+    for (req, (file, ctype, bytes)) in [
+        (&r[0], ("image-1.jpg", "image/jpeg", "JPEG-BYTES-ONE")),
+        (&r[2], ("image-2.png", "image/png", "PNG-BYTES-TWO")),
+    ] {
+        assert!(
+            req.header("content-type")
+                .unwrap()
+                .starts_with("multipart/form-data; boundary="),
+            "{:?}",
+            req.header("content-type")
+        );
+        assert_eq!(req.header("authorization"), Some("Bearer user-token"));
+        assert!(
+            req.body.contains(&format!(
+                "Content-Disposition: form-data; name=\"media\"; filename=\"{file}\"\r\nContent-Type: {ctype}\r\n\r\n{bytes}\r\n"
+            )),
+            "{}",
+            req.body
+        );
+        assert!(
+            req.body.contains(
+                "Content-Disposition: form-data; name=\"media_category\"\r\n\r\ntweet_image\r\n"
+            ),
+            "{}",
+            req.body
+        );
+    }
+    // Only the image with a description gets one.
+    assert_eq!(
+        r[1].json(),
+        serde_json::json!({"id": "1710000000000000001", "metadata": {"alt_text": {"text": "Le nouveau comptoir, vu de face"}}})
+    );
+    assert_eq!(
+        r[3].json(),
+        serde_json::json!({"text": "Nos nouveaux horaires", "media": {"media_ids": ["1710000000000000001", "1710000000000000002"]}})
+    );
+    // A reply with an image takes the same path.
+    let one = [image(b"GIF", "image/gif", "")];
+    let mut reply = out(Action::Reply, Some("1234567890"), Some("Voici le plan"));
+    reply.media = &one;
+    s.send(&reply).unwrap();
+    let tweets = fake.on("/2/tweets");
+    assert_eq!(
+        tweets[1].json(),
+        serde_json::json!({"text": "Voici le plan", "reply": {"in_reply_to_tweet_id": "1234567890"}, "media": {"media_ids": ["1710000000000000003"]}})
+    );
+}
+
+#[test]
+fn a_resent_post_with_images_found_on_the_timeline_uploads_nothing() {
+    let timeline = r#"{"data":[{"id":"1700000000000000007","text":"Nos nouveaux horaires https://t.co/Pic123"}],"meta":{"result_count":1}}"#;
+    let fake = Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/2/users/2244994945/tweets") => json(200, timeline),
+        _ => json(500, "{}"),
+    });
+    let s = sender(&fake.url);
+    let images = [image(b"JPEG", "image/jpeg", "alt")];
+    let mut post = out(Action::Post, None, Some("Nos nouveaux horaires"));
+    post.media = &images;
+    post.resend = true;
+    post.queued_ms = jiff::Timestamp::now().as_millisecond() - 60_000;
+    assert_eq!(s.send(&post), Ok(Some("1700000000000000007".into())));
+    assert!(fake.on(UPLOAD).is_empty(), "nothing uploaded");
+    assert!(fake.on("/2/tweets").is_empty(), "nothing posted");
+}
+
+#[test]
+fn an_image_x_refuses_is_a_refusal_in_its_words_and_nothing_is_posted() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let fake = Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", UPLOAD) => match c.fetch_add(1, Ordering::SeqCst) {
+            0 | 2 => json(
+                200,
+                r#"{"data":{"id":"1710000000000000001","media_key":"3_1"}}"#,
+            ),
+            1 => json(
+                400,
+                r#"{"errors":[{"message":"media type unrecognized."}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+            ),
+            _ => json(503, r#"{"title":"Service Unavailable"}"#),
+        },
+        ("POST", METADATA) => json(200, r#"{"data":{}}"#),
+        _ => json(201, &fixture("x/manage_tweet_create.json")),
+    });
+    let s = sender(&fake.url);
+    let images = [
+        image(b"ONE", "image/jpeg", ""),
+        image(b"TWO", "image/webp", ""),
+    ];
+    let mut post = out(Action::Post, None, Some("Deux images"));
+    post.media = &images;
+    assert_eq!(
+        s.send(&post),
+        Err(SendError::Fatal(
+            "X refused the image 2: media type unrecognized.".into()
+        ))
+    );
+    // X failing is worth another try.
+    assert!(matches!(
+        s.send(&post),
+        Err(SendError::Retry { error, .. }) if error.contains("X upload of the image 2") && error.contains("503")
+    ));
+    assert!(fake.on("/2/tweets").is_empty(), "nothing posted");
 }

@@ -103,6 +103,9 @@ pub struct PublishingSection {
     /// free one on its channel.
     #[serde(default)]
     pub slots: Vec<String>,
+    /// The public address of this server (`https://palabre.example.com`): Instagram fetches a
+    /// post's images from `MEDIA_URL/media/NAME`, served while the post is publishing.
+    pub media_url: Option<String>,
 }
 
 impl PublishingSection {
@@ -125,11 +128,19 @@ impl PublishingSection {
             .map(|s| palabre_core::post::QueueSlot::parse(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("[publishing] slots: {e}"))?;
+        if let Some(url) = &self.media_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(format!(
+                "[publishing] media_url `{url}` is not an http(s) address (such as https://palabre.example.com)"
+            ));
+        }
         Ok(palabre_web::PublishingRules {
             approvals: i64::from(approvals),
             self_approval: self.self_approval.unwrap_or(false),
             time_zone,
             slots,
+            media_url: self.media_url.clone(),
         })
     }
 }

@@ -359,6 +359,7 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
             node: node_name(&plan.config.server),
             pace: plan.config.pace(),
             stale,
+            media_url: plan.config.publishing.media_url.clone(),
         },
         &stop,
     )

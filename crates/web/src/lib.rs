@@ -24,6 +24,7 @@ pub mod live;
 mod metrics;
 mod pages;
 pub mod pool;
+mod post_images;
 mod posts;
 pub mod rules;
 pub mod server;
@@ -146,6 +147,9 @@ pub struct PublishingRules {
     /// The brand's queue slots (`[publishing] slots`): a post given `"at": "slot"` takes the
     /// next free one on its channel.
     pub slots: Vec<palabre_core::post::QueueSlot>,
+    /// This server's public address (`[publishing] media_url`), where the platforms fetch a
+    /// post's images; Instagram needs one.
+    pub media_url: Option<String>,
 }
 
 impl Default for PublishingRules {
@@ -155,6 +159,7 @@ impl Default for PublishingRules {
             self_approval: false,
             time_zone: "Europe/Paris".into(),
             slots: Vec::new(),
+            media_url: None,
         }
     }
 }
@@ -257,6 +262,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(brake::routes())
         .merge(posts::routes())
+        .merge(post_images::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(webhooks::routes())

@@ -6,17 +6,27 @@
 //! Exactly once: a record's key is derived from the outbox key (`tid::derive`), so a second
 //! attempt names the same record; the PDS refuses it, and the sender answers with the record
 //! that the first attempt created.
+//!
+//! A post's images are uploaded first, each as its raw bytes with its content type
+//! (`com.atproto.repo.uploadBlob`, answered with a blob reference), then embedded in the record
+//! (`app.bsky.embed.images`: each image's `alt`, its blob and its `aspectRatio`). The lexicon
+//! takes at most 4 images of 1,000,000 bytes (`palabre_core::media::rules`, checked when the
+//! image was added to the post), but a PDS does not check
+//! the size (`@atproto/pds` takes a 1.08 MB image in a post: seen on a real one), and Bluesky's
+//! app would not show such a post: the sender refuses it itself, before any upload. Any other
+//! refusal (of a blob, of the record) comes back in the PDS's own words, with nothing posted.
 
 use super::facets;
 use super::tid;
 use crate::client::http::{self, RateHeaders};
-use crate::client::{Action, Outgoing, PlatformSender, RateGate, Secret, SendError};
+use crate::client::{Action, Media, Outgoing, PlatformSender, RateGate, Secret, SendError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 const POST: &str = "app.bsky.feed.post";
+const EMBED_IMAGES: &str = "app.bsky.embed.images";
 const THREADGATE: &str = "app.bsky.feed.threadgate";
 /// A threadgate holds at most this many hidden replies (the lexicon's limit).
 const MAX_HIDDEN: usize = 300;
@@ -65,6 +75,8 @@ impl Answer {
 enum Method<'a> {
     Get(&'a [(&'a str, &'a str)]),
     Post(Option<&'a Value>),
+    /// Raw bytes with their content type (a blob).
+    Bytes(&'a [u8], &'a str),
 }
 
 /// A record and what a reply to it names.
@@ -207,6 +219,13 @@ impl BlueskySender {
                     Some(body) => r.send_json(body),
                     None => r.send_empty(),
                 }
+            }
+            Method::Bytes(bytes, content_type) => {
+                let mut r = self.agent.post(&url).header("content-type", content_type);
+                if let Some(b) = &bearer {
+                    r = r.header("authorization", b);
+                }
+                r.send(bytes)
             }
         };
         let mut response = result.map_err(|e| http::transport(&what, &e))?;
@@ -422,6 +441,70 @@ impl BlueskySender {
         }
     }
 
+    /// Uploads the images of a post: the `app.bsky.embed.images` embed that names them.
+    fn embed_images(&self, media: &[Media<'_>]) -> Result<Value, SendError> {
+        // Checked when the images were added; checked again, as the PDS does not.
+        let rules = palabre_core::media::rules(palabre_core::Platform::Bluesky);
+        if media.len() > rules.max_images {
+            return Err(SendError::Fatal(format!(
+                "Bluesky: a post carries at most {} images ({EMBED_IMAGES}); this one has {}",
+                rules.max_images,
+                media.len()
+            )));
+        }
+        if let Some((i, image)) = media
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.bytes.len() > rules.max_bytes)
+        {
+            return Err(SendError::Fatal(format!(
+                "Bluesky: the image {} has {} bytes, and a post's image has at most {} ({EMBED_IMAGES}); the PDS would take it, but Bluesky would not show the post",
+                i + 1,
+                image.bytes.len(),
+                rules.max_bytes
+            )));
+        }
+        let mut images = Vec::with_capacity(media.len());
+        for (i, image) in media.iter().enumerate() {
+            let number = i + 1;
+            let a = self.authed(
+                Method::Bytes(image.bytes, image.content_type),
+                "com.atproto.repo.uploadBlob",
+            )?;
+            let blob = match (a.status, a.json.as_ref().map(|j| &j["blob"])) {
+                (200, Some(blob)) if blob.is_object() => blob.clone(),
+                (200, _) => {
+                    return Err(SendError::Retry {
+                        error: format!(
+                            "Bluesky uploadBlob (image {number}): 200 without a blob: {}",
+                            http::short(&a.body)
+                        ),
+                        at_ms: None,
+                    });
+                }
+                _ => {
+                    return Err(
+                        match self.fail(&a, &format!("uploadBlob (image {number})")) {
+                            SendError::Fatal(e) if a.error().is_empty() => SendError::Fatal(e),
+                            SendError::Fatal(_) => SendError::Fatal(format!(
+                                "Bluesky refused the image {number}: {}: {}",
+                                a.error(),
+                                a.message()
+                            )),
+                            other => other,
+                        },
+                    );
+                }
+            };
+            let mut entry = json!({"alt": image.alt, "image": blob});
+            if image.width > 0 && image.height > 0 {
+                entry["aspectRatio"] = json!({"width": image.width, "height": image.height});
+            }
+            images.push(entry);
+        }
+        Ok(json!({"$type": EMBED_IMAGES, "images": images}))
+    }
+
     fn create_post(
         &self,
         out: &Outgoing,
@@ -445,6 +528,9 @@ impl BlueskySender {
         }
         if let Some(t) = reply {
             record["reply"] = json!({"root": t.root, "parent": t.parent});
+        }
+        if !out.media.is_empty() {
+            record["embed"] = self.embed_images(out.media)?;
         }
         let body = json!({"repo": session.did, "collection": POST, "rkey": rkey, "record": record});
         let a = self.authed(Method::Post(Some(&body)), "com.atproto.repo.createRecord")?;
@@ -486,7 +572,15 @@ impl BlueskySender {
             tracing::info!(uri, "Bluesky: the record of this key already exists");
             return Ok(Some(uri));
         }
-        Err(error)
+        Err(match error {
+            // The PDS's own words (a record its lexicon refuses: `InvalidRequest: …`).
+            SendError::Fatal(_) if !a.error().is_empty() => SendError::Fatal(format!(
+                "Bluesky refused the post: {}: {}",
+                a.error(),
+                a.message()
+            )),
+            other => other,
+        })
     }
 
     fn delete(&self, out: &Outgoing) -> Result<Option<String>, SendError> {
@@ -743,6 +837,7 @@ mod tests {
             resend: false,
             queued_ms: 0,
             quick_replies: &[],
+            media: &[],
         }
     }
 
@@ -874,6 +969,52 @@ mod tests {
         );
         assert!(
             matches!(sender.send(&post("k")), Err(SendError::Auth(m)) if m.contains("did:plc:other"))
+        );
+    }
+
+    #[test]
+    fn a_blob_the_pds_refuses_is_a_refusal_in_its_words_and_no_record_is_made() {
+        let refusal = json!({
+            "error": "InvalidMimeType",
+            "message": "Wrong type of file. It is text/plain but it must match image/*.",
+        })
+        .to_string();
+        let (url, seen) = fake_pds(Box::new(move |nsid, _| match nsid {
+            "com.atproto.server.createSession" => session_answer("a", "r"),
+            "com.atproto.repo.uploadBlob" => (400, vec![], refusal.clone()),
+            _ => (500, vec![], "{}".into()),
+        }));
+        let sender = BlueskySender::new(&url, "brand.test", Secret::new("pw"), None, None);
+        let image = Media {
+            bytes: b"not an image",
+            content_type: "image/png",
+            width: 1,
+            height: 1,
+            alt: "",
+            url: None,
+        };
+        let images = [image];
+        let mut out = post("k");
+        out.media = &images;
+        assert_eq!(
+            sender.send(&out),
+            Err(SendError::Fatal(
+                "Bluesky refused the image 1: InvalidMimeType: Wrong type of file. It is text/plain but it must match image/*.".into()
+            ))
+        );
+        // More images than a post holds: refused before any upload.
+        let five = [image; 5];
+        out.media = &five;
+        assert!(
+            matches!(sender.send(&out), Err(SendError::Fatal(e)) if e.contains("at most 4 images"))
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "com.atproto.server.createSession -",
+                "com.atproto.repo.uploadBlob a",
+            ],
+            "no record was made"
         );
     }
 

@@ -1,6 +1,6 @@
 //! HTTP for connectors: one agent with timeouts (a platform that hangs is a retryable error,
-//! not a stuck thread), rate-limit headers read in each platform's dialect, and the usual
-//! mapping of statuses to [`SendError`].
+//! not a stuck thread), rate-limit headers read in each platform's dialect, the usual
+//! mapping of statuses to [`SendError`], and an image as a multipart part (uploads).
 
 use super::{SendError, SourceError};
 use std::time::Duration;
@@ -142,6 +142,23 @@ pub fn source_error(status: u16, limits: &RateHeaders, what: &str, body: &str) -
             )),
         },
     }
+}
+
+/// One image as a multipart file part (`image-N.EXT`, its content type): `number` counts from 1.
+pub fn image_part<'a>(
+    media: &super::Media<'a>,
+    number: usize,
+    what: &str,
+) -> Result<ureq::unversioned::multipart::Part<'a>, SendError> {
+    ureq::unversioned::multipart::Part::bytes(media.bytes)
+        .file_name(&media.file_name(number))
+        .mime_str(media.content_type)
+        .map_err(|e| {
+            SendError::Fatal(format!(
+                "{what}: image {number} has a content type `{}` that is not a MIME type ({e})",
+                media.content_type
+            ))
+        })
 }
 
 /// A transport failure (timeout, refused connection, reset): always worth another try.

@@ -110,6 +110,34 @@ pub struct Outgoing<'a> {
     /// The choices a question offers, for platforms that show them as buttons (Messenger and
     /// Instagram quick replies); the text numbers them for the others.
     pub quick_replies: &'a [QuickReply],
+    /// The images a post carries, in order (empty for everything else).
+    pub media: &'a [Media<'a>],
+}
+
+/// One image of a post, checked against the platform's rules before it was scheduled
+/// (`palabre_core::media`).
+#[derive(Debug, Clone, Copy)]
+pub struct Media<'a> {
+    pub bytes: &'a [u8],
+    /// `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+    pub content_type: &'a str,
+    pub width: u32,
+    pub height: u32,
+    /// Its description for people who cannot see it (may be empty).
+    pub alt: &'a str,
+    /// Where the platform can fetch it (`[publishing] media_url`): Instagram takes images by
+    /// address only.
+    pub url: Option<&'a str>,
+}
+
+impl Media<'_> {
+    /// A file name for uploads that want one: `image-NUMBER.EXT`, the extension from the
+    /// content type.
+    pub fn file_name(&self, number: usize) -> String {
+        let ext = palabre_core::media::Format::from_content_type(self.content_type)
+            .map_or("bin", palabre_core::media::Format::extension);
+        format!("image-{number}.{ext}")
+    }
 }
 
 /// A choice offered as a button: what it shows, and what comes back when it is tapped.
@@ -145,6 +173,13 @@ pub enum SendError {
 pub trait PlatformSender: Send + Sync {
     /// Performs one action; the platform's id of what it created, if it gives one.
     fn send(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError>;
+
+    /// The public address of a post this account published, when the platform alone knows it
+    /// (Instagram's permalink); `None` where Palabre derives it from the id
+    /// (`palabre_core::post::link`) or cannot learn it.
+    fn permalink(&self, _remote_id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// What a source read: raw lines in the platform's JSON (one document each, as the normalizers

@@ -3,12 +3,19 @@
 //! across a restart or a disconnection), and sending through `POST /api/v1/statuses` with an
 //! `Idempotency-Key` (Mastodon keeps it an hour: the same key never makes a second post).
 //! Rate limits come from `X-RateLimit-Remaining` and `X-RateLimit-Reset` (an ISO timestamp).
+//!
+//! A post's images go first, each through `POST /api/v2/media` (multipart `file`, and
+//! `description` for its alt text). Mastodon answers 200 when the image is ready, 202 while it
+//! is still being processed (its `url` is null): the sender then reads `GET /api/v1/media/:id`
+//! until the `url` is there, for at most [`MEDIA_WAIT`]. The status names them in `media_ids[]`
+//! and keeps its `Idempotency-Key`. An image Mastodon refuses (422 `Validation failed: …`) is a
+//! refusal of the post in Mastodon's words; nothing is posted.
 
 use crate::client::batch::Batcher;
 use crate::client::http::{self, RateHeaders};
 use crate::client::sse::{SseLine, SseParser};
 use crate::client::{
-    Action, Batch, Outgoing, PlatformSender, RateGate, Secret, SendError, Sink, Source,
+    Action, Batch, Media, Outgoing, PlatformSender, RateGate, Secret, SendError, Sink, Source,
     SourceError, Stop,
 };
 use serde::Deserialize;
@@ -17,6 +24,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
+use ureq::unversioned::multipart::Form;
 
 /// `[[accounts]] platform = "mastodon"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +54,9 @@ pub struct Config {
     /// Timeout of each API call (default 30s).
     pub timeout: Option<String>,
 }
+
+/// The longest the sender waits for Mastodon to finish processing an uploaded image.
+pub const MEDIA_WAIT: Duration = Duration::from_secs(5);
 
 fn default_streams() -> Vec<String> {
     vec!["user:notification".into()]
@@ -91,6 +102,7 @@ pub fn build(config: &Config) -> Result<Parts, String> {
         base,
         token: config.access_token.clone(),
         gate: RateGate::new(config.per_minute),
+        media_gate: RateGate::new(None),
         reply_visibility: visibility,
     });
     let idle = duration(
@@ -168,6 +180,8 @@ struct Client {
     streaming_base: String,
     token: Secret,
     gate: RateGate,
+    /// Media uploads have their own limit on Mastodon (30 in 30 minutes by default).
+    media_gate: RateGate,
     reply_visibility: String,
 }
 
@@ -600,6 +614,129 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// Uploads the images of a post, in order, each with its description; once Mastodon has
+    /// processed them all, their ids.
+    fn upload_media(&self, media: &[Media<'_>]) -> Result<Vec<String>, SendError> {
+        let mut ids = Vec::with_capacity(media.len());
+        for (i, image) in media.iter().enumerate() {
+            let number = i + 1;
+            let what = format!("mastodon POST /api/v2/media (image {number})");
+            let mut form = Form::new().part("file", http::image_part(image, number, &what)?);
+            if !image.alt.trim().is_empty() {
+                form = form.text("description", image.alt);
+            }
+            let (status, v) = self.media_call(
+                || {
+                    self.client
+                        .agent
+                        .post(format!("{}/api/v2/media", self.client.base))
+                        .header("Authorization", &self.client.auth())
+                        .send(form)
+                },
+                &what,
+                number,
+            )?;
+            let id = v
+                .get("id")
+                .and_then(|i| i.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| SendError::Retry {
+                    error: format!("{what}: answered {status} without an id"),
+                    at_ms: None,
+                })?;
+            if status == 202 || v.get("url").is_none_or(|u| u.is_null()) {
+                self.wait_processed(&id, number)?;
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Reads the attachment until Mastodon gives its `url` (processed), for at most
+    /// [`MEDIA_WAIT`].
+    fn wait_processed(&self, id: &str, number: usize) -> Result<(), SendError> {
+        let what = format!("mastodon GET /api/v1/media/:id (image {number})");
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            std::thread::sleep(pause.min(MEDIA_WAIT.saturating_sub(started.elapsed())));
+            let (status, v) = self.media_call(
+                || {
+                    self.client
+                        .agent
+                        .get(format!("{}/api/v1/media/{}", self.client.base, encode(id)))
+                        .header("Authorization", &self.client.auth())
+                        .call()
+                },
+                &what,
+                number,
+            )?;
+            // 206 Partial Content: still processing.
+            if status == 200 && v.get("url").is_some_and(|u| u.is_string()) {
+                return Ok(());
+            }
+            if started.elapsed() >= MEDIA_WAIT {
+                return Err(SendError::Retry {
+                    error: format!(
+                        "Mastodon was still processing the image {number} after {} s",
+                        MEDIA_WAIT.as_secs()
+                    ),
+                    at_ms: None,
+                });
+            }
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// One answer of the media endpoints: its status and JSON, or what its failure means (a
+    /// refusal in Mastodon's words: `Mastodon refused the image N: …`).
+    fn media_call(
+        &self,
+        request: impl FnOnce() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        what: &str,
+        number: usize,
+    ) -> Result<(u16, serde_json::Value), SendError> {
+        self.client
+            .media_gate
+            .acquire(now_ms())
+            .map_err(|at_ms| SendError::NotBefore { at_ms })?;
+        let mut resp = request().map_err(|e| http::transport(what, &e))?;
+        let limits = RateHeaders::read(resp.headers(), now_ms());
+        let status = resp.status().as_u16();
+        self.client.media_gate.observe(status, &limits, now_ms());
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        let error = v
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .and_then(|e| e.as_str())
+            .map(str::to_owned);
+        if !(200..300).contains(&status) {
+            return Err(match http::classify(status, &limits, what, &text) {
+                SendError::Fatal(_) => SendError::Fatal(format!(
+                    "Mastodon refused the image {number}: {}",
+                    error.unwrap_or_else(|| format!("HTTP {status} {}", http::short(&text)))
+                )),
+                other => other,
+            });
+        }
+        match (v, error) {
+            (Some(_), Some(error)) => Err(SendError::Fatal(format!(
+                "Mastodon refused the image {number}: {error}"
+            ))),
+            (Some(v), None) => Ok((status, v)),
+            (None, _) => Err(SendError::Retry {
+                error: format!(
+                    "{what}: answered {status} with a body that is not JSON: {}",
+                    http::short(&text)
+                ),
+                at_ms: None,
+            }),
+        }
+    }
+}
+
 impl PlatformSender for Sender {
     fn send(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
         self.client
@@ -639,6 +776,9 @@ impl PlatformSender for Sender {
                 }
                 body["status"] = status.into();
                 body["visibility"] = visibility.into();
+                if !out.media.is_empty() {
+                    body["media_ids"] = self.upload_media(out.media)?.into();
+                }
                 self.call("POST", "/api/v1/statuses", out.idem_key, Some(body))
             }
             Action::Delete => {

@@ -1,5 +1,6 @@
 //! Messenger and Instagram through Meta's Graph API: the webhook (verification handshake,
-//! `X-Hub-Signature-256`), the Send API for private answers, and moderation of comments.
+//! `X-Hub-Signature-256`), the Send API for private answers, moderation of comments, and new
+//! posts on the Facebook Page and on Instagram.
 //!
 //! ```text
 //! GET  /webhooks/NAME?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…  → the challenge
@@ -8,24 +9,39 @@
 //! reply   → POST {graph}/{comment-id}/comments (Facebook) | /{ig-comment-id}/replies (Instagram)
 //! hide    → POST {graph}/{comment-id} is_hidden=true (Facebook) | hide=true (Instagram)
 //! delete  → DELETE {graph}/{comment-id}
+//! post    → Facebook Page: POST {graph}/{page-id}/photos published=false (multipart `source`,
+//!             each image) → POST {graph}/{page-id}/feed {message, attached_media} → PAGEID_POSTID
+//!           Instagram: POST {graph}/{ig-user-id}/media {image_url, caption, alt_text}
+//!             (several images: each is_carousel_item, then media_type=CAROUSEL, children)
+//!             → GET {graph}/{container}?fields=status_code,status until FINISHED
+//!             → POST {graph}/{ig-user-id}/media_publish {creation_id} → the media id
+//! permalink → GET {graph}/{ig-media-id}?fields=permalink  (Instagram)
 //! ```
+//!
+//! Instagram fetches images from a public address (`[publishing] media_url`); a post without
+//! an image, or an image without an address, is refused before any call. An image Meta
+//! refuses is a refusal of the post in Meta's words (its message and code); nothing is
+//! published.
 //!
 //! The Send API has no idempotency key. When an action was already handed to Meta once
 //! ([`Outgoing::resend`]: a timeout, a crash after the call), a private message is first looked
 //! for among the conversation's last messages (`GET /{id}/conversations?user_id=…`): the same
 //! text already sent by the Page counts as sent; a reply to a comment is first looked for among
-//! that comment's replies (`GET /{comment-id}/comments`, `/replies` on Instagram). Hides and
-//! deletions are idempotent by nature (a deletion that finds nothing to delete on a resend is a
-//! success).
+//! that comment's replies (`GET /{comment-id}/comments`, `/replies` on Instagram); a new post
+//! among the Page's posts since the action was queued (`GET /{page-id}/posts?since=…`) or the
+//! Instagram account's latest media (`GET /{ig-user-id}/media?fields=caption,timestamp`), by
+//! its text. Hides and deletions are idempotent by nature (a deletion that finds nothing to
+//! delete on a resend is a success).
 
 use crate::client::Secret;
 use crate::client::http::{self, HeaderMap, RateHeaders};
 use crate::client::signature::{hmac_sha256, verify_hex};
 use crate::client::{
-    Action, Outgoing, PlatformSender, RateGate, Reply, SendError, WebhookEndpoint,
+    Action, Media, Outgoing, PlatformSender, RateGate, Reply, SendError, WebhookEndpoint,
 };
 use serde::Deserialize;
 use std::time::Duration;
+use ureq::unversioned::multipart::Form;
 
 /// `[[accounts]]` with `platform = "messenger"` (a Facebook Page) or `"instagram"` (an
 /// Instagram professional account linked to a Page).
@@ -94,6 +110,10 @@ pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 const HOUR_MS: i64 = 3_600_000;
 /// Quick replies a message may carry (Messenger and Instagram Send API).
 const MAX_QUICK_REPLIES: usize = 13;
+/// Images in one Instagram carousel.
+const MAX_CAROUSEL: usize = 10;
+/// The longest the sender waits for Meta to prepare an Instagram container.
+pub const CONTAINER_WAIT: Duration = Duration::from_secs(20);
 /// Standard messaging: 24 hours after the person's last message.
 pub const STANDARD_WINDOW_MS: i64 = 24 * HOUR_MS;
 /// A person answering with the HUMAN_AGENT tag: 7 days.
@@ -174,31 +194,59 @@ impl Meta {
         what: &str,
     ) -> Result<serde_json::Value, SendError> {
         let url = format!("{}/{}", self.graph_url, path.trim_start_matches('/'));
-        self.gate
-            .acquire(jiff::Timestamp::now().as_millisecond())
-            .map_err(|at_ms| SendError::NotBefore { at_ms })?;
-        let auth = format!("Bearer {}", self.token.expose());
-        let result = match method {
+        self.request(what, |auth, proof| match method {
             "GET" => {
-                let mut r = self.agent.get(&url).header("Authorization", &auth);
+                let mut r = self.agent.get(&url).header("Authorization", auth);
                 for (k, v) in query {
                     r = r.query(*k, *v);
                 }
-                r.query("appsecret_proof", self.proof.expose()).call()
+                r.query("appsecret_proof", proof).call()
             }
             "DELETE" => self
                 .agent
                 .delete(&url)
-                .header("Authorization", &auth)
-                .query("appsecret_proof", self.proof.expose())
+                .header("Authorization", auth)
+                .query("appsecret_proof", proof)
                 .call(),
             _ => self
                 .agent
                 .post(&url)
-                .header("Authorization", &auth)
-                .query("appsecret_proof", self.proof.expose())
+                .header("Authorization", auth)
+                .query("appsecret_proof", proof)
                 .send_json(body.unwrap_or_else(|| serde_json::json!({}))),
-        };
+        })
+    }
+
+    /// A multipart `form` POSTed to `path` (a Page's photos).
+    fn upload(
+        &self,
+        path: &str,
+        form: Form<'_>,
+        what: &str,
+    ) -> Result<serde_json::Value, SendError> {
+        let url = format!("{}/{}", self.graph_url, path.trim_start_matches('/'));
+        self.request(what, |auth, proof| {
+            self.agent
+                .post(&url)
+                .header("Authorization", auth)
+                .query("appsecret_proof", proof)
+                .send(form)
+        })
+    }
+
+    /// One Graph request made by `send` (given the Authorization header and the
+    /// `appsecret_proof`), once the Page's gate lets it through; its answer read as [`Self::call`]
+    /// says.
+    fn request(
+        &self,
+        what: &str,
+        send: impl FnOnce(&str, &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<serde_json::Value, SendError> {
+        self.gate
+            .acquire(jiff::Timestamp::now().as_millisecond())
+            .map_err(|at_ms| SendError::NotBefore { at_ms })?;
+        let auth = format!("Bearer {}", self.token.expose());
+        let result = send(&auth, self.proof.expose());
         let mut response = result.map_err(|e| http::transport(what, &e))?;
         let status = response.status().as_u16();
         let now = jiff::Timestamp::now().as_millisecond();
@@ -387,6 +435,266 @@ impl Meta {
             .map(str::to_owned))
     }
 
+    /// A new post on the Page: its text alone (`POST /{page-id}/feed {message}`), or with its
+    /// photos uploaded unpublished first (`POST /{page-id}/photos`, multipart `source`,
+    /// `published=false`) and attached (`attached_media: [{media_fbid}]`). The post's id
+    /// (`PAGEID_POSTID`).
+    fn publish_on_page(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
+        let text = out
+            .text
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| SendError::Fatal("Facebook: the post is empty".into()))?;
+        if out.resend
+            && let Some(id) = self.already_on_page(text, out.queued_ms)?
+        {
+            tracing::info!(
+                "Facebook: the post was already published before the retry; not publishing it again"
+            );
+            return Ok(Some(id));
+        }
+        let mut attached = Vec::with_capacity(out.media.len());
+        for (i, image) in out.media.iter().enumerate() {
+            let number = i + 1;
+            let what = format!("Facebook upload of the image {number}");
+            let mut form = Form::new()
+                .text("published", "false")
+                .part("source", http::image_part(image, number, &what)?);
+            if !image.alt.trim().is_empty() {
+                form = form.text("alt_text_custom", image.alt);
+            }
+            let v = self
+                .upload(&format!("{}/photos", self.id), form, &what)
+                .map_err(|e| refused(e, &what, &format!("Facebook refused the image {number}")))?;
+            let id = v["id"].as_str().ok_or_else(|| SendError::Retry {
+                error: format!("{what}: Meta answered without the photo's id: {v}"),
+                at_ms: None,
+            })?;
+            attached.push(serde_json::json!({ "media_fbid": id }));
+        }
+        let mut body = serde_json::json!({ "message": text });
+        if !attached.is_empty() {
+            body["attached_media"] = serde_json::Value::from(attached);
+        }
+        let what = "Facebook post";
+        let v = self.call("POST", &format!("{}/feed", self.id), &[], Some(body), what)?;
+        match v["id"].as_str() {
+            Some(id) => Ok(Some(id.to_owned())),
+            None => Err(SendError::Retry {
+                error: format!("{what}: Meta answered without the post's id: {v}"),
+                at_ms: None,
+            }),
+        }
+    }
+
+    /// On a resend: the id of a post of the Page with this text, published since the action
+    /// was queued (`GET /{page-id}/posts?since=…`).
+    fn already_on_page(&self, text: &str, queued_ms: i64) -> Result<Option<String>, SendError> {
+        let since = (resend_from_ms(queued_ms) / 1000).to_string();
+        let Some(v) = self.look_before_resend(
+            &format!("{}/posts", self.id),
+            &[
+                ("fields", "message,created_time"),
+                ("since", since.as_str()),
+                ("limit", "100"),
+            ],
+            "Facebook posts lookup",
+        )?
+        else {
+            return Ok(None);
+        };
+        let posts = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(posts
+            .iter()
+            .find(|p| p["message"].as_str().map(str::trim) == Some(text.trim()))
+            .and_then(|p| p["id"].as_str())
+            .map(str::to_owned))
+    }
+
+    /// A new post on Instagram, which takes images by public address only: a container per
+    /// image (`POST /{ig-user-id}/media {image_url, caption, alt_text}`; several images: each
+    /// `is_carousel_item`, then a `CAROUSEL` container of their ids), then, once Meta has
+    /// fetched it (`GET /{container}?fields=status_code,status` until `FINISHED`),
+    /// `POST /{ig-user-id}/media_publish {creation_id}`. The media's id.
+    fn publish_on_instagram(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
+        let caption = out.text.map(str::trim).unwrap_or_default();
+        if out.media.is_empty() {
+            return Err(SendError::Fatal(
+                "Instagram: a post needs at least one image; Instagram publishes nothing without one".into(),
+            ));
+        }
+        if out.media.len() > MAX_CAROUSEL {
+            return Err(SendError::Fatal(format!(
+                "Instagram: a post carries at most {MAX_CAROUSEL} images; this one has {}",
+                out.media.len()
+            )));
+        }
+        let mut urls = Vec::with_capacity(out.media.len());
+        for (i, image) in out.media.iter().enumerate() {
+            match image
+                .url
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            {
+                Some(url) => urls.push(url),
+                None => {
+                    return Err(SendError::Fatal(format!(
+                        "Instagram fetches a post's images from a public address, and the image {} has none: set [publishing] media_url to the address where this server is reached",
+                        i + 1
+                    )));
+                }
+            }
+        }
+        if out.resend
+            && let Some(id) = self.already_on_instagram(caption, out.queued_ms)?
+        {
+            tracing::info!(
+                "Instagram: the post was already published before the retry; not publishing it again"
+            );
+            return Ok(Some(id));
+        }
+        let path = format!("{}/media", self.id);
+        let container = |body: serde_json::Value, what: &str, refusal: &str| {
+            let v = self
+                .call("POST", &path, &[], Some(body), what)
+                .map_err(|e| refused(e, what, refusal))?;
+            v["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| SendError::Retry {
+                    error: format!("{what}: Meta answered without the container's id: {v}"),
+                    at_ms: None,
+                })
+        };
+        let image_body = |image: &Media<'_>, url: &str| {
+            let mut body = serde_json::json!({ "image_url": url });
+            if !image.alt.trim().is_empty() {
+                body["alt_text"] = serde_json::Value::from(image.alt);
+            }
+            body
+        };
+        let creation = if let ([image], [url]) = (out.media, urls.as_slice()) {
+            let mut body = image_body(image, url);
+            body["caption"] = serde_json::Value::from(caption);
+            container(body, "Instagram container", "Instagram refused the image 1")?
+        } else {
+            let mut children = Vec::with_capacity(urls.len());
+            for (i, (image, url)) in out.media.iter().zip(&urls).enumerate() {
+                let mut body = image_body(image, url);
+                body["is_carousel_item"] = serde_json::Value::from(true);
+                children.push(container(
+                    body,
+                    &format!("Instagram container of the image {}", i + 1),
+                    &format!("Instagram refused the image {}", i + 1),
+                )?);
+            }
+            let body = serde_json::json!({
+                "media_type": "CAROUSEL",
+                "children": children.join(","),
+                "caption": caption,
+            });
+            container(
+                body,
+                "Instagram carousel container",
+                "Instagram refused the carousel",
+            )?
+        };
+        self.wait_for_container(&creation)?;
+        let what = "Instagram publish";
+        let v = self.call(
+            "POST",
+            &format!("{}/media_publish", self.id),
+            &[],
+            Some(serde_json::json!({ "creation_id": creation })),
+            what,
+        )?;
+        match v["id"].as_str() {
+            Some(id) => Ok(Some(id.to_owned())),
+            None => Err(SendError::Retry {
+                error: format!("{what}: Meta answered without the media's id: {v}"),
+                at_ms: None,
+            }),
+        }
+    }
+
+    /// Waits until Meta has fetched and checked a container (`FINISHED`), at most
+    /// [`CONTAINER_WAIT`]; `ERROR` is a refusal in Meta's words.
+    fn wait_for_container(&self, container: &str) -> Result<(), SendError> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(200);
+        loop {
+            let v = self.call(
+                "GET",
+                container,
+                &[("fields", "status_code,status")],
+                None,
+                "Instagram container status",
+            )?;
+            let status = v["status"].as_str().unwrap_or_default();
+            match v["status_code"].as_str().unwrap_or_default() {
+                "FINISHED" => return Ok(()),
+                "ERROR" => {
+                    return Err(SendError::Fatal(format!(
+                        "Instagram refused the post: {}",
+                        if status.is_empty() {
+                            "the container is in ERROR"
+                        } else {
+                            status
+                        }
+                    )));
+                }
+                "EXPIRED" | "PUBLISHED" => {
+                    return Err(SendError::Fatal(format!(
+                        "Instagram: the container {container} cannot be published ({})",
+                        v["status_code"].as_str().unwrap_or_default()
+                    )));
+                }
+                _ if started.elapsed() >= CONTAINER_WAIT => {
+                    return Err(SendError::Retry {
+                        error: format!(
+                            "Instagram was still preparing the post after {} s ({})",
+                            CONTAINER_WAIT.as_secs(),
+                            v["status_code"].as_str().unwrap_or("no status")
+                        ),
+                        at_ms: None,
+                    });
+                }
+                _ => {
+                    std::thread::sleep(pause.min(CONTAINER_WAIT.saturating_sub(started.elapsed())));
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    /// On a resend: the id of a media of the account with this caption, published since the
+    /// action was queued (its latest 50, newest first).
+    fn already_on_instagram(
+        &self,
+        caption: &str,
+        queued_ms: i64,
+    ) -> Result<Option<String>, SendError> {
+        let from_ms = resend_from_ms(queued_ms);
+        let Some(v) = self.look_before_resend(
+            &format!("{}/media", self.id),
+            &[("fields", "caption,timestamp"), ("limit", "50")],
+            "Instagram media lookup",
+        )?
+        else {
+            return Ok(None);
+        };
+        let media = v["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(media
+            .iter()
+            .find(|m| {
+                m["caption"].as_str().unwrap_or_default().trim() == caption
+                    && m["timestamp"]
+                        .as_str()
+                        .and_then(graph_time_ms)
+                        .is_none_or(|t| t >= from_ms)
+            })
+            .and_then(|m| m["id"].as_str())
+            .map(str::to_owned))
+    }
+
     fn target<'o>(&self, out: &Outgoing<'o>, action: Action) -> Result<&'o str, SendError> {
         out.target_id.filter(|t| !t.is_empty()).ok_or_else(|| {
             SendError::Fatal(format!("{}: {action} needs a comment", self.surface.name()))
@@ -467,10 +775,37 @@ impl PlatformSender for Meta {
             Action::Direct => self.send_message(out, now),
             Action::Reply => self.reply_to_comment(out),
             Action::Hide | Action::Unhide | Action::Delete => self.moderate(out, out.action),
-            Action::Post => Err(SendError::Fatal(format!(
-                "{}: Palabre does not publish new posts there",
-                self.surface.name()
-            ))),
+            Action::Post => match self.surface {
+                Surface::Messenger => self.publish_on_page(out),
+                Surface::Instagram => self.publish_on_instagram(out),
+            },
+        }
+    }
+
+    /// Instagram's permalink of a media the account published (`GET /{media-id}?fields=permalink`);
+    /// None on any failure, and for a Facebook Page (its post links derive from the id).
+    fn permalink(&self, remote_id: &str) -> Option<String> {
+        if self.surface != Surface::Instagram
+            || remote_id.is_empty()
+            || !remote_id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        match self.call(
+            "GET",
+            remote_id,
+            &[("fields", "permalink")],
+            None,
+            "Instagram permalink",
+        ) {
+            Ok(v) => v["permalink"]
+                .as_str()
+                .filter(|p| p.starts_with("https://"))
+                .map(str::to_owned),
+            Err(e) => {
+                tracing::info!(error = %e, "Instagram: the post's permalink could not be read");
+                None
+            }
         }
     }
 }
@@ -544,6 +879,45 @@ pub fn messaging_type(
     }
 }
 
+/// Where a resend check reads back from: the action's queueing, a few minutes earlier (clocks
+/// differ); an hour back when it is unknown.
+fn resend_from_ms(queued_ms: i64) -> i64 {
+    if queued_ms > 0 {
+        queued_ms - 5 * 60_000
+    } else {
+        jiff::Timestamp::now().as_millisecond() - HOUR_MS
+    }
+}
+
+/// A Graph API time (`2024-05-01T10:00:00+0000`) in Unix ms.
+fn graph_time_ms(raw: &str) -> Option<i64> {
+    if let Ok(t) = raw.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    // Meta writes the offset without its colon.
+    let (head, offset) = raw.split_at_checked(raw.len().checked_sub(5)?)?;
+    let (sign, digits) = offset.split_at_checked(1)?;
+    if !matches!(sign, "+" | "-") || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    format!("{head}{sign}{}:{}", &digits[..2], &digits[2..])
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+/// A refusal said as `refusal` (`Instagram refused the image 2`) instead of `what`; any other
+/// failure as it is.
+fn refused(error: SendError, what: &str, refusal: &str) -> SendError {
+    match error {
+        SendError::Fatal(e) => SendError::Fatal(match e.strip_prefix(what) {
+            Some(rest) => format!("{refusal}{rest}"),
+            None => format!("{refusal}: {e}"),
+        }),
+        other => other,
+    }
+}
+
 /// `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`.
 #[derive(Debug, Default, Deserialize)]
 struct GraphError {
@@ -553,11 +927,20 @@ struct GraphError {
     code: i64,
     #[serde(default)]
     error_subcode: Option<i64>,
+    /// What Meta would tell a person (`The media could not be fetched from this URI: …`).
+    #[serde(default)]
+    error_user_msg: Option<String>,
 }
 
 fn graph_error(e: &GraphError, status: u16, limits: &RateHeaders, what: &str) -> SendError {
+    let user_msg = e
+        .error_user_msg
+        .as_deref()
+        .filter(|m| !m.trim().is_empty() && *m != e.message)
+        .map(|m| format!(": {}", http::short(m)))
+        .unwrap_or_default();
     let detail = format!(
-        "{what}: {} (code {}{})",
+        "{what}: {}{user_msg} (code {}{})",
         http::short(&e.message),
         e.code,
         e.error_subcode
@@ -721,6 +1104,7 @@ mod tests {
             message: "m".into(),
             code,
             error_subcode: sub,
+            error_user_msg: None,
         };
         assert!(matches!(
             graph_error(&e(190, Some(463)), 400, &none, "t"),
@@ -747,6 +1131,16 @@ mod tests {
             graph_error(&e(100, None), 500, &none, "t"),
             SendError::Retry { .. }
         ));
+    }
+
+    #[test]
+    fn graph_times_are_read_with_or_without_the_offsets_colon() {
+        let at = graph_time_ms("2024-05-01T10:00:00+0000");
+        assert_eq!(at, graph_time_ms("2024-05-01T10:00:00Z"));
+        assert_eq!(at, Some(1_714_557_600_000));
+        assert_eq!(graph_time_ms("2024-05-01T12:00:00+0200"), at);
+        assert_eq!(graph_time_ms("2024-05-01T10:00:00+00x0"), None);
+        assert_eq!(graph_time_ms("yesterday"), None);
     }
 
     #[test]

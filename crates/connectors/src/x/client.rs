@@ -6,6 +6,7 @@
 //! GET /2/users/:id/mentions?since_id ──pages──► Sink (checkpoint: the newest id seen)
 //! Outgoing ──► POST /2/tweets | POST /2/dm_conversations/with/:id/messages
 //!              PUT /2/tweets/:id/hidden | DELETE /2/tweets/:id   (user-context bearer)
+//!              images first: POST /2/media/upload (multipart), POST /2/media/metadata (alt)
 //! ```
 //!
 //! Every line handed on is X's own JSON (a stream line, a mentions page with `data` and
@@ -225,6 +226,25 @@ impl Api {
                 .header("Authorization", &self.auth())
                 .send_json(b.unwrap_or(&serde_json::Value::Null))?,
         };
+        Self::answer(response)
+    }
+
+    /// A multipart `form` POSTed to `path` (media uploads).
+    pub fn upload(
+        &self,
+        path: &str,
+        form: ureq::unversioned::multipart::Form<'_>,
+    ) -> Result<Answer, ureq::Error> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .agent
+            .post(&url)
+            .header("Authorization", &self.auth())
+            .send(form)?;
+        Self::answer(response)
+    }
+
+    fn answer(response: ureq::http::Response<ureq::Body>) -> Result<Answer, ureq::Error> {
         let status = response.status().as_u16();
         let limits = RateHeaders::read(response.headers(), crate::client::de::now_ms());
         let body = response.into_body().read_to_string()?;

@@ -803,6 +803,7 @@ fn run(platform: Platform, replies: usize, seed: u64) -> Run {
         node: "faults".into(),
         pace: crate::config::Pace::NONE,
         stale: HashMap::new(),
+        media_url: None,
     };
     let sender = Sender::open(&location, router, Live::new(), &settings).unwrap();
     let (wake, woken) = std::sync::mpsc::channel();

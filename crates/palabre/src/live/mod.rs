@@ -336,9 +336,10 @@ pub fn start(
     }
     let fallback = sandbox.clone().map(|s| -> Arc<dyn outbox::Deliver> { s });
     let pace = route::Pace::new(sending.pace);
-    let deliver = Arc::new(route::Router::new(
-        location, routes, by_channel, fallback, pace,
-    )?);
+    let deliver = Arc::new(
+        route::Router::new(location, routes, by_channel, fallback, pace)?
+            .with_media_url(sending.media_url.clone()),
+    );
     let search = Workspace::open(location)?;
     if search.backend() == "sqlite" {
         std::thread::Builder::new()

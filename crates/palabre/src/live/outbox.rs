@@ -82,6 +82,8 @@ pub struct Settings {
     pub pace: crate::config::Pace,
     /// Campaign id → how long its answers may wait, and what they become after.
     pub stale: HashMap<String, Stale>,
+    /// Where the platforms fetch a post's images (`[publishing] media_url`).
+    pub media_url: Option<String>,
 }
 
 pub struct Sender {
@@ -655,6 +657,7 @@ mod tests {
             node: "n1".into(),
             pace: crate::config::Pace::NONE,
             stale: HashMap::new(),
+            media_url: None,
         }
     }
 

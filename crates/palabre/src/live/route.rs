@@ -6,10 +6,10 @@
 
 use super::outbox::{Deliver, DeliveryError};
 use palabre_connectors::client::{
-    Action, Outgoing, PlatformSender, QuickReply, RateGate, SendError,
+    Action, Media, Outgoing, PlatformSender, QuickReply, RateGate, SendError,
 };
 use palabre_store::Workspace;
-use palabre_store::workspace::{ConnectorStatus, OutboxItem};
+use palabre_store::workspace::{ConnectorStatus, OutboxItem, PostImage};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -60,6 +60,13 @@ impl Pace {
     }
 }
 
+/// An image of a post on its way: as stored, its bytes, and where the platform may fetch it.
+struct OutImage {
+    image: PostImage,
+    bytes: Vec<u8>,
+    url: Option<String>,
+}
+
 pub struct Router {
     /// Platform → its first account's sender.
     routes: HashMap<String, Route>,
@@ -69,6 +76,8 @@ pub struct Router {
     fallback: Option<Arc<dyn Deliver>>,
     pace: Pace,
     ws: Mutex<Workspace>,
+    /// Where the platforms fetch a post's images (`[publishing] media_url`).
+    media_url: Option<String>,
 }
 
 impl Router {
@@ -87,7 +96,39 @@ impl Router {
             fallback,
             pace,
             ws: Mutex::new(Workspace::open(location)?),
+            media_url: None,
         })
+    }
+
+    /// Gives the platforms this server's public address to fetch a post's images from.
+    pub fn with_media_url(mut self, media_url: Option<String>) -> Router {
+        self.media_url = media_url.map(|u| u.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The images of the post that `item` publishes, with their public addresses.
+    fn images(&self, item: &OutboxItem) -> Result<Vec<OutImage>, DeliveryError> {
+        if item.action != "post" {
+            return Ok(Vec::new());
+        }
+        let images = match self.ws.lock() {
+            Ok(mut ws) => ws.outbox_post_images(item.id),
+            Err(_) => return Ok(Vec::new()),
+        }
+        .map_err(|e| DeliveryError::Retry {
+            error: format!("cannot read the post's images: {e}"),
+            at_ms: None,
+        })?;
+        Ok(images
+            .into_iter()
+            .map(|(image, bytes)| {
+                let url = self
+                    .media_url
+                    .as_ref()
+                    .map(|base| format!("{base}/media/{}", image.public_name()));
+                OutImage { image, bytes, url }
+            })
+            .collect())
     }
 
     fn health(&self, account: &str, platform: &str, status: ConnectorStatus, error: Option<&str>) {
@@ -146,6 +187,18 @@ impl Deliver for Router {
         let action = Action::parse(&item.action)
             .ok_or_else(|| DeliveryError::Fatal(format!("unknown action `{}`", item.action)))?;
         let quick_replies = quick_replies(item);
+        let images = self.images(item)?;
+        let media: Vec<Media<'_>> = images
+            .iter()
+            .map(|i| Media {
+                bytes: &i.bytes,
+                content_type: &i.image.content_type,
+                width: u32::try_from(i.image.width).unwrap_or(0),
+                height: u32::try_from(i.image.height).unwrap_or(0),
+                alt: &i.image.alt,
+                url: i.url.as_deref(),
+            })
+            .collect();
         let out = Outgoing {
             idem_key: &item.idem_key,
             action,
@@ -159,9 +212,19 @@ impl Deliver for Router {
             resend: item.attempts > 1,
             queued_ms: item.created_ms,
             quick_replies: &quick_replies,
+            media: &media,
         };
         match route.sender.send(&out) {
-            Ok(remote) => Ok(remote),
+            Ok(remote) => {
+                if action == Action::Post
+                    && let Some(link) = remote.as_deref().and_then(|id| route.sender.permalink(id))
+                    && let Ok(mut ws) = self.ws.lock()
+                    && let Err(e) = ws.set_post_link(item.id, &link)
+                {
+                    tracing::warn!(error = %e, "cannot keep the post's public address");
+                }
+                Ok(remote)
+            }
             Err(SendError::Auth(error)) => {
                 self.health(
                     &route.account,
@@ -264,5 +327,127 @@ mod quick_reply_tests {
             ..item
         };
         assert!(quick_replies(&plain).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod post_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use palabre_store::workspace::{NewImage, NewPost};
+
+    /// What the platform was given of an image: type, description, address, size.
+    type Seen = (String, String, Option<String>, usize);
+
+    /// A platform that keeps what it was given and knows its posts' addresses.
+    #[derive(Default)]
+    struct Platform {
+        seen: Mutex<Vec<(Action, Vec<Seen>)>>,
+    }
+
+    impl PlatformSender for Platform {
+        fn send(&self, out: &Outgoing<'_>) -> Result<Option<String>, SendError> {
+            let media = out
+                .media
+                .iter()
+                .map(|m| {
+                    (
+                        m.content_type.to_owned(),
+                        m.alt.to_owned(),
+                        m.url.map(str::to_owned),
+                        m.bytes.len(),
+                    )
+                })
+                .collect();
+            self.seen.lock().unwrap().push((out.action, media));
+            Ok(Some("17890".into()))
+        }
+
+        fn permalink(&self, remote_id: &str) -> Option<String> {
+            Some(format!("https://www.instagram.com/p/{remote_id}x/"))
+        }
+    }
+
+    #[test]
+    fn a_post_goes_out_with_its_images_at_their_public_address_and_keeps_its_permalink() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("p.db").display().to_string();
+        let mut ws = Workspace::open(&location).unwrap();
+        let now = jiff::Timestamp::now().as_millisecond();
+        ws.create_post(&NewPost {
+            id: Some("castle"),
+            channel: "instagram:1784",
+            platform: "instagram",
+            text: "Le château ce matin",
+            lang: "fr",
+            due_ms: Some(now),
+            tz: "Europe/Paris",
+            author: "camille",
+            approvals_needed: 1,
+            submit: false,
+        })
+        .unwrap()
+        .unwrap();
+        let square = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/images/square.jpg"
+        ))
+        .unwrap();
+        let token = "ab".repeat(32);
+        ws.add_post_image(
+            "castle",
+            &NewImage {
+                bytes: &square,
+                alt: "Le château sous la neige",
+                token: &token,
+                public_address: true,
+            },
+            "camille",
+        )
+        .unwrap()
+        .unwrap();
+        ws.submit_post("castle", "camille").unwrap().unwrap();
+        ws.approve_post("castle", "sarah", false).unwrap().unwrap();
+        let due = ws.publish_due(now + 1, None).unwrap();
+        assert_eq!(
+            due[0].status,
+            palabre_store::workspace::PostStatus::Publishing
+        );
+        let item = ws.claim_due("n1", now + 60_000, 10).unwrap().remove(0);
+
+        let platform = Arc::new(Platform::default());
+        let routes = HashMap::from([(
+            "instagram".to_owned(),
+            Route {
+                account: "insta".into(),
+                sender: platform.clone(),
+            },
+        )]);
+        let router = Router::new(
+            &location,
+            routes,
+            HashMap::new(),
+            None,
+            Pace::new(crate::config::Pace::NONE),
+        )
+        .unwrap()
+        .with_media_url(Some("https://palabre.example.com/".into()));
+        assert_eq!(router.deliver(&item).unwrap().as_deref(), Some("17890"));
+        assert_eq!(
+            platform.seen.lock().unwrap().clone(),
+            vec![(
+                Action::Post,
+                vec![(
+                    "image/jpeg".to_owned(),
+                    "Le château sous la neige".to_owned(),
+                    Some(format!("https://palabre.example.com/media/{token}.jpg")),
+                    square.len()
+                )]
+            )]
+        );
+        assert_eq!(
+            ws.post("castle").unwrap().unwrap().link.as_deref(),
+            Some("https://www.instagram.com/p/17890x/")
+        );
     }
 }

@@ -3,6 +3,12 @@
 //! (`PUT /2/tweets/:id/hidden`) and deleting (`DELETE /2/tweets/:id`). Each endpoint has its own
 //! rate window (`x-rate-limit-*`), kept in its own [`RateGate`].
 //!
+//! A post or reply with images uploads each first (`POST /2/media/upload`, multipart `media`
+//! with `media_category=tweet_image`, answered with `data.id`), gives it its description
+//! (`POST /2/media/metadata`, `alt_text`) when it has one, then names them in the tweet
+//! (`"media": {"media_ids": [...]}`). An image X refuses is a refusal of the whole post, in X's
+//! words; nothing is posted.
+//!
 //! X has no idempotency key. When an action may already have been taken (`Outgoing::resend`),
 //! a reply or post is first looked for among the account's tweets since the action was queued
 //! (`GET /2/users/:id/tweets?start_time=…`, then only `since_id=` the newest one known, see
@@ -15,8 +21,9 @@ use super::timeline::{Read, Timeline, Tweet};
 use super::{Api, Config, data_of};
 use crate::client::de::now_ms;
 use crate::client::http;
-use crate::client::{Action, Outgoing, PlatformSender, RateGate, Secret, SendError};
+use crate::client::{Action, Media, Outgoing, PlatformSender, RateGate, Secret, SendError};
 use serde_json::json;
+use ureq::unversioned::multipart::Form;
 
 /// Pages of the account's timeline read at most before a resend: X lists 3,200 tweets back.
 pub const RESEND_PAGES: usize = 32;
@@ -33,6 +40,8 @@ pub struct XSender {
     hides: RateGate,
     deletes: RateGate,
     lookups: RateGate,
+    /// Media uploads and their metadata.
+    media: RateGate,
     /// What the resend checks know of the account's tweets.
     timeline: Timeline,
 }
@@ -48,6 +57,7 @@ impl XSender {
             hides: RateGate::new(pace),
             deletes: RateGate::new(pace),
             lookups: RateGate::new(None),
+            media: RateGate::new(None),
             timeline: Timeline::default(),
         }
     }
@@ -69,6 +79,57 @@ impl XSender {
             .map_err(|e| http::transport(what, &e))?;
         gate.observe(answer.status, &answer.limits, now_ms());
         data_of(&answer, what)
+    }
+
+    /// Uploads the images of a post, in order, with their descriptions: their media ids.
+    fn upload_media(&self, media: &[Media<'_>]) -> Result<Vec<String>, SendError> {
+        let mut ids = Vec::with_capacity(media.len());
+        for (i, image) in media.iter().enumerate() {
+            let number = i + 1;
+            let what = format!("X upload of the image {number}");
+            let form = Form::new()
+                .part("media", http::image_part(image, number, &what)?)
+                .text("media_category", "tweet_image");
+            self.media
+                .acquire(now_ms())
+                .map_err(|at_ms| SendError::NotBefore { at_ms })?;
+            let answer = self
+                .api
+                .upload("/2/media/upload", form)
+                .map_err(|e| http::transport(&what, &e))?;
+            self.media.observe(answer.status, &answer.limits, now_ms());
+            let data = data_of(&answer, &what).map_err(|e| {
+                in_xs_words(e, &format!("X refused the image {number}"), &answer.body)
+            })?;
+            let id = id_of(&data, "id").ok_or_else(|| SendError::Retry {
+                error: format!(
+                    "X upload of the image {number}: an answer without data.id: {}",
+                    http::short(&answer.body)
+                ),
+                at_ms: None,
+            })?;
+            if !image.alt.trim().is_empty() {
+                let body = json!({"id": id, "metadata": {"alt_text": {"text": image.alt}}});
+                let what = format!("X description of the image {number}");
+                self.media
+                    .acquire(now_ms())
+                    .map_err(|at_ms| SendError::NotBefore { at_ms })?;
+                let answer = self
+                    .api
+                    .call("POST", "/2/media/metadata", &[], Some(&body))
+                    .map_err(|e| http::transport(&what, &e))?;
+                self.media.observe(answer.status, &answer.limits, now_ms());
+                data_of(&answer, &what).map_err(|e| {
+                    in_xs_words(
+                        e,
+                        &format!("X refused the description of the image {number}"),
+                        &answer.body,
+                    )
+                })?;
+            }
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// A tweet of ours answering `target` (None: a post) with this text, posted since
@@ -160,6 +221,32 @@ impl XSender {
     }
 }
 
+/// A refusal said in X's own words (its `errors`, or its problem's title and detail), after
+/// `refused`; any other failure as it is.
+fn in_xs_words(error: SendError, refused: &str, body: &str) -> SendError {
+    match error {
+        SendError::Fatal(_) => {
+            let words = match serde_json::from_str::<serde_json::Value>(body) {
+                Ok(v) if v.get("errors").is_some() => super::errors_of(&v),
+                Ok(v) => [v.get("title"), v.get("detail")]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(": "),
+                Err(_) => String::new(),
+            };
+            let words = if words.is_empty() {
+                http::short(body)
+            } else {
+                words
+            };
+            SendError::Fatal(format!("{refused}: {words}"))
+        }
+        other => other,
+    }
+}
+
 /// A tweet of a timeline page.
 fn tweet_of(tweet: &serde_json::Value) -> Option<Tweet> {
     let replied_to = tweet
@@ -206,10 +293,15 @@ impl PlatformSender for XSender {
                 {
                     return Ok(Some(id));
                 }
-                let body = match reply_to {
+                // Uploaded only now: a resend that finds the tweet uploads nothing.
+                let media_ids = self.upload_media(out.media)?;
+                let mut body = match reply_to {
                     Some(t) => json!({"text": text, "reply": {"in_reply_to_tweet_id": t}}),
                     None => json!({ "text": text }),
                 };
+                if !media_ids.is_empty() {
+                    body["media"] = json!({ "media_ids": media_ids });
+                }
                 let data = self.call(
                     &self.tweets,
                     "POST",
