@@ -108,10 +108,13 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
             let now = jiff::Timestamp::now();
             let planned = crate::schedule::load(
                 &file,
-                &rules.time_zone,
-                &channels,
-                Some(now),
-                lang == Lang::Fr,
+                &crate::schedule::Reading {
+                    default_zone: &rules.time_zone,
+                    channels: &channels,
+                    now: Some(now),
+                    public_address: rules.media_url.is_some(),
+                    french: lang == Lang::Fr,
+                },
             )
             .map_err(Refused)?;
             if rules.slots.is_empty()
@@ -145,7 +148,8 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
                 } else {
                     p.post.due
                 };
-                let post = ws.create_post(&NewPost {
+                // Images first, then the submission: Instagram takes none without one.
+                let mut post = ws.create_post(&NewPost {
                     id: Some(&p.id),
                     channel: &p.post.channel,
                     platform: p.post.platform.as_str(),
@@ -155,8 +159,27 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
                     tz: &p.post.zone,
                     author: &actor,
                     approvals_needed: rules.approvals,
-                    submit,
+                    submit: submit && p.images.is_empty(),
                 })?;
+                for image in &p.images {
+                    if post.is_err() {
+                        break;
+                    }
+                    let token = media_token()?;
+                    post = ws.add_post_image(
+                        &p.id,
+                        &palabre_store::workspace::NewImage {
+                            bytes: &image.bytes,
+                            alt: &image.alt,
+                            token: &token,
+                            public_address: rules.media_url.is_some(),
+                        },
+                        &actor,
+                    )?;
+                }
+                if submit && !p.images.is_empty() && post.is_ok() {
+                    post = ws.submit_post(&p.id, &actor)?;
+                }
                 done(post)?;
             }
             Ok(())
@@ -191,6 +214,11 @@ pub fn run(args: PublishArgs, lang: Lang) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// An unguessable name for an image's public address (`palabre_web::auth::random_token`).
+fn media_token() -> anyhow::Result<String> {
+    palabre_web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// One post on one line: id, status, time in its zone, channel, approvals, text, note.

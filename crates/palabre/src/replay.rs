@@ -93,17 +93,19 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
     let schedule = match &args.schedule {
         None => Vec::new(),
         Some(path) => {
-            let zone = config
+            let rules = config
                 .publishing
                 .rules()
-                .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
-                .time_zone;
+                .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
             crate::schedule::load(
                 path,
-                &zone,
-                &pipeline.policy().channels,
-                None,
-                lang == Lang::Fr,
+                &crate::schedule::Reading {
+                    default_zone: &rules.time_zone,
+                    channels: &pipeline.policy().channels,
+                    now: None,
+                    public_address: rules.media_url.is_some(),
+                    french: lang == Lang::Fr,
+                },
             )
             .map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?
             .into_iter()

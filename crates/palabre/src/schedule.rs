@@ -12,8 +12,11 @@
 //!                                   # or "slot": the next free [publishing] slot
 //! lang = "fr"                       # fr (default) or en
 //! text = "Partagez vos plus belles photos du concert de ce soir !"
+//! images = [{ file = "photos/scene.jpg", alt = "La scène avant le concert" }]
+//!                                   # optional; a path relative to the schedule file
 //! ```
 
+use palabre_core::media::{self, Attached};
 use palabre_core::post::{Checked, Draft, check};
 use palabre_core::{Channel, Timestamp};
 use serde::Deserialize;
@@ -37,6 +40,39 @@ struct Entry {
     lang: Option<String>,
     at: Option<String>,
     time_zone: Option<String>,
+    #[serde(default)]
+    images: Vec<ImageEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageEntry {
+    /// Relative to the schedule file.
+    file: String,
+    #[serde(default)]
+    alt: String,
+}
+
+/// An image of a planned post: its bytes, read and checked, and its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedImage {
+    pub bytes: Vec<u8>,
+    pub alt: String,
+}
+
+/// What a schedule file is read against.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// `[publishing] time_zone`: the file's zone unless it says another.
+    pub default_zone: &'a str,
+    pub channels: &'a [Channel],
+    /// A time already past is refused (adding to the store); `None`: any time is taken (a
+    /// rehearsal of last year's stream).
+    pub now: Option<Timestamp>,
+    /// `[publishing] media_url` is set: Instagram can fetch images.
+    pub public_address: bool,
+    /// Errors in French.
+    pub french: bool,
 }
 
 /// One post of the file, checked.
@@ -46,41 +82,32 @@ pub struct Planned {
     pub post: Checked,
     /// `at = "slot"`: it takes the next free queue slot when added (no time in a rehearsal).
     pub slot: bool,
+    pub images: Vec<PlannedImage>,
 }
 
-/// Reads and checks every post of `path`; the first error names the file, the post and what
-/// is wrong. With `now`, a time already past is refused (adding to the store); without, any
-/// time is taken (a rehearsal of last year's stream). Errors in French with `french`.
-pub fn load(
-    path: &Path,
-    default_zone: &str,
-    channels: &[Channel],
-    now: Option<Timestamp>,
-    french: bool,
-) -> Result<Vec<Planned>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let cannot = if french {
-            "impossible de lire"
-        } else {
-            "cannot read"
-        };
-        format!("{cannot} {}: {e}", path.display())
-    })?;
-    parse(&text, default_zone, channels, now, french)
-        .map_err(|e| format!("{}: {e}", path.display()))
+fn cannot_read(path: &Path, e: &std::io::Error, french: bool) -> String {
+    let cannot = if french {
+        "impossible de lire"
+    } else {
+        "cannot read"
+    };
+    format!("{cannot} {}: {e}", path.display())
 }
 
-/// [`load`] on the file's text.
-pub fn parse(
-    text: &str,
-    default_zone: &str,
-    channels: &[Channel],
-    now: Option<Timestamp>,
-    french: bool,
-) -> Result<Vec<Planned>, String> {
+/// Reads and checks every post of `path` and its images; the first error names the file, the
+/// post and what is wrong.
+pub fn load(path: &Path, reading: &Reading<'_>) -> Result<Vec<Planned>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, &e, reading.french))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse(&text, base, reading).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// [`load`] on the file's text; images are read from `base`.
+pub fn parse(text: &str, base: &Path, reading: &Reading<'_>) -> Result<Vec<Planned>, String> {
+    let (channels, now, french) = (reading.channels, reading.now, reading.french);
     let say = |en: &str, fr: &str| if french { fr.to_owned() } else { en.to_owned() };
     let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
-    let file_zone = file.time_zone.as_deref().unwrap_or(default_zone);
+    let file_zone = file.time_zone.as_deref().unwrap_or(reading.default_zone);
     let mut ids = HashSet::new();
     let mut slots = HashSet::new();
     let mut planned = Vec::with_capacity(file.posts.len());
@@ -125,13 +152,40 @@ pub fn parse(
                 "le même texte est déjà programmé sur ce canal à cette heure",
             )));
         }
+        let images = images(&entry.images, base, post.platform, reading).map_err(at)?;
         planned.push(Planned {
             id: id.to_owned(),
             post,
             slot,
+            images,
         });
     }
     Ok(planned)
+}
+
+/// A post's images, read from their files and checked against its platform's rules.
+fn images(
+    entries: &[ImageEntry],
+    base: &Path,
+    platform: palabre_core::Platform,
+    reading: &Reading<'_>,
+) -> Result<Vec<PlannedImage>, String> {
+    let mut read = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let path = base.join(&entry.file);
+        let bytes = std::fs::read(&path).map_err(|e| cannot_read(&path, &e, reading.french))?;
+        let image = media::read(&bytes, i + 1).map_err(|e| e.say(reading.french))?;
+        read.push((image, bytes, entry.alt.trim().to_owned()));
+    }
+    let attached: Vec<Attached<'_>> = read
+        .iter()
+        .map(|(image, _, alt)| Attached { image: *image, alt })
+        .collect();
+    media::check(platform, &attached, reading.public_address).map_err(|e| e.say(reading.french))?;
+    Ok(read
+        .into_iter()
+        .map(|(_, bytes, alt)| PlannedImage { bytes, alt })
+        .collect())
 }
 
 #[cfg(test)]
@@ -140,8 +194,24 @@ mod tests {
     use super::*;
     use palabre_core::Platform;
 
-    fn channels() -> Vec<Channel> {
-        vec![Channel::new(Platform::X, "1000", "marque").unwrap()]
+    fn channels() -> &'static [Channel] {
+        static CHANNELS: std::sync::LazyLock<Vec<Channel>> = std::sync::LazyLock::new(|| {
+            vec![
+                Channel::new(Platform::X, "1000", "marque").unwrap(),
+                Channel::new(Platform::Instagram, "1784", "marque.photo").unwrap(),
+            ]
+        });
+        &CHANNELS
+    }
+
+    fn reading(now: Option<Timestamp>, french: bool) -> Reading<'static> {
+        Reading {
+            default_zone: "Europe/Paris",
+            channels: channels(),
+            now,
+            public_address: false,
+            french,
+        }
     }
 
     #[test]
@@ -166,10 +236,8 @@ id = "idea"
 channel = "x:1000"
 text = "Sans date"
 "#,
-            "Europe/Paris",
-            &channels(),
-            None,
-            false,
+            Path::new("."),
+            &reading(None, false),
         )
         .unwrap();
         let due: Vec<String> = posts
@@ -182,7 +250,7 @@ text = "Sans date"
 
     #[test]
     fn each_bad_post_is_named_with_what_is_wrong() {
-        let bad = |body: &str| parse(body, "Europe/Paris", &channels(), None, false).unwrap_err();
+        let bad = |body: &str| parse(body, Path::new("."), &reading(None, false)).unwrap_err();
         let twice = bad(r#"
 [[posts]]
 id = "a"
@@ -220,20 +288,16 @@ text = "Bonsoir"
         let now: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
         let past = parse(
             "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\nat = \"2026-12-10 18:00\"\ntext = \"x\"\n",
-            "Europe/Paris",
-            &channels(),
-            Some(now),
-            false,
+            Path::new("."),
+            &reading(Some(now), false),
         )
         .unwrap_err();
         assert!(past.contains("is in the past"), "{past}");
         // In French when asked.
         let twice_fr = parse(
             "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"x\"\n[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"y\"\n",
-            "Europe/Paris",
-            &channels(),
-            None,
-            true,
+            Path::new("."),
+            &reading(None, true),
         )
         .unwrap_err();
         assert_eq!(
@@ -242,10 +306,8 @@ text = "Bonsoir"
         );
         let past_fr = parse(
             "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\nat = \"2026-12-10 18:00\"\ntext = \"x\"\n",
-            "Europe/Paris",
-            &channels(),
-            Some(now),
-            true,
+            Path::new("."),
+            &reading(Some(now), true),
         )
         .unwrap_err();
         assert!(
@@ -253,6 +315,60 @@ text = "Bonsoir"
                 "2026-12-10 18:00 est passé : une publication se programme dans le futur"
             ),
             "{past_fr}"
+        );
+    }
+
+    #[test]
+    fn images_are_read_beside_the_file_and_checked_for_their_platform() {
+        let images = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/images");
+        let base = Path::new(images);
+        let posts = parse(
+            r#"
+[[posts]]
+id = "photo"
+channel = "x:1000"
+text = "Le viaduc ce matin"
+images = [{ file = "square.jpg", alt = " Le viaduc sous la neige " }, { file = "wide.png" }]
+"#,
+            base,
+            &reading(None, false),
+        )
+        .unwrap();
+        assert_eq!(posts[0].images.len(), 2);
+        assert_eq!(posts[0].images[0].alt, "Le viaduc sous la neige");
+        assert_eq!(
+            posts[0].images[1].bytes,
+            std::fs::read(base.join("wide.png")).unwrap()
+        );
+        let bad = |body: &str, french: bool| parse(body, base, &reading(None, french)).unwrap_err();
+        let missing = bad(
+            "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"x\"\nimages = [{ file = \"nope.jpg\" }]\n",
+            false,
+        );
+        assert!(
+            missing.starts_with("posts[0] (`a`): cannot read ") && missing.contains("nope.jpg"),
+            "{missing}"
+        );
+        let not_an_image = bad(
+            "[[posts]]\nid = \"a\"\nchannel = \"x:1000\"\ntext = \"x\"\nimages = [{ file = \"README.md\" }]\n",
+            false,
+        );
+        assert_eq!(
+            not_an_image,
+            "posts[0] (`a`): image 1 is not an image Palabre can read (JPEG, PNG, GIF or WebP)"
+        );
+        let insta = "[[posts]]\nid = \"i\"\nchannel = \"instagram:1784\"\ntext = \"x\"\nimages = [{ file = \"wide.png\" }]\n";
+        assert_eq!(
+            bad(insta, true),
+            "posts[0] (`i`): Instagram va chercher les images d'une publication à une adresse publique : indiquez dans [publishing] media_url l'adresse où ce serveur est joignable"
+        );
+        let with_address = Reading {
+            public_address: true,
+            ..reading(None, false)
+        };
+        assert_eq!(
+            parse(insta, base, &with_address).unwrap_err(),
+            "posts[0] (`i`): image 1 is a PNG; Instagram takes JPEG"
         );
     }
 }

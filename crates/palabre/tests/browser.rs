@@ -329,6 +329,21 @@ impl Browser {
         });
     }
 
+    /// Chooses a file in a file input (even inside a closed `<details>`).
+    fn upload(&self, css: &str, file: &std::path::Path) {
+        // Chromedriver takes only a canonical path.
+        let path = file.canonicalize().unwrap().to_str().unwrap().to_owned();
+        self.wait(&format!("choosing a file in `{css}`"), || {
+            let el = self.all(css).into_iter().next()?;
+            self.cmd(
+                "POST",
+                &format!("/element/{}/value", el.0),
+                &json!({ "text": path }),
+            )
+            .ok()
+        });
+    }
+
     /// Presses keys on whatever has the focus (W3C key codes: "\u{E007}" is Enter).
     fn keys(&self, keys: &[&str]) {
         let mut actions = Vec::new();
@@ -1090,6 +1105,43 @@ fn a_manager_plans_the_week_on_the_calendar_and_sees_what_the_brake_held() {
     let moved = app.get_json(&token, &format!("/api/posts/{thanks}"));
     assert_eq!(moved["local_time"], format!("{thursday} 12:00"));
     assert_eq!(moved["status"], "scheduled");
+    // An image for the quiz, from its card: a new version, approved again.
+    b.script(&format!(
+        "document.querySelectorAll('#post-{quiz} details').forEach(d => d.open = true)"
+    ));
+    let form = format!("#post-{quiz} form.post-image-add");
+    b.upload(
+        &format!("{form} input[type=file]"),
+        &common::root().join("tests/images/square.jpg"),
+    );
+    b.fill(
+        &format!("{form} input[name=alt]"),
+        "Deux billets de train sur une table",
+    );
+    b.click(&format!("{form} button"));
+    b.wait("the image on the quiz's card", || {
+        b.all(&format!("#post-{quiz} .post-images img"))
+            .first()
+            .map(|_| ())
+    });
+    let quiz_now = app.get_json(&token, &format!("/api/posts/{quiz}"));
+    assert_eq!(
+        quiz_now["images"][0]["alt"],
+        "Deux billets de train sur une table"
+    );
+    assert_eq!(
+        quiz_now["status"], "submitted",
+        "approved again after a new image"
+    );
+    let loaded = b.script(&format!(
+        "var img = document.querySelector('#post-{quiz} .post-images img'); return img.complete && img.naturalWidth;"
+    ));
+    assert_eq!(loaded, json!(1080), "the thumbnail is the image itself");
+    b.script(&format!(
+        "document.getElementById('post-{quiz}').scrollIntoView({{block: 'center'}})"
+    ));
+    b.screenshot("post-image");
+    b.script("window.scrollTo(0, 0)");
     b.screenshot("publishing");
     // Released from the page once the brake is off.
     app.post(&token, "/api/brake", &json!({"engaged": false}));

@@ -153,8 +153,16 @@ fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() 
         e["message"].as_str().unwrap().contains("takes at most 280"),
         "{e}"
     );
-    let (status, e) = bad(json!({"channel": "messenger:5550001", "text": "Bonjour"}));
+    // The Facebook Page takes long posts, not endless ones.
+    let (status, e) = bad(json!({"channel": "messenger:5550001", "text": "é".repeat(63_207)}));
     assert_eq!(status, 422, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("takes at most 63206"),
+        "{e}"
+    );
     let (status, e) = bad(json!({"channel": "x:9", "text": "Bonjour"}));
     assert_eq!(status, 422, "{e}");
     let twice = json!({"channel": "x:1000", "text": "Joyeux Noël !", "at": "2030-12-25 09:00"});
@@ -303,7 +311,15 @@ fn the_command_line_adds_a_schedule_file_and_refuses_what_is_wrong() {
     std::fs::write(
         &file,
         "[[posts]]\nid = \"hiver-1\"\nchannel = \"x:1000\"\nat = \"2030-12-01 08:00\"\ntext = \"L'hiver arrive.\"\n\
-         [[posts]]\nid = \"hiver-2\"\nchannel = \"mastodon:109\"\nat = \"2030-12-01 08:00\"\nlang = \"en\"\ntext = \"Winter is here.\"\n",
+         [[posts]]\nid = \"hiver-2\"\nchannel = \"mastodon:109\"\nat = \"2030-12-01 08:00\"\nlang = \"en\"\ntext = \"Winter is here.\"\n\
+         images = [{ file = \"photos/viaduc.jpg\", alt = \"The viaduct under snow\" }]\n",
+    )
+    .unwrap();
+    // Its image is read beside the file.
+    std::fs::create_dir(dir.path().join("photos")).unwrap();
+    std::fs::copy(
+        common::root().join("tests/images/square.jpg"),
+        dir.path().join("photos/viaduc.jpg"),
     )
     .unwrap();
     let out = publish(
@@ -333,6 +349,13 @@ fn the_command_line_adds_a_schedule_file_and_refuses_what_is_wrong() {
     assert_eq!(ids, ["hiver-1", "hiver-2"]);
     assert_eq!(posts[0]["local_time"], "2030-12-01 08:00");
     assert_eq!(posts[0]["author"], "camille");
+    assert_eq!(
+        (
+            posts[1]["status"].as_str(),
+            posts[1]["images"][0]["alt"].as_str()
+        ),
+        (Some("submitted"), Some("The viaduct under snow"))
+    );
     // Approved by camille herself: refused (exit 2); by manon: scheduled.
     let out = publish(
         &app,
@@ -459,7 +482,7 @@ fn the_best_time_to_post_reads_the_history_and_says_when_there_is_too_little() {
     let braked = app.get_json(&manager, "/api/best-times");
     assert_eq!(braked["brake"], true);
     assert_eq!(braked["suggestions"], json!([]));
-    let (status, e) = app.get(&manager, "/api/best-times?channel=messenger:5550001");
+    let (status, e) = app.get(&manager, "/api/best-times?channel=x:9999");
     assert_eq!(status, 422, "{e}");
 }
 
@@ -510,4 +533,174 @@ fn a_crisis_alert_holds_a_post_while_it_lasts_and_ends_when_the_stream_falls_qui
     wait_until("the next post is published", || {
         post_status(&app, &manager, &after) == "published"
     });
+}
+
+/// POST an image's bytes to a post: (status, body as JSON).
+fn post_image(app: &App, token: &str, id: &str, alt: &str, bytes: &[u8]) -> (u16, Value) {
+    let mut r = app
+        .agent()
+        .post(&format!("{}/api/posts/{id}/images", app.url))
+        .query("alt", alt)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .send(bytes)
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
+    )
+}
+
+fn test_image(name: &str) -> Vec<u8> {
+    std::fs::read(common::root().join("tests/images").join(name)).unwrap()
+}
+
+/// GET without signing in: (status, content type, bytes).
+fn get_public(app: &App, path: &str) -> (u16, String, Vec<u8>) {
+    let mut r = app
+        .agent()
+        .get(&format!("{}{path}", app.url))
+        .call()
+        .unwrap();
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = r.body_mut().read_to_vec().unwrap();
+    (r.status().as_u16(), content_type, bytes)
+}
+
+#[test]
+fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
+    let app = spawn_app(Backend::Sqlite).unwrap();
+    let manager = app.user("manon", "manager", "", PASSWORD);
+    let agent = app.user("ali", "agent", "", PASSWORD);
+    let (status, post) = app.post(
+        &agent,
+        "/api/posts",
+        &json!({"channel": "x:1000", "text": "Le viaduc sous la neige ce matin"}),
+    );
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_str().unwrap().to_owned();
+    let (square, wide) = (test_image("square.jpg"), test_image("wide.png"));
+
+    let (status, with) = post_image(&app, &agent, &id, "Le viaduc enneigé à l'aube", &square);
+    assert_eq!(status, 201, "{with}");
+    assert_eq!(
+        with["images"],
+        json!([{"position": 1, "content_type": "image/jpeg", "width": 1080, "height": 1080,
+            "size": square.len(), "alt": "Le viaduc enneigé à l'aube"}])
+    );
+    assert_eq!(with["version"], 2, "an image is a new version");
+    // Each bad input has its own answer, and nothing is kept.
+    let (status, e) = post_image(&app, &agent, &id, "", b"%PDF-1.4 a document");
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(
+        e["message"],
+        "image 2 is not an image Palabre can read (JPEG, PNG, GIF or WebP)"
+    );
+    let (status, e) = post_image(&app, &agent, &id, "", b"");
+    assert_eq!(
+        (status, e["message"].as_str().unwrap()),
+        (422, "no image received: send a JPEG, PNG, GIF or WebP file")
+    );
+    for _ in 0..3 {
+        assert_eq!(post_image(&app, &agent, &id, "", &wide).0, 201);
+    }
+    let (status, e) = post_image(&app, &agent, &id, "", &wide);
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["message"], "5 images; X takes at most 4 in a post");
+    let (status, e) = post_image(&app, &agent, "no-such-post", "", &wide);
+    assert_eq!(status, 404, "{e}");
+    let other = app.user("zoe", "agent", "", PASSWORD);
+    let (status, e) = post_image(&app, &other, &id, "", &wide);
+    assert_eq!(
+        status, 403,
+        "only its author or a manager changes a post: {e}"
+    );
+
+    // The team sees the image; described, removed.
+    let (status, content_type, bytes) = {
+        let mut r = app
+            .agent()
+            .get(&format!("{}/api/posts/{id}/images/1", app.url))
+            .header("Authorization", &format!("Bearer {agent}"))
+            .call()
+            .unwrap();
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        (r.status().as_u16(), ct, r.body_mut().read_to_vec().unwrap())
+    };
+    assert_eq!(
+        (status, content_type.as_str(), bytes == square),
+        (200, "image/jpeg", true)
+    );
+    assert_eq!(
+        get_public(&app, &format!("/api/posts/{id}/images/1")).0,
+        401
+    );
+    let (status, described) = patch(
+        &app,
+        &agent,
+        &format!("/api/posts/{id}/images/2"),
+        &json!({"alt": "Le plan du réseau"}),
+    );
+    assert_eq!(status, 200, "{described}");
+    assert_eq!(described["images"][1]["alt"], "Le plan du réseau");
+    for _ in 0..2 {
+        let mut r = app
+            .agent()
+            .delete(&format!("{}/api/posts/{id}/images/3", app.url))
+            .header("Authorization", &format!("Bearer {agent}"))
+            .call()
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "{}",
+            r.body_mut().read_to_string().unwrap()
+        );
+    }
+    let (status, _) = patch(
+        &app,
+        &agent,
+        &format!("/api/posts/{id}/images/3"),
+        &json!({"alt": "?"}),
+    );
+    assert_eq!(status, 404, "two images remain");
+
+    // Not public before it goes out; public once it does.
+    let public = {
+        let mut ws = palabre_store::Workspace::open(&app.store).unwrap();
+        let post = ws.post(&id).unwrap().unwrap();
+        assert_eq!(post.images.len(), 2);
+        format!("/media/{}", post.images[0].public_name())
+    };
+    assert!(public.ends_with(".jpg"), "{public}");
+    assert_eq!(get_public(&app, &public).0, 404);
+    assert_eq!(get_public(&app, "/media/not-a-token.jpg").0, 404);
+    app.post(&agent, &format!("/api/posts/{id}/submit"), &json!({}));
+    let (status, scheduled) = patch(
+        &app,
+        &manager,
+        &format!("/api/posts/{id}"),
+        &json!({"at": in_secs(2)}),
+    );
+    assert_eq!(status, 200, "{scheduled}");
+    let (status, approved) = app.post(&manager, &format!("/api/posts/{id}/approve"), &json!({}));
+    assert_eq!(
+        (status, approved["status"].as_str()),
+        (200, Some("scheduled")),
+        "{approved}"
+    );
+    wait_until("the post is published", || {
+        post_status(&app, &manager, &id) == "published"
+    });
+    let (status, content_type, bytes) = get_public(&app, &public);
+    assert_eq!(
+        (status, content_type.as_str(), bytes == square),
+        (200, "image/jpeg", true)
+    );
 }

@@ -104,7 +104,11 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::posts::patch_post,
         crate::posts::post_step,
         crate::posts::post_release_all,
-        crate::posts::get_best_times
+        crate::posts::get_best_times,
+        crate::post_images::post_image,
+        crate::post_images::get_image,
+        crate::post_images::patch_image,
+        crate::post_images::delete_image
     ),
     components(schemas(
         crate::ChannelInfo,
@@ -149,7 +153,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         crate::posts::EditBody,
         crate::posts::StepBody,
         crate::posts::BestTimes,
-        crate::posts::SlotView
+        crate::posts::SlotView,
+        crate::post_images::AltBody,
+        palabre_store::workspace::PostImage
     ))
 )]
 pub struct ApiDoc;

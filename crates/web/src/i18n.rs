@@ -107,6 +107,14 @@ words! {
     post_save => "Save", "Enregistrer";
     post_edit_hint => "A new text is approved again; a new time keeps the approval.", "Un nouveau texte est validé à nouveau ; une nouvelle heure garde la validation.";
     post_cancel => "Cancel the post", "Annuler la publication";
+    post_images => "Images", "Images";
+    post_add_image => "Add an image", "Ajouter une image";
+    post_image_file => "Image (JPEG, PNG, GIF or WebP)", "Image (JPEG, PNG, GIF ou WebP)";
+    post_image_alt => "Description for people who cannot see it", "Description pour les personnes qui ne la voient pas";
+    post_image_alt_missing => "no description", "sans description";
+    post_image_hint => "An image is a new version: the post is approved again. Each platform's limits are checked at once.", "Une image fait une nouvelle version : la publication est validée à nouveau. Les limites de chaque plateforme sont vérifiées tout de suite.";
+    post_image_describe => "Describe", "Décrire";
+    post_image_remove => "Remove image", "Retirer l'image";
     post_held_title => "Held posts", "Publications retenues";
     post_held_help => "They fell due while the brake was on or a crisis alert was raised. Nothing goes out on its own: publish each one, all of them, give one a new time, or cancel it.", "Leur heure est venue pendant que le frein était serré ou qu'une alerte de crise était levée. Rien ne part tout seul : publiez-les une par une ou toutes, donnez-leur une nouvelle heure, ou annulez-les.";
     post_new => "Write a post", "Écrire une publication";

@@ -241,12 +241,14 @@ async fn get_best_times(
 }
 
 /// A refusal as an HTTP error, in French for the French pages (the API speaks English).
-fn refused(french: bool) -> impl Fn(PostRefusal) -> ApiError {
+pub(crate) fn refused(french: bool) -> impl Fn(PostRefusal) -> ApiError {
     move |r| {
         let said = r.say(french);
         match r {
-            PostRefusal::NotFound(_) => ApiError::NotFound(said),
+            PostRefusal::NotFound(_) | PostRefusal::NoImage { .. } => ApiError::NotFound(said),
             PostRefusal::OwnPost => ApiError::Forbidden(said),
+            // An image the platform would refuse.
+            PostRefusal::Image(_) => ApiError::Unprocessable(said),
             _ => ApiError::Conflict(said),
         }
     }
@@ -271,12 +273,13 @@ fn channels(state: &AppState) -> Vec<Channel> {
         .collect()
 }
 
-fn view(state: &AppState, post: Post) -> PostView {
+pub(crate) fn view(state: &AppState, post: Post) -> PostView {
     let local = post
         .due_ms
         .and_then(|ms| Timestamp::from_millisecond(ms).ok())
         .map(|at| local_time(at, &post.tz));
-    let link = post.remote_id.as_deref().and_then(|remote| {
+    let link = post.link.clone().or_else(|| {
+        let remote = post.remote_id.as_deref()?;
         let channel = state
             .settings
             .channels
@@ -339,7 +342,7 @@ pub(crate) async fn create(
     Ok(view(state, result.map_err(refused(french))?))
 }
 
-async fn load(state: &AppState, id: &str, french: bool) -> Result<Post, ApiError> {
+pub(crate) async fn load(state: &AppState, id: &str, french: bool) -> Result<Post, ApiError> {
     let key = id.to_owned();
     state
         .pool
@@ -376,7 +379,7 @@ async fn next_slot(
 }
 
 /// Only its author or a manager changes a post.
-fn own_or_manager(caller: &Caller, post: &Post) -> Result<(), ApiError> {
+pub(crate) fn own_or_manager(caller: &Caller, post: &Post) -> Result<(), ApiError> {
     if post.author == caller.user.name {
         Ok(())
     } else {
@@ -726,6 +729,8 @@ async fn publishing(
         channel => state.settings.channel_label(&v.post.channel), lang => v.post.lang,
         author => v.post.author, approvals => v.post.approvals.len(), needed => v.post.approvals_needed,
         approved_by => v.post.approvals, note => v.post.note, link => v.link,
+        images => v.post.images.iter().map(|i| context! { position => i.position, alt => i.alt,
+            width => i.width, height => i.height }).collect::<Vec<_>>(),
         day => due.as_ref().map(|z| z.date().to_string()),
         time => due.as_ref().map(|z| z.strftime("%H:%M").to_string()),
         local => due.as_ref().map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string()),
@@ -828,12 +833,12 @@ async fn publishing(
 }
 
 /// The page is in French.
-fn french(lang: &Lang) -> bool {
+pub(crate) fn french(lang: &Lang) -> bool {
     lang.0 == crate::i18n::UiLang::Fr
 }
 
 /// Where a form goes back to: the page it was sent from (a path of this app only).
-fn back_to(back: Option<String>) -> String {
+pub(crate) fn back_to(back: Option<String>) -> String {
     back.filter(|b| b.starts_with("/publishing") && !b.starts_with("//"))
         .unwrap_or_else(|| "/publishing".to_owned())
 }

@@ -220,18 +220,24 @@ async fn read_body_in_time(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return ApiError::PayloadTooLarge(format!("the body is larger than {MAX_BODY} bytes"))
+    // A post's image may be heavier than any other body (Mastodon takes 16 MB).
+    let max = if parts.method == axum::http::Method::POST && parts.uri.path().ends_with("/images") {
+        crate::post_images::MAX_IMAGE_BODY
+    } else {
+        MAX_BODY
+    };
+    if declared.is_some_and(|n| n > max as u64) {
+        return ApiError::PayloadTooLarge(format!("the body is larger than {max} bytes"))
             .into_response();
     }
-    let read = tokio::time::timeout(limits.body_read, axum::body::to_bytes(body, MAX_BODY)).await;
+    let read = tokio::time::timeout(limits.body_read, axum::body::to_bytes(body, max)).await;
     let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
             let too_large = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             return if too_large {
-                ApiError::PayloadTooLarge(format!("the body is larger than {MAX_BODY} bytes"))
+                ApiError::PayloadTooLarge(format!("the body is larger than {max} bytes"))
             } else {
                 ApiError::BadRequest(format!("the body could not be read: {e}"))
             }
