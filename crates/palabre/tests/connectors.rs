@@ -606,3 +606,83 @@ fn a_scheduled_post_is_published_once_across_a_kill_at_its_minute() {
     let published = app.get_json(&approver, &format!("/api/posts/{id}"));
     assert_eq!(published["remote_id"], posts[0]["id"], "{published}");
 }
+
+#[test]
+fn a_post_goes_out_with_its_images_and_one_the_platform_refuses_fails_in_its_words() {
+    let fake = FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("palabre.db").display().to_string();
+    let app = spawn_serve(&config(dir.path(), &fake), &store, false, ENV);
+    let author = app.user("camille", "manager", "", PASSWORD);
+    let approver = app.user("manon", "manager", "", PASSWORD);
+    let plan = |text: &str, images: &[(&str, &str)]| -> String {
+        let (status, post) = app.post(
+            &author,
+            "/api/posts",
+            &json!({"channel": "mastodon:1", "text": text}),
+        );
+        assert_eq!(status, 201, "{post}");
+        let id = post["id"].as_str().unwrap().to_owned();
+        for (file, alt) in images {
+            let bytes = std::fs::read(common::root().join("tests/images").join(file)).unwrap();
+            let (status, e) = app.post_image(&author, &id, alt, &bytes);
+            assert_eq!(status, 201, "{e}");
+        }
+        let at = jiff::Timestamp::from_millisecond(now() + 1_500)
+            .unwrap()
+            .to_string();
+        let (status, _) = app.patch(&author, &format!("/api/posts/{id}"), &json!({"at": at}));
+        assert_eq!(status, 200);
+        app.post(&author, &format!("/api/posts/{id}/submit"), &json!({}));
+        let (status, approved) =
+            app.post(&approver, &format!("/api/posts/{id}/approve"), &json!({}));
+        assert_eq!(
+            (status, approved["status"].as_str()),
+            (200, Some("scheduled"))
+        );
+        id
+    };
+    let snow = plan(
+        "Le viaduc sous la neige, ce matin.",
+        &[
+            ("square.jpg", "Le viaduc enneigé à l'aube"),
+            ("wide.png", ""),
+        ],
+    );
+    wait_until("the post with images published", || {
+        app.get_json(&approver, &format!("/api/posts/{snow}"))["status"] == "published"
+    });
+    let state = fake.state();
+    let uploads = state["media"].as_array().unwrap();
+    let square = std::fs::read(common::root().join("tests/images/square.jpg")).unwrap();
+    assert_eq!(uploads.len(), 2, "{state}");
+    assert_eq!(uploads[0]["content_type"], "image/jpeg");
+    assert_eq!(uploads[0]["size"], square.len());
+    assert_eq!(uploads[0]["description"], "Le viaduc enneigé à l'aube");
+    assert!(
+        uploads[1]["description"].is_null(),
+        "no empty description sent"
+    );
+    let post = &state["posts"].as_array().unwrap()[0];
+    assert_eq!(
+        post["media_ids"],
+        json!([uploads[0]["id"], uploads[1]["id"]]),
+        "{post}"
+    );
+
+    // The platform refuses an image: the post fails with its words, nothing is posted.
+    fake.control("fail", json!({"media": ["422"]}));
+    let heavy = plan("Le viaduc en très grand.", &[("square.jpg", "")]);
+    wait_until("the post refused", || {
+        app.get_json(&approver, &format!("/api/posts/{heavy}"))["status"] == "failed"
+    });
+    let failed = app.get_json(&approver, &format!("/api/posts/{heavy}"));
+    assert!(
+        failed["note"]
+            .as_str()
+            .unwrap()
+            .contains("Validation failed: File file size must be less than 16 MB"),
+        "{failed}"
+    );
+    assert_eq!(fake.state()["posts"].as_array().unwrap().len(), 1);
+}

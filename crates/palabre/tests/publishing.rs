@@ -18,21 +18,6 @@ fn in_secs(s: i64) -> String {
         .to_string()
 }
 
-fn patch(app: &App, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let mut r = app
-        .agent()
-        .patch(&format!("{}{path}", app.url))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string().as_bytes())
-        .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
-    )
-}
-
 fn post_status(app: &App, token: &str, id: &str) -> String {
     app.get_json(token, &format!("/api/posts/{id}"))["status"]
         .as_str()
@@ -202,15 +187,13 @@ fn a_post_is_approved_then_published_at_its_time_and_the_brake_holds_the_next() 
         200
     );
     // A new text sends it back for approval; a new time does not.
-    let (status, moved) = patch(
-        &app,
+    let (status, moved) = app.patch(
         &manager,
         &format!("/api/posts/{own_id}"),
         &json!({"at": "2031-01-01 00:10"}),
     );
     assert_eq!((status, moved["status"].as_str()), (200, Some("scheduled")));
-    let (_, edited) = patch(
-        &app,
+    let (_, edited) = app.patch(
         &manager,
         &format!("/api/posts/{own_id}"),
         &json!({"text": "Belle année 2031 !"}),
@@ -535,23 +518,6 @@ fn a_crisis_alert_holds_a_post_while_it_lasts_and_ends_when_the_stream_falls_qui
     });
 }
 
-/// POST an image's bytes to a post: (status, body as JSON).
-fn post_image(app: &App, token: &str, id: &str, alt: &str, bytes: &[u8]) -> (u16, Value) {
-    let mut r = app
-        .agent()
-        .post(&format!("{}/api/posts/{id}/images", app.url))
-        .query("alt", alt)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/octet-stream")
-        .send(bytes)
-        .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
-    )
-}
-
 fn test_image(name: &str) -> Vec<u8> {
     std::fs::read(common::root().join("tests/images").join(name)).unwrap()
 }
@@ -587,7 +553,7 @@ fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
     let id = post["id"].as_str().unwrap().to_owned();
     let (square, wide) = (test_image("square.jpg"), test_image("wide.png"));
 
-    let (status, with) = post_image(&app, &agent, &id, "Le viaduc enneigé à l'aube", &square);
+    let (status, with) = app.post_image(&agent, &id, "Le viaduc enneigé à l'aube", &square);
     assert_eq!(status, 201, "{with}");
     assert_eq!(
         with["images"],
@@ -596,27 +562,27 @@ fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
     );
     assert_eq!(with["version"], 2, "an image is a new version");
     // Each bad input has its own answer, and nothing is kept.
-    let (status, e) = post_image(&app, &agent, &id, "", b"%PDF-1.4 a document");
+    let (status, e) = app.post_image(&agent, &id, "", b"%PDF-1.4 a document");
     assert_eq!(status, 422, "{e}");
     assert_eq!(
         e["message"],
         "image 2 is not an image Palabre can read (JPEG, PNG, GIF or WebP)"
     );
-    let (status, e) = post_image(&app, &agent, &id, "", b"");
+    let (status, e) = app.post_image(&agent, &id, "", b"");
     assert_eq!(
         (status, e["message"].as_str().unwrap()),
         (422, "no image received: send a JPEG, PNG, GIF or WebP file")
     );
     for _ in 0..3 {
-        assert_eq!(post_image(&app, &agent, &id, "", &wide).0, 201);
+        assert_eq!(app.post_image(&agent, &id, "", &wide).0, 201);
     }
-    let (status, e) = post_image(&app, &agent, &id, "", &wide);
+    let (status, e) = app.post_image(&agent, &id, "", &wide);
     assert_eq!(status, 422, "{e}");
     assert_eq!(e["message"], "5 images; X takes at most 4 in a post");
-    let (status, e) = post_image(&app, &agent, "no-such-post", "", &wide);
+    let (status, e) = app.post_image(&agent, "no-such-post", "", &wide);
     assert_eq!(status, 404, "{e}");
     let other = app.user("zoe", "agent", "", PASSWORD);
-    let (status, e) = post_image(&app, &other, &id, "", &wide);
+    let (status, e) = app.post_image(&other, &id, "", &wide);
     assert_eq!(
         status, 403,
         "only its author or a manager changes a post: {e}"
@@ -641,8 +607,7 @@ fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
         get_public(&app, &format!("/api/posts/{id}/images/1")).0,
         401
     );
-    let (status, described) = patch(
-        &app,
+    let (status, described) = app.patch(
         &agent,
         &format!("/api/posts/{id}/images/2"),
         &json!({"alt": "Le plan du réseau"}),
@@ -663,8 +628,7 @@ fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
             r.body_mut().read_to_string().unwrap()
         );
     }
-    let (status, _) = patch(
-        &app,
+    let (status, _) = app.patch(
         &agent,
         &format!("/api/posts/{id}/images/3"),
         &json!({"alt": "?"}),
@@ -682,8 +646,7 @@ fn a_posts_images_are_added_checked_and_public_only_once_it_goes_out() {
     assert_eq!(get_public(&app, &public).0, 404);
     assert_eq!(get_public(&app, "/media/not-a-token.jpg").0, 404);
     app.post(&agent, &format!("/api/posts/{id}/submit"), &json!({}));
-    let (status, scheduled) = patch(
-        &app,
+    let (status, scheduled) = app.patch(
         &manager,
         &format!("/api/posts/{id}"),
         &json!({"at": in_secs(2)}),

@@ -318,6 +318,52 @@ impl App {
         )
     }
 
+    /// PATCH a JSON body with a bearer token: (status, body as JSON).
+    pub fn patch(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut r = self
+            .agent()
+            .patch(&format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// Adds an image (its bytes) to a post, described with `alt`: (status, body as JSON).
+    pub fn post_image(
+        &self,
+        token: &str,
+        id: &str,
+        alt: &str,
+        bytes: &[u8],
+    ) -> (u16, serde_json::Value) {
+        let mut r = self
+            .agent()
+            .post(&format!("{}/api/posts/{id}/images", self.url))
+            .query("alt", alt)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/octet-stream")
+            .send(bytes)
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// Feeds JSON lines of events through `/api/events`; the decisions.
     pub fn events(&self, token: &str, lines: &[String]) -> Vec<serde_json::Value> {
         let (status, text) = self.post_events(token, lines);
