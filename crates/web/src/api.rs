@@ -183,9 +183,14 @@ impl utoipa::Modify for CommonResponses {
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = path == "/healthz" || path == "/api/openapi.json";
             let webhook = path.starts_with("/webhooks/");
-            for operation in [item.get.as_mut(), item.post.as_mut(), item.patch.as_mut()]
-                .into_iter()
-                .flatten()
+            for operation in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 let mut add = |code: &str, description: &str| {
                     operation

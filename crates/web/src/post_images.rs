@@ -12,7 +12,7 @@ use crate::pages::{Lang, PageCaller, act};
 use crate::posts::{PostView, back_to, french, load, own_or_manager, refused, view};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -130,6 +130,16 @@ pub(crate) async fn change(
     Ok(view(state, result.map_err(refused(french))?))
 }
 
+/// A post's id and an image's position from the path, or a JSON 400 saying what is wrong.
+fn image_path(path: Result<Path<(String, i64)>, PathRejection>) -> Result<(String, i64), ApiError> {
+    path.map(|Path(p)| p).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the path names a post and an image's position from 1: {}",
+            e.body_text()
+        ))
+    })
+}
+
 /// An image's bytes, as its own file type.
 fn image_response(content_type: &str, bytes: Vec<u8>, cache: &'static str) -> Response {
     let mut response = bytes.into_response();
@@ -182,8 +192,9 @@ async fn post_image(
 async fn get_image(
     State(state): State<AppState>,
     _caller: Caller,
-    Path((id, position)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let (id, position) = image_path(path)?;
     let key = id.clone();
     let found = state
         .pool
@@ -209,9 +220,10 @@ async fn patch_image(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path((id, position)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
     parsed: Result<Json<AltBody>, JsonRejection>,
 ) -> Result<Json<PostView>, ApiError> {
+    let (id, position) = image_path(path)?;
     caller.check_csrf(Caller::header_csrf(&headers))?;
     let b: AltBody = body(parsed)?;
     let alt = b.alt.unwrap_or_default();
@@ -230,8 +242,9 @@ async fn delete_image(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path((id, position)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
 ) -> Result<Json<PostView>, ApiError> {
+    let (id, position) = image_path(path)?;
     caller.check_csrf(Caller::header_csrf(&headers))?;
     Ok(Json(
         change(&state, &caller, &id, position, "remove", None, false).await?,
