@@ -21,7 +21,7 @@ pub mod choice;
 pub mod error;
 pub mod extract;
 pub mod faq;
-pub mod fold;
+pub use palabre_core::fold;
 pub mod follow;
 pub use palabre_core::limit;
 mod load;

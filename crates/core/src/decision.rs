@@ -200,12 +200,47 @@ reasons! {
     /// A crisis alert is active (many people in distress at once): an automated reply that
     /// would have gone out waits for a person instead.
     CrisisSuspected => "crisis_suspected",
+    /// Not addressed to the brand, but one of its listening queries or geofences heard it: a
+    /// person decides whether and how to step in (never the bot).
+    Listening => "listening",
+    /// Heard inside one of the brand's geofences.
+    Geofence => "geofence",
+    /// Heard, and read as the author's or a relative's birthday, wedding, birth…
+    LifeEvent => "life_event",
+    /// Heard, and read as the author's own photo or video (reuse needs their consent).
+    UgcShare => "ugc_share",
+    /// Heard, and read as a complaint.
+    Complaint => "complaint",
+    /// Heard, and read as a request for help.
+    SupportRequest => "support_request",
+    /// Heard, and about someone's safety (a lost child, an injury, an attack, a fire): urgent.
+    Safety => "safety",
+    /// Heard, but only counted: the query or geofence observes, or what was heard is chatter
+    /// its intrusion policy leaves alone.
+    Observed => "observed",
 }
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What listening heard in a post (the replay contract's `listening` object): the queries it
+/// matched and the nearest geofence it is inside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heard {
+    pub queries: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geofence: Option<FenceHit>,
+}
+
+/// A geofence a post is inside, and how far from its centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FenceHit {
+    pub name: String,
+    /// Metres, rounded.
+    pub distance_m: u64,
 }
 
 /// The decision for one event.
@@ -233,6 +268,8 @@ pub struct Decision {
     pub choices: Vec<String>,
     /// Alerts this event raised (`crisis_suspected`).
     pub alerts: Vec<Alert>,
+    /// What listening heard in the post, if anything.
+    pub listening: Option<Heard>,
 }
 
 impl Decision {
@@ -250,6 +287,7 @@ impl Decision {
             channel: None,
             choices: Vec::new(),
             alerts: Vec::new(),
+            listening: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod conversation;
 pub mod decision;
 pub mod duration;
+pub mod fold;
 pub mod ids;
 pub mod keys;
 pub mod limit;
@@ -19,12 +20,12 @@ pub mod triage;
 
 pub use channel::{Channel, ChannelParseError};
 pub use conversation::{Conversation, ConversationStatus};
-pub use decision::{Alert, Decision, Outcome, Reason};
+pub use decision::{Alert, Decision, FenceHit, Heard, Outcome, Reason};
 pub use duration::{DurationError, parse_duration};
 pub use ids::{ConversationId, EventId, ExternalId, IdError};
 pub use keys::{MessageKeys, SeedRow, SentReply};
 pub use message::{
-    Author, Entities, GeoPoint, Media, MediaKind, Mention, Message, MessageKind, Reference,
+    Author, Entities, GeoBox, GeoPoint, Media, MediaKind, Mention, Message, MessageKind, Reference,
 };
 pub use platform::Platform;
 pub use triage::{AuthorKind, Emotion, Intent, Lang, Sentiment, SentimentLabel, Triage};

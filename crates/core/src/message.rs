@@ -102,6 +102,30 @@ impl Rating {
     }
 }
 
+/// A platform's place (a city, a venue) as its bounding box, in degrees: an area, not a point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GeoBox {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+impl GeoBox {
+    /// Checked to be on Earth, south ≤ north and west ≤ east (a box across the antimeridian is
+    /// not taken).
+    pub fn new(west: f64, south: f64, east: f64, north: f64) -> Option<Self> {
+        let corners_ok =
+            GeoPoint::new(south, west).is_some() && GeoPoint::new(north, east).is_some();
+        (corners_ok && south <= north && west <= east).then_some(GeoBox {
+            west,
+            south,
+            east,
+            north,
+        })
+    }
+}
+
 /// A latitude/longitude pair in degrees, checked to be on Earth.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GeoPoint {
@@ -157,6 +181,10 @@ pub struct Entities {
     pub media: Vec<Media>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoPoint>,
+    /// The platform's place, when the post names one (its own point, when it has one, is
+    /// `geo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<GeoBox>,
 }
 
 /// The message another one quotes or reposts.

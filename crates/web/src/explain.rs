@@ -182,6 +182,32 @@ pub fn reason(r: Reason, lang: UiLang) -> &'static str {
             "a button that names none of the choices offered",
             "un bouton qui ne correspond à aucun des choix proposés",
         ),
+        R::Listening => (
+            "heard by listening: not addressed to the brand, step in with tact or not at all",
+            "entendu par l'écoute : pas adressé à la marque, intervenir avec tact ou pas du tout",
+        ),
+        R::Geofence => (
+            "posted inside one of the brand's places",
+            "publié dans l'un des lieux de la marque",
+        ),
+        R::LifeEvent => (
+            "a life event (birthday, wedding, birth…)",
+            "un événement de vie (anniversaire, mariage, naissance…)",
+        ),
+        R::UgcShare => (
+            "the author's own photo or video: ask before reusing it",
+            "une photo ou une vidéo de l'auteur : demandez avant de la réutiliser",
+        ),
+        R::Complaint => ("a complaint", "une réclamation"),
+        R::SupportRequest => ("a request for help", "une demande d'aide"),
+        R::Safety => (
+            "someone's safety may be at stake: urgent",
+            "la sécurité de quelqu'un est peut-être en jeu : urgent",
+        ),
+        R::Observed => (
+            "heard by listening and counted, not shown one by one",
+            "entendu par l'écoute et compté, sans être montré un par un",
+        ),
     };
     pick(lang, en, fr)
 }

@@ -43,10 +43,17 @@ pub fn fold_words(text: &str) -> String {
 /// The second half of [`fold_words`], for a text already folded.
 pub fn words_of_folded(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len());
+    words_of_folded_into(folded, &mut out);
+    out
+}
+
+/// [`words_of_folded`] appended to `out` (not cleared: a caller may pad it).
+pub fn words_of_folded_into(folded: &str, out: &mut String) {
+    let start = out.len();
     let mut pending_space = false;
     for c in folded.chars() {
         if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
+            if pending_space && out.len() > start {
                 out.push(' ');
             }
             pending_space = false;
@@ -55,7 +62,6 @@ pub fn words_of_folded(folded: &str) -> String {
             pending_space = true;
         }
     }
-    out
 }
 
 /// Is `c` part of a word (so a trigger next to it is not a whole word)?
