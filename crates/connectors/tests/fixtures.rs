@@ -188,6 +188,49 @@ fn x_geo_point_is_lon_lat() {
 }
 
 #[test]
+fn x_place_box_comes_from_includes_places() {
+    // Written by us (see fixtures/x/ORIGIN.md): the place of the docs, asked with its `geo`.
+    let m = message("x/tweet_place_bbox_written.json", Format::X);
+    let place = m.entities.place.unwrap();
+    assert_eq!(
+        (place.west, place.south, place.east, place.north),
+        (-74.026675, 40.683935, -73.910408, 40.877483)
+    );
+    assert_eq!(m.entities.geo, None, "a place is not a point");
+    assert_eq!(handles(&m), vec!["acme_support"]);
+    // Without `place.fields=geo` the place has only its name: no box. (The docs' example has
+    // the placeholder id `ID`, not a snowflake: given one here, the tweet has a date.)
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture("x/tweet_geo_place_expansion.json")).unwrap();
+    v["data"]["id"] = "1212092628029698048".into();
+    let Event::Message(m) = normalize(&v.to_string(), Format::X).remove(0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.entities.place, None);
+    assert_eq!(m.text.as_str(), "Test");
+}
+
+#[test]
+fn x_point_and_place_are_both_kept_and_a_box_across_the_antimeridian_is_left_out() {
+    let line = r#"{"data":{"id":"6","author_id":"7","text":"au parc","created_at":"2026-03-22T20:00:00Z","geo":{"place_id":"p1","coordinates":{"type":"Point","coordinates":[2.7758,48.8722]}}},"includes":{"places":[{"id":"p0","full_name":"Paris, France","geo":{"type":"Feature","bbox":[2.224122,48.815575,2.469760,48.902156],"properties":{}}},{"id":"p1","full_name":"Chessy, France","geo":{"type":"Feature","bbox":[2.7466,48.8579,2.8132,48.8859],"properties":{}}}]}}"#;
+    let Event::Message(m) = normalize(line, Format::X).remove(0).unwrap() else {
+        panic!()
+    };
+    let (g, p) = (m.entities.geo.unwrap(), m.entities.place.unwrap());
+    assert_eq!((g.lat, g.lon), (48.8722, 2.7758));
+    assert_eq!(
+        (p.west, p.south, p.east, p.north),
+        (2.7466, 48.8579, 2.8132, 48.8859)
+    );
+    // Fiji's box runs from 177° E to 178° W: not a GeoBox, and the tweet is kept without it.
+    let fiji = r#"{"data":{"id":"8","text":"Bula","geo":{"place_id":"fj"}},"includes":{"places":[{"id":"fj","full_name":"Fiji","geo":{"type":"Feature","bbox":[177.0,-19.2,-178.0,-16.0],"properties":{}}}]}}"#;
+    let Event::Message(m) = normalize(fiji, Format::X).remove(0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.entities.place, None);
+}
+
+#[test]
 fn x_errors_document_is_reported() {
     let line =
         r#"{"errors":[{"title":"Not Found Error","detail":"Could not find tweet with id: [1]."}]}"#;
@@ -561,6 +604,67 @@ fn generic_refuses_what_it_does_not_know() {
             .unwrap_err()
             .message
             .contains("story")
+    );
+}
+
+#[test]
+fn generic_place_is_a_box_and_geo_a_point() {
+    let line = r#"{"id":"g-43","text":"au parc","geo":{"lat":48.8722,"lon":2.7758},"place":{"name":"Chessy, France","bbox":[2.7466,48.8579,2.8132,48.8859]}}"#;
+    let Event::Message(m) = normalize(line, Format::Auto).remove(0).unwrap() else {
+        panic!()
+    };
+    let (g, p) = (m.entities.geo.unwrap(), m.entities.place.unwrap());
+    assert_eq!((g.lat, g.lon), (48.8722, 2.7758));
+    assert_eq!(
+        (p.west, p.south, p.east, p.north),
+        (2.7466, 48.8579, 2.8132, 48.8859)
+    );
+    // A place named without a box: nothing to place the post with.
+    let named = r#"{"id":"g-44","text":"x","place":{"name":"Chessy"}}"#;
+    let Event::Message(m) = normalize(named, Format::Generic).remove(0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.entities.place, None);
+}
+
+#[test]
+fn generic_coordinates_must_be_numbers_on_earth() {
+    let error = |line: &str| {
+        let e = normalize(line, Format::Generic).remove(0).unwrap_err();
+        assert_eq!(e.reason, Reason::ParseError, "{line}");
+        e.message
+    };
+    assert_eq!(
+        error(r#"{"id":"1","text":"x","geo":{"lat":"48.87","lon":"2.77"}}"#),
+        "unexpected generic event payload: invalid type: string \"48.87\", expected a number of \
+         degrees (a JSON number, not a string) at line 1 column 41"
+    );
+    assert_eq!(
+        error(r#"{"id":"1","text":"x","place":{"name":"P","bbox":[2.7,48.8,2.8]}}"#),
+        "unexpected generic event payload: invalid length 3, expected a bbox of 4 numbers \
+         [west, south, east, north] in degrees at line 1 column 62"
+    );
+    assert!(
+        error(r#"{"id":"1","text":"x","place":{"bbox":[2.7,48.8,2.8,48.9,0]}}"#)
+            .contains("invalid length 5, expected a bbox of 4 numbers")
+    );
+    assert!(
+        error(r#"{"id":"1","text":"x","place":{"bbox":["2.7",48.8,2.8,48.9]}}"#)
+            .contains("invalid type: string \"2.7\", expected a number of degrees")
+    );
+    assert_eq!(
+        error(r#"{"id":"1","text":"x","place":{"bbox":[2.7,48.8,2.8,148.9]}}"#),
+        "place.bbox [2.7, 48.8, 2.8, 148.9] is not a box on Earth: expected [west, south, east, \
+         north] in degrees, west ≤ east and south ≤ north, longitudes within ±180 and latitudes \
+         within ±90 (a box across the antimeridian is not taken)"
+    );
+    assert!(
+        error(r#"{"id":"1","text":"x","place":{"bbox":[2.8,48.8,2.7,48.9]}}"#)
+            .starts_with("place.bbox [2.8, 48.8, 2.7, 48.9] is not a box on Earth")
+    );
+    assert_eq!(
+        error(r#"{"id":"1","text":"x","geo":{"lat":148.87,"lon":2.77}}"#),
+        "geo point (148.87, 2.77) is not on Earth"
     );
 }
 

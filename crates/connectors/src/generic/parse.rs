@@ -1,13 +1,20 @@
 //! Generic JSON → `Message`. Only `id` and `text` are required; see DESIGN.md for the fields.
+//!
+//! Besides the post's own point, `geo` `{"lat", "lon"}`, a `place` `{"name", "bbox": [west,
+//! south, east, north]}` gives the platform's place as a box. Coordinates are JSON numbers in
+//! degrees: a string, a box of other than 4 numbers or off the Earth makes the event invalid.
 
 use crate::json::{parse_error, timestamp};
 use crate::{Event, NormalizeError, Normalized};
 use palabre_core::message::{MessageText, Rating, Reference};
 use palabre_core::{
-    Author, EventId, ExternalId, GeoPoint, Mention, Message, MessageKind, Platform, Timestamp,
+    Author, EventId, ExternalId, GeoBox, GeoPoint, Mention, Message, MessageKind, Platform,
+    Timestamp,
 };
 use serde::Deserialize;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 type Str<'a> = Cow<'a, str>;
@@ -46,6 +53,8 @@ struct GenericEvent<'a> {
     #[serde(borrow, default)]
     urls: Vec<Str<'a>>,
     geo: Option<GenericGeo>,
+    #[serde(borrow)]
+    place: Option<GenericPlace<'a>>,
     rating: Option<i64>,
     /// The payload of the quick reply the person tapped.
     #[serde(borrow)]
@@ -83,8 +92,75 @@ struct GenericReference<'a> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GenericGeo {
-    lat: f64,
-    lon: f64,
+    lat: Degrees,
+    lon: Degrees,
+}
+
+/// The platform's place: its name (not kept) and its box.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericPlace<'a> {
+    #[serde(borrow, rename = "name")]
+    _name: Option<Str<'a>>,
+    bbox: Option<BBox>,
+}
+
+/// A coordinate: a JSON number, never a string (`"48.87"` is refused with a sentence saying so).
+struct Degrees(f64);
+
+impl<'de> Deserialize<'de> for Degrees {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DegreesVisitor;
+        impl Visitor<'_> for DegreesVisitor {
+            type Value = Degrees;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of degrees (a JSON number, not a string)")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Degrees, E> {
+                Ok(Degrees(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Degrees, E> {
+                Ok(Degrees(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Degrees, E> {
+                Ok(Degrees(v as f64))
+            }
+        }
+        deserializer.deserialize_f64(DegreesVisitor)
+    }
+}
+
+/// `[west, south, east, north]`: exactly 4 numbers.
+struct BBox([f64; 4]);
+
+impl<'de> Deserialize<'de> for BBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BBoxVisitor;
+        impl<'de> Visitor<'de> for BBoxVisitor {
+            type Value = BBox;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a bbox of 4 numbers [west, south, east, north] in degrees")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BBox, A::Error> {
+                let mut corners = [0.0; 4];
+                for (i, slot) in corners.iter_mut().enumerate() {
+                    *slot = seq
+                        .next_element::<Degrees>()?
+                        .ok_or_else(|| de::Error::invalid_length(i, &self))?
+                        .0;
+                }
+                let mut len = corners.len();
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    len += 1;
+                }
+                if len != corners.len() {
+                    return Err(de::Error::invalid_length(len, &self));
+                }
+                Ok(BBox(corners))
+            }
+        }
+        deserializer.deserialize_seq(BBoxVisitor)
+    }
 }
 
 /// Parses one generic event. Unknown fields are refused, so that a typo does not silently
@@ -166,8 +242,19 @@ fn parse(line: &str) -> Normalized {
         .collect();
     m.entities.urls = e.urls.into_iter().map(Cow::into_owned).collect();
     if let Some(g) = e.geo {
-        m.entities.geo = Some(GeoPoint::new(g.lat, g.lon).ok_or_else(|| {
-            NormalizeError::parse(format!("geo point ({}, {}) is not on Earth", g.lat, g.lon))
+        let (lat, lon) = (g.lat.0, g.lon.0);
+        m.entities.geo = Some(GeoPoint::new(lat, lon).ok_or_else(|| {
+            NormalizeError::parse(format!("geo point ({lat}, {lon}) is not on Earth"))
+        })?);
+    }
+    if let Some(BBox([west, south, east, north])) = e.place.and_then(|p| p.bbox) {
+        m.entities.place = Some(GeoBox::new(west, south, east, north).ok_or_else(|| {
+            NormalizeError::parse(format!(
+                "place.bbox [{west}, {south}, {east}, {north}] is not a box on Earth: expected \
+                 [west, south, east, north] in degrees, west ≤ east and south ≤ north, \
+                 longitudes within ±180 and latitudes within ±90 (a box across the antimeridian \
+                 is not taken)"
+            ))
         })?);
     }
     if let Some(stars) = e.rating {

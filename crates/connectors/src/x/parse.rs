@@ -3,13 +3,18 @@
 //! Referenced tweets give the kind (`retweeted` → repost, `quoted` → quote, `replied_to` →
 //! reply); `conversation_id` is the thread root; entity offsets count code points; `geo`
 //! coordinates are `[lon, lat]`. A missing `created_at` is recovered from the snowflake id.
+//!
+//! A tweet's place (`geo.place_id`) is read from `includes.places` when the request asked for
+//! it (`expansions=geo.place_id&place.fields=geo`): its `geo.bbox`, `[west, south, east,
+//! north]`, becomes `entities.place`. A place across the antimeridian, or without a box, is left
+//! out, as a point off the Earth is: the tweet itself is kept.
 
 use crate::json::{parse_error, timestamp, timestamp_ms};
 use crate::text::slice_code_points;
 use crate::{Event, NormalizeError, Normalized};
 use palabre_core::message::{MessageText, Reference};
 use palabre_core::{
-    Author, EventId, ExternalId, GeoPoint, Media, MediaKind, Mention, Message, MessageKind,
+    Author, EventId, ExternalId, GeoBox, GeoPoint, Media, MediaKind, Mention, Message, MessageKind,
     Platform,
 };
 use serde::Deserialize;
@@ -75,6 +80,8 @@ struct Includes<'a> {
     tweets: Vec<Tweet<'a>>,
     #[serde(borrow, default)]
     media: Vec<MediaItem<'a>>,
+    #[serde(borrow, default)]
+    places: Vec<Place<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +115,20 @@ struct MediaItem<'a> {
     url: Option<Str<'a>>,
     #[serde(borrow)]
     preview_image_url: Option<Str<'a>>,
+}
+
+/// An expanded place: `full_name` by default, its GeoJSON `geo` with `place.fields=geo`.
+#[derive(Deserialize)]
+struct Place<'a> {
+    #[serde(borrow)]
+    id: Str<'a>,
+    geo: Option<PlaceGeo>,
+}
+
+#[derive(Deserialize)]
+struct PlaceGeo {
+    /// `[west, south, east, north]` in degrees.
+    bbox: Option<[f64; 4]>,
 }
 
 #[derive(Deserialize)]
@@ -193,8 +214,8 @@ struct UrlEntity<'a> {
 #[derive(Deserialize)]
 struct Geo<'a> {
     coordinates: Option<Point>,
-    #[serde(borrow, rename = "place_id")]
-    _place_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    place_id: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -326,9 +347,16 @@ fn build(tweet: Tweet, includes: &Includes, raw: Arc<str>) -> Result<Event, Norm
     if let Some(entities) = entities {
         fill_entities(&mut message, &text, entities);
     }
-    if let Some(point) = tweet.geo.and_then(|g| g.coordinates) {
-        let [lon, lat] = point.coordinates;
-        message.entities.geo = GeoPoint::new(lat, lon);
+    if let Some(geo) = tweet.geo {
+        if let Some(point) = geo.coordinates {
+            let [lon, lat] = point.coordinates;
+            message.entities.geo = GeoPoint::new(lat, lon);
+        }
+        message.entities.place = geo
+            .place_id
+            .and_then(|id| includes.places.iter().find(|p| p.id == id))
+            .and_then(|p| p.geo.as_ref()?.bbox)
+            .and_then(|[west, south, east, north]| GeoBox::new(west, south, east, north));
     }
     if let Some(attachments) = tweet.attachments {
         for key in attachments.media_keys {
