@@ -38,6 +38,13 @@ pub struct BenchArgs {
     /// Write the synthetic stream to FILE and stop (to feed `palabre replay` or another tool).
     #[arg(long, value_name = "FILE")]
     pub generate: Option<std::path::PathBuf>,
+    /// `listening` mode: synthetic listening queries (a few hit the stream's words, most look
+    /// for words it never has, as a brand's real queries mostly do).
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub listen_queries: usize,
+    /// `listening` mode: synthetic circular geofences around the stream's geotagged area.
+    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    pub geofences: usize,
     /// `live` mode: events per second the stream server offers.
     #[arg(long, default_value_t = 5700, value_name = "N")]
     pub rate: u64,
@@ -59,6 +66,8 @@ pub enum Mode {
     /// The foundation path with `--campaigns N` campaigns.
     Campaigns,
     Triage,
+    /// The foundation path with `--listen-queries N` queries and `--geofences N` geofences.
+    Listening,
     Sqlite,
     /// A local replay server's SSE stream through the Mastodon connector: alone
     /// (`stream-read`), then into the pipeline (triage included), in memory.
@@ -368,6 +377,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
         let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
         results.push(measure("campaigns", args.events, args.seed, engine)?);
     }
+    if matches!(args.mode, Mode::Listening | Mode::All) {
+        let listening = synthetic_listening(args.listen_queries, args.geofences, args.seed)?;
+        let pipeline = Pipeline::new(policy()).with_listening(Arc::new(listening));
+        let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
+        results.push(measure("listening", args.events, args.seed, engine)?);
+    }
     if matches!(args.mode, Mode::Triage | Mode::All) {
         let pipeline = Pipeline::new(policy()).with_triage(triager());
         let engine = Engine::direct(pipeline, Format::X, "bench".into(), sink());
@@ -400,6 +415,76 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Vec<Measure>> {
         )?);
     }
     Ok(results)
+}
+
+/// `queries` listening queries in four shapes (words side by side, a word or a phrase, a
+/// hashtag without reposts, words in French only), one in ten on the stream's own words, the
+/// rest on words it never has; and `fences` circles of 200 m to 2 km around the stream's
+/// geotagged area, one in five surfacing everything, the rest only what is actionable.
+fn synthetic_listening(
+    queries: usize,
+    fences: usize,
+    seed: u64,
+) -> anyhow::Result<palabre_listening::Listening> {
+    use palabre_listening::{Policy, geofence::Geofence, matcher::QuerySpec};
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let stream_words: Vec<&str> = FR_TEXTS
+        .iter()
+        .chain(EN_TEXTS.iter())
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() > 3)
+        .collect();
+    let word = |rng: &mut fastrand::Rng| -> String {
+        if rng.u16(..500) == 0 {
+            stream_words[rng.usize(..stream_words.len())].to_owned()
+        } else {
+            format!("mot{}", rng.u32(..50_000))
+        }
+    };
+    let specs: Vec<QuerySpec> = (0..queries)
+        .map(|i| {
+            let (a, b, c) = (word(&mut rng), word(&mut rng), word(&mut rng));
+            let query = match i % 4 {
+                0 => format!("{a} {b}"),
+                1 => format!("{a} OR \"{b} {c}\""),
+                2 => format!("#{a} -is:repost"),
+                _ => format!("({a} OR {b}) lang:fr"),
+            };
+            QuerySpec {
+                name: format!("q{i}"),
+                query,
+                policy: if i % 3 == 0 {
+                    Policy::All
+                } else {
+                    Policy::Actionable
+                },
+            }
+        })
+        .collect();
+    let geofences = (0..fences)
+        .map(|i| {
+            Geofence::circle(
+                format!("g{i}"),
+                48.8722 + (rng.f64() - 0.5) * 0.2,
+                2.7758 + (rng.f64() - 0.5) * 0.2,
+                200.0 + rng.f64() * 1_800.0,
+                if i % 5 == 0 {
+                    Policy::All
+                } else {
+                    Policy::Actionable
+                },
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(palabre_listening::Listening::new(
+        palabre_listening::Settings {
+            queries: specs,
+            geofences,
+            hashtags: Vec::new(),
+            handles: vec!["brand".into()],
+            queue: "listening".into(),
+        },
+    )?)
 }
 
 /// `n` campaigns of 50 triggers (25 hashtags, 25 keywords) each, answering postal codes from a

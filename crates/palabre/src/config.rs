@@ -52,6 +52,9 @@ pub struct Config {
     pub crisis: CrisisSection,
     #[serde(default)]
     pub publishing: PublishingSection,
+    /// What the brand watches beyond what is addressed to it (docs/listening.md).
+    #[serde(default)]
+    pub listening: crate::listening::ListeningSection,
     #[serde(default)]
     pub server: ServerSection,
     /// The brand's accounts on real platforms, read and sent for by their connectors.

@@ -48,6 +48,9 @@ struct DecisionLine<'a> {
     /// Alerts this event raised (`crisis_suspected`).
     #[serde(skip_serializing_if = "<[Alert]>::is_empty")]
     alerts: &'a [Alert],
+    /// What the brand's listening heard: its queries, the nearest geofence and how far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listening: Option<&'a palabre_core::Heard>,
 }
 
 /// A scheduled post due during the replayed period, as `replay --schedule` prints it among
@@ -539,6 +542,7 @@ impl<'a> DecisionLine<'a> {
             campaign_key: d.campaign_key.as_deref(),
             choices: &d.choices,
             alerts: &d.alerts,
+            listening: d.listening.as_ref(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod config;
 mod engine;
 mod eval;
 mod i18n;
+mod listening;
 mod live;
 mod publish;
 mod replay;

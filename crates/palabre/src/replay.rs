@@ -24,6 +24,16 @@ pub struct ReplayArgs {
     /// configuration's [campaigns] files.
     #[arg(long = "campaign", value_name = "FILE")]
     pub campaigns: Vec<PathBuf>,
+    /// A listening query, NAME=QUERY (docs/listening.md: words, "phrases", #hashtags,
+    /// @mentions, AND/OR/NOT, lang:, from:, has:geo, has:media, is:reply, is:repost,
+    /// near:GEOFENCE); NAME:POLICY=QUERY sets its policy (tagged, actionable, all, observe;
+    /// default actionable); repeatable.
+    #[arg(long = "listen", value_name = "NAME=QUERY", value_parser = crate::listening::parse_listen_flag)]
+    pub listen: Vec<palabre_listening::matcher::QuerySpec>,
+    /// A geofence, NAME:LAT,LON:RADIUS_M[:POLICY] (a circle; radius in metres; policy as for
+    /// --listen); repeatable.
+    #[arg(long = "geofence", value_name = "NAME:LAT,LON:RADIUS_M[:POLICY]", value_parser = crate::listening::parse_geofence_flag)]
+    pub geofences: Vec<palabre_listening::geofence::Geofence>,
     /// Stop all automation, as during a crisis: every campaign request goes to a human.
     #[arg(long)]
     pub crisis_brake: bool,
@@ -88,6 +98,10 @@ pub fn run(args: ReplayArgs, lang: Lang) -> Result<Stats, Failure> {
         &args.channels,
         &args.campaigns,
         args.crisis_brake,
+        &crate::wiring::ExtraListening {
+            queries: args.listen.clone(),
+            geofences: args.geofences.clone(),
+        },
     )
     .map_err(Failure::Usage)?;
     let schedule = match &args.schedule {

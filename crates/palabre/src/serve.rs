@@ -251,12 +251,17 @@ fn run(plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
         &plan.channels,
         &plan.campaigns,
         false,
+        &crate::wiring::ExtraListening::default(),
     )
     .map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
     let queues = {
         let p = pipeline.policy();
         let mut q = vec![p.default_queue.clone()];
-        for extra in [&p.guardrails.review_queue, &p.moderation.queue] {
+        let listening = pipeline.listening().map(|l| &l.queue);
+        for extra in [&p.guardrails.review_queue, &p.moderation.queue]
+            .into_iter()
+            .chain(listening)
+        {
             if !q.contains(extra) {
                 q.push(extra.clone());
             }

@@ -14,6 +14,7 @@ pub fn pipeline(
     channels: &[Channel],
     extra_campaigns: &[PathBuf],
     crisis_brake: bool,
+    extra_listening: &ExtraListening,
 ) -> anyhow::Result<Pipeline> {
     let mut policy = config.policy(channels).map_err(|e| anyhow::anyhow!(e))?;
     policy.guardrails.crisis_brake |= crisis_brake;
@@ -105,7 +106,35 @@ pub fn pipeline(
     if let Some(model) = model.filter(|_| faq) {
         pipeline = pipeline.with_meaning(model);
     }
+    let handles = pipeline
+        .policy()
+        .channels
+        .iter()
+        .map(|c| c.handle.clone())
+        .collect();
+    let settings = config
+        .listening
+        .settings(
+            config_dir,
+            handles,
+            &extra_listening.queries,
+            &extra_listening.geofences,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let listening = palabre_listening::Listening::new(settings)?;
+    if !listening.is_empty() {
+        tracing::info!(queue = %listening.queue, "listening");
+        pipeline = pipeline.with_listening(std::sync::Arc::new(listening));
+    }
     Ok(pipeline)
+}
+
+/// Listening queries and geofences given on the command line (`replay --listen`,
+/// `--geofence`), besides the configuration's.
+#[derive(Debug, Default)]
+pub struct ExtraListening {
+    pub queries: Vec<palabre_listening::matcher::QuerySpec>,
+    pub geofences: Vec<palabre_listening::geofence::Geofence>,
 }
 
 /// The language model, fetched into `dir` first if it is not there (with a progress bar).

@@ -12,6 +12,7 @@ use palabre_core::{
     AuthorKind, ConversationId, Decision, Emotion, Intent, Message, MessageKind, Outcome, Reason,
     SentimentLabel, Triage,
 };
+use palabre_listening::Verdict;
 
 /// What the stateful stages found out about a message.
 #[derive(Debug, Clone)]
@@ -41,6 +42,17 @@ pub struct Facts {
     pub bad_choice: bool,
     /// What the crisis detector says after this message.
     pub crisis: CrisisState,
+    /// What the brand's listening heard in this new message, and what a person is shown.
+    pub listening: Option<ListeningFacts>,
+}
+
+/// What listening heard in a message and what its policies say.
+#[derive(Debug, Clone)]
+pub struct ListeningFacts {
+    pub heard: palabre_core::Heard,
+    pub verdict: palabre_listening::Verdict,
+    /// The listening queue.
+    pub queue: String,
 }
 
 /// What the pending request a message answers says about asking again.
@@ -86,6 +98,7 @@ pub fn decide(message: &Message, facts: &Facts, policy: &Policy) -> Decision {
     if !matches!(decision.outcome, Outcome::Ignored | Outcome::Invalid) {
         decision.channel = policy.channel_of(message).map(|c| c.key());
     }
+    decision.listening = facts.listening.as_ref().map(|l| l.heard.clone());
     decision
 }
 
@@ -130,7 +143,19 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         if message.kind == MessageKind::Quote && references_us {
             return Decision::ignored(Reason::EchoOfOwnPost);
         }
-        return Decision::ignored(Reason::NotAddressed);
+        // Heard by listening: a person decides, never the bot.
+        return match facts.listening.as_ref() {
+            Some(ListeningFacts {
+                verdict: Verdict::Surface(reasons),
+                queue,
+                ..
+            }) => Decision {
+                queue: Some(queue.clone()),
+                ..Decision::new(Outcome::RoutedToHuman, reasons.clone())
+            },
+            Some(_) => Decision::new(Outcome::Ignored, vec![Reason::Listening, Reason::Observed]),
+            None => Decision::ignored(Reason::NotAddressed),
+        };
     };
     if message.is_empty() {
         return Decision::ignored(Reason::Empty);

@@ -108,6 +108,8 @@ pub struct Pipeline {
     configured_brake: bool,
     triager: Option<Arc<Triager>>,
     campaigns: Option<Arc<CampaignSet>>,
+    /// The brand's listening queries and geofences.
+    listening: Option<Arc<palabre_listening::Listening>>,
     /// Conversations a human took over: no automated reply goes into them until released.
     /// Few (only those a person touched), so a plain set.
     paused: HashSet<ConversationId>,
@@ -171,6 +173,7 @@ impl Pipeline {
             crisis,
             configured_brake,
             triager: None,
+            listening: None,
             campaigns: None,
             paused: HashSet::new(),
             scratch: Vec::with_capacity(4),
@@ -222,6 +225,17 @@ impl Pipeline {
     /// The campaigns it answers for, if any.
     pub fn campaigns(&self) -> Option<&Arc<CampaignSet>> {
         self.campaigns.as_ref()
+    }
+
+    /// Hears what these queries and geofences catch beyond what is addressed to the brand,
+    /// and routes what their policies surface to people (never to the bot).
+    pub fn with_listening(mut self, listening: Arc<palabre_listening::Listening>) -> Self {
+        self.listening = (!listening.is_empty()).then_some(listening);
+        self
+    }
+
+    pub fn listening(&self) -> Option<&Arc<palabre_listening::Listening>> {
+        self.listening.as_ref()
     }
 
     /// Answers the requests these campaigns declare, within the guardrails.
@@ -460,11 +474,31 @@ impl Pipeline {
         };
         // A request the author left waiting here for the answer to the bot's question.
         let waiting = self.waiting_for(&message, author, &facts.facts);
-        // Triage reads only what the brand may have to answer: new messages addressed to it,
-        // campaign requests, and answers to the bot's questions.
+        // What the brand's listening hears (any new message but its own).
+        let hearing = match self.listening.as_ref() {
+            Some(listening) if fresh && self.policy.own_channel(&message).is_none() => {
+                let triager = self.triager.as_deref();
+                let lang = || {
+                    message.lang_hint.clone().or_else(|| {
+                        let t = triager?.triage(&message.text, None, &message.author);
+                        Some(match t.lang {
+                            Lang::Fr => "fr".to_owned(),
+                            Lang::En => "en".to_owned(),
+                            Lang::Other => "other".to_owned(),
+                        })
+                    })
+                };
+                listening.hear(&message, &lang)
+            }
+            _ => None,
+        };
+        // Triage reads only what the brand may have to answer or step in on: new messages
+        // addressed to it, campaign requests, answers to the bot's questions, what listening
+        // heard.
         let wanted = facts.facts.addressed.is_some()
             || facts.facts.campaign.is_some()
-            || !waiting.is_empty();
+            || !waiting.is_empty()
+            || hearing.is_some();
         if let Some(triager) = self.triager.as_ref().filter(|_| wanted) {
             let budget = &mut self.model_budget;
             let at = message.created_at;
@@ -475,6 +509,16 @@ impl Pipeline {
                 &mut || budget.allow(at),
             );
             facts.facts.triage = Some(t);
+        }
+        if let (Some(listening), Some(hearing)) = (self.listening.as_ref(), hearing.as_ref()) {
+            let reading = palabre_listening::Reading {
+                intent: facts.facts.triage.map(|t| t.intent),
+            };
+            facts.facts.listening = Some(decide::ListeningFacts {
+                heard: listening.heard(hearing),
+                verdict: listening.verdict(hearing, &message, reading),
+                queue: listening.queue.clone(),
+            });
         }
         self.read_follow_up(&message, &mut facts.facts, &waiting);
         // Every message triage read counts for the crisis detector (ours never reach triage).

@@ -119,6 +119,7 @@ impl State {
                 follow_up: None,
                 bad_choice: false,
                 crisis: Default::default(),
+                listening: None,
             },
             keys: Keys {
                 event,

@@ -1,0 +1,156 @@
+//! Listening through `palabre replay`: queries and geofences given on the command line hear
+//! posts not addressed to the brand; what their policies surface goes to people with its
+//! reasons and distance, never to the bot; the rest stays ignored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{decision_lines, reasons, replay};
+use serde_json::{Value, json};
+
+/// The park's centre (Disneyland Paris, roughly), and a point `north_m` metres north of it.
+const PARK: (f64, f64) = (48.8674, 2.7836);
+
+fn north_of_park(north_m: f64) -> (f64, f64) {
+    // One degree of latitude is R·π/180 metres on a sphere of R = 6,371 km.
+    (
+        PARK.0 + north_m / (6_371_000.0 * std::f64::consts::PI / 180.0),
+        PARK.1,
+    )
+}
+
+fn post(id: &str, text: &str, at: Option<(f64, f64)>) -> String {
+    let mut event = json!({"platform": "generic", "id": id, "text": text, "lang": "fr",
+        "created_at": "2026-07-14T15:00:00Z", "author": {"id": format!("a-{id}"), "handle": format!("p{id}")}});
+    if let Some((lat, lon)) = at {
+        event["geo"] = json!({"lat": lat, "lon": lon});
+    }
+    event.to_string()
+}
+
+fn run(args: &[&str], lines: &[String]) -> Vec<Value> {
+    let mut all = vec!["--channel", "x:1000:parcmagique"];
+    all.extend_from_slice(args);
+    decision_lines(&replay(&all, Some(&lines.join("\n"))))
+}
+
+#[test]
+fn a_geofence_hears_posts_inside_it_with_their_distance_and_nothing_outside() {
+    let lines = [
+        post(
+            "in",
+            "Quelle journée avec les enfants",
+            Some(north_of_park(1_499.0)),
+        ),
+        post(
+            "out",
+            "Quelle journée avec les enfants",
+            Some(north_of_park(1_501.0)),
+        ),
+        post("nowhere", "Quelle journée avec les enfants", None),
+        post(
+            "lost",
+            "On a perdu notre fille près du château, 6 ans, robe rouge",
+            Some(north_of_park(200.0)),
+        ),
+    ];
+    let d = run(&["--geofence", "parc:48.8674,2.7836:1500:all"], &lines);
+    assert_eq!(d[0]["outcome"], "routed_to_human", "{}", d[0]);
+    assert_eq!(d[0]["queue"], "listening");
+    assert_eq!(reasons(&d[0]), "listening,geofence");
+    assert_eq!(
+        d[0]["listening"],
+        json!({"queries": [], "geofence": {"name": "parc", "distance_m": 1499}})
+    );
+    assert_eq!(
+        d[0]["reply"],
+        Value::Null,
+        "nothing listened is answered by the bot"
+    );
+    for outside in &d[1..3] {
+        assert_eq!(outside["outcome"], "ignored");
+        assert_eq!(reasons(outside), "not_addressed");
+        assert!(outside.get("listening").is_none(), "{outside}");
+    }
+    assert_eq!(d[3]["outcome"], "routed_to_human");
+    assert!(
+        reasons(&d[3]).starts_with("listening,geofence,safety"),
+        "{}",
+        d[3]
+    );
+}
+
+#[test]
+fn queries_hear_what_they_name_and_each_policy_surfaces_what_it_should() {
+    let lines = [
+        post(
+            "birthday",
+            "Joyeux anniversaire à ma fille qui a 7 ans aujourd'hui ! #anniversaire",
+            None,
+        ),
+        post("chatter", "Quelle idée de génie, ce film", None),
+        post(
+            "tagged",
+            "Bientôt notre #anniversaire au #ParcMagique",
+            None,
+        ),
+        post(
+            "counted",
+            "Le train de 8h pour le parc, toujours bondé",
+            None,
+        ),
+    ];
+    let d = run(
+        &[
+            "--listen",
+            "anniv=anniversaire OR #anniversaire OR film",
+            "--listen",
+            "marque:tagged=#anniversaire",
+            "--listen",
+            "trains:observe=train",
+        ],
+        &lines,
+    );
+    // Actionable: a life event is surfaced; chatter about a film is not.
+    assert_eq!(d[0]["outcome"], "routed_to_human", "{}", d[0]);
+    assert_eq!(d[0]["listening"]["queries"], json!(["anniv", "marque"]));
+    assert!(reasons(&d[0]).starts_with("listening"), "{}", d[0]);
+    assert_eq!(d[1]["outcome"], "ignored", "{}", d[1]);
+    assert_eq!(reasons(&d[1]), "listening,observed");
+    // Tagged: the brand's handle written as a hashtag.
+    assert_eq!(d[2]["outcome"], "routed_to_human", "{}", d[2]);
+    // Observe: counted, never shown.
+    assert_eq!(d[3]["outcome"], "ignored");
+    assert_eq!(reasons(&d[3]), "listening,observed");
+    assert_eq!(d[3]["listening"]["queries"], json!(["trains"]));
+}
+
+#[test]
+fn a_bad_query_or_geofence_stops_replay_with_what_is_wrong() {
+    let bad = |args: &[&str]| {
+        let out = replay(args, Some(""));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = bad(&["--listen", "anniv=(anniversaire OR naissance"]);
+    assert!(
+        e.contains(
+            "query `anniv`, column 27: expected `)` to close the `(` of column 1, found the end"
+        ),
+        "{e}"
+    );
+    let e = bad(&["--listen", "anniv=anniversaire foo:bar"]);
+    assert!(e.contains("unknown operator `foo:`"), "{e}");
+    let e = bad(&["--geofence", "parc:48.8674,2.7836:0"]);
+    assert!(e.contains("radius"), "{e}");
+    let e = bad(&["--geofence", "parc:95,2.7836:100"]);
+    assert!(e.contains("latitude"), "{e}");
+    let e = bad(&[
+        "--listen",
+        "a=velo near:hotel",
+        "--geofence",
+        "parc:48.8674,2.7836:100",
+    ]);
+    assert!(e.contains("near:hotel names no geofence (parc)"), "{e}");
+}
