@@ -154,3 +154,44 @@ fn a_bad_query_or_geofence_stops_replay_with_what_is_wrong() {
     ]);
     assert!(e.contains("near:hotel names no geofence (parc)"), "{e}");
 }
+
+#[test]
+fn someones_safety_puts_the_conversation_at_the_top_of_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("p.db").display().to_string();
+    let lines = [
+        post(
+            "angry",
+            "@parcmagique c'est scandaleux, remboursez-moi, honte à vous",
+            None,
+        ),
+        post(
+            "lost",
+            "On a perdu notre fille près du château, 6 ans, robe rouge",
+            Some(north_of_park(300.0)),
+        ),
+    ];
+    run(
+        &[
+            "--geofence",
+            "parc:48.8674,2.7836:1500:all",
+            "--state",
+            &store,
+        ],
+        &lines,
+    );
+    let mut ws = palabre_store::Workspace::open(&store).unwrap();
+    let rows = ws
+        .inbox(
+            &palabre_store::workspace::InboxFilter::default(),
+            &palabre_store::workspace::Scope::All,
+        )
+        .unwrap();
+    let order: Vec<(&str, i64)> = rows.iter().map(|r| (r.id.as_str(), r.priority)).collect();
+    assert_eq!(
+        order.first().map(|o| o.0),
+        Some("generic:lost"),
+        "{order:?}"
+    );
+    assert_eq!(order[0].1, 3);
+}

@@ -94,11 +94,14 @@ fn inbox_level(decision: &palabre_core::Decision) -> i64 {
     }
 }
 
-/// How urgent a decision makes its conversation: 2 toxic or angry, 1 negative or malformed.
+/// How urgent a decision makes its conversation: 3 someone's safety (listening heard a lost
+/// child, an injury…), 2 toxic or angry, 1 negative or malformed.
 pub(crate) fn priority(decision: &palabre_core::Decision) -> i64 {
     use palabre_core::{Emotion, Reason, SentimentLabel};
     let triage = decision.triage.as_ref();
-    if triage.is_some_and(|t| t.toxic || t.emotion == Emotion::Anger) {
+    if decision.reasons.contains(&Reason::Safety) {
+        3
+    } else if triage.is_some_and(|t| t.toxic || t.emotion == Emotion::Anger) {
         2
     } else if triage.is_some_and(|t| t.sentiment.label == SentimentLabel::Negative)
         || decision.reasons.contains(&Reason::MalformedRequest)
