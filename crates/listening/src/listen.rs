@@ -125,7 +125,8 @@ impl Listening {
 
     /// Whether a person is shown the heard `message`, by the policies of what heard it.
     pub fn verdict(&self, hearing: &Hearing, message: &Message, reading: Reading) -> Verdict {
-        let safety = safety::at_stake(&message.text);
+        let folded = fold(&message.text);
+        let safety = safety::at_stake_folded(&folded);
         let intent_reason = match reading.intent {
             Some(Intent::LifeEvent) => Some(Reason::LifeEvent),
             Some(Intent::UgcShare) => Some(Reason::UgcShare),
@@ -134,11 +135,12 @@ impl Listening {
             _ => None,
         };
         let actionable = safety || intent_reason.is_some();
-        let tagged = self.tagged(message);
+        // Read only when a `tagged` query or geofence asks.
+        let tagged = std::cell::OnceCell::new();
         let lets_through = |policy: Policy| match policy {
             Policy::All => true,
             Policy::Actionable => actionable,
-            Policy::Tagged => tagged,
+            Policy::Tagged => *tagged.get_or_init(|| self.tagged(message, &folded)),
             Policy::Observe => false,
         };
         let by_query = hearing
@@ -175,7 +177,7 @@ impl Listening {
 
     /// The post names the brand: one of its handles (as `@handle` or `#handle`) or its
     /// hashtags.
-    fn tagged(&self, message: &Message) -> bool {
+    fn tagged(&self, message: &Message, folded: &str) -> bool {
         let brand_tag = |tag: &str| {
             self.hashtags.iter().any(|h| h == tag) || self.handles.iter().any(|h| h == tag)
         };
@@ -189,9 +191,8 @@ impl Listening {
             .hashtags
             .iter()
             .any(|h| brand_tag(&fold(h)));
-        let folded = fold(&message.text);
-        let written = crate::matcher::marked(&folded, '#').any(brand_tag)
-            || crate::matcher::marked(&folded, '@').any(|h| self.handles.iter().any(|b| b == h));
+        let written = crate::matcher::marked(folded, '#').any(brand_tag)
+            || crate::matcher::marked(folded, '@').any(|h| self.handles.iter().any(|b| b == h));
         handles || tags || written
     }
 }

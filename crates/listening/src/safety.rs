@@ -3,7 +3,7 @@
 //! once, whatever the query's policy.
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use palabre_core::fold::{fold, words_of_folded};
+use palabre_core::fold::{fold, words_of_folded_into};
 use std::sync::LazyLock;
 
 /// Folded phrases, matched as whole words.
@@ -75,10 +75,18 @@ static AUTOMATON: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
 
 /// Whether `text` says someone's safety may be at stake.
 pub fn at_stake(text: &str) -> bool {
+    at_stake_folded(&fold(text))
+}
+
+/// [`at_stake`] on a text already folded.
+pub fn at_stake_folded(folded: &str) -> bool {
     let Some(automaton) = AUTOMATON.as_ref() else {
         return false;
     };
-    let words = format!(" {} ", words_of_folded(&fold(text)));
+    let mut words = String::with_capacity(folded.len() + 2);
+    words.push(' ');
+    words_of_folded_into(folded, &mut words);
+    words.push(' ');
     automaton.is_match(&words)
 }
 

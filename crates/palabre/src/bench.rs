@@ -335,8 +335,23 @@ fn measure(
         }
     }
     let started = Instant::now();
-    engine.finish()?;
+    let (stats, _) = engine.finish()?;
     busy += started.elapsed();
+    if mode == "listening" {
+        let count = |reason: palabre_core::Reason| {
+            stats
+                .by_reason
+                .iter()
+                .find(|(r, _)| *r == reason)
+                .map_or(0, |(_, n)| *n)
+        };
+        tracing::info!(
+            heard = count(palabre_core::Reason::Listening),
+            observed = count(palabre_core::Reason::Observed),
+            events,
+            "what listening heard"
+        );
+    }
     let seconds = busy.as_secs_f64();
     Ok(Measure {
         mode,
