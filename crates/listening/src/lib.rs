@@ -18,5 +18,7 @@ pub mod policy;
 pub mod query;
 pub mod safety;
 
-pub use listen::{Hearing, Listening, ListeningError, Reading, Settings, Verdict};
+pub use listen::{
+    DRAFT_REASONS, Hearing, Listening, ListeningError, Reading, Settings, SuggestedDraft, Verdict,
+};
 pub use policy::Policy;

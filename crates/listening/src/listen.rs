@@ -19,7 +19,27 @@ pub struct Settings {
     pub handles: Vec<String>,
     /// Where surfaced posts wait for a person.
     pub queue: String,
+    /// Drafts a person edits before sending, by what was read (`life_event`, `complaint`…).
+    pub drafts: Vec<SuggestedDraft>,
 }
+
+/// A reply suggested to the person who steps in on a heard post of this kind, in French and
+/// English; `{author}` is the author's handle. Never sent without a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestedDraft {
+    /// `life_event`, `ugc_share`, `complaint` or `support_request`.
+    pub reason: Reason,
+    pub fr: String,
+    pub en: String,
+}
+
+/// The reasons a suggested draft may be written for.
+pub const DRAFT_REASONS: [Reason; 4] = [
+    Reason::LifeEvent,
+    Reason::UgcShare,
+    Reason::Complaint,
+    Reason::SupportRequest,
+];
 
 /// Queries and geofences, ready to read posts.
 #[derive(Debug)]
@@ -31,6 +51,7 @@ pub struct Listening {
     /// Folded, without `@`.
     handles: Vec<String>,
     pub queue: String,
+    drafts: Vec<SuggestedDraft>,
 }
 
 /// Why listening cannot start.
@@ -78,6 +99,7 @@ impl Listening {
             hashtags: settings.hashtags.iter().map(|h| strip(h, '#')).collect(),
             handles: settings.handles.iter().map(|h| strip(h, '@')).collect(),
             queue: settings.queue,
+            drafts: settings.drafts,
         })
     }
 
@@ -173,6 +195,23 @@ impl Listening {
         }
         reasons.extend(intent_reason);
         Verdict::Surface(reasons)
+    }
+
+    /// The draft suggested for a surfaced post (`reasons` its verdict's), in its language
+    /// (`french`), or none: never for someone's safety, which a person handles from scratch.
+    pub fn draft(&self, reasons: &[Reason], message: &Message, french: bool) -> Option<String> {
+        if reasons.contains(&Reason::Safety) {
+            return None;
+        }
+        let draft = self.drafts.iter().find(|d| reasons.contains(&d.reason))?;
+        let text = if french { &draft.fr } else { &draft.en };
+        let author = message
+            .author
+            .handle
+            .as_deref()
+            .map(|h| format!("@{}", h.trim_start_matches('@')))
+            .unwrap_or_default();
+        Some(text.replace("{author}", &author).trim().to_owned())
     }
 
     /// The post names the brand: one of its handles (as `@handle` or `#handle`) or its

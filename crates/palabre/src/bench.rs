@@ -498,6 +498,7 @@ fn synthetic_listening(
             hashtags: Vec::new(),
             handles: vec!["brand".into()],
             queue: "listening".into(),
+            drafts: Vec::new(),
         },
     )?)
 }

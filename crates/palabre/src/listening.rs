@@ -21,6 +21,9 @@
 //! [[listening.geofences]]
 //! name = "hotel"
 //! geojson = "places/hotel.geojson"    # a Polygon or MultiPolygon, relative to the config file
+//!
+//! [listening.drafts]                  # replies suggested to the person who steps in
+//! life_event = { fr = "Très bel anniversaire {author} !", en = "Happy birthday {author}!" }
 //! ```
 
 use palabre_listening::Policy;
@@ -40,6 +43,17 @@ pub struct ListeningSection {
     pub queries: Vec<QueryConfig>,
     #[serde(default)]
     pub geofences: Vec<GeofenceConfig>,
+    /// Reason (`life_event`, `ugc_share`, `complaint`, `support_request`) → its draft.
+    #[serde(default)]
+    pub drafts: std::collections::BTreeMap<String, DraftConfig>,
+}
+
+/// A suggested draft in both languages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftConfig {
+    pub fr: String,
+    pub en: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,12 +133,38 @@ impl ListeningSection {
             geofences.push(fence);
         }
         geofences.extend(extra_geofences.iter().cloned());
+        let mut drafts = Vec::with_capacity(self.drafts.len());
+        for (name, draft) in &self.drafts {
+            let known: Vec<&str> = palabre_listening::DRAFT_REASONS
+                .iter()
+                .map(|r| r.as_str())
+                .collect();
+            let reason = palabre_core::Reason::parse(name)
+                .filter(|r| palabre_listening::DRAFT_REASONS.contains(r))
+                .ok_or_else(|| {
+                    format!(
+                        "[listening.drafts] `{name}`: a draft is written for {}",
+                        known.join(", ")
+                    )
+                })?;
+            if draft.fr.trim().is_empty() || draft.en.trim().is_empty() {
+                return Err(format!(
+                    "[listening.drafts] `{name}`: write the draft in French (fr) and English (en)"
+                ));
+            }
+            drafts.push(palabre_listening::SuggestedDraft {
+                reason,
+                fr: draft.fr.clone(),
+                en: draft.en.clone(),
+            });
+        }
         Ok(palabre_listening::Settings {
             queries,
             geofences,
             hashtags: self.hashtags.clone(),
             handles,
             queue: self.queue.clone().unwrap_or_else(|| "listening".to_owned()),
+            drafts,
         })
     }
 }

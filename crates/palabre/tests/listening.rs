@@ -195,3 +195,110 @@ fn someones_safety_puts_the_conversation_at_the_top_of_the_inbox() {
     );
     assert_eq!(order[0].1, 3);
 }
+
+#[test]
+fn a_suggested_draft_waits_for_a_person_and_never_for_someones_safety() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[listening.geofences]]
+name = "parc"
+lat = 48.8674
+lon = 2.7836
+radius_m = 1500
+policy = "all"
+
+[listening.drafts]
+life_event = { fr = "Toute l'équipe du parc vous souhaite une très belle journée, {author} !", en = "Have a wonderful day, {author}!" }
+"#,
+    )
+    .unwrap();
+    let lines = [
+        post(
+            "birthday",
+            "Joyeux anniversaire à ma fille qui a 7 ans aujourd'hui !",
+            Some(north_of_park(100.0)),
+        ),
+        post(
+            "lost",
+            "On a perdu notre fille près du château, 6 ans, robe rouge",
+            Some(north_of_park(100.0)),
+        ),
+    ];
+    let d = run(&["--config", config.to_str().unwrap()], &lines);
+    assert_eq!(d[0]["outcome"], "drafted", "{}", d[0]);
+    assert_eq!(
+        d[0]["reply"],
+        "Toute l'équipe du parc vous souhaite une très belle journée, @pbirthday !"
+    );
+    assert!(reasons(&d[0]).contains("life_event"), "{}", d[0]);
+    assert_eq!(d[1]["outcome"], "routed_to_human", "{}", d[1]);
+    assert_eq!(d[1]["reply"], Value::Null);
+    // A draft for a reason it cannot be written for, or in one language only: refused.
+    std::fs::write(
+        &config,
+        "[listening.drafts]\nsafety = { fr = \"a\", en = \"b\" }\n",
+    )
+    .unwrap();
+    let out = replay(&["--config", config.to_str().unwrap()], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "[listening.drafts] `safety`: a draft is written for life_event, ugc_share, complaint, support_request"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_routes_what_listening_surfaces_to_the_listening_queue_as_replay_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        "[[channels]]\nplatform = \"x\"\nid = \"1000\"\nhandle = \"parcmagique\"\n\n\
+         [[listening.geofences]]\nname = \"parc\"\nlat = 48.8674\nlon = 2.7836\nradius_m = 1500\npolicy = \"all\"\n",
+    )
+    .unwrap();
+    let lines = [
+        post(
+            "inside",
+            "Quelle journée avec les enfants",
+            Some(north_of_park(800.0)),
+        ),
+        post(
+            "outside",
+            "Quelle journée avec les enfants",
+            Some(north_of_park(5_000.0)),
+        ),
+    ];
+    let replayed = run(&["--config", config.to_str().unwrap()], &lines);
+    let app = common::spawn_with_config(&config, &[]);
+    let token = app.user("manon", "manager", "", "a long enough password 42");
+    let served = app.events(&token, &lines);
+    for (r, s) in replayed.iter().zip(&served) {
+        for key in ["outcome", "reasons", "queue", "listening"] {
+            assert_eq!(r[key], s[key], "{key}: replay {r} / serve {s}");
+        }
+    }
+    assert_eq!(served[0]["queue"], "listening");
+    common::wait_until("the conversation in the listening queue", || {
+        app.get_json(&token, "/api/conversations?queue=listening")
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "generic:inside")
+    });
+    let listed = app.get_json(&token, "/api/conversations?queue=listening");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != "generic:outside"),
+        "{listed}"
+    );
+}

@@ -53,6 +53,8 @@ pub struct ListeningFacts {
     pub verdict: palabre_listening::Verdict,
     /// The listening queue.
     pub queue: String,
+    /// A reply suggested to the person who steps in (a draft, never sent by the bot).
+    pub draft: Option<String>,
 }
 
 /// What the pending request a message answers says about asking again.
@@ -148,10 +150,19 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
             Some(ListeningFacts {
                 verdict: Verdict::Surface(reasons),
                 queue,
+                draft,
                 ..
             }) => Decision {
                 queue: Some(queue.clone()),
-                ..Decision::new(Outcome::RoutedToHuman, reasons.clone())
+                reply: draft.clone(),
+                ..Decision::new(
+                    if draft.is_some() {
+                        Outcome::Drafted
+                    } else {
+                        Outcome::RoutedToHuman
+                    },
+                    reasons.clone(),
+                )
             },
             Some(_) => Decision::new(Outcome::Ignored, vec![Reason::Listening, Reason::Observed]),
             None => Decision::ignored(Reason::NotAddressed),

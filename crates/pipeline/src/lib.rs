@@ -514,10 +514,22 @@ impl Pipeline {
             let reading = palabre_listening::Reading {
                 intent: facts.facts.triage.map(|t| t.intent),
             };
+            let verdict = listening.verdict(hearing, &message, reading);
+            let french = facts
+                .facts
+                .triage
+                .map_or(lang_hint(&message) == Lang::Fr, |t| t.lang == Lang::Fr);
+            let draft = match &verdict {
+                palabre_listening::Verdict::Surface(reasons) => {
+                    listening.draft(reasons, &message, french)
+                }
+                palabre_listening::Verdict::Observe => None,
+            };
             facts.facts.listening = Some(decide::ListeningFacts {
                 heard: listening.heard(hearing),
-                verdict: listening.verdict(hearing, &message, reading),
+                verdict,
                 queue: listening.queue.clone(),
+                draft,
             });
         }
         self.read_follow_up(&message, &mut facts.facts, &waiting);
