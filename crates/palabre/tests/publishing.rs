@@ -472,13 +472,8 @@ fn the_best_time_to_post_reads_the_history_and_says_when_there_is_too_little() {
 #[test]
 fn a_crisis_alert_holds_a_post_while_it_lasts_and_ends_when_the_stream_falls_quiet() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = common::root().join("examples/demo");
-    let config = std::fs::read_to_string(demo.join("palabre.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
-    let cfg = dir.path().join("palabre.toml");
     // An alert that ends after 4 s without distress.
-    std::fs::write(&cfg, format!("{config}\n[crisis]\nquiet = \"4s\"\n")).unwrap();
+    let cfg = common::demo_config_with(dir.path(), "[crisis]\nquiet = \"4s\"\n");
     let store = dir.path().join("palabre.db").display().to_string();
     let app = common::spawn_serve(&cfg, &store, true, &[]);
     let manager = app.user("manon", "manager", "", PASSWORD);

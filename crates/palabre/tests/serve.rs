@@ -503,12 +503,7 @@ fn a_crisis_in_the_stream_shows_a_banner_and_holds_the_bots_answers() {
 #[test]
 fn with_brake_auto_a_crisis_pulls_the_brake_and_a_person_releases_it() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = common::root().join("examples/demo");
-    let config = std::fs::read_to_string(demo.join("palabre.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
-    let cfg = dir.path().join("palabre.toml");
-    std::fs::write(&cfg, format!("{config}\n[crisis]\nbrake = \"auto\"\n")).unwrap();
+    let cfg = common::demo_config_with(dir.path(), "[crisis]\nbrake = \"auto\"\n");
     let store = dir.path().join("palabre.db").display().to_string();
     let app = spawn_serve(&cfg, &store, true, &[]);
     let token = app.user("manon", "manager", "", PASSWORD);

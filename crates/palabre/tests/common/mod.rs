@@ -152,6 +152,18 @@ pub fn spawn_app(backend: Backend) -> Option<App> {
     })
 }
 
+/// The demo's configuration with `extra` appended (its relative paths made absolute), written
+/// in `dir`: its path.
+pub fn demo_config_with(dir: &Path, extra: &str) -> PathBuf {
+    let demo = root().join("examples/demo");
+    let config = std::fs::read_to_string(demo.join("palabre.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let path = dir.join("palabre.toml");
+    std::fs::write(&path, format!("{config}\n{extra}")).unwrap();
+    path
+}
+
 /// Starts `palabre serve` with this configuration on this store (which may already hold data:
 /// a restart); the sandbox network only when asked.
 pub fn spawn_serve(config: &Path, store: &str, sandbox: bool, env: &[(&str, &str)]) -> App {
@@ -303,18 +315,12 @@ impl App {
         path: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let mut r = self
-            .agent()
-            .post(&format!("{}{path}", self.url))
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .send(body.to_string().as_bytes())
-            .unwrap();
-        let status = r.status().as_u16();
-        let text = r.body_mut().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        let request = self.agent().post(&format!("{}{path}", self.url));
+        Self::answer(
+            token,
+            request,
+            "application/json",
+            body.to_string().as_bytes(),
         )
     }
 
@@ -325,18 +331,12 @@ impl App {
         path: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let mut r = self
-            .agent()
-            .patch(&format!("{}{path}", self.url))
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .send(body.to_string().as_bytes())
-            .unwrap();
-        let status = r.status().as_u16();
-        let text = r.body_mut().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        let request = self.agent().patch(&format!("{}{path}", self.url));
+        Self::answer(
+            token,
+            request,
+            "application/json",
+            body.to_string().as_bytes(),
         )
     }
 
@@ -348,13 +348,24 @@ impl App {
         alt: &str,
         bytes: &[u8],
     ) -> (u16, serde_json::Value) {
-        let mut r = self
+        let request = self
             .agent()
             .post(&format!("{}/api/posts/{id}/images", self.url))
-            .query("alt", alt)
+            .query("alt", alt);
+        Self::answer(token, request, "application/octet-stream", bytes)
+    }
+
+    /// Sends `body` with a bearer token: the status and the answer as JSON (or as a string).
+    fn answer(
+        token: &str,
+        request: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, serde_json::Value) {
+        let mut r = request
             .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/octet-stream")
-            .send(bytes)
+            .header("Content-Type", content_type)
+            .send(body)
             .unwrap();
         let status = r.status().as_u16();
         let text = r.body_mut().read_to_string().unwrap();

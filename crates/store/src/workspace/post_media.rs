@@ -6,7 +6,7 @@
 
 use super::Workspace;
 use super::db::{Conn, P, Row};
-use super::posts::{PostRefusal, PostResult, PostStatus, load, new_version, refuse_state};
+use super::posts::{PostRefusal, PostResult, PostStatus, load, load_editable, new_version};
 use super::{audit, now_ms};
 use crate::StoreError;
 use palabre_core::Platform;
@@ -135,12 +135,10 @@ impl Workspace {
         actor: &str,
     ) -> Result<PostResult, StoreError> {
         self.conn.transaction(|c| {
-            let Some(p) = load(c, id)? else {
-                return Ok(Err(PostRefusal::NotFound(id.to_owned())));
+            let p = match load_editable(c, id)? {
+                Ok(p) => p,
+                Err(refusal) => return Ok(Err(refusal)),
             };
-            if !p.status.editable() {
-                return Ok(Err(refuse_state(&p, super::Expected::Editable)));
-            }
             let mut all = current(c, id)?;
             let read = match media::read(new.bytes, all.len() + 1) {
                 Ok(read) => read,
@@ -255,12 +253,10 @@ impl Workspace {
         write: impl FnOnce(&mut Conn) -> Result<(), StoreError>,
     ) -> Result<PostResult, StoreError> {
         self.conn.transaction(|c| {
-            let Some(p) = load(c, id)? else {
-                return Ok(Err(PostRefusal::NotFound(id.to_owned())));
+            let p = match load_editable(c, id)? {
+                Ok(p) => p,
+                Err(refusal) => return Ok(Err(refusal)),
             };
-            if !p.status.editable() {
-                return Ok(Err(refuse_state(&p, super::Expected::Editable)));
-            }
             let mut all = current(c, id)?;
             let index = match usize::try_from(position - 1) {
                 Ok(index) if index < all.len() => index,

@@ -389,6 +389,15 @@ fn needs_no_image(platform: &str, images: usize) -> Result<(), PostRefusal> {
     }
 }
 
+/// Post `id`, if it exists and can still change.
+pub(crate) fn load_editable(c: &mut Conn, id: &str) -> Result<PostResult, StoreError> {
+    Ok(match load(c, id)? {
+        None => Err(PostRefusal::NotFound(id.to_owned())),
+        Some(p) if !p.status.editable() => Err(refuse_state(&p, Expected::Editable)),
+        Some(p) => Ok(p),
+    })
+}
+
 pub(crate) fn refuse_state(p: &Post, what: Expected) -> PostRefusal {
     PostRefusal::State {
         id: p.id.clone(),
@@ -505,12 +514,10 @@ impl Workspace {
         actor: &str,
     ) -> Result<PostResult, StoreError> {
         self.conn.transaction(|c| {
-            let Some(p) = load(c, id)? else {
-                return Ok(Err(PostRefusal::NotFound(id.to_owned())));
+            let p = match load_editable(c, id)? {
+                Ok(p) => p,
+                Err(refusal) => return Ok(Err(refusal)),
             };
-            if !p.status.editable() {
-                return Ok(Err(refuse_state(&p, Expected::Editable)));
-            }
             let text = edit.text.unwrap_or(&p.text);
             let due_ms = edit.due_ms.unwrap_or(p.due_ms);
             if let Some(other) = twin(c, id, &p.channel, text, due_ms)? {
