@@ -292,6 +292,19 @@ fn serve_routes_what_listening_surfaces_to_the_listening_queue_as_replay_does() 
             .iter()
             .any(|c| c["id"] == "generic:inside")
     });
+    // The conversation says what heard it, in the page's language.
+    let (status, html) = app.get(&token, "/c/generic%3Ainside?lang=fr");
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Entendu par l&#x27;écoute")
+            && html.contains("<code>parc</code>, 800 m de son centre"),
+        "{html}"
+    );
+    let (_, html) = app.get(&token, "/c/generic%3Ainside?lang=en");
+    assert!(
+        html.contains("<code>parc</code>, 800 m from its centre"),
+        "{html}"
+    );
     let listed = app.get_json(&token, "/api/conversations?queue=listening");
     assert!(
         listed

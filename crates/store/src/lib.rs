@@ -68,6 +68,8 @@ pub struct Prepared {
     pub author_key: i64,
     /// Triage read an insult or abuse: the message belongs in the moderation queue.
     pub toxic: bool,
+    /// What listening heard in it, as JSON.
+    pub listening: Option<String>,
 }
 
 /// The key of an author in the store: a 64-bit fingerprint of `platform:id`. Integer keys in
@@ -99,6 +101,10 @@ impl Entry {
                 .and_then(|t| serde_json::to_string(t).ok()),
             author_key: author_key(message.id.platform, &message.author.id),
             toxic: decision.triage.as_ref().is_some_and(|t| t.toxic),
+            listening: decision
+                .listening
+                .as_ref()
+                .and_then(|l| serde_json::to_string(l).ok()),
         };
         Entry::Message {
             message,

@@ -40,6 +40,10 @@ pub(crate) const SQLITE: &[(u32, &str)] = &[
         include_str!("../migrations/sqlite/0016_brake_channels.sql"),
     ),
     (17, include_str!("../migrations/sqlite/0017_post_media.sql")),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_message_listening.sql"),
+    ),
 ];
 
 /// `(version, SQL)` for PostgreSQL.
@@ -89,6 +93,10 @@ pub(crate) const POSTGRES: &[(u32, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_post_media.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_message_listening.sql"),
     ),
 ];
 

@@ -127,6 +127,7 @@ struct MessageColumns<'a> {
     author_verified: Vec<bool>,
     author_followers: Vec<Option<i64>>,
     toxic: Vec<i16>,
+    listening: Vec<Option<&'a str>>,
 }
 
 impl crate::Store for PostgresStore {
@@ -188,6 +189,7 @@ impl crate::Store for PostgresStore {
             cols.author_followers
                 .push(m.author.followers.map(|n| n as i64));
             cols.toxic.push(i16::from(prepared.toxic));
+            cols.listening.push(prepared.listening.as_deref());
         }
 
         let mut tx = self.client.transaction()?;
@@ -197,12 +199,12 @@ impl crate::Store for PostgresStore {
             "WITH inserted AS (INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                 rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
                 outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key,
-                author_handle, author_name, author_verified, author_followers, toxic)
+                author_handle, author_name, author_verified, author_followers, toxic, listening)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
                 $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::smallint[],
                 $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
                 $23::bigint[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[], $29::bool[],
-                $30::bigint[], $31::smallint[])
+                $30::bigint[], $31::smallint[], $32::text[])
              ON CONFLICT (platform, external_id) DO NOTHING
              RETURNING platform, external_id, author_key, seq, outcome),
              history AS (INSERT INTO author_history (author_key, seq)
@@ -240,6 +242,7 @@ impl crate::Store for PostgresStore {
                 &cols.author_verified,
                 &cols.author_followers,
                 &cols.toxic,
+                &cols.listening,
             ],
         )?;
         summary.inserted = inserted_rows.len() as u64;

@@ -283,9 +283,9 @@ impl crate::Store for SqliteStore {
                 "INSERT INTO messages (platform, external_id, fingerprint, content_hash, request_key, conversation_id,
                     rootless, kind, author_id, text, lang_hint, in_reply_to, referenced_id, rating, entities, created_ms, raw,
                     outcome, reasons, queue, reply, triage, decided_ms, author_key, campaign, campaign_key,
-                    author_handle, author_name, author_verified, author_followers, toxic)
+                    author_handle, author_name, author_verified, author_followers, toxic, listening)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
                  ON CONFLICT (platform, external_id) DO NOTHING",
             )?;
             let mut file_in_history =
@@ -341,6 +341,7 @@ impl crate::Store for SqliteStore {
                             m.author.verified,
                             m.author.followers.map(|n| n as i64),
                             prepared.toxic,
+                            prepared.listening,
                         ])?;
                         if inserted == 0 {
                             summary.already_stored += 1;

@@ -108,6 +108,10 @@ words! {
     post_edit_hint => "A new text is approved again; a new time keeps the approval.", "Un nouveau texte est validé à nouveau ; une nouvelle heure garde la validation.";
     post_cancel => "Cancel the post", "Annuler la publication";
     post_images => "Images", "Images";
+    heard_by => "Heard by listening", "Entendu par l'écoute";
+    heard_queries => "queries", "requêtes";
+    heard_inside => "inside", "dans la zone";
+    heard_from_centre => "from its centre", "de son centre";
     post_add_image => "Add an image", "Ajouter une image";
     post_image_file => "Image (JPEG, PNG, GIF or WebP)", "Image (JPEG, PNG, GIF ou WebP)";
     post_image_alt => "Description for people who cannot see it", "Description pour les personnes qui ne la voient pas";

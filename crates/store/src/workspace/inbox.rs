@@ -121,6 +121,8 @@ pub struct MessageView {
     pub campaign_key: Option<String>,
     /// For a draft: its review, if a human gave one (`approved` or `rejected`).
     pub review: Option<String>,
+    /// What listening heard in it (the decision's `listening` object), as JSON.
+    pub listening: Option<String>,
 }
 
 /// An internal note.
@@ -439,7 +441,8 @@ impl Workspace {
             .query(
                 "SELECT m.platform, m.external_id, m.kind, m.author_id, m.author_handle, m.author_name,
                         m.author_followers, m.author_verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms,
-                        m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, m.campaign_key, r.verdict
+                        m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, m.campaign_key, r.verdict,
+                        m.listening
                  FROM messages m
                  LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
                  WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
@@ -468,6 +471,7 @@ impl Workspace {
                     campaign: r.opt_text(17)?,
                     campaign_key: r.opt_text(18)?,
                     review: r.opt_text(19)?,
+                    listening: r.opt_text(20)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
