@@ -218,6 +218,9 @@ reasons! {
     /// Heard, but only counted: the query or geofence observes, or what was heard is chatter
     /// its intrusion policy leaves alone.
     Observed => "observed",
+    /// A review its author edited (its rating or text): kept as a revision in the review's
+    /// conversation, for a person to read (before → after).
+    ReviewRevised => "review_revised",
 }
 
 impl fmt::Display for Reason {

@@ -44,6 +44,8 @@ pub struct Facts {
     pub crisis: CrisisState,
     /// What the brand's listening heard in this new message, and what a person is shown.
     pub listening: Option<ListeningFacts>,
+    /// A review its author edited: this is the new version, kept beside the first.
+    pub revision: bool,
 }
 
 /// What listening heard in a message and what its policies say.
@@ -178,6 +180,9 @@ fn decide_outcome(message: &Message, facts: &Facts, policy: &Policy) -> Decision
         };
     }
     let mut reasons = vec![address];
+    if facts.revision {
+        reasons.push(Reason::ReviewRevised);
+    }
     if message.in_reply_to.is_some() && !facts.parent_seen && message.kind != MessageKind::Direct {
         reasons.push(Reason::OrphanReply);
     }

@@ -445,7 +445,20 @@ impl Pipeline {
                 };
             }
         };
+        let mut message = message;
         let mut facts = self.state.observe(&message, &self.policy);
+        // A review edited by its author comes back under its id with other content: the new
+        // version is kept as a revision in the review's conversation, not set aside as a
+        // conflict (a second edit is a second revision; the same one again a duplicate).
+        if facts.facts.seen == Seen::OtherContent
+            && message.kind == palabre_core::MessageKind::Review
+            && let Some(revised) = revision_of(&message, facts.keys.content)
+        {
+            message = Box::new(revised);
+            facts = self.state.observe(&message, &self.policy);
+            facts.facts.repeat_of = None;
+            facts.facts.revision = true;
+        }
         facts.facts.bot_paused =
             !self.paused.is_empty() && self.paused.contains(&facts.facts.conversation);
         let fresh = facts.facts.seen == Seen::New;
@@ -732,6 +745,18 @@ impl Pipeline {
 }
 
 /// The language the platform or the author declared, as campaigns read it.
+/// A review's new version as a message of its own: the id `ID~rev-CONTENT` (the same edit
+/// always gets the same id), in the first version's thread.
+fn revision_of(message: &Message, content: u64) -> Option<Message> {
+    let original = &message.id.external;
+    let id =
+        palabre_core::ExternalId::new(&format!("{}~rev-{content:016x}", original.as_str())).ok()?;
+    let mut revised = message.clone();
+    revised.thread_root = Some(original.clone());
+    revised.id = EventId::new(message.id.platform, id);
+    Some(revised)
+}
+
 fn lang_hint(message: &Message) -> Lang {
     match message
         .lang_hint

@@ -120,6 +120,7 @@ impl State {
                 bad_choice: false,
                 crisis: Default::default(),
                 listening: None,
+                revision: false,
             },
             keys: Keys {
                 event,

@@ -204,6 +204,10 @@ pub fn reason(r: Reason, lang: UiLang) -> &'static str {
             "someone's safety may be at stake: urgent",
             "la sécurité de quelqu'un est peut-être en jeu : urgent",
         ),
+        R::ReviewRevised => (
+            "the author edited their review: compare it with the first version",
+            "l'auteur a modifié son avis : comparez avec la première version",
+        ),
         R::Observed => (
             "heard by listening and counted, not shown one by one",
             "entendu par l'écoute et compté, sans être montré un par un",

@@ -109,6 +109,8 @@ words! {
     post_cancel => "Cancel the post", "Annuler la publication";
     post_images => "Images", "Images";
     heard_by => "Heard by listening", "Entendu par l'écoute";
+    review_revised => "review edited by its author", "avis modifié par son auteur";
+    review_revised_after => "review edited after your answer", "avis modifié après votre réponse";
     heard_queries => "queries", "requêtes";
     heard_inside => "inside", "dans la zone";
     heard_from_centre => "from its centre", "de son centre";

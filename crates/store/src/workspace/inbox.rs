@@ -2,7 +2,7 @@
 //! assignment (by hand and round-robin), statuses and snoozes, notes, takeover, draft reviews.
 
 use super::db::{Conn, P, Row};
-use super::outbox::{NewAction, enqueue};
+use super::outbox::{NewAction, OutboxStatus, enqueue};
 use super::{Workspace, audit, now_ms};
 use crate::StoreError;
 
@@ -123,6 +123,11 @@ pub struct MessageView {
     pub review: Option<String>,
     /// What listening heard in it (the decision's `listening` object), as JSON.
     pub listening: Option<String>,
+    /// A review's stars.
+    pub rating: Option<i64>,
+    /// A review's revision (reason `review_revised`) written after the brand answered in the
+    /// conversation.
+    pub after_answer: bool,
 }
 
 /// An internal note.
@@ -442,7 +447,7 @@ impl Workspace {
                 "SELECT m.platform, m.external_id, m.kind, m.author_id, m.author_handle, m.author_name,
                         m.author_followers, m.author_verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms,
                         m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, m.campaign_key, r.verdict,
-                        m.listening
+                        m.listening, m.rating
                  FROM messages m
                  LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
                  WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
@@ -472,6 +477,8 @@ impl Workspace {
                     campaign_key: r.opt_text(18)?,
                     review: r.opt_text(19)?,
                     listening: r.opt_text(20)?,
+                    rating: r.opt_int(21)?,
+                    after_answer: false,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -491,6 +498,18 @@ impl Workspace {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let outbox = self.outbox_of(id)?;
+        let mut messages = messages;
+        let answered_ms = outbox
+            .iter()
+            .filter(|o| {
+                o.status == OutboxStatus::Sent && matches!(o.action.as_str(), "reply" | "direct")
+            })
+            .filter_map(|o| o.sent_ms)
+            .min();
+        for m in &mut messages {
+            m.after_answer = m.reasons.iter().any(|r| r == "review_revised")
+                && answered_ms.is_some_and(|answered| answered < m.created_ms);
+        }
         // The author's other conversations with the brand (the first inbound author), that the
         // scope lets one see: found through the author's messages (indexed), newest first.
         let mut author_history = Vec::new();
