@@ -58,7 +58,7 @@ const A_TERM: &str =
     "a word, a \"phrase\", a #hashtag, an @mention, a filter such as lang:fr, or `(`";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Open,
     Close,
     And,
@@ -71,9 +71,9 @@ enum Token {
 }
 
 /// A token and its column (from 1).
-type Located = (Token, usize);
+pub(crate) type Located = (Token, usize);
 
-fn tokens(
+pub(crate) fn tokens(
     text: &str,
     err: &impl Fn(usize, String) -> QueryError,
 ) -> Result<Vec<Located>, QueryError> {

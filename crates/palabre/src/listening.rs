@@ -169,6 +169,22 @@ impl ListeningSection {
     }
 }
 
+/// The filtered-stream rules that bring X's posts for these queries and geofences (added to
+/// every X account that reads the stream), tagged `listening:NAME`.
+pub fn x_stream_rules(
+    section: &ListeningSection,
+    config_dir: &Path,
+) -> Result<Vec<palabre_connectors::x::client::Rule>, String> {
+    let settings = section.settings(config_dir, Vec::new(), &[], &[])?;
+    Ok(palabre_listening::x_rules::x_rules(&settings)?
+        .into_iter()
+        .map(|r| palabre_connectors::x::client::Rule {
+            value: r.value,
+            tag: Some(r.tag),
+        })
+        .collect())
+}
+
 /// `--listen NAME=QUERY` (or `NAME:POLICY=QUERY`).
 pub fn parse_listen_flag(raw: &str) -> Result<QuerySpec, String> {
     let Some((head, query)) = raw.split_once('=') else {

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../connectors/tests/common/mod.rs"]
+mod fake;
 
 use common::{decision_lines, reasons, replay};
 use serde_json::{Value, json};
@@ -314,4 +316,100 @@ fn serve_routes_what_listening_surfaces_to_the_listening_queue_as_replay_does() 
             .all(|c| c["id"] != "generic:outside"),
         "{listed}"
     );
+}
+
+#[test]
+fn x_streams_what_the_brand_listens_to_and_serve_surfaces_it() {
+    let (lat, lon) = north_of_park(600.0);
+    let tweet = json!({
+        "data": {"id": "1790000000000000777", "text": "Premier jour de vacances, quelle journée avec les enfants",
+            "author_id": "4343", "created_at": "2026-07-14T15:00:00.000Z",
+            "conversation_id": "1790000000000000777", "lang": "fr",
+            "geo": {"coordinates": {"type": "Point", "coordinates": [lon, lat]}, "place_id": "01a9a39529b27f36"}},
+        "includes": {"users": [{"id": "4343", "username": "famille_m", "name": "Famille M."}],
+            "places": [{"id": "01a9a39529b27f36", "full_name": "Chessy, France",
+                "geo": {"type": "Feature", "bbox": [2.75, 48.85, 2.82, 48.89], "properties": {}}}]},
+        "matching_rules": [{"id": "2", "tag": "listening:parc"}]
+    })
+    .to_string();
+    let fake = fake::Fake::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/2/tweets/search/stream/rules") => fake::json(
+            200,
+            r#"{"meta":{"sent":"2026-07-14T14:00:00.000Z","result_count":0}}"#,
+        ),
+        ("POST", "/2/tweets/search/stream/rules") => fake::json(
+            201,
+            r#"{"data":[{"id":"2","value":"x","tag":"listening:parc"}],"meta":{"summary":{"created":2,"not_created":0}}}"#,
+        ),
+        ("GET", "/2/tweets/search/stream") => fake::Reply::Stream {
+            status: 200,
+            parts: vec![
+                fake::bytes(&format!("{tweet}\r\n")),
+                fake::Part::Sleep(std::time::Duration::from_secs(60)),
+            ],
+        },
+        _ => fake::json(404, r#"{"title":"Not Found"}"#),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[channels]]
+platform = "x"
+id = "1000"
+handle = "parcmagique"
+
+[[accounts]]
+platform = "x"
+name = "parc-x"
+user_id = "1000"
+bearer_token = "app-token"
+api_url = "{}"
+stream = true
+rules = [{{ value = "@parcmagique", tag = "mentions" }}]
+
+[[listening.queries]]
+name = "anniv"
+query = '"joyeux anniversaire" OR #anniversaire -is:repost'
+
+[[listening.geofences]]
+name = "parc"
+lat = 48.8674
+lon = 2.7836
+radius_m = 1500
+policy = "all"
+"#,
+            fake.url
+        ),
+    )
+    .unwrap();
+    let app = common::spawn_with_config(&config, &[]);
+    let token = app.user("manon", "manager", "", "a long enough password 42");
+    common::wait_until("the geotagged post in the listening queue", || {
+        app.get_json(&token, "/api/conversations?queue=listening")
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "x:1790000000000000777")
+    });
+    // The stream's rules: the account's own, and one per query and geofence.
+    let added = fake
+        .on("/2/tweets/search/stream/rules")
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap()
+        .json();
+    assert_eq!(
+        added["add"],
+        json!([
+            {"value": "@parcmagique", "tag": "mentions"},
+            {"value": "\"joyeux anniversaire\" OR #anniversaire -is:retweet", "tag": "listening:anniv"},
+            {"value": "point_radius:[2.783600 48.867400 1.500km]", "tag": "listening:parc"}
+        ])
+    );
+    let stream = &fake.on("/2/tweets/search/stream")[0];
+    assert_eq!(stream.param("place.fields"), Some("full_name,geo"));
+    assert!(stream.param("expansions").unwrap().contains("geo.place_id"));
 }

@@ -86,8 +86,7 @@ fn the_conversation_shows_a_revision_after_the_brands_answer_as_such() {
     );
     assert!(status < 300, "{reply}");
     common::wait_until("the answer sent", || {
-        app.get_json(&token, &format!("/api/conversations/{path}"))["outbox"][0]["status"]
-            == "sent"
+        app.get_json(&token, &format!("/api/conversations/{path}"))["outbox"][0]["status"] == "sent"
     });
     std::thread::sleep(std::time::Duration::from_millis(1100));
     app.events(

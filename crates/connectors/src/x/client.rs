@@ -31,9 +31,11 @@ use std::time::Duration;
 
 /// The fields the normalizer reads, asked of every endpoint that returns tweets.
 pub(crate) const TWEET_FIELDS: &str = "attachments,author_id,conversation_id,created_at,entities,geo,in_reply_to_user_id,lang,note_tweet,referenced_tweets";
-pub(crate) const EXPANSIONS: &str = "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id,attachments.media_keys";
+pub(crate) const EXPANSIONS: &str = "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id,attachments.media_keys,geo.place_id";
 pub(crate) const USER_FIELDS: &str = "description,name,public_metrics,username,verified";
 pub(crate) const MEDIA_FIELDS: &str = "preview_image_url,type,url";
+/// A place's box (`geo.bbox`), read by listening's geofences.
+pub(crate) const PLACE_FIELDS: &str = "full_name,geo";
 
 /// An account's sources, each with its kind (`stream`, `mentions`).
 pub type Sources = Vec<(String, Box<dyn Source>)>;

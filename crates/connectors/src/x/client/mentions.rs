@@ -2,7 +2,10 @@
 //! `pagination_token`) handed on as one line each, the checkpoint being the newest id seen.
 //! Without a checkpoint the first poll reads the latest page only (no deeper history).
 
-use super::{Api, Config, EXPANSIONS, MEDIA_FIELDS, TWEET_FIELDS, USER_FIELDS, errors_of, newer};
+use super::{
+    Api, Config, EXPANSIONS, MEDIA_FIELDS, PLACE_FIELDS, TWEET_FIELDS, USER_FIELDS, errors_of,
+    newer,
+};
 use crate::client::de::now_ms;
 use crate::client::{Secret, Sink, Source, SourceError, Stop};
 use std::time::Duration;
@@ -38,6 +41,7 @@ impl MentionsSource {
                 ("expansions", EXPANSIONS),
                 ("user.fields", USER_FIELDS),
                 ("media.fields", MEDIA_FIELDS),
+                ("place.fields", PLACE_FIELDS),
             ];
             if let Some(since) = since {
                 query.push(("since_id", since));

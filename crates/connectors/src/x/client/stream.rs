@@ -5,7 +5,9 @@
 //! nothing more buffered, or after 50 ms. A line cut by a disconnect is never handed on.
 
 use super::policy::ReconnectPolicy;
-use super::{Api, Config, EXPANSIONS, MEDIA_FIELDS, Rule, TWEET_FIELDS, USER_FIELDS, errors_of};
+use super::{
+    Api, Config, EXPANSIONS, MEDIA_FIELDS, PLACE_FIELDS, Rule, TWEET_FIELDS, USER_FIELDS, errors_of,
+};
 use crate::client::batch::Batcher;
 use crate::client::de::now_ms;
 use crate::client::http::RateHeaders;
@@ -194,6 +196,7 @@ impl StreamSource {
             .query("expansions", EXPANSIONS)
             .query("user.fields", USER_FIELDS)
             .query("media.fields", MEDIA_FIELDS)
+            .query("place.fields", PLACE_FIELDS)
             .call();
         let response = match response {
             Ok(r) => r,
