@@ -26,7 +26,8 @@ Control endpoints under /_fake/ let a test inject what real servers do:
   POST /_fake/remaining {"remaining"}  what X-RateLimit-Remaining says next
   GET  /_fake/posts               every status created (with its idempotency key and
                                   media_ids), every upload ("media": id, file name, content
-                                  type, size, sha256, description), the statuses requests
+                                  type, size, sha256, description), the statuses requests,
+                                  every streaming request's path (`stream_paths`)
 `--brand-id` and `--brand` say which account is the brand's (default 1, `marque`): two fakes can
 play two accounts of one brand.
 Prints `listening on http://127.0.0.1:PORT` once ready. Standard library only.
@@ -59,6 +60,7 @@ STATE = {
     "stream_seq": 0,
     "streams": 0,
     "hits": 0,
+    "stream_paths": [],  # every streaming request's path and query, in order
 }
 TOKEN = "fake-token"
 BRAND = {"id": "1", "username": "marque"}
@@ -174,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path):
         if self.command == "GET" and path == "/_fake/posts":
             with LOCK:
-                return self.send(200, {"posts": STATE["posts"], "requests": STATE["requests"], "streams": STATE["streams"], "hits": STATE["hits"], "media": STATE["media"]})
+                return self.send(200, {"posts": STATE["posts"], "requests": STATE["requests"], "streams": STATE["streams"], "stream_paths": STATE["stream_paths"], "hits": STATE["hits"], "media": STATE["media"]})
         b = self.body()
         with LOCK:
             if path == "/_fake/mention":
@@ -211,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/v1/notifications":
             return self.notifications(parse_qs(url.query))
         if url.path.startswith("/api/v1/streaming/"):
+            with LOCK:
+                STATE["stream_paths"].append(self.path)
             return self.stream(url.path)
         if url.path.startswith("/api/v1/media/"):
             return self.media_status(url.path.rsplit("/", 1)[-1])

@@ -17,7 +17,7 @@ pub mod matcher;
 pub mod policy;
 pub mod query;
 pub mod safety;
-pub mod x_rules;
+pub mod streams;
 
 pub use listen::{
     DRAFT_REASONS, Hearing, Listening, ListeningError, Reading, Settings, SuggestedDraft, Verdict,

@@ -169,20 +169,62 @@ impl ListeningSection {
     }
 }
 
-/// The filtered-stream rules that bring X's posts for these queries and geofences (added to
-/// every X account that reads the stream), tagged `listening:NAME`.
-pub fn x_stream_rules(
+/// What the platforms' streams must bring for these queries and geofences.
+#[derive(Debug, Default)]
+pub struct StreamFilters {
+    /// Filtered-stream rules, tagged `listening:NAME`, for every X account that streams.
+    pub x_rules: Vec<palabre_connectors::x::client::Rule>,
+    /// `hashtag:TAG` streams for every Mastodon account.
+    pub mastodon_streams: Vec<String>,
+}
+
+pub fn stream_filters(
     section: &ListeningSection,
     config_dir: &Path,
-) -> Result<Vec<palabre_connectors::x::client::Rule>, String> {
+) -> Result<StreamFilters, String> {
     let settings = section.settings(config_dir, Vec::new(), &[], &[])?;
-    Ok(palabre_listening::x_rules::x_rules(&settings)?
-        .into_iter()
-        .map(|r| palabre_connectors::x::client::Rule {
-            value: r.value,
-            tag: Some(r.tag),
-        })
-        .collect())
+    Ok(StreamFilters {
+        x_rules: palabre_listening::streams::x_rules(&settings)?
+            .into_iter()
+            .map(|r| palabre_connectors::x::client::Rule {
+                value: r.value,
+                tag: Some(r.tag),
+            })
+            .collect(),
+        mastodon_streams: palabre_listening::streams::hashtags(&settings)
+            .into_iter()
+            .map(|tag| format!("hashtag:{tag}"))
+            .collect(),
+    })
+}
+
+/// Adds the streams' filters to the accounts that read them (logged per account).
+pub fn add_stream_filters(
+    accounts: &mut [crate::live::accounts::AccountConfig],
+    filters: &StreamFilters,
+) {
+    use crate::live::accounts::AccountConfig;
+    for account in accounts {
+        match account {
+            AccountConfig::X(c) if c.stream && !filters.x_rules.is_empty() => {
+                for rule in &filters.x_rules {
+                    if !c.rules.contains(rule) {
+                        c.rules.push(rule.clone());
+                    }
+                }
+                tracing::info!(account = %c.name, rules = filters.x_rules.len(), "listening: X stream rules added");
+            }
+            AccountConfig::Mastodon(c) if !filters.mastodon_streams.is_empty() => {
+                for stream in &filters.mastodon_streams {
+                    if !c.streams.contains(stream) {
+                        c.streams.push(stream.clone());
+                    }
+                }
+                tracing::info!(account = %c.name, streams = ?filters.mastodon_streams, "listening: Mastodon hashtag streams added");
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `--listen NAME=QUERY` (or `NAME:POLICY=QUERY`).

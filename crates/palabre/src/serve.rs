@@ -245,23 +245,10 @@ fn demo_calendar(
 }
 
 fn run(mut plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()> {
-    // What the brand listens to, X's stream brings: its rules join each streaming X account's.
-    let listening_rules =
-        crate::listening::x_stream_rules(&plan.config.listening, &plan.config_dir)
-            .map_err(|e| anyhow::anyhow!("configuration: [listening]: {e}"))?;
-    for account in &mut plan.config.accounts {
-        if let live::accounts::AccountConfig::X(c) = account
-            && c.stream
-            && !listening_rules.is_empty()
-        {
-            for rule in &listening_rules {
-                if !c.rules.contains(rule) {
-                    c.rules.push(rule.clone());
-                }
-            }
-            tracing::info!(account = %c.name, rules = listening_rules.len(), "listening: X stream rules added");
-        }
-    }
+    // What the brand listens to, the platforms' streams bring: X rules, Mastodon hashtags.
+    let filters = crate::listening::stream_filters(&plan.config.listening, &plan.config_dir)
+        .map_err(|e| anyhow::anyhow!("configuration: [listening]: {e}"))?;
+    crate::listening::add_stream_filters(&mut plan.config.accounts, &filters);
     let pipeline = crate::wiring::pipeline(
         &plan.config,
         &plan.config_dir,

@@ -413,3 +413,50 @@ policy = "all"
     assert_eq!(stream.param("place.fields"), Some("full_name,geo"));
     assert!(stream.param("expansions").unwrap().contains("geo.place_id"));
 }
+
+#[test]
+fn mastodon_streams_the_hashtags_the_queries_name() {
+    let fake = common::FakeMastodon::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palabre.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[channels]]
+platform = "mastodon"
+id = "1"
+handle = "marque"
+
+[[accounts]]
+platform = "mastodon"
+name = "marque-social"
+base_url = "{}"
+access_token = "fake-token"
+
+[[listening.queries]]
+name = "anniv"
+query = '#Anniversaire OR "joyeux anniversaire" -#pub'
+"#,
+            fake.url
+        ),
+    )
+    .unwrap();
+    let _app = common::spawn_with_config(&config, &[]);
+    common::wait_until("the hashtag stream opened", || {
+        fake.state()["stream_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "/api/v1/streaming/hashtag?tag=anniversaire")
+    });
+    let paths = fake.state()["stream_paths"].clone();
+    assert!(
+        paths
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| !p.as_str().unwrap().contains("tag=pub")),
+        "a hashtag the query excludes is not streamed: {paths}"
+    );
+}

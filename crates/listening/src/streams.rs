@@ -1,4 +1,5 @@
-//! Listening as X filtered-stream rules, so that X's stream brings what the brand listens to:
+//! Listening as the platforms' own filters — X filtered-stream rules, Mastodon hashtag
+//! streams — so that their streams bring what the brand listens to. On X:
 //! each query written in X's rule language (the same words, phrases, hashtags, mentions, `OR`,
 //! `-`, parentheses, `lang:`, `from:`, `has:`, `is:`; `AND` and `NOT` become a space and `-`;
 //! `is:repost` is `is:retweet`; `near:GEOFENCE` the geofence's area), and each geofence as a
@@ -21,6 +22,41 @@ pub struct XRule {
 pub const MAX_RULE_LEN: usize = 512;
 /// The widest area X's `point_radius` and `bounding_box` take: 25 miles.
 pub const MAX_AREA_M: f64 = 40_233.6;
+
+/// The hashtags the queries name, as written (without `#`, lowercased, each once): the
+/// Mastodon hashtag streams that bring them (Mastodon matches a tag whatever its case, not
+/// whatever its accents, so the spelling is kept).
+pub fn hashtags(settings: &Settings) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for spec in &settings.queries {
+        let err = |column: usize, message: String| crate::query::QueryError {
+            query: spec.name.clone(),
+            column,
+            message,
+        };
+        let Ok(tokens) = tokens(&spec.query, &err) else {
+            continue;
+        };
+        let mut negated = false;
+        for (token, _) in tokens {
+            match token {
+                Token::Not | Token::Minus => negated = true,
+                Token::Word(w) => {
+                    // A hashtag a query excludes brings nothing it wants.
+                    if let Some(tag) = w.strip_prefix('#').filter(|_| !negated) {
+                        let tag = tag.to_lowercase();
+                        if !tag.is_empty() && !out.contains(&tag) {
+                            out.push(tag);
+                        }
+                    }
+                    negated = false;
+                }
+                _ => negated = false,
+            }
+        }
+    }
+    out
+}
 
 /// Every query's and every geofence's rule (a geofence that only observes still counts).
 pub fn x_rules(settings: &Settings) -> Result<Vec<XRule>, String> {
@@ -211,6 +247,15 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_queries_hashtags_keep_their_spelling_once_each() {
+        let s = settings(
+            &[("a", "#Château OR #chateau"), ("b", "velo #Château -#pub")],
+            Vec::new(),
+        );
+        assert_eq!(hashtags(&s), ["château", "chateau"], "not the one excluded");
     }
 
     #[test]
