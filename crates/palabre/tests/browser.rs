@@ -1256,3 +1256,47 @@ fn an_admin_creates_an_account_in_the_browser_and_it_signs_in() {
         "an agent has no accounts link"
     );
 }
+
+/// The demo's listening: posts heard in its stations, not addressed to the brand, wait in the
+/// listening queue, the lost child first; a conversation says what heard it and offers the
+/// suggested draft (docs/screenshots/listening.png, listening-conversation.png).
+#[test]
+fn what_listening_heard_waits_in_its_queue_the_urgent_first() {
+    let Some((b, app, token)) = setup() else {
+        return;
+    };
+    let stream =
+        std::fs::read_to_string(common::root().join("examples/demo/stream.jsonl")).unwrap();
+    let heard: Vec<String> = stream
+        .lines()
+        .filter(|l| l.contains("\"geo\"") || l.contains("Lumière Transports a encore"))
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["created_at"] = Value::from(jiff::Timestamp::now().to_string());
+            v.to_string()
+        })
+        .collect();
+    assert_eq!(heard.len(), 5, "the demo's five listened posts");
+    app.events(&token, &heard);
+    b.sign_in(&app, "sarah");
+    b.goto(&app, "/inbox?queue=listening&lang=fr");
+    b.wait("the listening queue", || {
+        (b.all("#list .row").len() == 4).then_some(())
+    });
+    let first = b.text_of(&b.all("#list .row").remove(0)).unwrap();
+    assert!(first.contains("sophie_g"), "the lost child first: {first}");
+    b.screenshot("listening");
+    b.click("#list .row a");
+    b.wait_text(".thread", "Entendu par l'écoute");
+    b.wait_text(".thread", "gare-de-lyon");
+    b.screenshot("listening-conversation");
+    // The birthday's draft waits for a person.
+    b.goto(&app, "/inbox?queue=listening&lang=fr");
+    let drafted = b
+        .all("#list .row")
+        .into_iter()
+        .map(|r| b.text_of(&r).unwrap())
+        .find(|t| t.contains("lea_d"))
+        .unwrap();
+    assert!(drafted.to_lowercase().contains("brouillon"), "{drafted}");
+}
