@@ -3401,6 +3401,13 @@ fn a_posts_images_are_checked_versioned_sent_and_served_once_published(f: Fixtur
             .collect::<Vec<_>>(),
         vec![(1, "image/png"), (2, "image/jpeg"), (3, "image/jpeg")]
     );
+    for absurd in [0, i64::MIN, i64::MAX] {
+        assert!(matches!(
+            ws.describe_post_image("photo", absurd, "x", "camille")
+                .unwrap(),
+            Err(PostRefusal::NoImage { .. })
+        ));
+    }
     assert_eq!(
         ws.remove_post_image("photo", 9, "camille").unwrap(),
         Err(PostRefusal::NoImage {

@@ -246,6 +246,14 @@ impl Conn {
             Conn::Sqlite(_) => "BEGIN IMMEDIATE",
             Conn::Postgres(_) => "BEGIN",
         };
+        // A transaction left open (a request that panicked half-way) would make every later
+        // one on this connection fail: it is rolled back first, and said.
+        if let Conn::Sqlite(c) = self
+            && !c.is_autocommit()
+        {
+            tracing::warn!("a transaction was left open on this connection: rolled back");
+            self.batch("ROLLBACK")?;
+        }
         self.batch(begin)?;
         match f(self) {
             Ok(v) => {
@@ -280,5 +288,29 @@ impl Conn {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_transaction_left_open_by_a_panic_does_not_block_the_next_one() {
+        let mut conn = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        conn.batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = conn.transaction(|c| -> Result<(), StoreError> {
+                c.exec("INSERT INTO t (x) VALUES (1)", &[])?;
+                panic!("a bug half-way");
+            });
+        }));
+        assert!(panicked.is_err());
+        conn.transaction(|c| c.exec("INSERT INTO t (x) VALUES (2)", &[]))
+            .unwrap();
+        let rows = conn.query("SELECT x FROM t", &[]).unwrap();
+        assert_eq!(rows.len(), 1, "the half-done insert was rolled back");
+        assert_eq!(rows[0].int(0).unwrap(), 2);
     }
 }

@@ -128,6 +128,14 @@ pub struct MessageView {
     /// A review's revision (reason `review_revised`) written after the brand answered in the
     /// conversation.
     pub after_answer: bool,
+    /// Where it was written, when it says: latitude and longitude.
+    pub point: Option<[f64; 2]>,
+}
+
+/// A message's own point, from its stored entities (`{"geo": {"lat": …, "lon": …}}`).
+fn point_of(entities: &str) -> Option<[f64; 2]> {
+    let v: serde_json::Value = serde_json::from_str(entities).ok()?;
+    Some([v["geo"]["lat"].as_f64()?, v["geo"]["lon"].as_f64()?])
 }
 
 /// An internal note.
@@ -447,7 +455,7 @@ impl Workspace {
                 "SELECT m.platform, m.external_id, m.kind, m.author_id, m.author_handle, m.author_name,
                         m.author_followers, m.author_verified, m.text, m.in_reply_to, m.referenced_id, m.created_ms,
                         m.outcome, m.reasons, m.queue, m.reply, m.triage, m.campaign, m.campaign_key, r.verdict,
-                        m.listening, m.rating
+                        m.listening, m.rating, m.entities
                  FROM messages m
                  LEFT JOIN draft_reviews r ON r.platform = m.platform AND r.external_id = m.external_id
                  WHERE m.conversation_id = $1 ORDER BY m.created_ms, m.seq LIMIT 500",
@@ -479,6 +487,7 @@ impl Workspace {
                     listening: r.opt_text(20)?,
                     rating: r.opt_int(21)?,
                     after_answer: false,
+                    point: r.opt_text(22)?.as_deref().and_then(point_of),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -258,8 +258,8 @@ impl Workspace {
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let mut all = current(c, id)?;
-            let index = match usize::try_from(position - 1) {
-                Ok(index) if index < all.len() => index,
+            let index = match position.checked_sub(1).map(usize::try_from) {
+                Some(Ok(index)) if index < all.len() => index,
                 _ => {
                     return Ok(Err(PostRefusal::NoImage {
                         id: id.to_owned(),
