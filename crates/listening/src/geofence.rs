@@ -211,6 +211,13 @@ impl Polygons {
     pub fn centroid(&self) -> GeoPoint {
         self.centroid
     }
+
+    /// Their box: west, south, east, north.
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        use geo::BoundingRect;
+        let rect = self.polygons.bounding_rect()?;
+        Some([rect.min().x, rect.min().y, rect.max().x, rect.max().y])
+    }
 }
 
 /// The area of a geofence.

@@ -9,7 +9,6 @@
 use crate::Settings;
 use crate::geofence::{Geofence, Shape};
 use crate::query::{Token, tokens};
-use geo::BoundingRect;
 
 /// One rule, tagged `listening:NAME` (X says which rules a post matched).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,22 +158,18 @@ fn area(fence: &Geofence) -> Result<String, String> {
             ))
         }
         Shape::Polygons(polygons) => {
-            let rect = polygons
-                .polygons()
-                .bounding_rect()
+            let [west, south, east, north] = polygons
+                .bounds()
                 .ok_or_else(|| format!("geofence `{}` has no area", fence.name))?;
-            let (min, max) = (rect.min(), rect.max());
             let metres_per_degree = crate::geofence::EARTH_RADIUS_M.to_radians();
-            let height = (max.y - min.y) * metres_per_degree;
-            let width = (max.x - min.x)
-                * metres_per_degree
-                * min.y.abs().max(max.y.abs()).to_radians().cos();
+            let height = (north - south) * metres_per_degree;
+            let width =
+                (east - west) * metres_per_degree * south.abs().max(north.abs()).to_radians().cos();
             if height.max(width) > MAX_AREA_M {
                 return Err(too_wide(height.max(width)));
             }
             Ok(format!(
-                "bounding_box:[{:.6} {:.6} {:.6} {:.6}]",
-                min.x, min.y, max.x, max.y
+                "bounding_box:[{west:.6} {south:.6} {east:.6} {north:.6}]"
             ))
         }
     }

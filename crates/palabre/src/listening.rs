@@ -227,6 +227,33 @@ pub fn add_stream_filters(
     }
 }
 
+/// The geofences as the conversation page draws them.
+pub fn fence_views(
+    section: &ListeningSection,
+    config_dir: &Path,
+) -> Result<Vec<palabre_web::listening::FenceView>, String> {
+    use palabre_listening::geofence::Shape;
+    let settings = section.settings(config_dir, Vec::new(), &[], &[])?;
+    Ok(settings
+        .geofences
+        .iter()
+        .map(|g| {
+            let centre = g.shape.centre();
+            let (radius_m, bbox) = match &g.shape {
+                Shape::Circle(c) => (Some(c.radius_m()), None),
+                Shape::Polygons(p) => (None, p.bounds()),
+            };
+            palabre_web::listening::FenceView {
+                name: g.name.clone(),
+                lat: centre.lat,
+                lon: centre.lon,
+                radius_m,
+                bbox,
+            }
+        })
+        .collect())
+}
+
 /// `--listen NAME=QUERY` (or `NAME:POLICY=QUERY`).
 pub fn parse_listen_flag(raw: &str) -> Result<QuerySpec, String> {
     let Some((head, query)) = raw.split_once('=') else {

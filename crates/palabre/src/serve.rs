@@ -415,6 +415,8 @@ fn run(mut plan: Plan, script: Option<(Vec<String>, u64)>) -> anyhow::Result<()>
             streams_per_user: plan.config.server.streams_per_user.unwrap_or(8),
             faq_questions,
             publishing: plan.config.publishing.rules().map_err(anyhow::Error::msg)?,
+            geofences: crate::listening::fence_views(&plan.config.listening, &plan.config_dir)
+                .map_err(anyhow::Error::msg)?,
             ..Default::default()
         };
         let engine: Arc<dyn palabre_web::Engine> = running.engine.clone();

@@ -302,6 +302,11 @@ fn serve_routes_what_listening_surfaces_to_the_listening_queue_as_replay_does() 
             && html.contains("<code>parc</code>, 800 m de son centre"),
         "{html}"
     );
+    assert!(
+        html.contains("<svg class=\"fence-map\"")
+            && html.contains("aria-label=\"dans la zone parc, 800 m de son centre\""),
+        "the small map of the post in its geofence: {html}"
+    );
     let (_, html) = app.get(&token, "/c/generic%3Ainside?lang=en");
     assert!(
         html.contains("<code>parc</code>, 800 m from its centre"),

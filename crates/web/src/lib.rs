@@ -20,6 +20,7 @@ mod brake;
 mod error;
 pub mod explain;
 pub mod i18n;
+pub mod listening;
 pub mod live;
 mod metrics;
 mod pages;
@@ -133,6 +134,8 @@ pub struct Settings {
     pub faq_questions: std::collections::BTreeMap<String, String>,
     /// Who approves scheduled posts, and the time zone their times are written in.
     pub publishing: PublishingRules,
+    /// The listening geofences, for the conversation page's small map.
+    pub geofences: Vec<listening::FenceView>,
 }
 
 /// `[publishing]`: the approvals a scheduled post needs and the brand's time zone.
@@ -225,6 +228,7 @@ impl Default for Settings {
             streams_per_user: 8,
             faq_questions: Default::default(),
             publishing: PublishingRules::default(),
+            geofences: Vec::new(),
         }
     }
 }

@@ -544,6 +544,7 @@ async fn conversation(
                 context! {
                     message => minijinja::Value::from_serialize(m),
                     faq_question => state.settings.faq_question(m.campaign.as_deref(), m.campaign_key.as_deref()),
+                    map => crate::listening::map(&state.settings.geofences, m),
                 },
             )
         })
