@@ -914,7 +914,8 @@ fn the_main_screens_fit_the_window() {
         .enumerate()
         .map(|(i, l)| {
             let mut v: Value = serde_json::from_str(l).unwrap();
-            let minutes = i64::try_from(40 - i).unwrap_or(0);
+            // Oldest first, a minute apart, the last one now.
+            let minutes = 60 - i64::try_from(i).unwrap_or(60);
             let at = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes);
             v["created_at"] = Value::from(at.to_string());
             v.to_string()
